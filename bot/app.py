@@ -1,0 +1,133 @@
+"""Composition root: settings → engine, storage, rules, bots, dispatcher; start and stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from aiogram import Dispatcher
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
+from aiogram.types import BotCommand
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.deps import Deps
+from bot.handlers import build_router
+from bot.middlewares import PlatformContext, SkipHandledUpdates
+from bot.platforms import PlatformBot, make_bot
+from desk.model import Platform
+from desk.ports import Clock, SystemClock
+from desk.routing import RoutingRules, load_rules
+from storage import migrate
+from storage.db import make_engine, session_factory
+from storage.fsm import SQLStorage
+from storage.repositories import SqlHandledUpdates, SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    """Everything one running front office consists of."""
+
+    settings: Settings
+    rules: RoutingRules
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    storage: BaseStorage
+    dispatcher: Dispatcher
+    bots: dict[Platform, PlatformBot]
+    clock: Clock
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def prepare(self) -> None:
+        """Upgrade the schema and tell each platform what it needs before polling."""
+        await migrate.upgrade(self.engine)
+        for platform, bot in self.bots.items():
+            if platform is Platform.TELEGRAM:
+                # Telegram refuses getUpdates while a webhook is set; Bale documents neither
+                # webhooks for this bot nor setMyCommands, so both are skipped there.
+                await bot.delete_webhook(drop_pending_updates=False)
+                await bot.set_my_commands(
+                    [
+                        BotCommand(command="start", description="منوی اصلی"),
+                        BotCommand(command="cancel", description="لغو درخواست نیمه‌کاره"),
+                    ]
+                )
+
+    async def run(self, *, handle_signals: bool = True) -> None:
+        """Poll every platform until stopped; updates are confirmed only after handling."""
+        try:
+            await self.prepare()
+            log.info("polling %s", ", ".join(p.value for p in self.bots))
+            await self.dispatcher.start_polling(
+                *self.bots.values(),
+                handle_as_tasks=False,
+                handle_signals=handle_signals,
+                close_bot_session=True,
+                polling_timeout=self.settings.polling_timeout,
+                allowed_updates=None,
+            )
+        finally:
+            await self.close()
+
+    async def stop(self) -> None:
+        """Ask polling to finish the update in hand and stop."""
+        with contextlib.suppress(RuntimeError):  # polling never started
+            await self.dispatcher.stop_polling()
+
+    async def close(self) -> None:
+        """Release the storage and the database."""
+        for bot in self.bots.values():
+            await bot.session.close()
+        await self.storage.close()
+        await self.engine.dispose()
+
+
+def _fsm_storage(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> BaseStorage:
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        return RedisStorage.from_url(
+            settings.redis_url,
+            key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True),
+        )
+    return SQLStorage(sessions)
+
+
+def build_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    rules: RoutingRules | None = None,
+    engine: AsyncEngine | None = None,
+) -> App:
+    """Build the whole object graph from settings; nothing connects until `run`."""
+    rules = rules or load_rules(settings.routing_rules)
+    tokens = settings.tokens()
+    rules.check_chats(list(tokens))
+    clock = clock or SystemClock()
+    engine = engine or make_engine(settings.database_url)
+    sessions = session_factory(engine)
+    storage = _fsm_storage(settings, sessions)
+    bots = {
+        platform: make_bot(platform, token, settings.api_url(platform))
+        for platform, token in tokens.items()
+    }
+    deps = Deps(uow=lambda: SqlUnitOfWork(sessions), rules=rules, clock=clock)
+    dispatcher = Dispatcher(storage=storage, deps=deps)
+    dispatcher.update.outer_middleware(PlatformContext())
+    dispatcher.update.outer_middleware(SkipHandledUpdates(SqlHandledUpdates(sessions), clock))
+    dispatcher.include_router(build_router())
+    return App(
+        settings=settings,
+        rules=rules,
+        engine=engine,
+        sessions=sessions,
+        storage=storage,
+        dispatcher=dispatcher,
+        bots=bots,
+        clock=clock,
+    )

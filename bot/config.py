@@ -1,0 +1,98 @@
+"""Typed settings from the environment or a .env file, loaded once and validated at start."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from desk.model import Platform
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the message is one line naming it."""
+
+
+class Settings(BaseSettings):
+    """Everything the operator sets; see .env.example for meanings and defaults."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
+    bale_bot_token: SecretStr | None = None
+    bale_api_url: AnyHttpUrl = AnyHttpUrl("https://tapi.bale.ai")
+    database_url: str = "sqlite+aiosqlite:///data/frontoffice.db"
+    redis_url: str | None = None
+    routing_rules: Path = Path("routing_rules.yaml")
+    log_level: str = "INFO"
+    bale_messages_per_second: Annotated[float, Field(gt=0)] = 5.0
+    polling_timeout: Annotated[int, Field(ge=0, le=60)] = 25
+
+    @field_validator("telegram_bot_token", "bale_bot_token", mode="before")
+    @classmethod
+    def _token_shape(cls, value: object) -> object:
+        if value in (None, ""):
+            return None
+        text = str(value.get_secret_value() if isinstance(value, SecretStr) else value).strip()
+        head, sep, tail = text.partition(":")
+        if not sep or not head.isdigit() or not tail:
+            # never echo the value: it may be a real token with a typo
+            raise ValueError("must look like 123456789:ABC... (digits, a colon, the secret)")
+        return text
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_scheme(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql", "postgres")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in logging.getLevelNamesMapping():
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value
+
+    def tokens(self) -> dict[Platform, str]:
+        """The platforms to run, with their tokens."""
+        out: dict[Platform, str] = {}
+        if self.telegram_bot_token:
+            out[Platform.TELEGRAM] = self.telegram_bot_token.get_secret_value()
+        if self.bale_bot_token:
+            out[Platform.BALE] = self.bale_bot_token.get_secret_value()
+        return out
+
+    def api_url(self, platform: Platform) -> str:
+        """The Bot API server base URL of a platform, without a trailing slash."""
+        url = self.telegram_api_url if platform is Platform.TELEGRAM else self.bale_api_url
+        return str(url).rstrip("/")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Load settings; a problem becomes one SettingsError line naming the setting, no values."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise SettingsError(f"setting {name} is invalid: {first['msg']}") from None

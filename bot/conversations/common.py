@@ -1,0 +1,412 @@
+"""What every guided conversation shares: prompts by state, bad-input replies, cancel, attachments.
+
+A step handler validates one answer and either stores it and moves on, or re-asks the same
+step with a polite reason. Nothing already entered is dropped: the draft lives in FSM data,
+which the SQL (or Redis) storage keeps across restarts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from aiogram import F
+from aiogram.filters import Command, CommandStart, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardMarkup
+
+from bot import keyboards, texts
+from bot.deps import Deps
+from bot.platforms import PlatformBot, Renderer, max_file_size
+from bot.registry import Handlers
+from desk import validation
+from desk.model import Attachment, AttachmentKind, ChatRef, NewRequest, Platform
+from desk.routing import Choice
+from desk.text import fold, normalize, to_persian_digits
+from desk.validation import InvalidInput
+
+MAX_ATTACHMENTS = 5
+
+Prompt = Callable[[Message, FSMContext, Deps, Renderer], Awaitable[tuple[str, Any]]]
+_PROMPTS: dict[str, Prompt] = {}
+
+
+def prompt(state: State) -> Callable[[Prompt], Prompt]:
+    """Register the question a state asks: returns (text, keyboard)."""
+
+    def register(func: Prompt) -> Prompt:
+        assert state.state is not None
+        _PROMPTS[state.state] = func
+        return func
+
+    return register
+
+
+async def ask(
+    target: State,
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    error: str | None = None,
+) -> None:
+    """Move to `target` and ask its question, after the reason the last answer failed."""
+    await state.set_state(target)
+    await reask(message, state, deps, ui, error)
+
+
+async def reask(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer, error: str | None = None
+) -> None:
+    """Ask the current step's question again (after an error, a restart or «ادامه»)."""
+    current = await state.get_state()
+    if current is None or current not in _PROMPTS:
+        await message.answer(error or texts.MENU_AGAIN, reply_markup=keyboards.main_menu())
+        return
+    text, keyboard = await _PROMPTS[current](message, state, deps, ui)
+    if error:
+        text = f"{error}\n\n{text}"
+    await message.answer(text, reply_markup=keyboard)
+
+
+async def advance(
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    *,
+    nxt: State,
+    summary: State,
+) -> None:
+    """Go to the next step, or back to the summary when the citizen was editing one field."""
+    data = await state.get_data()
+    if data.get("editing"):
+        await state.update_data(editing=False)
+        nxt = summary
+    await ask(nxt, message, state, deps, ui)
+
+
+def error_text(ui: Renderer, error: InvalidInput) -> str:
+    """The Persian explanation of why an answer was refused."""
+    d = error.details
+    match error.reason:
+        case "pick":
+            return texts.ERR_PICK_BUTTON
+        case "text":
+            return texts.ERR_TEXT_WANTED
+        case "empty":
+            return texts.ERR_EMPTY
+        case "too_short":
+            return texts.ERR_TOO_SHORT.format(min=to_persian_digits(d["min"]))
+        case "too_long":
+            return texts.ERR_TOO_LONG.format(
+                length=to_persian_digits(d["length"]), max=to_persian_digits(d["max"])
+            )
+        case "name":
+            return texts.ERR_NAME.format(
+                min=to_persian_digits(validation.NAME_MIN),
+                max=to_persian_digits(validation.NAME_MAX),
+            )
+        case "phone":
+            return texts.ERR_PHONE.format(button=texts.BTN_SHARE_PHONE)
+        case "national_code":
+            return texts.ERR_NATIONAL_CODE.format(skip=texts.BTN_SKIP)
+    return texts.ERR_PICK_BUTTON
+
+
+def text_of(message: Message) -> str:
+    """The normalised text of a message, or InvalidInput when it is not text (a sticker, a GIF)."""
+    if message.text is None:
+        raise InvalidInput("text")
+    value = normalize(message.text)
+    if not value:
+        raise InvalidInput("empty")
+    return value
+
+
+def pick(message: Message, options: tuple[Choice, ...] | list[Choice]) -> Choice:
+    """The option whose label the citizen pressed (or typed), else InvalidInput('pick')."""
+    wanted = fold(text_of(message))
+    for option in options:
+        if fold(option.name) == wanted or option.key == wanted:
+            return option
+    raise InvalidInput("pick")
+
+
+async def take(
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    *,
+    field: str,
+    parse: Callable[[Message], object],
+    nxt: State,
+    summary: State,
+) -> None:
+    """Validate one answer with `parse`, store it under `field`, move on; or re-ask politely."""
+    try:
+        value = parse(message)
+    except InvalidInput as exc:
+        await reask(message, state, deps, ui, error_text(ui, exc))
+        return
+    await state.update_data({field: value})
+    await advance(message, state, deps, ui, nxt=nxt, summary=summary)
+
+
+def chat_of(message: Message, platform: Platform) -> ChatRef:
+    """The chat a message came from, with its platform."""
+    return ChatRef(platform, message.chat.id)
+
+
+# --- shared steps ------------------------------------------------------------------------------
+
+
+def parse_name(message: Message) -> str:
+    """A person's name."""
+    return validation.person_name(text_of(message))
+
+
+def parse_phone_text(message: Message) -> str:
+    """A typed mobile number."""
+    return validation.mobile_number(text_of(message))
+
+
+def parse_national_code(message: Message) -> str | None:
+    """An optional national code; «رد کردن» leaves it empty."""
+    value = text_of(message)
+    if value == texts.BTN_SKIP:
+        return None
+    return validation.national_code(value)
+
+
+def parse_long_text(message: Message) -> str:
+    """A description between the configured bounds."""
+    return validation.description(text_of(message))
+
+
+async def take_phone(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer, *, nxt: State, summary: State
+) -> None:
+    """Phone from the contact button (own contact only) or typed and validated."""
+    if message.contact is not None:
+        contact = message.contact
+        if (
+            contact.user_id is not None
+            and message.from_user
+            and contact.user_id != message.from_user.id
+        ):
+            await reask(message, state, deps, ui, texts.ERR_FOREIGN_CONTACT)
+            return
+        try:
+            phone = validation.mobile_number(contact.phone_number)
+        except InvalidInput as exc:
+            await reask(message, state, deps, ui, error_text(ui, exc))
+            return
+        await state.update_data(phone=phone)
+        await advance(message, state, deps, ui, nxt=nxt, summary=summary)
+        return
+    await take(
+        message, state, deps, ui, field="phone", parse=parse_phone_text, nxt=nxt, summary=summary
+    )
+
+
+def attachment_of(message: Message) -> Attachment | None:
+    """The attachment a message carries, or None when it carries none we accept."""
+    if message.animation or message.sticker or message.video_note:
+        return None
+    if message.photo:
+        p = message.photo[-1]
+        return Attachment(AttachmentKind.PHOTO, p.file_id, p.file_unique_id, p.file_size)
+    if message.location:
+        loc = message.location
+        return Attachment(AttachmentKind.LOCATION, latitude=loc.latitude, longitude=loc.longitude)
+    for kind, media in (
+        (AttachmentKind.VOICE, message.voice),
+        (AttachmentKind.DOCUMENT, message.document),
+        (AttachmentKind.VIDEO, message.video),
+        (AttachmentKind.AUDIO, message.audio),
+    ):
+        if media is not None:
+            return Attachment(
+                kind,
+                media.file_id,
+                media.file_unique_id,
+                media.file_size,
+                file_name=getattr(media, "file_name", None),
+                mime_type=getattr(media, "mime_type", None),
+            )
+    return None
+
+
+async def take_attachment(
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    bot: PlatformBot,
+    *,
+    summary: State,
+) -> None:
+    """Collect up to five attachments; «پایان» or «بدون پیوست» moves on to the summary."""
+    data = await state.get_data()
+    stored: list[dict[str, Any]] = list(data.get("attachments") or [])
+    if message.text is not None:
+        if normalize(message.text) in (texts.BTN_DONE, texts.BTN_NO_ATTACHMENTS):
+            await state.update_data(editing=False)
+            await ask(summary, message, state, deps, ui)
+        else:
+            await reask(message, state, deps, ui, texts.ERR_PICK_BUTTON)
+        return
+    attachment = attachment_of(message)
+    if attachment is None:
+        await reask(message, state, deps, ui, texts.ERR_ATTACHMENT_KIND)
+        return
+    limit = max_file_size(bot.platform, attachment.kind)
+    if attachment.file_size is not None and attachment.file_size > limit:
+        await reask(
+            message,
+            state,
+            deps,
+            ui,
+            texts.ERR_FILE_TOO_BIG.format(
+                size=to_persian_digits(f"{attachment.file_size / 1024 / 1024:.1f}"),
+                max=to_persian_digits(limit // 1024 // 1024),
+            ),
+        )
+        return
+    attachment.message_id = message.message_id
+    stored.append(attachment.to_dict())
+    await state.update_data(attachments=stored)
+    if len(stored) >= MAX_ATTACHMENTS:
+        await message.answer(texts.ATTACHMENTS_FULL.format(max=to_persian_digits(MAX_ATTACHMENTS)))
+        await state.update_data(editing=False)
+        await ask(summary, message, state, deps, ui)
+        return
+    await message.answer(
+        texts.ATTACHMENT_RECEIVED.format(
+            n=to_persian_digits(len(stored)),
+            max=to_persian_digits(MAX_ATTACHMENTS),
+            done=texts.BTN_DONE,
+        ),
+        reply_markup=keyboards.attachments(len(stored)),
+    )
+
+
+async def attachments_prompt(state: FSMContext) -> tuple[str, ReplyKeyboardMarkup]:
+    """The attachments question with the right first button."""
+    data = await state.get_data()
+    count = len(data.get("attachments") or [])
+    text = texts.ASK_ATTACHMENTS.format(
+        max=to_persian_digits(MAX_ATTACHMENTS), done=texts.BTN_DONE, none=texts.BTN_NO_ATTACHMENTS
+    )
+    return text, keyboards.attachments(count)
+
+
+def attachments_line(data: dict[str, Any]) -> str:
+    """«۲ عکس، ۱ موقعیت مکانی» for a summary."""
+    counts: dict[AttachmentKind, int] = {}
+    for item in data.get("attachments") or []:
+        kind = AttachmentKind(item["kind"])
+        counts[kind] = counts.get(kind, 0) + 1
+    if not counts:
+        return texts.NOT_GIVEN
+    return "، ".join(
+        f"{to_persian_digits(n)} {texts.ATTACHMENT_NAMES[k]}" for k, n in counts.items()
+    )
+
+
+def summary_text(ui: Renderer, fields: Sequence[tuple[str, str | None]], body: str | None) -> str:
+    """A confirm-step summary: labelled fields, then the long text."""
+    lines = [texts.SUMMARY_TITLE, ""]
+    for key, value in fields:
+        lines.append(f"{ui.bold(texts.FIELD_LABELS[key])}: {ui.esc(value or texts.NOT_GIVEN)}")
+    if body:
+        lines += ["", ui.esc(body)]
+    lines += ["", texts.SUMMARY_FOOTER.format(confirm=texts.BTN_CONFIRM, edit=texts.BTN_EDIT)]
+    return "\n".join(lines)
+
+
+# --- cancel and abandon, for every conversation ---------------------------------------------
+
+router = Handlers("conversation-control", private_only=True)
+
+
+@router.message(Command("cancel"))
+@router.message(F.text == texts.BTN_CANCEL)
+async def cancel(message: Message, state: FSMContext) -> None:
+    """Drop the draft at any step and show the menu."""
+    had_state = await state.get_state() is not None
+    await state.clear()
+    await message.answer(
+        texts.CANCELLED if had_state else texts.NOTHING_TO_CANCEL,
+        reply_markup=keyboards.main_menu(),
+    )
+
+
+@router.message(CommandStart(), ~StateFilter(None))
+async def start_midway(message: Message) -> None:
+    """/start in the middle of a conversation: ask before throwing the draft away."""
+    await message.answer(texts.ABANDON_QUESTION, reply_markup=keyboards.abandon())
+
+
+@router.callback_query(F.data.startswith("abandon:"))
+async def abandon_answer(query: CallbackQuery, state: FSMContext, deps: Deps, ui: Renderer) -> None:
+    """Abandon the draft, or carry on where the citizen was."""
+    await query.answer()
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    if await state.get_state() is None:
+        await message.answer(texts.STALE_BUTTON, reply_markup=keyboards.main_menu())
+        return
+    if query.data == "abandon:yes":
+        await state.clear()
+        await message.answer(texts.CANCELLED, reply_markup=keyboards.main_menu())
+    else:
+        await message.answer(texts.CONTINUING)
+        await reask(message, state, deps, ui)
+
+
+# --- confirm and edit, shared by the flows with a summary ------------------------------------
+
+
+async def take_confirm(
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    *,
+    edit: State,
+    build: Callable[[dict[str, Any]], NewRequest],
+) -> None:
+    """«تأیید و ارسال» files the request built from the draft; «ویرایش» asks which field."""
+    from bot.conversations.filing import submit
+
+    if message.text == texts.BTN_EDIT:
+        await ask(edit, message, state, deps, ui)
+        return
+    if message.text != texts.BTN_CONFIRM:
+        await reask(message, state, deps, ui, texts.ERR_PICK_BUTTON)
+        return
+    await submit(message, state, deps, ui, build(await state.get_data()))
+
+
+def edit_prompt(editable: dict[str, State]) -> tuple[str, ReplyKeyboardMarkup]:
+    """The «which field?» question with one button per editable field."""
+    return texts.ASK_EDIT_FIELD, keyboards.choices([texts.FIELD_LABELS[k] for k in editable])
+
+
+async def take_edit(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer, editable: dict[str, State]
+) -> None:
+    """Jump to the chosen field; the summary comes back right after it."""
+    for key, target in editable.items():
+        if message.text == texts.FIELD_LABELS[key]:
+            if key == "attachments":
+                await state.update_data(attachments=[])
+            await state.update_data(editing=True)
+            await ask(target, message, state, deps, ui)
+            return
+    await reask(message, state, deps, ui, texts.ERR_PICK_BUTTON)

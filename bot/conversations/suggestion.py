@@ -1,0 +1,176 @@
+"""Suggestion or criticism: topic, text, named or anonymous, confirm."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import F
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import Message
+
+from bot import keyboards, texts
+from bot.conversations import common
+from bot.conversations.common import ask, prompt, take
+from bot.deps import Deps
+from bot.platforms import PlatformBot, Renderer
+from bot.registry import Handlers
+from desk import validation
+from desk.model import Contact, Kind, NewRequest
+from desk.text import to_persian_digits
+from desk.validation import InvalidInput
+
+router = Handlers("suggestion", private_only=True)
+
+
+class Suggestion(StatesGroup):
+    """The steps of a suggestion or criticism."""
+
+    topic = State()
+    text = State()
+    anonymous = State()
+    confirm = State()
+    edit = State()
+
+
+EDITABLE = {
+    "topic": Suggestion.topic,
+    "text": Suggestion.text,
+    "anonymous": Suggestion.anonymous,
+}
+
+
+@router.message(F.text == texts.BTN_SUGGESTION)
+async def begin(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
+    """Start a suggestion."""
+    await state.set_data({"flow": "suggestion"})
+    await ask(Suggestion.topic, message, state, deps, ui)
+
+
+@prompt(Suggestion.topic)
+async def ask_topic(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer
+) -> tuple[str, Any]:
+    """Topic buttons."""
+    return texts.ASK_TOPIC, keyboards.choices([t.name for t in deps.rules.topics])
+
+
+@router.message(Suggestion.topic)
+async def got_topic(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
+    """Take the topic."""
+    await take(
+        message,
+        state,
+        deps,
+        ui,
+        field="topic",
+        parse=lambda m: common.pick(m, deps.rules.topics).key,
+        nxt=Suggestion.text,
+        summary=Suggestion.confirm,
+    )
+
+
+@prompt(Suggestion.text)
+async def ask_text(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer
+) -> tuple[str, Any]:
+    """The suggestion itself."""
+    return texts.ASK_SUGGESTION_TEXT.format(
+        min=to_persian_digits(validation.DESCRIPTION_MIN),
+        max=to_persian_digits(validation.DESCRIPTION_MAX),
+    ), keyboards.cancel_only()
+
+
+@router.message(Suggestion.text)
+async def got_text(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
+    """Take the text."""
+    await take(
+        message,
+        state,
+        deps,
+        ui,
+        field="text",
+        parse=common.parse_long_text,
+        nxt=Suggestion.anonymous,
+        summary=Suggestion.confirm,
+    )
+
+
+@prompt(Suggestion.anonymous)
+async def ask_anonymous(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer
+) -> tuple[str, Any]:
+    """Named or anonymous, saying plainly what anonymity costs."""
+    return texts.ASK_ANONYMOUS, keyboards.anonymity()
+
+
+def _parse_anonymous(message: Message) -> bool:
+    value = common.text_of(message)
+    if value == texts.BTN_ANONYMOUS:
+        return True
+    if value == texts.BTN_WITH_NAME:
+        return False
+    raise InvalidInput("pick")
+
+
+@router.message(Suggestion.anonymous)
+async def got_anonymous(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
+    """Take the choice; an anonymous citizen is told no answer can reach them."""
+    try:
+        anonymous = _parse_anonymous(message)
+    except InvalidInput as exc:
+        await common.reask(message, state, deps, ui, common.error_text(ui, exc))
+        return
+    await state.update_data(anonymous=anonymous, editing=False)
+    if anonymous:
+        await message.answer(texts.ANONYMOUS_NOTE)
+    await ask(Suggestion.confirm, message, state, deps, ui)
+
+
+@prompt(Suggestion.confirm)
+async def ask_confirm(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer
+) -> tuple[str, Any]:
+    """The summary."""
+    data = await state.get_data()
+    fields = [
+        ("topic", deps.rules.topic(data["topic"]).name),
+        ("anonymous", texts.ANONYMOUS_NAME if data.get("anonymous") else texts.BTN_WITH_NAME),
+    ]
+    return common.summary_text(ui, fields, data.get("text")), keyboards.confirm()
+
+
+@router.message(Suggestion.confirm)
+async def got_confirm(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
+) -> None:
+    """Confirm and file, or edit."""
+
+    def build(data: dict[str, Any]) -> NewRequest:
+        anonymous = bool(data.get("anonymous"))
+        sender = message.from_user
+        return NewRequest(
+            kind=Kind.SUGGESTION,
+            chat=common.chat_of(message, bot.platform),
+            user_id=sender.id if sender else None,
+            text=data["text"],
+            topic=data["topic"],
+            contact=Contact(name=None if anonymous or not sender else sender.full_name),
+            anonymous=anonymous,
+        )
+
+    await common.take_confirm(message, state, deps, ui, edit=Suggestion.edit, build=build)
+
+
+@prompt(Suggestion.edit)
+async def ask_edit(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer
+) -> tuple[str, Any]:
+    """Which field to edit."""
+    return common.edit_prompt(EDITABLE)
+
+
+@router.message(Suggestion.edit)
+async def got_edit(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
+    """Jump to the chosen field."""
+    await common.take_edit(message, state, deps, ui, EDITABLE)

@@ -1,0 +1,161 @@
+"""Citizens in private chats: the menu, checking a request by its code, «درخواست‌های من»."""
+
+from __future__ import annotations
+
+from aiogram import F
+from aiogram.filters import CommandStart, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import Message
+
+from bot import keyboards, render, texts
+from bot.deps import Deps
+from bot.platforms import PlatformBot, Renderer
+from bot.registry import Handlers
+from desk import services, tracking, validation
+from desk.model import ChatRef
+from desk.text import to_persian_digits
+from desk.validation import InvalidInput
+
+router = Handlers("citizen", private_only=True)
+
+
+class Tracking(StatesGroup):
+    """«پیگیری درخواست»: waiting for a code, then optionally for a contact."""
+
+    code = State()
+    contact = State()
+
+
+@router.message(CommandStart(), StateFilter(None))
+async def start(message: Message, deps: Deps, ui: Renderer) -> None:
+    """Welcome and the main menu."""
+    await message.answer(
+        ui.fmt(texts.WELCOME, org=deps.rules.organisation), reply_markup=keyboards.main_menu()
+    )
+
+
+@router.message(StateFilter(None), F.text == texts.BTN_TRACK)
+async def track(message: Message, state: FSMContext) -> None:
+    """Ask for a tracking code."""
+    await state.set_state(Tracking.code)
+    await message.answer(texts.ASK_CODE, reply_markup=keyboards.cancel_only())
+
+
+@router.message(StateFilter(None), F.text == texts.BTN_MINE)
+async def mine(message: Message, deps: Deps, ui: Renderer, bot: PlatformBot) -> None:
+    """The chat's own requests with their statuses."""
+    requests = await services.my_requests(ChatRef(bot.platform, message.chat.id), uow=deps.uow)
+    await message.answer(
+        render.my_requests(ui, requests, deps.rules), reply_markup=keyboards.main_menu()
+    )
+
+
+async def _lookup(
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    bot: PlatformBot,
+    text: str,
+    shared_phone: str | None = None,
+) -> None:
+    """Answer a look-up; a polite reason for every way it can fail."""
+    chat = ChatRef(bot.platform, message.chat.id)
+    try:
+        result = await services.lookup(
+            text, chat=chat, uow=deps.uow, clock=deps.clock, shared_phone=shared_phone
+        )
+    except services.Throttled as exc:
+        await state.clear()
+        reply = ui.fmt(texts.ERR_THROTTLED, time=render.jalali(exc.until))
+        await message.answer(reply, reply_markup=keyboards.main_menu())
+        return
+    except services.MalformedCode:
+        await state.set_state(Tracking.code)
+        await message.answer(texts.ERR_CODE_FORMAT, reply_markup=keyboards.cancel_only())
+        return
+    except services.BadCheckDigit:
+        await state.set_state(Tracking.code)
+        shown = render.code(ui, tracking.clean(text))
+        reply = ui.fmt(texts.ERR_CODE_CHECK, code=shown)
+        await message.answer(reply, reply_markup=keyboards.cancel_only())
+        return
+    except services.NotFound as exc:
+        await state.set_state(Tracking.code)
+        reply = ui.fmt(texts.ERR_CODE_UNKNOWN, code=render.code(ui, str(exc)))
+        await message.answer(reply, reply_markup=keyboards.cancel_only())
+        return
+    request = result.request
+    card = render.status_card(
+        ui, request, deps.rules, full=result.full, contact_button=texts.BTN_SHARE_PHONE
+    )
+    if not result.full and request.contact.phone and shared_phone is None:
+        await state.set_state(Tracking.contact)
+        await state.update_data(code=request.code)
+        await message.answer(card, reply_markup=keyboards.share_phone_only())
+        return
+    await state.clear()
+    if not result.full and shared_phone is not None:
+        card = f"{texts.PHONE_MISMATCH}\n\n{card}"
+    await message.answer(card, reply_markup=keyboards.main_menu())
+
+
+@router.message(Tracking.code)
+async def got_code(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
+) -> None:
+    """A code typed after «پیگیری درخواست»."""
+    if message.text is None:
+        await message.answer(texts.ERR_CODE_FORMAT, reply_markup=keyboards.cancel_only())
+        return
+    await _lookup(message, state, deps, ui, bot, message.text)
+
+
+@router.message(Tracking.contact, F.contact)
+async def got_contact(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
+) -> None:
+    """A shared contact that may prove the citizen owns the request."""
+    contact = message.contact
+    assert contact is not None
+    sender = message.from_user
+    code = (await state.get_data()).get("code", "")
+    if contact.user_id is not None and sender is not None and contact.user_id != sender.id:
+        await message.answer(texts.ERR_FOREIGN_CONTACT, reply_markup=keyboards.share_phone_only())
+        return
+    try:
+        phone = validation.mobile_number(contact.phone_number)
+    except InvalidInput:
+        phone = ""
+    await _lookup(message, state, deps, ui, bot, code, shared_phone=phone)
+
+
+@router.message(Tracking.contact)
+async def contact_or_code(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
+) -> None:
+    """After a status-only answer: another code is looked up, anything else shows the menu."""
+    if message.text and tracking.looks_like_code(message.text):
+        await _lookup(message, state, deps, ui, bot, message.text)
+        return
+    await state.clear()
+    await message.answer(texts.MENU_AGAIN, reply_markup=keyboards.main_menu())
+
+
+@router.message(StateFilter(None), F.text.func(tracking.looks_like_code))
+async def code_sent(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
+) -> None:
+    """A message that is just a tracking code is a look-up."""
+    assert message.text is not None
+    await _lookup(message, state, deps, ui, bot, message.text)
+
+
+@router.message(StateFilter(None))
+async def lost(message: Message) -> None:
+    """Anything else outside a conversation: say how to go on, show the menu."""
+    await message.answer(
+        texts.LOST.replace("۱۰", to_persian_digits(tracking.LENGTH)),
+        reply_markup=keyboards.main_menu(),
+    )

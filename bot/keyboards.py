@@ -1,0 +1,103 @@
+"""Keyboard builders: the main menu, step keyboards, Likert and yes/no buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
+
+from bot import texts
+
+
+def _reply(rows: Sequence[Sequence[str | KeyboardButton]]) -> ReplyKeyboardMarkup:
+    keyboard = [
+        [b if isinstance(b, KeyboardButton) else KeyboardButton(text=b) for b in row]
+        for row in rows
+        if row
+    ]
+    return ReplyKeyboardMarkup(keyboard=keyboard, resize_keyboard=True)
+
+
+def main_menu() -> ReplyKeyboardMarkup:
+    """The six channels of the front office."""
+    return _reply(texts.MENU_ROWS)
+
+
+def choices(
+    labels: Sequence[str], *, columns: int = 2, extra: Sequence[str] = ()
+) -> ReplyKeyboardMarkup:
+    """Buttons for a pick-one step, then optional extra buttons, then «انصراف»."""
+    rows: list[list[str]] = [list(labels[i : i + columns]) for i in range(0, len(labels), columns)]
+    if extra:
+        rows.append(list(extra))
+    rows.append([texts.BTN_CANCEL])
+    return _reply(rows)
+
+
+def cancel_only() -> ReplyKeyboardMarkup:
+    """Just «انصراف», for free-text steps."""
+    return _reply([[texts.BTN_CANCEL]])
+
+
+def phone_request() -> ReplyKeyboardMarkup:
+    """The contact button, so one tap shares the citizen's own number."""
+    return _reply(
+        [[KeyboardButton(text=texts.BTN_SHARE_PHONE, request_contact=True)], [texts.BTN_CANCEL]]
+    )
+
+
+def skip_or_cancel() -> ReplyKeyboardMarkup:
+    """For optional steps."""
+    return _reply([[texts.BTN_SKIP], [texts.BTN_CANCEL]])
+
+
+def attachments(received: int) -> ReplyKeyboardMarkup:
+    """«بدون پیوست» before the first file, «پایان ارسال پیوست‌ها» after."""
+    first = texts.BTN_DONE if received else texts.BTN_NO_ATTACHMENTS
+    return _reply([[first], [texts.BTN_CANCEL]])
+
+
+def confirm() -> ReplyKeyboardMarkup:
+    """Confirm, edit or cancel a summary."""
+    return _reply([[texts.BTN_CONFIRM], [texts.BTN_EDIT, texts.BTN_CANCEL]])
+
+
+def anonymity() -> ReplyKeyboardMarkup:
+    """Named or anonymous suggestion."""
+    return _reply([[texts.BTN_WITH_NAME, texts.BTN_ANONYMOUS], [texts.BTN_CANCEL]])
+
+
+def likert(question: int) -> InlineKeyboardMarkup:
+    """1-5 buttons for survey question number `question`."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=label, callback_data=f"lk:{question}:{value}")
+                for value, label in reversed(list(enumerate(texts.LIKERT_LABELS, start=1)))
+            ]
+        ]
+    )
+
+
+def abandon() -> InlineKeyboardMarkup:
+    """Yes / no under «abandon this draft?»."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=texts.BTN_ABANDON, callback_data="abandon:yes"),
+                InlineKeyboardButton(text=texts.BTN_CONTINUE, callback_data="abandon:no"),
+            ]
+        ]
+    )
+
+
+def share_phone_only() -> ReplyKeyboardMarkup:
+    """Contact button and the way back to the menu, after a status-only look-up."""
+    return _reply(
+        [[KeyboardButton(text=texts.BTN_SHARE_PHONE, request_contact=True)], [texts.BTN_CANCEL]]
+    )

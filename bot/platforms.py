@@ -1,0 +1,174 @@
+"""Telegram and Bale: API servers, raw-JSON repair before aiogram parses it, text per platform."""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.types import Update
+from pydantic import ValidationError
+
+from desk.model import AttachmentKind, Platform
+
+log = logging.getLogger(__name__)
+
+MB = 1024 * 1024
+MAX_TEXT = 4096
+
+# Bale reads every text as its Markdown; these characters in citizens' text would be taken
+# as markup, so they become look-alikes that Bale leaves alone.
+_BALE_NEUTRAL = str.maketrans({"*": "∗", "_": "‗", "[": "［", "]": "］", "`": "ˋ"})
+
+
+def max_file_size(platform: Platform, kind: AttachmentKind) -> int:
+    """The largest attachment we accept: what the bot can fetch (getFile) and re-send."""
+    if platform is Platform.BALE and kind is AttachmentKind.PHOTO:
+        return 10 * MB
+    return 20 * MB
+
+
+class Renderer:
+    """Formats text for one platform: HTML for Telegram, plain Markdown-safe text for Bale."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.html = platform is Platform.TELEGRAM
+
+    def esc(self, text: object) -> str:
+        """Make a citizen's (or anyone's) text safe to embed."""
+        value = str(text)
+        return html.escape(value, quote=False) if self.html else value.translate(_BALE_NEUTRAL)
+
+    def bold(self, text: str) -> str:
+        """Bold where the platform can show it (Telegram), plain elsewhere."""
+        return f"<b>{self.esc(text)}</b>" if self.html else self.esc(text)
+
+    def code(self, text: str) -> str:
+        """Tap-to-copy on Telegram, plain elsewhere."""
+        return f"<code>{self.esc(text)}</code>" if self.html else self.esc(text)
+
+    def fmt(self, template: str, **values: object) -> str:
+        """Fill a template from bot.texts; every value is escaped unless wrapped in Raw."""
+        safe = {k: (v.text if isinstance(v, Raw) else self.esc(v)) for k, v in values.items()}
+        return template.format(**safe)
+
+
+class Raw:
+    """A value already rendered for the platform (e.g. bold), so fmt must not escape it."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _fill(obj: dict[str, Any], defaults: dict[str, Any]) -> None:
+    for key, value in defaults.items():
+        obj.setdefault(key, value)
+
+
+_MEDIA_DEFAULTS: dict[str, dict[str, Any]] = {
+    "voice": {"duration": 0},
+    "audio": {"duration": 0},
+    "video": {"duration": 0, "width": 0, "height": 0},
+    "video_note": {"duration": 0, "length": 0},
+    "animation": {"duration": 0, "width": 0, "height": 0},
+    "sticker": {
+        "is_animated": False,
+        "is_video": False,
+        "type": "regular",
+        "width": 0,
+        "height": 0,
+    },
+}
+
+
+def _repair_message(message: dict[str, Any]) -> None:
+    """Fill fields Bale may omit in a message so aiogram's models accept it."""
+    message.setdefault("date", 0)
+    chat = message.get("chat")
+    if isinstance(chat, dict):
+        chat.setdefault("type", "private")
+    sender = message.get("from")
+    if isinstance(sender, dict):
+        _fill(sender, {"is_bot": False, "first_name": ""})
+    for field, defaults in _MEDIA_DEFAULTS.items():
+        if isinstance(message.get(field), dict):
+            _fill(message[field], defaults)
+    for size in message.get("photo") or []:
+        if isinstance(size, dict):
+            _fill(size, {"width": 0, "height": 0})
+    if isinstance(message.get("contact"), dict):
+        message["contact"].setdefault("first_name", "")
+    reply = message.get("reply_to_message")
+    if isinstance(reply, dict):
+        _repair_message(reply)
+
+
+def repair_update(update: dict[str, Any]) -> dict[str, Any]:
+    """Fill what Bale leaves out; an update aiogram still cannot parse becomes an empty one."""
+    for key in ("message", "edited_message", "channel_post", "edited_channel_post"):
+        if isinstance(update.get(key), dict):
+            _repair_message(update[key])
+    callback = update.get("callback_query")
+    if isinstance(callback, dict):
+        message = callback.get("message")
+        if isinstance(message, dict):
+            _repair_message(message)
+        chat_id = message.get("chat", {}).get("id") if isinstance(message, dict) else None
+        callback.setdefault("chat_instance", str(chat_id or callback.get("id", "")))
+        sender = callback.get("from")
+        if isinstance(sender, dict):
+            _fill(sender, {"is_bot": False, "first_name": ""})
+    try:
+        Update.model_validate(update)
+    except ValidationError as exc:
+        # One unparseable update must not stall polling: keep its id so the offset moves on.
+        fields = sorted({".".join(map(str, e["loc"][:3])) for e in exc.errors()})
+        log.warning(
+            "dropping update %s that cannot be parsed (%s)", update.get("update_id"), fields
+        )
+        return {"update_id": update.get("update_id", 0)}
+    return update
+
+
+def repairing_json_loads(content: str) -> Any:
+    """json.loads for the API session that repairs getUpdates answers on the way in."""
+    data = json.loads(content)
+    if isinstance(data, dict) and isinstance(data.get("result"), list):
+        result = data["result"]
+        if result and all(isinstance(u, dict) and "update_id" in u for u in result):
+            data["result"] = [repair_update(u) for u in result]
+    return data
+
+
+class PlatformBot(Bot):
+    """An aiogram Bot that knows which messenger it talks to."""
+
+    platform: Platform
+
+    @property
+    def ui(self) -> Renderer:
+        """The text renderer for this bot's platform."""
+        return Renderer(self.platform)
+
+
+def make_bot(platform: Platform, token: str, api_url: str, *, timeout: float = 60) -> PlatformBot:
+    """A bot whose session talks to `api_url` and repairs updates before parsing."""
+    session = AiohttpSession(
+        api=TelegramAPIServer.from_base(api_url), json_loads=repairing_json_loads, timeout=timeout
+    )
+    default = DefaultBotProperties(
+        parse_mode=ParseMode.HTML if platform is Platform.TELEGRAM else None,
+        link_preview_is_disabled=True if platform is Platform.TELEGRAM else None,
+    )
+    bot = PlatformBot(token, session=session, default=default)
+    bot.platform = platform
+    return bot

@@ -1,0 +1,152 @@
+"""The service desk's domain: requests, their kinds and statuses, citizens and attachments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Platform(StrEnum):
+    """The messengers the front office serves; every id is stored with its platform."""
+
+    TELEGRAM = "telegram"
+    BALE = "bale"
+
+
+class Kind(StrEnum):
+    """The citizen channels of the e-participation strategy."""
+
+    COMPLAINT = "complaint"
+    SUGGESTION = "suggestion"
+    HEAD = "head"
+    SURVEY = "survey"
+
+
+class Status(StrEnum):
+    """Where a request stands; the citizen sees these in Persian."""
+
+    FILED = "filed"
+    ROUTED = "routed"
+    IN_PROGRESS = "in_progress"
+    WAITING = "waiting"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+
+OPEN_STATUSES = frozenset(
+    {Status.FILED, Status.ROUTED, Status.IN_PROGRESS, Status.WAITING, Status.REOPENED}
+)
+
+
+class AttachmentKind(StrEnum):
+    """What a citizen may attach to a filing."""
+
+    PHOTO = "photo"
+    VOICE = "voice"
+    DOCUMENT = "document"
+    LOCATION = "location"
+    VIDEO = "video"
+    AUDIO = "audio"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """A chat on one platform: the address every message goes to."""
+
+    platform: Platform
+    chat_id: int
+
+
+@dataclass(slots=True)
+class Attachment:
+    """A file or a location a citizen sent; file ids are only valid for the same platform's bot."""
+
+    kind: AttachmentKind
+    file_id: str | None = None
+    file_unique_id: str | None = None
+    file_size: int | None = None
+    file_name: str | None = None
+    mime_type: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    message_id: int | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain data for JSON storage."""
+        return {k: getattr(self, k) for k in self.__slots__ if getattr(self, k) is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Attachment:
+        """Inverse of `to_dict`."""
+        values = dict(data)
+        values["kind"] = AttachmentKind(str(values["kind"]))
+        return cls(**values)  # type: ignore[arg-type]
+
+
+@dataclass(slots=True)
+class Contact:
+    """Who filed: name and phone may be absent (anonymous suggestion, survey)."""
+
+    name: str | None = None
+    phone: str | None = None
+    national_code: str | None = None
+
+
+@dataclass(slots=True)
+class NewRequest:
+    """What a finished conversation hands to the desk."""
+
+    kind: Kind
+    chat: ChatRef | None
+    user_id: int | None
+    text: str
+    topic: str | None = None
+    county: str | None = None
+    contact: Contact = field(default_factory=Contact)
+    attachments: list[Attachment] = field(default_factory=list)
+    anonymous: bool = False
+    survey: dict[str, object] | None = None
+
+
+@dataclass(slots=True)
+class Request:
+    """A filing with its tracking code, as stored."""
+
+    code: str
+    kind: Kind
+    status: Status
+    text: str
+    created_at: datetime
+    updated_at: datetime
+    chat: ChatRef | None = None
+    user_id: int | None = None
+    topic: str | None = None
+    county: str | None = None
+    contact: Contact = field(default_factory=Contact)
+    attachments: list[Attachment] = field(default_factory=list)
+    anonymous: bool = False
+    survey: dict[str, object] | None = None
+    unit: str | None = None
+    due_at: datetime | None = None
+    answer: str | None = None
+    answered_at: datetime | None = None
+    close_reason: str | None = None
+    id: int | None = None
+
+    def is_owned_by(self, chat: ChatRef) -> bool:
+        """True when `chat` filed this request."""
+        return self.chat is not None and self.chat == chat
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One change of a request: the audit trail and the status history in one."""
+
+    request_code: str
+    action: str
+    at: datetime
+    actor: str
+    status: Status | None = None
+    note: str | None = None

@@ -1,0 +1,86 @@
+"""The Protocols the desk's services depend on; storage/ implements them on SQL, tests on dicts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from desk.model import ChatRef, Event, Request
+
+
+class RequestRepository(Protocol):
+    """Requests and their events."""
+
+    async def add(self, request: Request) -> Request:
+        """Store a new request; returns it with its id."""
+
+    async def get(self, code: str) -> Request | None:
+        """The request with this tracking code, or None."""
+
+    async def code_exists(self, code: str) -> bool:
+        """Whether a tracking code is taken."""
+
+    async def by_chat(self, chat: ChatRef, limit: int) -> list[Request]:
+        """A chat's requests, newest first."""
+
+    async def add_event(self, event: Event) -> None:
+        """Append to a request's audit trail."""
+
+    async def events(self, code: str) -> list[Event]:
+        """A request's audit trail, oldest first."""
+
+
+class LookupLog(Protocol):
+    """Failed tracking-code look-ups per chat, for throttling guessers."""
+
+    async def record_failure(self, chat: ChatRef, at: datetime) -> None:
+        """Remember one failed look-up."""
+
+    async def failures_since(self, chat: ChatRef, since: datetime) -> list[datetime]:
+        """When this chat failed since `since`, oldest first."""
+
+
+class UnitOfWork(Protocol):
+    """One transaction: everything inside commits together or not at all."""
+
+    @property
+    def requests(self) -> RequestRepository:
+        """Requests and events in this transaction."""
+
+    @property
+    def lookups(self) -> LookupLog:
+        """Failed look-ups in this transaction."""
+
+    async def __aenter__(self) -> Self:
+        """Open the transaction."""
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed."""
+
+    async def commit(self) -> None:
+        """Make the changes durable."""
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class Clock(Protocol):
+    """Where the desk gets the time: UTC, timezone-aware; tests control it."""
+
+    def now(self) -> datetime:
+        """The current time in UTC."""
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        """The current time in UTC."""
+        return datetime.now(UTC)

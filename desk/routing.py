@@ -1,0 +1,315 @@
+"""Routing rules: units, topics, counties, rules, survey questions; loaded from YAML, validated.
+
+Every error names the file and the line, because the person fixing it is an operator
+with a text editor, not a programmer with a debugger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from desk.model import Kind, Platform
+
+
+class RulesError(ValueError):
+    """The rules file is wrong; the message names the line and what to fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A specialised unit and its staff group chats."""
+
+    key: str
+    name: str
+    chats: dict[Platform, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A topic or a county a citizen picks from buttons."""
+
+    key: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """First match wins: every condition given must hold (a list means any of)."""
+
+    unit: str
+    kinds: frozenset[Kind] = frozenset()
+    topics: frozenset[str] = frozenset()
+    counties: frozenset[str] = frozenset()
+    line: int = 0
+
+    def matches(self, kind: Kind, topic: str | None, county: str | None) -> bool:
+        """Whether a request with these fields falls under the rule."""
+        return (
+            (not self.kinds or kind in self.kinds)
+            and (not self.topics or topic in self.topics)
+            and (not self.counties or county in self.counties)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyConfig:
+    """The service survey: services to rate, Likert questions, whether a comment is invited."""
+
+    services: tuple[str, ...]
+    questions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Sla:
+    """Answer deadlines in working days, the working week and holidays (ISO Jalali strings)."""
+
+    days: dict[Kind, int]
+    working_days: tuple[int, ...]  # Python weekday numbers: Monday is 0, Saturday 5
+    holidays: tuple[str, ...]
+    escalate_to: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingRules:
+    """Everything an operator configures about who gets what."""
+
+    organisation: str
+    units: dict[str, Unit]
+    topics: tuple[Choice, ...]
+    counties: tuple[Choice, ...]
+    rules: tuple[Rule, ...]
+    default: str
+    sla: Sla
+    admins: dict[Platform, frozenset[int]]
+    survey: SurveyConfig
+
+    def match(self, kind: Kind, topic: str | None = None, county: str | None = None) -> Unit:
+        """The unit a request goes to: the first rule that matches, else the default."""
+        for rule in self.rules:
+            if rule.matches(kind, topic, county):
+                return self.units[rule.unit]
+        return self.units[self.default]
+
+    def topic(self, key: str) -> Choice:
+        """A topic by key."""
+        return _by_key(self.topics)[key]
+
+    def county(self, key: str) -> Choice:
+        """A county by key."""
+        return _by_key(self.counties)[key]
+
+    def unit_for_chat(self, platform: Platform, chat_id: int) -> Unit | None:
+        """The unit whose staff chat this is, if any."""
+        for unit in self.units.values():
+            if unit.chats.get(platform) == chat_id:
+                return unit
+        return None
+
+    def check_chats(self, platforms: list[Platform]) -> None:
+        """Every unit needs a staff chat on every platform the bot runs on."""
+        for unit in self.units.values():
+            for platform in platforms:
+                if platform not in unit.chats:
+                    raise RulesError(
+                        f"unit '{unit.key}' has no {platform.value}_chat, "
+                        f"but the bot runs on {platform.value}"
+                    )
+
+
+def _by_key(choices: tuple[Choice, ...]) -> dict[str, Choice]:
+    return {c.key: c for c in choices}
+
+
+_WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys and remembers each mapping's line."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            raise RulesError(f"line {key_node.start_mark.line + 1}: duplicate key '{key}'")
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _at(item: dict[str, Any]) -> str:
+    return f"line {item.get('__line__', '?')}"
+
+
+def _require(item: dict[str, Any], key: str, kind: type | tuple[type, ...] = str) -> Any:
+    value = item.get(key)
+    if value is None or value == "":
+        raise RulesError(f"{_at(item)}: '{key}' is missing")
+    if not isinstance(value, kind):
+        raise RulesError(f"{_at(item)}: '{key}' has the wrong type ({value!r})")
+    return value
+
+
+def _list_of_maps(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    value = data.get(key)
+    if not isinstance(value, list) or not value:
+        raise RulesError(f"{_at(data)}: '{key}' must be a non-empty list")
+    for item in value:
+        if not isinstance(item, dict):
+            raise RulesError(f"'{key}': every entry must be a mapping ({item!r})")
+    return value
+
+
+def _as_set(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _choices(data: dict[str, Any], key: str) -> tuple[Choice, ...]:
+    seen: set[str] = set()
+    out = []
+    for item in _list_of_maps(data, key):
+        ckey, name = _require(item, "key"), _require(item, "name")
+        if ckey in seen:
+            raise RulesError(f"{_at(item)}: duplicate {key[:-1]} key '{ckey}'")
+        seen.add(ckey)
+        out.append(Choice(ckey, name))
+    return tuple(out)
+
+
+def parse_rules(data: Any) -> RoutingRules:
+    """Build and validate rules from parsed YAML (mappings carry '__line__')."""
+    if not isinstance(data, dict):
+        raise RulesError("the file must be a mapping with units, topics, counties and rules")
+    units: dict[str, Unit] = {}
+    for item in _list_of_maps(data, "units"):
+        key, name = _require(item, "key"), _require(item, "name")
+        if key in units:
+            raise RulesError(f"{_at(item)}: duplicate unit key '{key}'")
+        chats: dict[Platform, int] = {}
+        for platform in Platform:
+            chat = item.get(f"{platform.value}_chat")
+            if chat is not None:
+                if not isinstance(chat, int) or isinstance(chat, bool):
+                    raise RulesError(f"{_at(item)}: {platform.value}_chat must be a chat id number")
+                chats[platform] = chat
+        units[key] = Unit(key, name, chats)
+
+    def unit_ref(item: dict[str, Any], key: str) -> str:
+        ref = _require(item, key)
+        if ref not in units:
+            raise RulesError(f"{_at(item)}: unknown unit '{ref}'")
+        return str(ref)
+
+    topics = _choices(data, "topics")
+    counties = _choices(data, "counties")
+    topic_keys = {t.key for t in topics}
+    county_keys = {c.key for c in counties}
+
+    rules = []
+    for item in data.get("rules") or []:
+        kinds = []
+        for k in _as_set(item.get("kind")):
+            try:
+                kinds.append(Kind(k))
+            except ValueError:
+                raise RulesError(f"{_at(item)}: unknown kind '{k}'") from None
+        topics_ = _as_set(item.get("topic"))
+        counties_ = _as_set(item.get("county"))
+        for t in topics_:
+            if t not in topic_keys:
+                raise RulesError(f"{_at(item)}: unknown topic '{t}'")
+        for c in counties_:
+            if c not in county_keys:
+                raise RulesError(f"{_at(item)}: unknown county '{c}'")
+        rules.append(
+            Rule(
+                unit=unit_ref(item, "unit"),
+                kinds=frozenset(kinds),
+                topics=frozenset(topics_),
+                counties=frozenset(counties_),
+                line=int(item["__line__"]),
+            )
+        )
+
+    default = data.get("default")
+    if default not in units:
+        raise RulesError(f"'default' must name a unit (got {default!r})")
+
+    sla_data = data.get("sla") or {"__line__": "?"}
+    days: dict[Kind, int] = {}
+    for k, v in (sla_data.get("days") or {}).items():
+        if k == "__line__":
+            continue
+        try:
+            days[Kind(k)] = int(v)
+        except ValueError:
+            raise RulesError(f"{_at(sla_data)}: sla.days has an unknown kind '{k}'") from None
+    working = []
+    for name in sla_data.get("working_days") or ["sat", "sun", "mon", "tue", "wed"]:
+        if name not in _WEEKDAYS:
+            raise RulesError(f"{_at(sla_data)}: unknown working day '{name}' (use sat, sun, ...)")
+        working.append(_WEEKDAYS[name])
+    escalate_to = sla_data.get("escalate_to", "head_office")
+    if escalate_to not in units:
+        raise RulesError(f"{_at(sla_data)}: sla.escalate_to names an unknown unit '{escalate_to}'")
+    sla = Sla(
+        days=days,
+        working_days=tuple(working),
+        holidays=tuple(str(h) for h in sla_data.get("holidays") or []),
+        escalate_to=escalate_to,
+    )
+
+    admins: dict[Platform, frozenset[int]] = {}
+    admin_data = data.get("admins") or {}
+    for platform in Platform:
+        ids = _as_set(admin_data.get(platform.value))
+        if not all(isinstance(i, int) for i in ids):
+            raise RulesError(f"{_at(admin_data)}: admins.{platform.value} must list chat ids")
+        admins[platform] = frozenset(ids)
+
+    survey_data = data.get("survey")
+    if not isinstance(survey_data, dict):
+        raise RulesError("'survey' is missing: it lists the services and the questions")
+    services = _as_set(survey_data.get("services"))
+    questions = _as_set(survey_data.get("questions"))
+    if not services or not questions:
+        raise RulesError(f"{_at(survey_data)}: survey needs 'services' and 'questions'")
+    survey = SurveyConfig(tuple(map(str, services)), tuple(map(str, questions)))
+
+    return RoutingRules(
+        organisation=str(data.get("organisation") or "سازمان جهاد کشاورزی استان خراسان جنوبی"),
+        units=units,
+        topics=topics,
+        counties=counties,
+        rules=tuple(rules),
+        default=default,
+        sla=sla,
+        admins=admins,
+        survey=survey,
+    )
+
+
+def load_rules(path: str | Path) -> RoutingRules:
+    """Read and validate a rules file; errors are prefixed with the file name."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RulesError(f"{path}: cannot read the routing rules ({exc.strerror})") from None
+    try:
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        return parse_rules(data)
+    except RulesError as exc:
+        raise RulesError(f"{path}, {exc}") from None
+    except yaml.YAMLError as exc:
+        raise RulesError(f"{path}: not valid YAML: {exc}") from None

@@ -1,0 +1,148 @@
+"""Use cases of the service desk: plain async functions over the ports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from desk import tracking
+from desk.model import ChatRef, Event, Kind, NewRequest, Request, Status
+from desk.ports import Clock, UnitOfWorkFactory
+from desk.routing import RoutingRules
+
+LOOKUP_FAILURES_PER_HOUR = 10
+LOOKUP_WINDOW = timedelta(hours=1)
+MY_REQUESTS_LIMIT = 20
+_CODE_ATTEMPTS = 20
+
+
+class DeskError(Exception):
+    """A request the desk refuses; handlers turn each subclass into a polite message."""
+
+
+class NotFound(DeskError):
+    """No request has this tracking code."""
+
+
+class Throttled(DeskError):
+    """Too many failed look-ups from this chat; try again after `until`."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(until.isoformat())
+        self.until = until
+
+
+class MalformedCode(DeskError):
+    """The text is not a tracking code."""
+
+
+class BadCheckDigit(DeskError):
+    """The code's check digit is wrong: a typo."""
+
+
+@dataclass(frozen=True, slots=True)
+class LookupResult:
+    """A request found by code, and whether the asking chat may see its content."""
+
+    request: Request
+    full: bool
+
+
+async def file_request(
+    new: NewRequest,
+    *,
+    uow: UnitOfWorkFactory,
+    rules: RoutingRules,
+    clock: Clock,
+    new_code: Callable[[], str] = tracking.generate,
+) -> Request:
+    """Store a filing under a fresh tracking code, routed to its unit, with a 'filed' event."""
+    now = clock.now()
+    unit = rules.match(new.kind, new.topic, new.county)
+    async with uow() as tx:
+        for _ in range(_CODE_ATTEMPTS):
+            code = new_code()
+            if not await tx.requests.code_exists(code):
+                break
+        else:  # pragma: no cover - 10^9 codes; reaching this means the generator is broken
+            raise RuntimeError("could not find a free tracking code")
+        request = Request(
+            code=code,
+            kind=new.kind,
+            status=Status.FILED,
+            text=new.text,
+            created_at=now,
+            updated_at=now,
+            chat=None if new.anonymous else new.chat,
+            user_id=None if new.anonymous else new.user_id,
+            topic=new.topic,
+            county=new.county,
+            contact=new.contact,
+            attachments=list(new.attachments),
+            anonymous=new.anonymous,
+            survey=new.survey,
+            unit=unit.key,
+        )
+        request = await tx.requests.add(request)
+        actor = "anonymous" if new.anonymous or new.chat is None else _actor(new.chat)
+        await tx.requests.add_event(
+            Event(code, "filed", now, actor, status=Status.FILED, note=unit.key)
+        )
+        await tx.commit()
+    return request
+
+
+def _actor(chat: ChatRef) -> str:
+    return f"{chat.platform.value}:{chat.chat_id}"
+
+
+async def lookup(
+    text: str,
+    *,
+    chat: ChatRef,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    shared_phone: str | None = None,
+) -> LookupResult:
+    """Find a request by a typed code; content only for its owner or a matching phone.
+
+    Every failed look-up is remembered; more than LOOKUP_FAILURES_PER_HOUR in an hour
+    from one chat and the chat is refused until the oldest failure leaves the window.
+    """
+    now = clock.now()
+    async with uow() as tx:
+        failures = await tx.lookups.failures_since(chat, now - LOOKUP_WINDOW)
+        if len(failures) >= LOOKUP_FAILURES_PER_HOUR:
+            raise Throttled(failures[-LOOKUP_FAILURES_PER_HOUR] + LOOKUP_WINDOW)
+        error: DeskError
+        try:
+            code = tracking.parse(text)
+        except tracking.MalformedCode:
+            error = MalformedCode(text)
+        except tracking.BadCheckDigit:
+            error = BadCheckDigit(text)
+        else:
+            request = await tx.requests.get(code)
+            if request is not None:
+                full = request.is_owned_by(chat) or (
+                    shared_phone is not None
+                    and request.contact.phone is not None
+                    and request.contact.phone == shared_phone
+                )
+                return LookupResult(request, full)
+            error = NotFound(code)
+        await tx.lookups.record_failure(chat, now)
+        await tx.commit()
+    raise error
+
+
+async def my_requests(chat: ChatRef, *, uow: UnitOfWorkFactory) -> list[Request]:
+    """The requests this chat filed, newest first."""
+    async with uow() as tx:
+        return await tx.requests.by_chat(chat, MY_REQUESTS_LIMIT)
+
+
+def kind_needs_answer(kind: Kind) -> bool:
+    """Survey answers are statistics; every other kind expects an answer."""
+    return kind is not Kind.SURVEY

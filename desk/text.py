@@ -1,0 +1,84 @@
+"""Persian text normalisation for everything a citizen types."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
+_ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
+
+_TO_LATIN = str.maketrans(_PERSIAN_DIGITS + _ARABIC_DIGITS, "0123456789" * 2)
+_TO_PERSIAN = str.maketrans("0123456789", _PERSIAN_DIGITS)
+
+# Arabic letters that Persian keyboards on some phones still produce.
+_LETTERS = str.maketrans(
+    {
+        "ي": "ی",  # Arabic yeh
+        "ى": "ی",  # alef maksura
+        "ك": "ک",  # Arabic kaf
+        "ة": "ه",  # teh marbuta
+        "ۀ": "هٔ",
+    }
+)
+
+# Zero-width and bidi controls that only hide text or flip its direction.
+# ZWNJ (U+200C) is a real Persian letter separator and is kept, once.
+_INVISIBLE = re.compile(
+    "[\u200b\u200d\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]"
+)
+_ZWNJ_RUN = re.compile("\u200c{2,}")
+_ZWNJ_EDGE = re.compile(r"\u200c(?=\s|$)|(?:(?<=\s)|^)\u200c")
+_SPACES = re.compile(r"[^\S\n]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def to_latin_digits(text: str) -> str:
+    """Turn Persian and Arabic-Indic digits into ASCII digits."""
+    return text.translate(_TO_LATIN)
+
+
+def to_persian_digits(text: str | int) -> str:
+    """Turn ASCII digits into Persian digits, for display."""
+    return str(text).translate(_TO_PERSIAN)
+
+
+def _drop_controls(text: str) -> str:
+    """Remove control characters except newlines and tabs (tabs become spaces)."""
+    out = []
+    for ch in text:
+        if ch == "\n":
+            out.append(ch)
+        elif ch in "\t\r\f\v":
+            out.append(" " if ch != "\r" else "")
+        elif unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn"):
+            continue
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def normalize(text: str, *, digits: bool = True) -> str:
+    """Normalise free text: Persian letters, ASCII digits, no invisible controls, tidy spaces."""
+    text = unicodedata.normalize("NFC", text)
+    text = text.translate(_LETTERS)
+    if digits:
+        text = to_latin_digits(text)
+    text = _drop_controls(text)
+    text = _INVISIBLE.sub("", text)
+    text = _ZWNJ_RUN.sub("\u200c", text)
+    text = _ZWNJ_EDGE.sub("", text)
+    text = _SPACES.sub(" ", text)
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip()
+
+
+def normalize_line(text: str) -> str:
+    """Normalise a one-line answer (a name, a phone, a code): newlines become spaces."""
+    return normalize(text.replace("\n", " "))
+
+
+def fold(text: str) -> str:
+    """Key for comparing a citizen's words with a button label or a search term."""
+    return normalize_line(text).replace("\u200c", " ").casefold()

@@ -1,0 +1,69 @@
+"""Validation of what a citizen types: phone numbers, national codes, lengths."""
+
+from __future__ import annotations
+
+import re
+
+from desk.text import normalize_line
+
+DESCRIPTION_MIN = 10
+DESCRIPTION_MAX = 3000
+NAME_MIN = 3
+NAME_MAX = 80
+COMMENT_MAX = 1000
+
+_MOBILE = re.compile(r"^(?:\+?98|0098|0)?(9\d{9})$")
+_NAME = re.compile(r"^[^\d@#$%^&*()_+=<>{}\[\]|\\/~`!?؟;:\"]+$")
+
+
+class InvalidInput(ValueError):
+    """What the citizen typed does not fit the step; `reason` names the rule broken."""
+
+    def __init__(self, reason: str, **details: int) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
+
+
+def mobile_number(text: str) -> str:
+    """Parse an Iranian mobile number in any common form into 09xxxxxxxxx."""
+    digits = re.sub(r"[\s\-()]", "", normalize_line(text))
+    match = _MOBILE.match(digits)
+    if not match:
+        raise InvalidInput("phone")
+    return "0" + match.group(1)
+
+
+def national_code(text: str) -> str:
+    """Check an Iranian national code (کد ملی): ten digits and its check digit."""
+    code = re.sub(r"[\s\-]", "", normalize_line(text))
+    if not re.fullmatch(r"\d{10}", code) or len(set(code)) == 1:
+        raise InvalidInput("national_code")
+    total = sum(int(code[i]) * (10 - i) for i in range(9))
+    remainder = total % 11
+    check = remainder if remainder < 2 else 11 - remainder
+    if int(code[9]) != check:
+        raise InvalidInput("national_code")
+    return code
+
+
+def person_name(text: str) -> str:
+    """A person's name: letters and spaces, 3 to 80 characters."""
+    name = normalize_line(text)
+    if not NAME_MIN <= len(name) <= NAME_MAX or not _NAME.match(name):
+        raise InvalidInput("name")
+    return name
+
+
+def description(
+    text: str, *, minimum: int = DESCRIPTION_MIN, maximum: int = DESCRIPTION_MAX
+) -> str:
+    """Free text between `minimum` and `maximum` characters after normalisation."""
+    body = text.strip()
+    if not body:
+        raise InvalidInput("empty")
+    if len(body) < minimum:
+        raise InvalidInput("too_short", min=minimum)
+    if len(body) > maximum:
+        raise InvalidInput("too_long", max=maximum, length=len(body))
+    return body

@@ -1,0 +1,245 @@
+"""SQL implementations of desk.ports: one AsyncSession per unit of work."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import delete, select
+from sqlmodel import col
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from desk.model import (
+    Attachment,
+    ChatRef,
+    Contact,
+    Event,
+    Kind,
+    Platform,
+    Request,
+    Status,
+)
+from storage.tables import EventRow, HandledUpdateRow, LookupFailureRow, RequestRow
+
+
+def _to_domain(row: RequestRow) -> Request:
+    chat = (
+        ChatRef(Platform(row.platform), row.chat_id)
+        if row.platform is not None and row.chat_id is not None
+        else None
+    )
+    return Request(
+        id=row.id,
+        code=row.code,
+        kind=Kind(row.kind),
+        status=Status(row.status),
+        text=row.text,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        chat=chat,
+        user_id=row.user_id,
+        topic=row.topic,
+        county=row.county,
+        contact=Contact(name=row.name, phone=row.phone, national_code=row.national_code),
+        attachments=[Attachment.from_dict(a) for a in row.attachments or []],
+        anonymous=row.anonymous,
+        survey=row.survey,
+        unit=row.unit,
+        due_at=row.due_at,
+        answer=row.answer,
+        answered_at=row.answered_at,
+        close_reason=row.close_reason,
+    )
+
+
+def _to_row(request: Request) -> RequestRow:
+    return RequestRow(
+        code=request.code,
+        kind=request.kind.value,
+        status=request.status.value,
+        platform=request.chat.platform.value if request.chat else None,
+        chat_id=request.chat.chat_id if request.chat else None,
+        user_id=request.user_id,
+        topic=request.topic,
+        county=request.county,
+        name=request.contact.name,
+        phone=request.contact.phone,
+        national_code=request.contact.national_code,
+        text=request.text,
+        attachments=[a.to_dict() for a in request.attachments],
+        anonymous=request.anonymous,
+        survey=request.survey,
+        unit=request.unit,
+        due_at=request.due_at,
+        answer=request.answer,
+        answered_at=request.answered_at,
+        close_reason=request.close_reason,
+        created_at=request.created_at,
+        updated_at=request.updated_at,
+    )
+
+
+class SqlRequests:
+    """Requests and events on SQL."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, request: Request) -> Request:
+        """Insert a request and return it with its id."""
+        row = _to_row(request)
+        self.session.add(row)
+        await self.session.flush()
+        request.id = row.id
+        return request
+
+    async def get(self, code: str) -> Request | None:
+        """The request with this code, or None."""
+        row = (
+            await self.session.execute(select(RequestRow).where(col(RequestRow.code) == code))
+        ).scalar_one_or_none()
+        return _to_domain(row) if row else None
+
+    async def code_exists(self, code: str) -> bool:
+        """Whether a code is taken."""
+        found = await self.session.execute(
+            select(col(RequestRow.id)).where(col(RequestRow.code) == code)
+        )
+        return found.first() is not None
+
+    async def by_chat(self, chat: ChatRef, limit: int) -> list[Request]:
+        """A chat's requests, newest first."""
+        rows = await self.session.execute(
+            select(RequestRow)
+            .where(
+                col(RequestRow.platform) == chat.platform.value,
+                col(RequestRow.chat_id) == chat.chat_id,
+            )
+            .order_by(col(RequestRow.created_at).desc(), col(RequestRow.id).desc())
+            .limit(limit)
+        )
+        return [_to_domain(r) for r in rows.scalars()]
+
+    async def add_event(self, event: Event) -> None:
+        """Append an event."""
+        self.session.add(
+            EventRow(
+                request_code=event.request_code,
+                action=event.action,
+                at=event.at,
+                actor=event.actor,
+                status=event.status.value if event.status else None,
+                note=event.note,
+            )
+        )
+
+    async def events(self, code: str) -> list[Event]:
+        """A request's events, oldest first."""
+        rows = await self.session.execute(
+            select(EventRow).where(col(EventRow.request_code) == code).order_by(col(EventRow.id))
+        )
+        return [
+            Event(
+                r.request_code,
+                r.action,
+                r.at,
+                r.actor,
+                Status(r.status) if r.status else None,
+                r.note,
+            )
+            for r in rows.scalars()
+        ]
+
+
+class SqlLookups:
+    """Failed look-ups on SQL."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record_failure(self, chat: ChatRef, at: datetime) -> None:
+        """Remember a failure."""
+        self.session.add(
+            LookupFailureRow(platform=chat.platform.value, chat_id=chat.chat_id, at=at)
+        )
+
+    async def failures_since(self, chat: ChatRef, since: datetime) -> list[datetime]:
+        """This chat's failures since `since`, oldest first."""
+        rows = await self.session.execute(
+            select(col(LookupFailureRow.at))
+            .where(
+                col(LookupFailureRow.platform) == chat.platform.value,
+                col(LookupFailureRow.chat_id) == chat.chat_id,
+                col(LookupFailureRow.at) >= since,
+            )
+            .order_by(col(LookupFailureRow.at))
+        )
+        return list(rows.scalars())
+
+    async def purge_before(self, before: datetime) -> int:
+        """Forget failures older than `before`; returns how many."""
+        result = await self.session.execute(
+            delete(LookupFailureRow).where(col(LookupFailureRow.at) < before)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+class SqlUnitOfWork:
+    """One session, one transaction; rolled back unless committed."""
+
+    requests: SqlRequests
+    lookups: SqlLookups
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def __aenter__(self) -> Self:
+        """Open a session and the repositories on it."""
+        self.session = self._sessions()
+        self.requests = SqlRequests(self.session)
+        self.lookups = SqlLookups(self.session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back anything uncommitted and close the session."""
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        """Commit the transaction."""
+        await self.session.commit()
+
+
+class SqlHandledUpdates:
+    """Ids of updates already handled, per bot: a redelivered update is skipped."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def seen(self, bot_id: int, update_id: int) -> bool:
+        """Whether this update was handled before."""
+        async with self._sessions() as session:
+            row = await session.get(HandledUpdateRow, (bot_id, update_id))
+            return row is not None
+
+    async def mark(self, bot_id: int, update_id: int, at: datetime) -> None:
+        """Remember that this update is handled (a second mark is harmless)."""
+        async with self._sessions() as session, session.begin():
+            if await session.get(HandledUpdateRow, (bot_id, update_id)) is None:
+                session.add(HandledUpdateRow(bot_id=bot_id, update_id=update_id, handled_at=at))
+
+    async def purge_before(self, before: datetime) -> int:
+        """Forget ids handled before `before` (messengers redeliver for a day at most)."""
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                delete(HandledUpdateRow).where(col(HandledUpdateRow.handled_at) < before)
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,114 @@
+"""SQLModel tables. Times are stored in UTC and always come back timezone-aware."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, String, Text, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every backend (SQLite keeps no zone, so we put it back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse naive datetimes; store UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Always hand back an aware UTC datetime."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _utc(nullable: bool = False, index: bool = False) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class RequestRow(SQLModel, table=True):
+    """A citizen's filing."""
+
+    __tablename__ = "requests"
+    __table_args__ = (Index("ix_requests_chat", "platform", "chat_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(sa_column=Column(String(10), unique=True, nullable=False))
+    kind: str = Field(max_length=16)
+    status: str = Field(max_length=16, index=True)
+    platform: str | None = Field(default=None, max_length=16)
+    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    user_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    topic: str | None = Field(default=None, max_length=64)
+    county: str | None = Field(default=None, max_length=64)
+    name: str | None = Field(default=None, max_length=120)
+    phone: str | None = Field(default=None, max_length=16, index=True)
+    national_code: str | None = Field(default=None, max_length=10)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    attachments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    anonymous: bool = False
+    survey: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    unit: str | None = Field(default=None, max_length=64, index=True)
+    due_at: datetime | None = _utc(nullable=True)
+    answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    answered_at: datetime | None = _utc(nullable=True)
+    close_reason: str | None = Field(default=None, max_length=64)
+    created_at: datetime = _utc(index=True)
+    updated_at: datetime = _utc()
+
+
+class EventRow(SQLModel, table=True):
+    """One change of a request: who, when, what."""
+
+    __tablename__ = "events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_code: str = Field(max_length=10, index=True)
+    action: str = Field(max_length=32)
+    at: datetime = _utc()
+    actor: str = Field(max_length=64)
+    status: str | None = Field(default=None, max_length=16)
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class LookupFailureRow(SQLModel, table=True):
+    """A failed tracking-code look-up, kept an hour for throttling."""
+
+    __tablename__ = "lookup_failures"
+    __table_args__ = (Index("ix_lookup_failures_chat", "platform", "chat_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    at: datetime = _utc()
+
+
+class HandledUpdateRow(SQLModel, table=True):
+    """An update already handled, so a redelivery after a crash does nothing twice."""
+
+    __tablename__ = "handled_updates"
+
+    bot_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    handled_at: datetime = _utc(index=True)
+
+
+class FsmRow(SQLModel, table=True):
+    """A conversation's state and draft, so it survives a restart."""
+
+    __tablename__ = "fsm_states"
+
+    key: str = Field(sa_column=Column(String(200), primary_key=True))
+    state: str | None = Field(default=None, max_length=200)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _utc()
