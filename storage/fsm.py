@@ -34,14 +34,17 @@ class SQLStorage(BaseStorage):
         async with self._sessions() as session, session.begin():
             skey = self._keys.build(key)
             row = await session.get(FsmRow, skey)
+            state = values.get("state", row.state if row else None)
+            data = values.get("data", row.data if row else {})
+            if state is None and not data:
+                # nothing left to remember: no row at all
+                if row is not None:
+                    await session.delete(row)
+                return
             if row is None:
-                row = FsmRow(key=skey, state=None, data={}, updated_at=datetime.now(UTC))
-                session.add(row)
-            for name, value in values.items():
-                setattr(row, name, value)
-            row.updated_at = datetime.now(UTC)
-            if row.state is None and not row.data:
-                await session.delete(row)
+                session.add(FsmRow(key=skey, state=state, data=data, updated_at=datetime.now(UTC)))
+                return
+            row.state, row.data, row.updated_at = state, data, datetime.now(UTC)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         """Set or clear the conversation state."""

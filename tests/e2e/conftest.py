@@ -1,0 +1,133 @@
+"""End-to-end harness: the real app (aiogram, SQL storage, Alembic) polling a fake Bot API on loopback.
+
+Both platforms run at once, exactly as in production: one process, one dispatcher, two bots,
+each pointed at the fake server only through TELEGRAM_API_URL / BALE_API_URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import App, build_app
+from bot.config import load_settings
+from desk.model import Platform
+from tests.fakebotapi import FakeBot, FakeBotAPI
+
+TELEGRAM_TOKEN = "111111:telegram-test-token-AAAAAAAA"
+BALE_TOKEN = "222222:bale-test-token-BBBBBBBB"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def wait_until(condition: Any, *, what: str, timeout: float = 15) -> None:
+    """Poll `condition` until true; fail the test with `what` after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+class Front:
+    """A running front office the tests can stop, restart and inspect."""
+
+    def __init__(self, api: FakeBotAPI, db_url: str, **settings: Any) -> None:
+        self.api = api
+        self.db_url = db_url
+        self.extra = settings
+        self.app: App | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.telegram: FakeBot = api.add_bot(TELEGRAM_TOKEN, "telegram", username="jihad_tg_bot")
+        self.bale: FakeBot = api.add_bot(BALE_TOKEN, "bale", username="jihad_bale_bot")
+
+    def bot(self, platform: Platform) -> FakeBot:
+        """The fake side of one platform."""
+        return self.telegram if platform is Platform.TELEGRAM else self.bale
+
+    def settings(self) -> Any:
+        """Settings as an operator would write them, pointing at the fake server."""
+        values: dict[str, Any] = {
+            "telegram_bot_token": TELEGRAM_TOKEN,
+            "bale_bot_token": BALE_TOKEN,
+            "telegram_api_url": self.api.base_url,
+            "bale_api_url": self.api.base_url,
+            "database_url": self.db_url,
+            "routing_rules": ROOT / "routing_rules.yaml",
+            "polling_timeout": 1,
+            "_env_file": None,
+        }
+        values.update(self.extra)
+        return load_settings(**values)
+
+    async def start(self) -> None:
+        """Build the app from settings and start polling both platforms."""
+        self.app = build_app(self.settings())
+        self.task = asyncio.create_task(self.app.run(handle_signals=False))
+        # Wait until both bots have asked for updates: the app is then really running.
+        marks = {id(fake): len(fake.calls) for fake in (self.telegram, self.bale)}
+        for fake in (self.telegram, self.bale):
+            await wait_until(
+                lambda f=fake: any(m == "getUpdates" for m, _ in f.calls[marks[id(f)] :]),
+                what=f"{fake.flavour} bot polling",
+            )
+
+    async def stop(self) -> None:
+        """Stop polling gracefully (like SIGTERM)."""
+        if self.app is None or self.task is None:
+            return
+        await self.app.stop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(self.task, 15)
+        self.app, self.task = None, None
+
+    async def crash(self) -> None:
+        """Kill the app mid-flight: the task is cancelled, nothing is shut down politely."""
+        if self.app is None or self.task is None:
+            return
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self.task
+        with contextlib.suppress(Exception):
+            await self.app.close()
+        self.app, self.task = None, None
+
+    async def restart(self) -> None:
+        """Stop and start again on the same database."""
+        await self.stop()
+        await self.start()
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotAPI]:
+    """A started fake Bot API."""
+    server = FakeBotAPI()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def front(api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[Front]:
+    """The front office running on both platforms against the fake API, on a fresh SQLite file."""
+    running = Front(api, f"sqlite+aiosqlite:///{tmp_path / 'front.db'}")
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.stop()
+        for fake in (running.telegram, running.bale):
+            assert not fake.violations, f"{fake.flavour} protocol violations: {fake.violations}"
+
+
+@pytest.fixture(params=[Platform.TELEGRAM, Platform.BALE], ids=["telegram", "bale"])
+def platform(request: pytest.FixtureRequest) -> Platform:
+    """Run a test once per messenger."""
+    return request.param  # type: ignore[no-any-return]
