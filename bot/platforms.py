@@ -23,8 +23,11 @@ MB = 1024 * 1024
 MAX_TEXT = 4096
 
 # Bale reads every text as its Markdown; these characters in citizens' text would be taken
-# as markup, so they become look-alikes that Bale leaves alone.
-_BALE_NEUTRAL = str.maketrans({"*": "∗", "_": "‗", "[": "［", "]": "］", "`": "ˋ"})
+# as markup, so they become look-alikes that Bale leaves alone. Angle brackets go too, so
+# nothing that looks like an HTML tag ever reaches Bale.
+_BALE_NEUTRAL = str.maketrans(
+    {"*": "∗", "_": "‗", "[": "［", "]": "］", "`": "ˋ", "<": "‹", ">": "›"}
+)
 
 
 def max_file_size(platform: Platform, kind: AttachmentKind) -> int:
