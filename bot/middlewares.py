@@ -8,6 +8,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
+from aiogram.types.update import UpdateTypeLookupError
 
 from bot.platforms import PlatformBot
 from desk.ports import Clock
@@ -45,6 +46,11 @@ class SkipHandledUpdates(BaseMiddleware):
         """Skip a handled update; mark it handled once the handler returns."""
         assert isinstance(event, Update)
         bot_id = data["bot"].id
+        try:
+            event.event_type  # noqa: B018 - raises for an update we could not parse
+        except UpdateTypeLookupError:
+            log.warning("update %s has no content we understand; skipped", event.update_id)
+            return None
         if await self.handled.seen(bot_id, event.update_id):
             log.info("update %s of bot %s was handled before; skipped", event.update_id, bot_id)
             return None

@@ -15,6 +15,7 @@ from aiogram.enums import ParseMode
 from aiogram.types import Update
 from pydantic import ValidationError
 
+from bot.retry import RetryRequests
 from desk.model import AttachmentKind, Platform
 
 log = logging.getLogger(__name__)
@@ -174,4 +175,5 @@ def make_bot(platform: Platform, token: str, api_url: str, *, timeout: float = 6
     )
     bot = PlatformBot(token, session=session, default=default)
     bot.platform = platform
+    session.middleware(RetryRequests())
     return bot

@@ -39,7 +39,7 @@ class LookupLog(Protocol):
         """Remember one failed look-up."""
 
     async def failures_since(self, chat: ChatRef, since: datetime) -> list[datetime]:
-        """When this chat failed since `since`, oldest first."""
+        """When this chat failed after `since` (exclusive), oldest first."""
 
 
 class UnitOfWork(Protocol):

@@ -133,20 +133,24 @@ class _LineLoader(yaml.SafeLoader):
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     mapping: dict[Any, Any] = {}
+    lines: dict[Any, int] = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if key in mapping:
             raise RulesError(f"line {key_node.start_mark.line + 1}: duplicate key '{key}'")
         mapping[key] = loader.construct_object(value_node, deep=True)
+        lines[key] = key_node.start_mark.line + 1
     mapping["__line__"] = node.start_mark.line + 1
+    mapping["__lines__"] = lines
     return mapping
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _at(item: dict[str, Any]) -> str:
-    return f"line {item.get('__line__', '?')}"
+def _at(item: dict[str, Any], key: str | None = None) -> str:
+    line = item.get("__lines__", {}).get(key) if key else None
+    return f"line {line or item.get('__line__', '?')}"
 
 
 def _require(item: dict[str, Any], key: str, kind: type | tuple[type, ...] = str) -> Any:
@@ -174,13 +178,13 @@ def _as_set(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def _choices(data: dict[str, Any], key: str) -> tuple[Choice, ...]:
+def _choices(data: dict[str, Any], key: str, label: str) -> tuple[Choice, ...]:
     seen: set[str] = set()
     out = []
     for item in _list_of_maps(data, key):
         ckey, name = _require(item, "key"), _require(item, "name")
         if ckey in seen:
-            raise RulesError(f"{_at(item)}: duplicate {key[:-1]} key '{ckey}'")
+            raise RulesError(f"{_at(item)}: duplicate {label} key '{ckey}'")
         seen.add(ckey)
         out.append(Choice(ckey, name))
     return tuple(out)
@@ -210,8 +214,8 @@ def parse_rules(data: Any) -> RoutingRules:
             raise RulesError(f"{_at(item)}: unknown unit '{ref}'")
         return str(ref)
 
-    topics = _choices(data, "topics")
-    counties = _choices(data, "counties")
+    topics = _choices(data, "topics", "topic")
+    counties = _choices(data, "counties", "county")
     topic_keys = {t.key for t in topics}
     county_keys = {c.key for c in counties}
 
@@ -243,12 +247,12 @@ def parse_rules(data: Any) -> RoutingRules:
 
     default = data.get("default")
     if default not in units:
-        raise RulesError(f"'default' must name a unit (got {default!r})")
+        raise RulesError(f"{_at(data, 'default')}: 'default' must name a unit (got {default!r})")
 
     sla_data = data.get("sla") or {"__line__": "?"}
     days: dict[Kind, int] = {}
     for k, v in (sla_data.get("days") or {}).items():
-        if k == "__line__":
+        if k in ("__line__", "__lines__"):
             continue
         try:
             days[Kind(k)] = int(v)
@@ -261,7 +265,8 @@ def parse_rules(data: Any) -> RoutingRules:
         working.append(_WEEKDAYS[name])
     escalate_to = sla_data.get("escalate_to", "head_office")
     if escalate_to not in units:
-        raise RulesError(f"{_at(sla_data)}: sla.escalate_to names an unknown unit '{escalate_to}'")
+        where = _at(sla_data, "escalate_to")
+        raise RulesError(f"{where}: sla.escalate_to names an unknown unit '{escalate_to}'")
     sla = Sla(
         days=days,
         working_days=tuple(working),
@@ -279,7 +284,7 @@ def parse_rules(data: Any) -> RoutingRules:
 
     survey_data = data.get("survey")
     if not isinstance(survey_data, dict):
-        raise RulesError("'survey' is missing: it lists the services and the questions")
+        raise RulesError(f"{_at(data)}: 'survey' is missing: it lists services and questions")
     services = _as_set(survey_data.get("services"))
     questions = _as_set(survey_data.get("questions"))
     if not services or not questions:

@@ -22,11 +22,10 @@ _LETTERS = str.maketrans(
     }
 )
 
-# Zero-width and bidi controls that only hide text or flip its direction.
-# ZWNJ (U+200C) is a real Persian letter separator and is kept, once.
-_INVISIBLE = re.compile(
-    "[\u200b\u200d\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]"
-)
+# ZWNJ (U+200C) is a real Persian letter separator and is kept, once; every other format
+# character (zero-width spaces and joiners, bidi marks and overrides, BOM, soft hyphen, the
+# Arabic letter mark) only hides text or flips its direction, and is dropped.
+ZWNJ = "\u200c"
 _ZWNJ_RUN = re.compile("\u200c{2,}")
 _ZWNJ_EDGE = re.compile(r"\u200c(?=\s|$)|(?:(?<=\s)|^)\u200c")
 _SPACES = re.compile(r"[^\S\n]+")
@@ -44,14 +43,14 @@ def to_persian_digits(text: str | int) -> str:
 
 
 def _drop_controls(text: str) -> str:
-    """Remove control characters except newlines and tabs (tabs become spaces)."""
+    """Remove control and format characters except newlines and ZWNJ (tabs become spaces)."""
     out = []
     for ch in text:
-        if ch == "\n":
+        if ch in ("\n", ZWNJ):
             out.append(ch)
-        elif ch in "\t\r\f\v":
-            out.append(" " if ch != "\r" else "")
-        elif unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn"):
+        elif ch in "\t\f\v\u2028\u2029":
+            out.append(" ")
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn"):
             continue
         else:
             out.append(ch)
@@ -60,12 +59,12 @@ def _drop_controls(text: str) -> str:
 
 def normalize(text: str, *, digits: bool = True) -> str:
     """Normalise free text: Persian letters, ASCII digits, no invisible controls, tidy spaces."""
+    # invisible characters go first, so NFC sees the letters as they will stay
+    text = _drop_controls(text)
     text = unicodedata.normalize("NFC", text)
     text = text.translate(_LETTERS)
     if digits:
         text = to_latin_digits(text)
-    text = _drop_controls(text)
-    text = _INVISIBLE.sub("", text)
     text = _ZWNJ_RUN.sub("\u200c", text)
     text = _ZWNJ_EDGE.sub("", text)
     text = _SPACES.sub(" ", text)

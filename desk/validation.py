@@ -12,7 +12,7 @@ NAME_MIN = 3
 NAME_MAX = 80
 COMMENT_MAX = 1000
 
-_MOBILE = re.compile(r"^(?:\+?98|0098|0)?(9\d{9})$")
+_MOBILE = re.compile(r"^(?:\+?98|0098|0)?(9[0-9]{9})$")
 _NAME = re.compile(r"^[^\d@#$%^&*()_+=<>{}\[\]|\\/~`!?؟;:\"]+$")
 
 
@@ -37,7 +37,7 @@ def mobile_number(text: str) -> str:
 def national_code(text: str) -> str:
     """Check an Iranian national code (کد ملی): ten digits and its check digit."""
     code = re.sub(r"[\s\-]", "", normalize_line(text))
-    if not re.fullmatch(r"\d{10}", code) or len(set(code)) == 1:
+    if not re.fullmatch(r"[0-9]{10}", code) or len(set(code)) == 1:
         raise InvalidInput("national_code")
     total = sum(int(code[i]) * (10 - i) for i in range(9))
     remainder = total % 11

@@ -7,8 +7,8 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy import delete, select
-from sqlmodel import col
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from desk.model import (
     Attachment,
@@ -171,7 +171,7 @@ class SqlLookups:
             .where(
                 col(LookupFailureRow.platform) == chat.platform.value,
                 col(LookupFailureRow.chat_id) == chat.chat_id,
-                col(LookupFailureRow.at) >= since,
+                col(LookupFailureRow.at) > since,
             )
             .order_by(col(LookupFailureRow.at))
         )

@@ -1,4 +1,4 @@
-"""End-to-end harness: the real app (aiogram, SQL storage, Alembic) polling a fake Bot API on loopback.
+"""End-to-end harness: the real app (aiogram, SQL, Alembic) polling a fake Bot API on loopback.
 
 Both platforms run at once, exactly as in production: one process, one dispatcher, two bots,
 each pointed at the fake server only through TELEGRAM_API_URL / BALE_API_URL.
@@ -24,7 +24,7 @@ BALE_TOKEN = "222222:bale-test-token-BBBBBBBB"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def wait_until(condition: Any, *, what: str, timeout: float = 15) -> None:
+async def wait_until(condition: Any, *, what: str, timeout: float = 15) -> None:  # noqa: ASYNC109
     """Poll `condition` until true; fail the test with `what` after `timeout` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

@@ -34,7 +34,9 @@ async def walk(citizen, steps) -> None:
 async def test_cancel_works_at_every_step(front, depth: int, how: str) -> None:
     citizen = front.telegram.private_chat(7000 + depth, "کاربر")
     await walk(citizen, COMPLAINT_STEPS[:depth])
-    replies = await (citizen.click(texts.BTN_CANCEL) if how == "button" else citizen.send("/cancel"))
+    replies = await (
+        citizen.click(texts.BTN_CANCEL) if how == "button" else citizen.send("/cancel")
+    )
     assert texts.CANCELLED in said(replies)
     assert texts.BTN_COMPLAINT in citizen.keyboard()
     # The conversation is really gone: a name-like text now gets the "lost" answer.

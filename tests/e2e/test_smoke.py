@@ -11,6 +11,12 @@ async def test_start_shows_menu_on_both_platforms(front, platform: Platform) -> 
     replies = await citizen.send("/start")
     assert len(replies) == 1
     assert "میز خدمت" in (replies[0].text or "")
-    for label in (texts.BTN_COMPLAINT, texts.BTN_SUGGESTION, texts.BTN_HEAD, texts.BTN_SURVEY,
-                  texts.BTN_TRACK, texts.BTN_MINE):
+    for label in (
+        texts.BTN_COMPLAINT,
+        texts.BTN_SUGGESTION,
+        texts.BTN_HEAD,
+        texts.BTN_SURVEY,
+        texts.BTN_TRACK,
+        texts.BTN_MINE,
+    ):
         assert label in replies[0].buttons()

@@ -1,0 +1,139 @@
+"""`python -m bot` as an operator runs it: settings errors, polling both platforms,
+a kill -9 in the middle of a conversation, a clean stop on SIGTERM, nothing secret in the logs."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot import texts
+from tests.e2e.conftest import BALE_TOKEN, ROOT, TELEGRAM_TOKEN, wait_until
+from tests.e2e.helpers import said, tracking_code
+from tests.fakebotapi import FakeBotAPI
+
+
+def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A clean environment: only what an operator would set."""
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("_TOKEN", "_API_URL"))}
+    env.pop("REDIS_URL", None)
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}",
+        ROUTING_RULES=str(ROOT / "routing_rules.yaml"),
+        LOG_LEVEL="INFO",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+async def run_once(tmp_path: Path, **extra: str) -> tuple[int, str]:
+    """Run `python -m bot` to completion; returns (exit code, stderr)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env=bot_env(tmp_path, **extra),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    return proc.returncode or 0, err.decode()
+
+
+async def test_malformed_token_stops_start_with_one_clear_line(tmp_path: Path) -> None:
+    secret = "12345:this-is-secret"
+    code, err = await run_once(tmp_path, TELEGRAM_BOT_TOKEN=secret.replace(":", ""))
+    assert code == 2
+    assert err.strip().count("\n") == 0, f"one line expected: {err!r}"
+    assert "TELEGRAM_BOT_TOKEN" in err and "this-is-secret" not in err
+
+
+async def test_malformed_url_is_named(tmp_path: Path) -> None:
+    code, err = await run_once(tmp_path, TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN, BALE_API_URL="nope")
+    assert code == 2 and "BALE_API_URL" in err and TELEGRAM_TOKEN not in err
+
+
+async def test_broken_routing_rules_name_the_line(tmp_path: Path) -> None:
+    rules = (ROOT / "routing_rules.yaml").read_text(encoding="utf-8")
+    broken = rules.replace("    unit: water_soil", "    unit: water_and_soil", 1)
+    line = broken.splitlines().index("    unit: water_and_soil")  # the rule starts a line above
+    (tmp_path / "rules.yaml").write_text(broken, encoding="utf-8")
+    code, err = await run_once(
+        tmp_path, TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN, ROUTING_RULES=str(tmp_path / "rules.yaml")
+    )
+    assert code == 2 and f"line {line}" in err and "water_and_soil" in err
+
+
+async def test_no_token_says_what_to_set(tmp_path: Path) -> None:
+    code, err = await run_once(tmp_path)
+    assert code == 2 and "TELEGRAM_BOT_TOKEN" in err and "BALE_BOT_TOKEN" in err
+
+
+@pytest.mark.timeout(90)
+async def test_kill_9_mid_conversation_then_sigterm(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    await api.start()
+    telegram = api.add_bot(TELEGRAM_TOKEN, "telegram")
+    bale = api.add_bot(BALE_TOKEN, "bale")
+    env = bot_env(
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
+        BALE_BOT_TOKEN=BALE_TOKEN,
+        TELEGRAM_API_URL=api.base_url,
+        BALE_API_URL=api.base_url,
+        POLLING_TIMEOUT="1",
+    )
+    log = (tmp_path / "bot.log").open("wb")
+
+    async def launch() -> asyncio.subprocess.Process:
+        marks = (len(telegram.calls), len(bale.calls))
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=tmp_path, env=env, stdout=log, stderr=log
+        )
+        await wait_until(
+            lambda: (
+                any(m == "getUpdates" for m, _ in telegram.calls[marks[0] :])
+                and any(m == "getUpdates" for m, _ in bale.calls[marks[1] :])
+            ),
+            what="both platforms polling",
+            timeout=30,
+        )
+        return proc
+
+    proc = None
+    try:
+        proc = await launch()
+        citizens = [telegram.private_chat(9501, "کاربر"), bale.private_chat(9502, "کاربر")]
+        for citizen in citizens:
+            await citizen.send("/start")
+            await citizen.click(texts.BTN_HEAD)
+            await citizen.send("شهروند آزمایشی")
+            await citizen.send("09151234567")
+        proc.kill()  # SIGKILL: no goodbye
+        await proc.wait()
+
+        proc = await launch()
+        for citizen in citizens:
+            await citizen.send("پیام پس از راه‌اندازی دوباره بات؛ اطلاعات قبلی نباید گم شود.")
+            summary = said(await citizen.click(texts.BTN_NO_ATTACHMENTS))
+            assert "شهروند آزمایشی" in summary and "۰۹۱۵۱۲۳۴۵۶۷" in summary
+            assert tracking_code(await citizen.click(texts.BTN_CONFIRM))
+
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 20) == 0, "SIGTERM stops the bot cleanly"
+    finally:
+        if proc is not None and proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        log.close()
+        await api.stop()
+    logs = (tmp_path / "bot.log").read_text(encoding="utf-8", errors="replace")
+    assert "polling" in logs
+    for secret in (TELEGRAM_TOKEN, BALE_TOKEN, "09151234567", "9151234567"):
+        assert secret not in logs, f"{secret!r} leaked into the logs"

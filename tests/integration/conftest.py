@@ -1,0 +1,106 @@
+"""Databases for the storage tests: SQLite always, PostgreSQL when TEST_DATABASE_URL is set.
+
+Every test gets a schema built by `storage.migrate.upgrade` (Alembic), never by create_all.
+On PostgreSQL each test runs in a fresh schema (search_path) that is dropped afterwards, so
+tests repeat cleanly and leave nothing behind, even next to other users of the database.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from desk.ports import UnitOfWorkFactory
+from storage.db import make_engine, session_factory
+from storage.migrate import upgrade
+from storage.repositories import SqlUnitOfWork
+
+PG_SKIP = "TEST_DATABASE_URL not set: PostgreSQL tests skipped"
+REDIS_SKIP = "TEST_REDIS_URL not set: Redis tests skipped"
+
+
+@dataclass
+class Database:
+    """An upgraded database, and how to open it again as a restarted bot would."""
+
+    backend: str
+    engine: AsyncEngine
+    reopen: Callable[[], AsyncEngine]
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        return session_factory(self.engine)
+
+    def uow(self) -> UnitOfWorkFactory:
+        sessions = self.sessions
+        return lambda: SqlUnitOfWork(sessions)
+
+
+async def _sqlite(tmp_path: Path) -> AsyncIterator[Database]:
+    url = f"sqlite:///{tmp_path / 'db' / 'front.db'}"
+    engine = make_engine(url)
+    await upgrade(engine)
+    db = Database("sqlite", engine, lambda: make_engine(url))
+    yield db
+    await db.engine.dispose()
+
+
+async def _postgresql(url: str) -> AsyncIterator[Database]:
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(url)
+    async with admin.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    options: dict[str, Any] = {"connect_args": {"server_settings": {"search_path": schema}}}
+    engine = make_engine(url, **options)
+    db = Database("postgresql", engine, lambda: make_engine(url, **options))
+    try:
+        await upgrade(engine)
+        yield db
+    finally:
+        await db.engine.dispose()
+        async with admin.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        await admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """An Alembic-upgraded database on each backend available."""
+    if request.param == "sqlite":
+        async for database in _sqlite(tmp_path):
+            yield database
+        return
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip(PG_SKIP)
+    async for database in _postgresql(url):
+        yield database
+
+
+@pytest.fixture
+def engine(db: Database) -> AsyncEngine:
+    """The upgraded engine alone, for tests that only need SQL."""
+    return db.engine
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
+    """Only SQLite: for what is about a file on disk."""
+    async for database in _sqlite(tmp_path):
+        yield database
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.skip(REDIS_SKIP)
+    return url

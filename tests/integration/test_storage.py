@@ -1,0 +1,452 @@
+"""storage/ on a real database: repositories, unit of work, handled updates, FSM storage."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
+from sqlalchemy import func, inspect, select, text
+from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from desk import services, tracking
+from desk.model import (
+    Attachment,
+    AttachmentKind,
+    ChatRef,
+    Contact,
+    Event,
+    Kind,
+    NewRequest,
+    Platform,
+    Request,
+    Status,
+)
+from desk.routing import RoutingRules, load_rules
+from storage.fsm import SQLStorage
+from storage.repositories import SqlHandledUpdates, SqlLookups
+from storage.tables import FsmRow
+from tests.integration.conftest import Database
+from tests.unit.fakes import FixedClock
+
+RULES_FILE = Path(__file__).resolve().parents[2] / "routing_rules.yaml"
+TG = ChatRef(Platform.TELEGRAM, -1_001_234_567_890)  # big ids need BIGINT
+BALE = ChatRef(Platform.BALE, -1_001_234_567_890)
+OTHER = ChatRef(Platform.TELEGRAM, 5)
+TEHRAN = timezone(timedelta(hours=3, minutes=30))
+
+
+class Filing(StatesGroup):
+    text = State()
+
+
+@pytest.fixture(scope="module")
+def rules() -> RoutingRules:
+    return load_rules(RULES_FILE)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 3, 1, 8, 0, 0, 123456, tzinfo=UTC))
+
+
+def full_request(chat: ChatRef | None = TG) -> NewRequest:
+    return NewRequest(
+        kind=Kind.COMPLAINT,
+        chat=chat,
+        user_id=9_876_543_210,
+        text="سلام.\nچاه آب کشاورزی ما از هفته\u200cی پیش خاموش است؛ «پیگیری» کنید.",
+        topic="water",
+        county="ferdows",
+        contact=Contact(name="زهرا احمدی", phone="09151234567", national_code="0499370899"),
+        attachments=[
+            Attachment(
+                AttachmentKind.PHOTO,
+                file_id="AgACAgQAAxkBAAIB",
+                file_unique_id="AQADq",
+                file_size=123_456,
+                message_id=42,
+            ),
+            Attachment(
+                AttachmentKind.DOCUMENT,
+                file_id="BQACAgQ",
+                file_name="نامه.pdf",
+                mime_type="application/pdf",
+            ),
+            Attachment(AttachmentKind.LOCATION, latitude=32.866_287, longitude=59.221_17),
+        ],
+        survey={"service": "بیمه محصولات", "scores": [5, 4, 3], "nested": {"ok": True}},
+    )
+
+
+def assert_utc(value: datetime | None) -> None:
+    assert value is not None and value.tzinfo is not None
+    assert value.utcoffset() == timedelta(0)
+
+
+async def file(db: Database, rules: RoutingRules, clock: FixedClock, **kwargs) -> Request:
+    return await services.file_request(
+        full_request(**kwargs), uow=db.uow(), rules=rules, clock=clock
+    )
+
+
+def missing_code() -> str:
+    return tracking.generate()
+
+
+# --- schema ------------------------------------------------------------------------------------
+
+
+async def test_upgrade_builds_every_table(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        names = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+        versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
+    assert {"requests", "events", "lookup_failures", "handled_updates", "fsm_states"} <= names
+    assert [v for (v,) in versions] == ["0001"]
+
+
+# --- requests ----------------------------------------------------------------------------------
+
+
+async def test_filing_round_trips_every_field(
+    db: Database, rules: RoutingRules, clock: FixedClock
+) -> None:
+    filed = await file(db, rules, clock)
+    async with db.uow()() as tx:
+        got = await tx.requests.get(filed.code)
+        events = await tx.requests.events(filed.code)
+    assert got == filed
+    assert got is not None
+    assert got.contact == Contact("زهرا احمدی", "09151234567", "0499370899")
+    assert got.attachments == full_request().attachments
+    assert got.survey == {"service": "بیمه محصولات", "scores": [5, 4, 3], "nested": {"ok": True}}
+    assert got.chat == TG and got.user_id == 9_876_543_210
+    assert got.unit == "water_soil" and got.status is Status.FILED
+    assert got.created_at == clock.now()
+    assert_utc(got.created_at)
+    assert_utc(got.updated_at)
+    assert events == [
+        Event(
+            filed.code, "filed", clock.now(), f"telegram:{TG.chat_id}", Status.FILED, "water_soil"
+        )
+    ]
+    assert_utc(events[0].at)
+
+
+async def test_datetimes_in_other_zones_come_back_as_utc(db: Database) -> None:
+    local = datetime(2026, 3, 21, 10, 30, tzinfo=TEHRAN)  # Nowruz morning in Birjand
+    request = Request(
+        code=missing_code(),
+        kind=Kind.HEAD,
+        status=Status.ANSWERED,
+        text="پیام",
+        created_at=local,
+        updated_at=local + timedelta(hours=1),
+        due_at=local + timedelta(days=14),
+        answer="پاسخ",
+        answered_at=local + timedelta(days=2),
+        close_reason="answered",
+    )
+    async with db.uow()() as tx:
+        await tx.requests.add(request)
+        await tx.commit()
+    async with db.uow()() as tx:
+        got = await tx.requests.get(request.code)
+    assert got is not None
+    for value in (got.created_at, got.updated_at, got.due_at, got.answered_at):
+        assert_utc(value)
+    assert got.created_at == local and got.created_at.hour == 7  # 10:30 +03:30 is 07:00 UTC
+    assert got.due_at == local + timedelta(days=14)
+    assert (got.answer, got.close_reason, got.chat) == ("پاسخ", "answered", None)
+
+
+async def test_naive_datetimes_are_refused(db: Database) -> None:
+    naive = datetime(2026, 3, 1, 8, 0)  # naive on purpose
+    request = Request(missing_code(), Kind.HEAD, Status.FILED, "x", naive, naive)
+    async with db.uow()() as tx:
+        with pytest.raises(StatementError, match="naive datetime"):
+            await tx.requests.add(request)
+
+
+async def test_uncommitted_unit_of_work_leaves_nothing(
+    db: Database, rules: RoutingRules, clock: FixedClock
+) -> None:
+    code = missing_code()
+    async with db.uow()() as tx:
+        await tx.requests.add(
+            Request(code, Kind.COMPLAINT, Status.FILED, "متن", clock.now(), clock.now(), chat=TG)
+        )
+        await tx.requests.add_event(Event(code, "filed", clock.now(), "test"))
+        await tx.lookups.record_failure(TG, clock.now())
+        assert await tx.requests.code_exists(code)
+    async with db.uow()() as tx:
+        assert not await tx.requests.code_exists(code)
+        assert await tx.requests.get(code) is None
+        assert await tx.requests.events(code) == []
+        assert await tx.requests.by_chat(TG, 10) == []
+        assert await tx.lookups.failures_since(TG, clock.now() - timedelta(days=1)) == []
+
+
+async def test_exception_inside_unit_of_work_rolls_back(
+    db: Database, rules: RoutingRules, clock: FixedClock
+) -> None:
+    code = missing_code()
+    with pytest.raises(RuntimeError):
+        async with db.uow()() as tx:
+            await tx.requests.add(
+                Request(code, Kind.HEAD, Status.FILED, "متن", clock.now(), clock.now())
+            )
+            raise RuntimeError("handler crashed")
+    async with db.uow()() as tx:
+        assert not await tx.requests.code_exists(code)
+
+
+async def test_duplicate_tracking_code_is_rejected_by_the_database(
+    db: Database, clock: FixedClock
+) -> None:
+    code = missing_code()
+    async with db.uow()() as tx:
+        await tx.requests.add(Request(code, Kind.HEAD, Status.FILED, "a", clock.now(), clock.now()))
+        await tx.commit()
+    async with db.uow()() as tx:
+        with pytest.raises(IntegrityError):
+            await tx.requests.add(
+                Request(code, Kind.COMPLAINT, Status.FILED, "b", clock.now(), clock.now())
+            )
+    async with db.uow()() as tx:
+        got = await tx.requests.get(code)
+    assert got is not None and got.text == "a"
+
+
+async def test_file_request_skips_a_code_taken_in_the_database(
+    db: Database, rules: RoutingRules, clock: FixedClock
+) -> None:
+    taken = (await file(db, rules, clock)).code
+    fresh = missing_code()
+    offered = iter([taken, fresh])
+    request = await services.file_request(
+        full_request(), uow=db.uow(), rules=rules, clock=clock, new_code=lambda: next(offered)
+    )
+    assert request.code == fresh
+
+
+async def test_by_chat_is_newest_first_and_per_platform(
+    db: Database, rules: RoutingRules, clock: FixedClock
+) -> None:
+    mine = []
+    for _ in range(3):
+        mine.append(await file(db, rules, clock))
+        await file(db, rules, clock, chat=BALE)
+        await file(db, rules, clock, chat=OTHER)
+        clock.advance(timedelta(minutes=1))
+    # same instant: the later insert counts as newer
+    mine.append(await file(db, rules, clock))
+    mine.append(await file(db, rules, clock))
+    listed = await services.my_requests(TG, uow=db.uow())
+    assert [r.code for r in listed] == [r.code for r in reversed(mine)]
+    bale = await services.my_requests(BALE, uow=db.uow())
+    assert len(bale) == 3 and all(r.chat == BALE for r in bale)
+    async with db.uow()() as tx:
+        assert len(await tx.requests.by_chat(TG, 2)) == 2
+
+
+async def test_anonymous_filing_has_no_chat_in_the_database(
+    db: Database, rules: RoutingRules, clock: FixedClock
+) -> None:
+    new = full_request()
+    new.anonymous, new.contact = True, Contact()
+    filed = await services.file_request(new, uow=db.uow(), rules=rules, clock=clock)
+    async with db.uow()() as tx:
+        got = await tx.requests.get(filed.code)
+        assert got is not None and got.chat is None and got.user_id is None and got.anonymous
+        assert await tx.requests.by_chat(TG, 10) == []
+        assert (await tx.requests.events(filed.code))[0].actor == "anonymous"
+
+
+# --- look-ups and throttling -------------------------------------------------------------------
+
+
+async def test_lookup_through_sql(db: Database, rules: RoutingRules, clock: FixedClock) -> None:
+    filed = await file(db, rules, clock)
+    owner = await services.lookup(filed.code, chat=TG, uow=db.uow(), clock=clock)
+    assert owner.full and owner.request == filed
+    stranger = await services.lookup(filed.code, chat=BALE, uow=db.uow(), clock=clock)
+    assert not stranger.full
+    phone = await services.lookup(
+        filed.code, chat=OTHER, uow=db.uow(), clock=clock, shared_phone="09151234567"
+    )
+    assert phone.full
+
+
+async def test_failures_and_throttling_across_units_of_work(
+    db: Database, rules: RoutingRules, clock: FixedClock
+) -> None:
+    code = (await file(db, rules, clock)).code
+    wrong = code[:9] + str((int(code[9]) + 1) % 10)
+    attempts = [
+        (missing_code(), services.NotFound),
+        (wrong, services.BadCheckDigit),
+        ("12345", services.MalformedCode),
+    ]
+    first = clock.now()
+    for i in range(services.LOOKUP_FAILURES_PER_HOUR):
+        text, error = attempts[i % 3]
+        with pytest.raises(error):
+            await services.lookup(text, chat=OTHER, uow=db.uow(), clock=clock)
+        clock.advance(timedelta(minutes=3))
+    async with db.uow()() as tx:
+        failures = await tx.lookups.failures_since(OTHER, first - timedelta(microseconds=1))
+        # `since` itself is excluded (desk.ports.LookupLog)
+        assert len(await tx.lookups.failures_since(OTHER, first)) == len(failures) - 1
+    assert len(failures) == services.LOOKUP_FAILURES_PER_HOUR
+    assert failures[0] == first and failures == sorted(failures)
+    for at in failures:
+        assert_utc(at)
+
+    with pytest.raises(services.Throttled) as info:
+        await services.lookup(code, chat=OTHER, uow=db.uow(), clock=clock)
+    assert info.value.until == first + timedelta(hours=1)
+    # the same chat id on Bale is another chat
+    other_on_bale = ChatRef(Platform.BALE, OTHER.chat_id)
+    await services.lookup(code, chat=other_on_bale, uow=db.uow(), clock=clock)
+
+    # exactly at `until` the first failure has left the window
+    clock.advance(info.value.until - clock.now())
+    assert (await services.lookup(code, chat=OTHER, uow=db.uow(), clock=clock)).request.code == code
+
+
+async def test_lookup_failures_purge(db: Database, clock: FixedClock) -> None:
+    start = clock.now()
+    async with db.uow()() as tx:
+        for minutes in (0, 30, 90):
+            await tx.lookups.record_failure(OTHER, start + timedelta(minutes=minutes))
+        await tx.commit()
+    async with db.sessions() as session, session.begin():
+        purged = await SqlLookups(session).purge_before(start + timedelta(minutes=60))
+    assert purged == 2
+    async with db.uow()() as tx:
+        since = start - timedelta(seconds=1)
+        assert await tx.lookups.failures_since(OTHER, since) == [start + timedelta(minutes=90)]
+
+
+# --- handled updates ---------------------------------------------------------------------------
+
+
+async def test_handled_updates(db: Database, clock: FixedClock) -> None:
+    handled = SqlHandledUpdates(db.sessions)
+    bot_id, big_update = 7_000_000_001, 2**40
+    assert not await handled.seen(bot_id, 1)
+    await handled.mark(bot_id, 1, clock.now())
+    await handled.mark(bot_id, 1, clock.now())  # a second mark is harmless
+    await handled.mark(bot_id, big_update, clock.now() + timedelta(hours=2))
+    assert await handled.seen(bot_id, 1)
+    assert await handled.seen(bot_id, big_update)
+    assert not await handled.seen(bot_id + 1, 1)  # per bot
+    assert not await handled.seen(bot_id, 2)
+    assert await handled.purge_before(clock.now() + timedelta(hours=1)) == 1
+    assert not await handled.seen(bot_id, 1)
+    assert await handled.seen(bot_id, big_update)
+    assert await handled.purge_before(clock.now()) == 0
+
+
+# --- FSM storage -------------------------------------------------------------------------------
+
+
+def storage_key(
+    bot_id: int = 111_111, chat_id: int = -1_001_234_567_890, user_id: int = 9_876_543_210
+) -> StorageKey:
+    return StorageKey(bot_id=bot_id, chat_id=chat_id, user_id=user_id)
+
+
+DRAFT = {"text": "شکایت درباره\u200cی آب", "attachments": [{"kind": "photo"}], "n": 3, "ok": True}
+
+
+async def count_fsm_rows(db: Database) -> int:
+    async with db.sessions() as session:
+        return int((await session.execute(select(func.count()).select_from(FsmRow))).scalar_one())
+
+
+async def test_fsm_round_trip(db: Database) -> None:
+    storage = SQLStorage(db.sessions)
+    key = storage_key()
+    assert await storage.get_state(key) is None
+    assert await storage.get_data(key) == {}
+    await storage.set_state(key, Filing.text)
+    await storage.set_data(key, DRAFT)
+    assert await storage.get_state(key) == "Filing:text"
+    assert await storage.get_data(key) == DRAFT
+    await storage.set_state(key, "Other:step")
+    assert await storage.get_state(key) == "Other:step"
+    assert await storage.get_data(key) == DRAFT
+    assert await storage.update_data(key, {"n": 4}) == {**DRAFT, "n": 4}
+    # keys are per bot, chat and user
+    assert await storage.get_state(storage_key(bot_id=222_222)) is None
+    assert await storage.get_state(storage_key(user_id=1)) is None
+    assert await storage.get_data(storage_key(chat_id=1)) == {}
+    await storage.close()
+
+
+async def test_fsm_clearing_state_and_data_removes_the_row(db: Database) -> None:
+    storage = SQLStorage(db.sessions)
+    key = storage_key()
+    await storage.set_state(key, Filing.text)
+    await storage.set_data(key, DRAFT)
+    assert await count_fsm_rows(db) == 1
+    await storage.set_state(key, None)
+    assert await count_fsm_rows(db) == 1  # the draft is still there
+    assert await storage.get_data(key) == DRAFT
+    await storage.set_data(key, {})
+    assert await count_fsm_rows(db) == 0
+    assert await storage.get_state(key) is None and await storage.get_data(key) == {}
+    # clearing a conversation that never started (FSMContext.clear() on /start) is harmless
+    fresh = storage_key(chat_id=99)
+    await storage.set_state(fresh, None)
+    await storage.set_data(fresh, {})
+    assert await count_fsm_rows(db) == 0
+
+
+async def test_fsm_survives_a_restart(db: Database) -> None:
+    key = storage_key()
+    await SQLStorage(db.sessions).set_state(key, Filing.text)
+    await SQLStorage(db.sessions).set_data(key, DRAFT)
+    await db.engine.dispose()
+    db.engine = db.reopen()  # a new process: new engine, same database
+    storage = SQLStorage(db.sessions)
+    assert await storage.get_state(key) == "Filing:text"
+    assert await storage.get_data(key) == DRAFT
+
+
+async def test_fsm_survives_a_restart_on_the_same_sqlite_file(sqlite_db: Database) -> None:
+    key = storage_key()
+    await SQLStorage(sqlite_db.sessions).set_data(key, DRAFT)
+    await sqlite_db.engine.dispose()
+    sqlite_db.engine = sqlite_db.reopen()
+    assert str(sqlite_db.engine.url.database).endswith("front.db")
+    assert await SQLStorage(sqlite_db.sessions).get_data(key) == DRAFT
+
+
+async def test_fsm_round_trip_on_redis(redis_url: str) -> None:
+    from aiogram.fsm.storage.redis import RedisStorage
+
+    storage = RedisStorage.from_url(
+        redis_url, key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
+    )
+    key = storage_key(chat_id=-(uuid.uuid4().int % 10**12), user_id=uuid.uuid4().int % 10**9)
+    redis_keys = [storage.key_builder.build(key, part) for part in ("state", "data")]
+    try:
+        await storage.set_state(key, Filing.text)
+        await storage.set_data(key, DRAFT)
+        assert await storage.get_state(key) == "Filing:text"
+        assert await storage.get_data(key) == DRAFT
+        assert await storage.redis.exists(*redis_keys) == 2
+        await storage.set_state(key, None)
+        await storage.set_data(key, {})
+        assert await storage.get_state(key) is None and await storage.get_data(key) == {}
+        assert await storage.redis.exists(*redis_keys) == 0
+    finally:
+        await storage.redis.delete(*redis_keys)
+        await storage.close()

@@ -1,0 +1,349 @@
+"""desk.services through the in-memory fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from desk import services, tracking
+from desk.model import (
+    Attachment,
+    AttachmentKind,
+    ChatRef,
+    Contact,
+    Kind,
+    NewRequest,
+    Platform,
+    Request,
+    Status,
+)
+from desk.routing import RoutingRules, load_rules
+from desk.services import BadCheckDigit, MalformedCode, NotFound, Throttled
+from desk.text import to_persian_digits
+from tests.unit.fakes import FakeStore, FixedClock
+
+RULES_FILE = Path(__file__).resolve().parents[2] / "routing_rules.yaml"
+TG = ChatRef(Platform.TELEGRAM, 1001)
+BALE_SAME_ID = ChatRef(Platform.BALE, 1001)
+OTHER = ChatRef(Platform.TELEGRAM, 2002)
+PHONE = "09151234567"
+
+
+@pytest.fixture(scope="module")
+def rules() -> RoutingRules:
+    return load_rules(RULES_FILE)
+
+
+@pytest.fixture
+def store() -> FakeStore:
+    return FakeStore()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+def new(chat: ChatRef | None = TG, **overrides: object) -> NewRequest:
+    values: dict[str, object] = {
+        "kind": Kind.COMPLAINT,
+        "chat": chat,
+        "user_id": 77 if chat else None,
+        "text": "آب چاه کشاورزی ما قطع شده است و کسی پاسخگو نیست.",
+        "topic": "water",
+        "county": "birjand",
+        "contact": Contact(name="علی رضایی", phone=PHONE, national_code="0499370899"),
+        "attachments": [Attachment(AttachmentKind.PHOTO, file_id="f1", file_unique_id="u1")],
+    }
+    values.update(overrides)
+    return NewRequest(**values)  # type: ignore[arg-type]
+
+
+async def file(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock, **kwargs: object
+) -> Request:
+    return await services.file_request(new(**kwargs), uow=store, rules=rules, clock=clock)  # type: ignore[arg-type]
+
+
+def typo(code: str) -> str:
+    return code[:9] + str((int(code[9]) + 1) % 10)
+
+
+def unused_code(store: FakeStore) -> Iterator[str]:
+    while True:
+        code = tracking.generate()
+        if code not in store.requests:
+            yield code
+
+
+# --- filing ------------------------------------------------------------------------------------
+
+
+async def test_file_request_stores_a_routed_request_with_a_filed_event(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    request = await file(store, rules, clock)
+    assert tracking.is_valid(request.code)
+    assert request.status is Status.FILED
+    assert request.unit == "water_soil"
+    assert request.created_at == request.updated_at == clock.now()
+    assert request.chat == TG and request.user_id == 77
+    assert request.id is not None
+    assert store.committed == 1
+    assert store.requests[request.code] == request
+    async with store() as tx:
+        assert await tx.requests.get(request.code) == request
+        events = await tx.requests.events(request.code)
+    assert [(e.action, e.status, e.note, e.actor, e.at) for e in events] == [
+        ("filed", Status.FILED, "water_soil", "telegram:1001", clock.now())
+    ]
+
+
+async def test_file_request_routes_by_the_rules(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    head = await file(store, rules, clock, kind=Kind.HEAD, topic="water")
+    permits = await file(store, rules, clock, topic="permits", county="ferdows")
+    other = await file(store, rules, clock, kind=Kind.SUGGESTION, topic="other", county=None)
+    assert (head.unit, permits.unit, other.unit) == (
+        "head_office",
+        "county_ferdows",
+        "public_relations",
+    )
+
+
+async def test_file_request_retries_when_a_code_is_taken(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    taken = (await file(store, rules, clock)).code
+    fresh = next(unused_code(store))
+    offered = iter([taken, taken, fresh])
+    request = await services.file_request(
+        new(), uow=store, rules=rules, clock=clock, new_code=lambda: next(offered)
+    )
+    assert request.code == fresh
+    assert len(store.requests) == 2
+    assert store.requests[taken].id != request.id
+
+
+async def test_anonymous_filing_stores_no_chat_or_user(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    request = await file(
+        store,
+        rules,
+        clock,
+        kind=Kind.SUGGESTION,
+        anonymous=True,
+        contact=Contact(),
+        attachments=[],
+    )
+    stored = store.requests[request.code]
+    assert stored.chat is None and stored.user_id is None and stored.anonymous
+    assert store.events[-1].actor == "anonymous"
+    assert await services.my_requests(TG, uow=store) == []
+
+
+async def test_survey_filing_keeps_its_answers(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    answers: dict[str, object] = {"service": "بیمه", "scores": [5, 4, 3, 5], "comment": "خوب"}
+    request = await file(store, rules, clock, kind=Kind.SURVEY, topic=None, survey=answers)
+    assert request.unit == "inspection"
+    assert store.requests[request.code].survey == answers
+    assert not services.kind_needs_answer(Kind.SURVEY)
+    assert services.kind_needs_answer(Kind.COMPLAINT)
+
+
+# --- look-up -----------------------------------------------------------------------------------
+
+
+async def test_owner_sees_everything(store: FakeStore, rules: RoutingRules, clock: FixedClock):
+    filed = await file(store, rules, clock)
+    result = await services.lookup(filed.code, chat=TG, uow=store, clock=clock)
+    assert result.full and result.request == filed
+
+
+async def test_other_chat_sees_only_the_status(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    filed = await file(store, rules, clock)
+    result = await services.lookup(filed.code, chat=OTHER, uow=store, clock=clock)
+    assert not result.full and result.request.code == filed.code
+    # same chat id on the other platform is another chat
+    result = await services.lookup(filed.code, chat=BALE_SAME_ID, uow=store, clock=clock)
+    assert not result.full
+
+
+@pytest.mark.parametrize(("shared", "full"), [(PHONE, True), ("09150000000", False)])
+async def test_shared_phone_unlocks_only_a_matching_request(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock, shared: str, full: bool
+) -> None:
+    filed = await file(store, rules, clock)
+    result = await services.lookup(
+        filed.code, chat=OTHER, uow=store, clock=clock, shared_phone=shared
+    )
+    assert result.full is full
+
+
+async def test_shared_phone_does_not_unlock_a_request_without_phone(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    filed = await file(store, rules, clock, contact=Contact(), anonymous=True)
+    result = await services.lookup(
+        filed.code, chat=OTHER, uow=store, clock=clock, shared_phone=PHONE
+    )
+    assert not result.full
+
+
+async def test_lookup_accepts_persian_and_arabic_digits(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    code = (await file(store, rules, clock)).code
+    persian = to_persian_digits(f"{code[:5]} {code[5:]}")
+    arabic = code.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    for typed in (persian, f"\u200f{arabic}\u200f", f"{code[:3]}-{code[3:]}"):
+        result = await services.lookup(typed, chat=TG, uow=store, clock=clock)
+        assert result.request.code == code
+    assert store.failures == []
+
+
+async def test_successful_lookup_commits_nothing(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    code = (await file(store, rules, clock)).code
+    before = store.committed
+    await services.lookup(code, chat=OTHER, uow=store, clock=clock)
+    assert store.committed == before
+    assert store.failures == []
+
+
+@pytest.mark.parametrize(
+    ("make_text", "error"),
+    [
+        (lambda code: next(c for c in iter(tracking.generate, None) if c != code), NotFound),
+        (typo, BadCheckDigit),
+        (lambda code: code[:9], MalformedCode),
+        (lambda code: "سلام، کد من چی شد؟", MalformedCode),
+    ],
+    ids=["not-found", "bad-check-digit", "nine-digits", "words"],
+)
+async def test_failed_lookups_raise_and_are_recorded(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock, make_text, error
+) -> None:
+    code = (await file(store, rules, clock)).code
+    committed = store.committed
+    with pytest.raises(error):
+        await services.lookup(make_text(code), chat=OTHER, uow=store, clock=clock)
+    assert store.failures == [(OTHER, clock.now())]
+    assert store.committed == committed + 1
+
+
+async def test_eleventh_attempt_in_an_hour_is_throttled(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    code = (await file(store, rules, clock)).code
+    missing = next(unused_code(store))
+    first = clock.now()
+    for _ in range(services.LOOKUP_FAILURES_PER_HOUR):
+        with pytest.raises(NotFound):
+            await services.lookup(missing, chat=OTHER, uow=store, clock=clock)
+        clock.advance(timedelta(minutes=5))
+    # now at first + 50 min, with ten failures in the window: even a valid code is refused
+    with pytest.raises(Throttled) as info:
+        await services.lookup(code, chat=OTHER, uow=store, clock=clock)
+    assert info.value.until == first + timedelta(hours=1)
+    assert len(store.failures) == services.LOOKUP_FAILURES_PER_HOUR  # refusal is not a failure
+
+    # other chats, and the same id on the other platform, are not affected
+    await services.lookup(code, chat=TG, uow=store, clock=clock)
+    await services.lookup(code, chat=ChatRef(Platform.BALE, OTHER.chat_id), uow=store, clock=clock)
+
+    clock.advance(info.value.until - clock.now() + timedelta(seconds=1))
+    assert (await services.lookup(code, chat=OTHER, uow=store, clock=clock)).request.code == code
+
+
+async def test_throttle_moves_with_the_window(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    missing = next(unused_code(store))
+    times = []
+    for _ in range(services.LOOKUP_FAILURES_PER_HOUR):
+        times.append(clock.now())
+        with pytest.raises(NotFound):
+            await services.lookup(missing, chat=OTHER, uow=store, clock=clock)
+        clock.advance(timedelta(minutes=1))
+    clock.advance(timedelta(minutes=50, seconds=30))  # the first failure left, nine remain
+    with pytest.raises(NotFound):
+        await services.lookup(missing, chat=OTHER, uow=store, clock=clock)
+    with pytest.raises(Throttled) as info:
+        await services.lookup(missing, chat=OTHER, uow=store, clock=clock)
+    assert info.value.until == times[1] + timedelta(hours=1)
+
+
+async def test_lookup_works_again_exactly_at_until(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    """Throttled.until is a promise: at that instant the chat is served again."""
+    code = (await file(store, rules, clock)).code
+    for _ in range(services.LOOKUP_FAILURES_PER_HOUR):
+        with pytest.raises(BadCheckDigit):
+            await services.lookup(typo(code), chat=OTHER, uow=store, clock=clock)
+    with pytest.raises(Throttled) as info:
+        await services.lookup(code, chat=OTHER, uow=store, clock=clock)
+    clock.advance(info.value.until - clock.now())
+    assert (await services.lookup(code, chat=OTHER, uow=store, clock=clock)).request.code == code
+
+
+# --- my requests -------------------------------------------------------------------------------
+
+
+async def test_my_requests_are_the_chats_own_newest_first(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    mine = []
+    for _ in range(3):
+        mine.append(await file(store, rules, clock))
+        await file(store, rules, clock, chat=OTHER)
+        await file(store, rules, clock, chat=BALE_SAME_ID)
+        clock.advance(timedelta(minutes=10))
+    listed = await services.my_requests(TG, uow=store)
+    assert [r.code for r in listed] == [r.code for r in reversed(mine)]
+    bale = await services.my_requests(BALE_SAME_ID, uow=store)
+    assert len(bale) == 3 and all(r.chat == BALE_SAME_ID for r in bale)
+    assert not {r.code for r in bale} & {r.code for r in listed}
+    assert await services.my_requests(ChatRef(Platform.BALE, 2002), uow=store) == []
+
+
+async def test_my_requests_is_limited(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    codes = []
+    for _ in range(services.MY_REQUESTS_LIMIT + 3):
+        codes.append((await file(store, rules, clock)).code)
+        clock.advance(timedelta(seconds=1))
+    listed = await services.my_requests(TG, uow=store)
+    assert [r.code for r in listed] == codes[::-1][: services.MY_REQUESTS_LIMIT]
+
+
+# --- the fakes themselves ----------------------------------------------------------------------
+
+
+async def test_fake_unit_of_work_rolls_back_unless_committed(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    draft = await file(store, rules, clock)
+    async with store() as tx:
+        draft.code = next(unused_code(store))
+        await tx.requests.add(draft)
+        await tx.lookups.record_failure(OTHER, clock.now())
+        assert await tx.requests.code_exists(draft.code)  # visible inside the transaction
+        async with store() as other:
+            assert not await other.requests.code_exists(draft.code)  # not outside it
+    async with store() as tx:
+        assert not await tx.requests.code_exists(draft.code)
+        assert await tx.lookups.failures_since(OTHER, clock.now()) == []
+    assert store.committed == 1
