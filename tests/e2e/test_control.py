@@ -116,3 +116,28 @@ async def test_redelivered_update_is_not_handled_twice(front, platform: Platform
     async with SqlUnitOfWork(front.app.sessions) as tx:
         mine = await tx.requests.by_chat(ChatRef(platform, 7600), 10)
     assert [r.code for r in mine] == [code], "exactly one request was filed"
+
+
+async def test_conversation_survives_restart_with_redis_state(api, tmp_path) -> None:
+    """With REDIS_URL set, conversation state lives in Redis and survives a restart too."""
+    import os
+
+    from tests.e2e.conftest import Front
+
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.skip("TEST_REDIS_URL not set: Redis conversation storage not tested")
+    running = Front(api, f"sqlite+aiosqlite:///{tmp_path / 'front.db'}", redis_url=url)
+    await running.start()
+    try:
+        citizen = running.bale.private_chat(7700 + os.getpid() % 1000, "کاربر")
+        await walk(citizen, COMPLAINT_STEPS[:4])
+        await running.restart()
+        await citizen.send("09151234567")
+        await citizen.click(texts.BTN_SKIP)
+        await citizen.send("دامپزشک برای واکسیناسیون گوسفندها به روستا نیامد.")
+        summary = said(await citizen.click(texts.BTN_NO_ATTACHMENTS))
+        assert "نرگس امینی" in summary
+        await citizen.click(texts.BTN_CANCEL)  # leave no state behind in the shared Redis
+    finally:
+        await running.stop()
