@@ -10,18 +10,22 @@ from dataclasses import dataclass, field
 from aiogram import Dispatcher
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.types import BotCommand
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.delivery import DeliveryWorker, default_limits
 from bot.deps import Deps
 from bot.handlers import build_router
 from bot.middlewares import PlatformContext, SkipHandledUpdates
 from bot.platforms import PlatformBot, make_bot
+from bot.scheduler import build_scheduler
 from desk.model import Platform
 from desk.ports import Clock, SystemClock
 from desk.routing import RoutingRules, load_rules
 from storage import migrate
 from storage.db import make_engine, session_factory
+from storage.delivery import SqlDelivery
 from storage.fsm import SQLStorage
 from storage.repositories import SqlHandledUpdates, SqlUnitOfWork
 
@@ -40,6 +44,10 @@ class App:
     dispatcher: Dispatcher
     bots: dict[Platform, PlatformBot]
     clock: Clock
+    delivery: DeliveryWorker
+    delivery_bots: dict[Platform, PlatformBot]
+    scheduler: AsyncIOScheduler
+    deliver: bool = True  # tests switch the worker off to hold messages in the outbox
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def prepare(self) -> None:
@@ -61,6 +69,9 @@ class App:
         """Poll every platform until stopped; updates are confirmed only after handling."""
         try:
             await self.prepare()
+            if self.deliver:
+                self._tasks.append(asyncio.create_task(self.delivery.run(), name="delivery"))
+            self.scheduler.start()
             log.info("polling %s", ", ".join(p.value for p in self.bots))
             await self.dispatcher.start_polling(
                 *self.bots.values(),
@@ -79,8 +90,15 @@ class App:
             await self.dispatcher.stop_polling()
 
     async def close(self) -> None:
-        """Release the storage and the database."""
-        for bot in self.bots.values():
+        """Stop the workers, release the storage and the database."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await self.delivery.stop()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, 10)
+        self._tasks.clear()
+        for bot in (*self.bots.values(), *self.delivery_bots.values()):
             await bot.session.close()
         await self.storage.close()
         await self.engine.dispose()
@@ -116,11 +134,34 @@ def build_app(
         platform: make_bot(platform, token, settings.api_url(platform))
         for platform, token in tokens.items()
     }
-    deps = Deps(uow=lambda: SqlUnitOfWork(sessions), rules=rules, clock=clock)
+    delivery_bots = {
+        platform: make_bot(platform, token, settings.api_url(platform), retry=False)
+        for platform, token in tokens.items()
+    }
+    links = SqlDelivery(sessions)
+    delivery = DeliveryWorker(
+        store=links,
+        sessions=sessions,
+        bots=delivery_bots,
+        rules=rules,
+        clock=clock,
+        limits=default_limits(settings.bale_messages_per_second),
+    )
+    deps = Deps(
+        uow=lambda: SqlUnitOfWork(sessions),
+        rules=rules,
+        clock=clock,
+        wake_delivery=delivery.wake,
+        links=links,
+    )
+    handled = SqlHandledUpdates(sessions)
     dispatcher = Dispatcher(storage=storage, deps=deps)
     dispatcher.update.outer_middleware(PlatformContext())
-    dispatcher.update.outer_middleware(SkipHandledUpdates(SqlHandledUpdates(sessions), clock))
+    dispatcher.update.outer_middleware(SkipHandledUpdates(handled, clock))
     dispatcher.include_router(build_router())
+    scheduler = build_scheduler(
+        deps.desk, handled, delivery.wake, every_seconds=settings.sla_check_seconds
+    )
     return App(
         settings=settings,
         rules=rules,
@@ -130,4 +171,7 @@ def build_app(
         dispatcher=dispatcher,
         bots=bots,
         clock=clock,
+        delivery=delivery,
+        delivery_bots=delivery_bots,
+        scheduler=scheduler,
     )

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     bale_messages_per_second: Annotated[float, Field(gt=0)] = 5.0
     polling_timeout: Annotated[int, Field(ge=0, le=60)] = 25
+    sla_check_seconds: Annotated[float, Field(gt=0)] = 300.0
 
     @field_validator("telegram_bot_token", "bale_bot_token", mode="before")
     @classmethod

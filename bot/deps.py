@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from desk.ports import Clock, UnitOfWorkFactory
 from desk.routing import RoutingRules
+from desk.staff import Desk
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,3 +18,10 @@ class Deps:
     uow: UnitOfWorkFactory
     rules: RoutingRules
     clock: Clock
+    wake_delivery: Callable[[], None] = field(default=lambda: None)
+    links: Any = None  # storage.delivery.SqlDelivery: which request a message belongs to
+
+    @property
+    def desk(self) -> Desk:
+        """The collaborators of the staff-side use cases."""
+        return Desk(self.uow, self.rules, self.clock)

@@ -101,3 +101,71 @@ def share_phone_only() -> ReplyKeyboardMarkup:
     return _reply(
         [[KeyboardButton(text=texts.BTN_SHARE_PHONE, request_contact=True)], [texts.BTN_CANCEL]]
     )
+
+
+# --- staff cards and citizen follow-ups ----------------------------------------------------------
+
+
+def _inline(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=text, callback_data=data) for text, data in row]
+            for row in rows
+            if row
+        ]
+    )
+
+
+def card_actions(code: str, *, claimed: bool) -> InlineKeyboardMarkup:
+    """The buttons under an open request's card."""
+    first = [] if claimed else [(texts.BTN_CLAIM, f"sc:claim:{code}")]
+    return _inline(
+        [
+            first,
+            [(texts.BTN_TRANSFER, f"sc:transfer:{code}"), (texts.BTN_ASK, f"sc:ask:{code}")],
+            [(texts.BTN_CLOSE, f"sc:close:{code}")],
+        ]
+    )
+
+
+def transfer_targets(code: str, units: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """One button per unit (key, name), two a row, then «بازگشت»."""
+    buttons = [(name, f"st:{code}:{key}") for key, name in units]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([(texts.BTN_BACK, f"sc:back:{code}")])
+    return _inline(rows)
+
+
+def close_reasons(code: str) -> InlineKeyboardMarkup:
+    """The reasons to close without an answer."""
+    return _inline(
+        [[(label, f"sx:{code}:{key}")] for key, label in texts.CLOSE_REASONS.items()]
+        + [[(texts.BTN_BACK, f"sc:back:{code}")]]
+    )
+
+
+def no_reason(code: str) -> InlineKeyboardMarkup:
+    """Skip the transfer reason."""
+    return _inline([[(texts.BTN_NO_REASON, f"sr:{code}")]])
+
+
+def rating(code: str) -> InlineKeyboardMarkup:
+    """1-5 satisfaction under an answer."""
+    return _inline(
+        [
+            [
+                (label, f"rt:{code}:{i}")
+                for i, label in reversed(list(enumerate(texts.RATE_LABELS, 1)))
+            ]
+        ]
+    )
+
+
+def reply_to_question(code: str) -> InlineKeyboardMarkup:
+    """Under a staff question to the citizen."""
+    return _inline([[(texts.BTN_REPLY_QUESTION, f"cl:{code}")]])
+
+
+def reopen(code: str) -> InlineKeyboardMarkup:
+    """Offered after an unsatisfied rating."""
+    return _inline([[(texts.BTN_REOPEN, f"ro:{code}")]])

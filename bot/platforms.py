@@ -164,8 +164,13 @@ class PlatformBot(Bot):
         return Renderer(self.platform)
 
 
-def make_bot(platform: Platform, token: str, api_url: str, *, timeout: float = 60) -> PlatformBot:
-    """A bot whose session talks to `api_url` and repairs updates before parsing."""
+def make_bot(
+    platform: Platform, token: str, api_url: str, *, timeout: float = 60, retry: bool = True
+) -> PlatformBot:
+    """A bot whose session talks to `api_url` and repairs updates before parsing.
+
+    `retry` adds in-call retries for replies in handlers; the delivery worker's bots go
+    without, because the worker retries itself, durably, without blocking other chats."""
     session = AiohttpSession(
         api=TelegramAPIServer.from_base(api_url), json_loads=repairing_json_loads, timeout=timeout
     )
@@ -175,5 +180,6 @@ def make_bot(platform: Platform, token: str, api_url: str, *, timeout: float = 6
     )
     bot = PlatformBot(token, session=session, default=default)
     bot.platform = platform
-    session.middleware(RetryRequests())
+    if retry:
+        session.middleware(RetryRequests())
     return bot

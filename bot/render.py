@@ -9,8 +9,8 @@ import jdatetime
 
 from bot import texts
 from bot.platforms import Raw, Renderer
-from desk.model import Request, Status
-from desk.routing import RoutingRules
+from desk.model import ChatRef, Kind, Request, Status
+from desk.routing import Choice, RoutingRules
 from desk.text import to_persian_digits
 
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -115,3 +115,160 @@ def my_requests(ui: Renderer, requests: list[Request], rules: RoutingRules) -> s
         )
     lines.append(texts.MINE_FOOTER)
     return "\n".join(lines)
+
+
+# --- staff side --------------------------------------------------------------------------------
+
+
+def due_text(request: Request) -> str:
+    """The deadline, or a dash when the kind has none."""
+    return jalali(request.due_at) if request.due_at else texts.NOT_GIVEN
+
+
+def _choice_name(choices: tuple[Choice, ...], key: str | None) -> str:
+    for choice in choices:
+        if choice.key == key:
+            return choice.name
+    return texts.NOT_GIVEN
+
+
+def staff_status(request: Request, rules: RoutingRules, now: datetime) -> str:
+    """Status as staff see it: with the close reason, and «معوق» when overdue."""
+    if request.status is Status.CLOSED and request.close_reason:
+        return texts.CLOSED_WITH.format(
+            reason=texts.CLOSE_REASONS.get(request.close_reason, request.close_reason)
+        )
+    name = status_name(request, rules)
+    if request.is_overdue(now):
+        name = f"{name} — {texts.CARD_OVERDUE}"
+    return name
+
+
+def card_is_live(request: Request, rules: RoutingRules, chat: ChatRef) -> bool:
+    """Whether this chat is where the request's unit works on it now."""
+    return request.unit is not None and rules.staff_chat(request.unit, request.platform) == chat
+
+
+def staff_card(
+    ui: Renderer,
+    request: Request,
+    rules: RoutingRules,
+    chat: ChatRef,
+    now: datetime,
+    extra: dict[str, object] | None = None,
+) -> str:
+    """The card a unit's chat shows for a request, always from the request's current state."""
+    extra = extra or {}
+    if request.kind is Kind.SURVEY and request.survey:
+        answers = request.survey.get("answers") or []
+        assert isinstance(answers, list)
+        lines = "\n".join(
+            ui.fmt(texts.CARD_SURVEY_LINE, question=a["question"],
+                   score=to_persian_digits(a["score"]))
+            for a in answers
+        )  # fmt: skip
+        return ui.fmt(
+            texts.CARD_SURVEY,
+            code=code(ui, request.code),
+            service=request.survey.get("service", ""),
+            created=jalali(request.created_at),
+            answers=Raw(lines),
+            text=request.text or texts.NOT_GIVEN,
+        )
+    body = ui.fmt(
+        texts.CARD,
+        kind=Raw(ui.bold(texts.KIND_NAMES[request.kind])),
+        code=code(ui, request.code),
+        status=staff_status(request, rules, now),
+        unit=unit_name(rules, request.unit),
+        topic=_choice_name(rules.topics, request.topic),
+        county=_choice_name(rules.counties, request.county),
+        created=jalali(request.created_at),
+        due=due_text(request),
+        name=request.contact.name or (texts.CARD_ANONYMOUS if request.anonymous else "—"),
+        phone=to_persian_digits(request.contact.phone or "—"),
+        platform=texts.PLATFORM_NAMES.get(request.platform.value if request.platform else "", "—"),
+        text=request.text,
+    )
+    if request.claimed_by:
+        body += ui.fmt(texts.CARD_CLAIMED, who=request.claimed_by.split(" (", 1)[-1].rstrip(")"))
+    if extra.get("from_unit"):
+        reason = str(extra.get("reason") or "")
+        body += ui.fmt(
+            texts.CARD_TRANSFERRED_IN,
+            unit=unit_name(rules, str(extra["from_unit"])),
+            by=str(extra.get("by") or "—"),
+            reason=Raw(ui.fmt(texts.CARD_REASON, reason=reason) if reason else ""),
+        )
+    if request.answer:
+        body += ui.fmt(
+            texts.CARD_ANSWER,
+            date=jalali(request.answered_at or request.updated_at),
+            answer=request.answer,
+        )
+    if not card_is_live(request, rules, chat):
+        body += ui.fmt(texts.CARD_TRANSFERRED_OUT, unit=unit_name(rules, request.unit))
+    elif request.is_open:
+        body += texts.CARD_REPLY_HINT
+    return body[:MAX_CARD]
+
+
+MAX_CARD = 4000
+
+
+def staff_note(
+    ui: Renderer, request: Request | None, rules: RoutingRules, data: dict[str, object]
+) -> str:
+    """A note in a request's thread (citizen's clarification, reminders, ...)."""
+    template = texts.NOTES[str(data["template"])]
+    head = unit_name(rules, rules.sla.escalate_to)
+    values: dict[str, object] = {"text": data.get("text", ""), "head": head}
+    if request is not None:
+        values |= {"code": code(ui, request.code), "due": due_text(request)}
+    return ui.fmt(template, **values)
+
+
+def escalation(ui: Renderer, request: Request, rules: RoutingRules) -> str:
+    """What the head's office reads about an overdue request."""
+    return ui.fmt(
+        texts.ESCALATION,
+        kind=texts.KIND_NAMES[request.kind],
+        code=code(ui, request.code),
+        unit=unit_name(rules, request.unit),
+        due=due_text(request),
+        topic=_choice_name(rules.topics, request.topic),
+        county=_choice_name(rules.counties, request.county),
+    )
+
+
+def digest(ui: Renderer, rules: RoutingRules, units: dict[str, list[str]], now: datetime) -> str:
+    """The daily digest of overdue requests per unit."""
+    lines = [ui.fmt(texts.DIGEST_TITLE, date=jalali(now, with_time=False))]
+    total = 0
+    for unit, codes in sorted(units.items(), key=lambda item: -len(item[1])):
+        total += len(codes)
+        shown = "، ".join(to_persian_digits(c) for c in codes[:20])
+        lines.append(
+            ui.fmt(texts.DIGEST_LINE, unit=unit_name(rules, unit),
+                   count=to_persian_digits(len(codes)), codes=shown)
+        )  # fmt: skip
+    lines.append(ui.fmt(texts.DIGEST_TOTAL, count=to_persian_digits(total)))
+    return "\n".join(lines)
+
+
+def citizen_notice(
+    ui: Renderer, request: Request, rules: RoutingRules, data: dict[str, object]
+) -> str:
+    """A later message to the citizen about their request."""
+    template = texts.CITIZEN[str(data["template"])]
+    reason = str(data.get("reason") or "")
+    return ui.fmt(
+        template,
+        kind=texts.KIND_NAMES[request.kind],
+        code=code(ui, request.code),
+        unit=unit_name(rules, request.unit),
+        question=data.get("question", ""),
+        answer=data.get("answer", ""),
+        reason=texts.CLOSE_REASONS.get(reason, reason),
+        button=texts.BTN_REPLY_QUESTION,
+    )

@@ -226,3 +226,109 @@ MONTHS = (
 )
 DATE_TIME = "{day} {month} {year}، ساعت {time}"
 DATE_ONLY = "{day} {month} {year}"
+
+# --- staff cards -----------------------------------------------------------------------------
+CARD = (
+    "{kind} | کد رهگیری {code}\n"
+    "وضعیت: {status}\n"
+    "واحد: {unit}\n"
+    "موضوع: {topic} | شهرستان: {county}\n"
+    "ثبت: {created}\n"
+    "مهلت پاسخ: {due}\n"
+    "متقاضی: {name} | تلفن: {phone}\n"
+    "پیام‌رسان: {platform}\n"
+    "\n{text}"
+)
+CARD_SURVEY = "نظرسنجی | کد رهگیری {code}\nخدمت: {service}\nثبت: {created}\n\n{answers}\n\n{text}"
+CARD_SURVEY_LINE = "• {question} — {score} از ۵"
+CARD_TRANSFERRED_IN = "\n\n↩️ ارجاع از «{unit}» توسط {by}{reason}"
+CARD_REASON = "؛ دلیل: {reason}"
+CARD_TRANSFERRED_OUT = "\n\nاین درخواست به «{unit}» ارجاع شد و دیگر در این گروه قابل اقدام نیست."
+CARD_CLAIMED = "\nمسئول بررسی: {who}"
+CARD_ANSWER = "\n\nپاسخ ({date}):\n{answer}"
+CARD_REPLY_HINT = "\n\nبرای پاسخ به متقاضی، به همین پیام «پاسخ» (Reply) بدهید."
+CARD_OVERDUE = "معوق"
+CARD_ANONYMOUS = "بدون نام"
+PLATFORM_NAMES = {"telegram": "تلگرام", "bale": "بله"}
+CLOSE_REASONS = {
+    "duplicate": "تکراری",
+    "out_of_scope": "خارج از حیطه وظایف سازمان",
+    "spam": "نامرتبط",
+}
+CLOSED_WITH = "بسته شده ({reason})"
+
+BTN_CLAIM = "بررسی می‌کنم"
+BTN_TRANSFER = "ارجاع به واحد دیگر"
+BTN_ASK = "درخواست توضیح از متقاضی"
+BTN_CLOSE = "بستن"
+BTN_BACK = "بازگشت"
+BTN_NO_REASON = "بدون توضیح"
+
+STAFF_PICK_UNIT = "به کدام واحد ارجاع شود؟"
+STAFF_PICK_REASON = "دلیل بستن درخواست را انتخاب کنید:"
+STAFF_ASK_TRANSFER_REASON = (
+    "{who}، لطفاً دلیل ارجاع به «{unit}» را در یک پیام بنویسید، یا «{skip}» را بزنید."
+)
+STAFF_ASK_QUESTION = "{who}، لطفاً پرسش خود از متقاضی را در یک پیام بنویسید."
+STAFF_DONE_CLAIM = "✅ {who} بررسی درخواست {code} را بر عهده گرفت."
+STAFF_DONE_TRANSFER = "↪️ درخواست {code} توسط {who} به «{unit}» ارجاع شد."
+STAFF_DONE_ASK = "❓ پرسش برای متقاضی درخواست {code} فرستاده شد."
+STAFF_DONE_ANSWER = "📨 پاسخ درخواست {code} برای متقاضی فرستاده شد."
+STAFF_DONE_CLOSE = "🔒 درخواست {code} بسته شد ({reason})."
+STAFF_NOT_YOURS = "این درخواست به واحد شما ارجاع نشده است؛ اقدامی انجام نشد."
+STAFF_WRONG_STATUS = "این اقدام در وضعیت فعلی درخواست ({status}) ممکن نیست."
+STAFF_NO_OWNER = "این درخواست بدون نام ثبت شده است و راهی برای تماس با متقاضی نیست."
+STAFF_EMPTY_ANSWER = "پاسخ خالی است. لطفاً متن پاسخ را بنویسید."
+STAFF_CANCELLED = "اقدام نیمه‌کاره لغو شد."
+STAFF_SAME_UNIT = "درخواست هم‌اکنون در همین واحد است."
+
+NOTES = {
+    "clarified": "💬 توضیح متقاضی:\n{text}",
+    "reopened": "🔁 متقاضی از پاسخ راضی نبود و درخواست را بازگشایی کرد:\n{text}",
+    "anonymous_answer": "پاسخ ثبت شد، اما این درخواست بدون نام است و پاسخ به متقاضی نمی‌رسد.",
+    "half_time": "⏳ یادآوری: نیمی از مهلت پاسخ درخواست {code} گذشته است. مهلت: {due}",
+    "due_today": "⏰ امروز آخرین مهلت پاسخ درخواست {code} است ({due}).",
+    "escalated": "🚨 مهلت پاسخ درخواست {code} گذشته است و موضوع به «{head}» گزارش شد.",
+}
+ESCALATION = (
+    "🚨 درخواست معوق: {kind} با کد {code} در «{unit}»؛ مهلت پاسخ {due} بوده است.\n"
+    "موضوع: {topic} | شهرستان: {county}"
+)
+DIGEST_TITLE = "📋 گزارش روزانه درخواست‌های معوق ({date})"
+DIGEST_LINE = "• {unit}: {count} درخواست — {codes}"
+DIGEST_TOTAL = "جمع: {count} درخواست معوق"
+
+# --- what citizens are told later ------------------------------------------------------------
+CITIZEN = {
+    "in_progress": "درخواست {kind} شما با کد رهگیری {code} در حال بررسی است.",
+    "transferred": ("درخواست {kind} شما با کد رهگیری {code} برای رسیدگی به «{unit}» ارجاع شد."),
+    "question": (
+        "کارشناس «{unit}» درباره درخواست {code} از شما می‌پرسد:\n\n{question}\n\n"
+        "برای پاسخ، دکمه «{button}» را بزنید یا به همین پیام «پاسخ» (Reply) بدهید."
+    ),
+    "answer": (
+        "پاسخ {kind} شما با کد رهگیری {code} از «{unit}»:\n\n{answer}\n\n"
+        "لطفاً بگویید چقدر از این پاسخ راضی هستید:"
+    ),
+    "closed": "درخواست {kind} شما با کد رهگیری {code} بسته شد. دلیل: {reason}",
+}
+BTN_REPLY_QUESTION = "پاسخ به این پرسش"
+RATE_LABELS = ("۱", "۲", "۳", "۴", "۵")
+ASK_CLARIFICATION = "لطفاً پاسخ خود را به پرسش کارشناس بنویسید (می‌توانید عکس یا فایل هم بفرستید)."
+CLARIFICATION_SENT = "پاسخ شما به «{unit}» فرستاده شد. سپاس از همراهی شما."
+CLARIFICATION_NOT_NEEDED = "این درخواست اکنون منتظر توضیح شما نیست."
+THANKS_FOR_RATING = "سپاس از نظر شما ({score} از ۵)."
+OFFER_REOPEN = (
+    "متأسفیم که پاسخ رضایت شما را جلب نکرد. اگر می‌خواهید، درخواست را بازگشایی کنید تا "
+    "دوباره بررسی شود (تنها یک بار و تا ۷ روز پس از پاسخ)."
+)
+BTN_REOPEN = "بازگشایی درخواست"
+ASK_REOPEN_NOTE = "لطفاً بنویسید چرا پاسخ قانع‌کننده نبود و چه انتظاری دارید."
+REOPENED = "درخواست {code} بازگشایی شد و دوباره به «{unit}» رسید."
+REOPEN_REFUSED = {
+    "late": "مهلت ۷ روزه بازگشایی این درخواست گذشته است. لطفاً درخواست تازه‌ای ثبت کنید.",
+    "again": "این درخواست یک بار بازگشایی شده است و دوباره ممکن نیست.",
+    "status": "این درخواست در وضعیتی نیست که بتوان آن را بازگشایی کرد.",
+}
+NOT_YOUR_REQUEST = "این درخواست از این حساب ثبت نشده است."
+ACTION_DONE_ALREADY = "این دکمه دیگر کار نمی‌کند."

@@ -40,6 +40,52 @@ OPEN_STATUSES = frozenset(
 )
 
 
+class CloseReason(StrEnum):
+    """Why staff closed a request without an answer."""
+
+    DUPLICATE = "duplicate"
+    OUT_OF_SCOPE = "out_of_scope"
+    SPAM = "spam"
+
+
+class NoticeKind(StrEnum):
+    """What the delivery worker must send; it renders the text when it sends."""
+
+    STAFF_CARD = "staff_card"  # post the request's card in a staff chat
+    CARD_REFRESH = "card_refresh"  # edit the card so it shows the current status
+    STAFF_NOTE = "staff_note"  # a text in the request's thread in a staff chat
+    STAFF_COPY = "staff_copy"  # a citizen's attachment or message, copied into the thread
+    CITIZEN_TEXT = "citizen_text"  # a text to the citizen (status, question, answer, ...)
+    CITIZEN_COPY = "citizen_copy"  # a staff member's attachment, copied to the citizen
+    BROADCAST = "broadcast"  # a text to any chat (digests, admin reports)
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One message to send later, written in the same transaction as the change it announces."""
+
+    platform: Platform
+    chat_id: int
+    kind: NoticeKind
+    code: str | None = None
+    data: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """A staff member (or a citizen) acting on a request, for the audit trail."""
+
+    platform: Platform
+    user_id: int
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        """'telegram:123 (name)' as stored in events."""
+        suffix = f" ({self.name})" if self.name else ""
+        return f"{self.platform.value}:{self.user_id}{suffix}"
+
+
 class AttachmentKind(StrEnum):
     """What a citizen may attach to a filing."""
 
@@ -99,7 +145,7 @@ class NewRequest:
     """What a finished conversation hands to the desk."""
 
     kind: Kind
-    chat: ChatRef | None
+    chat: ChatRef
     user_id: int | None
     text: str
     topic: str | None = None
@@ -133,7 +179,24 @@ class Request:
     answer: str | None = None
     answered_at: datetime | None = None
     close_reason: str | None = None
+    platform: Platform | None = None
+    claimed_by: str | None = None
+    rating: int | None = None
+    rated_at: datetime | None = None
+    reopen_count: int = 0
+    reminded_half_at: datetime | None = None
+    reminded_due_at: datetime | None = None
+    escalated_at: datetime | None = None
     id: int | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """Still waiting for the unit."""
+        return self.status in OPEN_STATUSES
+
+    def is_overdue(self, now: datetime) -> bool:
+        """Open past its deadline."""
+        return self.is_open and self.due_at is not None and now > self.due_at
 
     def is_owned_by(self, chat: ChatRef) -> bool:
         """True when `chat` filed this request."""

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from desk.model import ChatRef, Event, Request
+from desk.model import ChatRef, Event, Notice, Request
 
 
 class RequestRepository(Protocol):
@@ -24,6 +24,12 @@ class RequestRepository(Protocol):
 
     async def by_chat(self, chat: ChatRef, limit: int) -> list[Request]:
         """A chat's requests, newest first."""
+
+    async def update(self, request: Request) -> None:
+        """Store the changed fields of a request read in this unit of work."""
+
+    async def open_with_deadline(self) -> list[Request]:
+        """Open requests that have an SLA deadline, oldest deadline first."""
 
     async def add_event(self, event: Event) -> None:
         """Append to a request's audit trail."""
@@ -42,6 +48,23 @@ class LookupLog(Protocol):
         """When this chat failed after `since` (exclusive), oldest first."""
 
 
+class Outbox(Protocol):
+    """Messages to deliver later; rows commit with the change they announce."""
+
+    async def add(self, notice: Notice) -> None:
+        """Queue a notice."""
+
+
+class JobLog(Protocol):
+    """What periodic jobs last did, so a job run twice does its work once."""
+
+    async def last_run(self, name: str) -> str | None:
+        """The key of the last completed run of a job."""
+
+    async def set_last_run(self, name: str, key: str) -> None:
+        """Remember the key of a completed run."""
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything inside commits together or not at all."""
 
@@ -52,6 +75,14 @@ class UnitOfWork(Protocol):
     @property
     def lookups(self) -> LookupLog:
         """Failed look-ups in this transaction."""
+
+    @property
+    def outbox(self) -> Outbox:
+        """Messages to send once this transaction commits."""
+
+    @property
+    def jobs(self) -> JobLog:
+        """Periodic jobs' progress."""
 
     async def __aenter__(self) -> Self:
         """Open the transaction."""

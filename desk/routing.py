@@ -7,12 +7,14 @@ with a text editor, not a programmer with a debugger.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from desk.model import Kind, Platform
+from desk.calendar import WorkCalendar, parse_jalali
+from desk.model import ChatRef, Kind, Platform
 
 
 class RulesError(ValueError):
@@ -69,8 +71,13 @@ class Sla:
 
     days: dict[Kind, int]
     working_days: tuple[int, ...]  # Python weekday numbers: Monday is 0, Saturday 5
-    holidays: tuple[str, ...]
+    holidays: frozenset[date]
     escalate_to: str
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        """The working-day calendar these settings describe."""
+        return WorkCalendar(self.working_days, self.holidays)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,15 +116,25 @@ class RoutingRules:
                 return unit
         return None
 
+    def staff_chat(self, unit_key: str, preferred: Platform | None) -> ChatRef | None:
+        """Where a unit's staff read requests: their group on the citizen's platform if they
+        have one there, else their group on the other platform."""
+        chats = self.units[unit_key].chats
+        if preferred is not None and preferred in chats:
+            return ChatRef(preferred, chats[preferred])
+        for platform in Platform:
+            if platform in chats:
+                return ChatRef(platform, chats[platform])
+        return None
+
     def check_chats(self, platforms: list[Platform]) -> None:
-        """Every unit needs a staff chat on every platform the bot runs on."""
+        """Every unit needs a staff chat on at least one platform the bot runs on."""
+        if not platforms:
+            return
         for unit in self.units.values():
-            for platform in platforms:
-                if platform not in unit.chats:
-                    raise RulesError(
-                        f"unit '{unit.key}' has no {platform.value}_chat, "
-                        f"but the bot runs on {platform.value}"
-                    )
+            if not any(p in unit.chats for p in platforms):
+                wanted = " or ".join(f"{p.value}_chat" for p in platforms)
+                raise RulesError(f"unit '{unit.key}' has no staff chat: set {wanted}")
 
 
 def _by_key(choices: tuple[Choice, ...]) -> dict[str, Choice]:
@@ -267,10 +284,19 @@ def parse_rules(data: Any) -> RoutingRules:
     if escalate_to not in units:
         where = _at(sla_data, "escalate_to")
         raise RulesError(f"{where}: sla.escalate_to names an unknown unit '{escalate_to}'")
+    holidays = set()
+    for item in sla_data.get("holidays") or []:
+        try:
+            holidays.add(parse_jalali(str(item)))
+        except ValueError as exc:
+            raise RulesError(f"{_at(sla_data, 'holidays')}: holiday {item!r}: {exc}") from None
+    for kind, count in days.items():
+        if count < 1:
+            raise RulesError(f"{_at(sla_data, 'days')}: sla.days.{kind.value} must be 1 or more")
     sla = Sla(
         days=days,
         working_days=tuple(working),
-        holidays=tuple(str(h) for h in sla_data.get("holidays") or []),
+        holidays=frozenset(holidays),
         escalate_to=escalate_to,
     )
 

@@ -7,8 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from desk import tracking
-from desk.model import ChatRef, Event, Kind, NewRequest, Request, Status
-from desk.ports import Clock, UnitOfWorkFactory
+from desk.model import (
+    Attachment,
+    ChatRef,
+    Event,
+    Kind,
+    NewRequest,
+    Notice,
+    NoticeKind,
+    Platform,
+    Request,
+    Status,
+)
+from desk.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from desk.routing import RoutingRules
 
 LOOKUP_FAILURES_PER_HOUR = 10
@@ -67,13 +78,17 @@ async def file_request(
                 break
         else:  # pragma: no cover - 10^9 codes; reaching this means the generator is broken
             raise RuntimeError("could not find a free tracking code")
+        days = rules.sla.days.get(new.kind)
+        due_at = rules.sla.calendar.due(now, days) if days and kind_needs_answer(new.kind) else None
         request = Request(
             code=code,
             kind=new.kind,
-            status=Status.FILED,
+            status=Status.ROUTED,
             text=new.text,
             created_at=now,
             updated_at=now,
+            platform=new.chat.platform,
+            due_at=due_at,
             chat=None if new.anonymous else new.chat,
             user_id=None if new.anonymous else new.user_id,
             topic=new.topic,
@@ -85,12 +100,48 @@ async def file_request(
             unit=unit.key,
         )
         request = await tx.requests.add(request)
-        actor = "anonymous" if new.anonymous or new.chat is None else _actor(new.chat)
+        actor = "anonymous" if new.anonymous else _actor(new.chat)
+        await tx.requests.add_event(Event(code, "filed", now, actor, status=Status.FILED))
         await tx.requests.add_event(
-            Event(code, "filed", now, actor, status=Status.FILED, note=unit.key)
+            Event(code, "routed", now, "routing", status=Status.ROUTED, note=unit.key)
         )
+        await post_card(tx, rules, request)
         await tx.commit()
     return request
+
+
+async def post_card(tx: UnitOfWork, rules: RoutingRules, request: Request, **data: object) -> None:
+    """Queue the request's card in its unit's staff chat, its attachments copied below it."""
+    assert request.unit is not None
+    chat = rules.staff_chat(request.unit, request.platform)
+    if chat is None:  # pragma: no cover - check_chats refuses such rules at start
+        return
+    await tx.outbox.add(
+        Notice(chat.platform, chat.chat_id, NoticeKind.STAFF_CARD, request.code, data)
+    )
+    await queue_files(tx, chat, request.code, request.attachments, source=request.platform)
+
+
+async def queue_files(
+    tx: UnitOfWork,
+    chat: ChatRef,
+    code: str,
+    files: list[Attachment],
+    *,
+    source: Platform | None,
+    kind: NoticeKind = NoticeKind.STAFF_COPY,
+) -> None:
+    """Queue attachments for a chat; the worker re-uploads them when platforms differ."""
+    for attachment in files:
+        await tx.outbox.add(
+            Notice(
+                chat.platform,
+                chat.chat_id,
+                kind,
+                code,
+                {"file": attachment.to_dict(), "source": (source or chat.platform).value},
+            )
+        )
 
 
 def _actor(chat: ChatRef) -> str:

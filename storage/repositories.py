@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
@@ -11,24 +11,30 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from desk.model import (
+    OPEN_STATUSES,
     Attachment,
     ChatRef,
     Contact,
     Event,
     Kind,
+    Notice,
     Platform,
     Request,
     Status,
 )
-from storage.tables import EventRow, HandledUpdateRow, LookupFailureRow, RequestRow
+from storage.tables import (
+    EventRow,
+    HandledUpdateRow,
+    JobRunRow,
+    LookupFailureRow,
+    OutboxRow,
+    RequestRow,
+)
 
 
 def _to_domain(row: RequestRow) -> Request:
-    chat = (
-        ChatRef(Platform(row.platform), row.chat_id)
-        if row.platform is not None and row.chat_id is not None
-        else None
-    )
+    platform = Platform(row.platform) if row.platform is not None else None
+    chat = ChatRef(platform, row.chat_id) if platform and row.chat_id is not None else None
     return Request(
         id=row.id,
         code=row.code,
@@ -50,7 +56,22 @@ def _to_domain(row: RequestRow) -> Request:
         answer=row.answer,
         answered_at=row.answered_at,
         close_reason=row.close_reason,
+        platform=platform,
+        claimed_by=row.claimed_by,
+        rating=row.rating,
+        rated_at=row.rated_at,
+        reopen_count=row.reopen_count,
+        reminded_half_at=row.reminded_half_at,
+        reminded_due_at=row.reminded_due_at,
+        escalated_at=row.escalated_at,
     )
+
+
+_MUTABLE = (
+    "status", "unit", "due_at", "answer", "answered_at", "close_reason", "claimed_by", "rating",
+    "rated_at", "reopen_count", "reminded_half_at", "reminded_due_at", "escalated_at",
+    "updated_at",
+)  # fmt: skip
 
 
 def _to_row(request: Request) -> RequestRow:
@@ -58,7 +79,7 @@ def _to_row(request: Request) -> RequestRow:
         code=request.code,
         kind=request.kind.value,
         status=request.status.value,
-        platform=request.chat.platform.value if request.chat else None,
+        platform=(request.platform or (request.chat.platform if request.chat else None)),
         chat_id=request.chat.chat_id if request.chat else None,
         user_id=request.user_id,
         topic=request.topic,
@@ -75,6 +96,13 @@ def _to_row(request: Request) -> RequestRow:
         answer=request.answer,
         answered_at=request.answered_at,
         close_reason=request.close_reason,
+        claimed_by=request.claimed_by,
+        rating=request.rating,
+        rated_at=request.rated_at,
+        reopen_count=request.reopen_count,
+        reminded_half_at=request.reminded_half_at,
+        reminded_due_at=request.reminded_due_at,
+        escalated_at=request.escalated_at,
         created_at=request.created_at,
         updated_at=request.updated_at,
     )
@@ -118,6 +146,29 @@ class SqlRequests:
             )
             .order_by(col(RequestRow.created_at).desc(), col(RequestRow.id).desc())
             .limit(limit)
+        )
+        return [_to_domain(r) for r in rows.scalars()]
+
+    async def update(self, request: Request) -> None:
+        """Write back the fields a use case may change."""
+        row = (
+            await self.session.execute(
+                select(RequestRow).where(col(RequestRow.code) == request.code)
+            )
+        ).scalar_one()
+        for name in _MUTABLE:
+            value = getattr(request, name)
+            setattr(row, name, value.value if isinstance(value, Status) else value)
+
+    async def open_with_deadline(self) -> list[Request]:
+        """Open requests with a deadline, oldest deadline first."""
+        rows = await self.session.execute(
+            select(RequestRow)
+            .where(
+                col(RequestRow.status).in_([s.value for s in OPEN_STATUSES]),
+                col(RequestRow.due_at).is_not(None),
+            )
+            .order_by(col(RequestRow.due_at))
         )
         return [_to_domain(r) for r in rows.scalars()]
 
@@ -185,11 +236,55 @@ class SqlLookups:
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+class SqlOutbox:
+    """Notices queued in the same transaction as the change."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, notice: Notice) -> None:
+        """Queue a notice for the delivery worker."""
+        now = datetime.now(UTC)
+        self.session.add(
+            OutboxRow(
+                platform=notice.platform.value,
+                chat_id=notice.chat_id,
+                kind=notice.kind.value,
+                request_code=notice.code,
+                data=dict(notice.data),
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+
+
+class SqlJobs:
+    """Periodic jobs' last runs."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def last_run(self, name: str) -> str | None:
+        """The key of a job's last run."""
+        row = await self.session.get(JobRunRow, name)
+        return row.last_key if row else None
+
+    async def set_last_run(self, name: str, key: str) -> None:
+        """Remember a job's run."""
+        row = await self.session.get(JobRunRow, name)
+        if row is None:
+            self.session.add(JobRunRow(name=name, last_key=key, at=datetime.now(UTC)))
+        else:
+            row.last_key, row.at = key, datetime.now(UTC)
+
+
 class SqlUnitOfWork:
     """One session, one transaction; rolled back unless committed."""
 
     requests: SqlRequests
     lookups: SqlLookups
+    outbox: SqlOutbox
+    jobs: SqlJobs
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -199,6 +294,8 @@ class SqlUnitOfWork:
         self.session = self._sessions()
         self.requests = SqlRequests(self.session)
         self.lookups = SqlLookups(self.session)
+        self.outbox = SqlOutbox(self.session)
+        self.jobs = SqlJobs(self.session)
         return self
 
     async def __aexit__(

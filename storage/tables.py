@@ -63,6 +63,13 @@ class RequestRow(SQLModel, table=True):
     answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     answered_at: datetime | None = _utc(nullable=True)
     close_reason: str | None = Field(default=None, max_length=64)
+    claimed_by: str | None = Field(default=None, max_length=120)
+    rating: int | None = None
+    rated_at: datetime | None = _utc(nullable=True)
+    reopen_count: int = 0
+    reminded_half_at: datetime | None = _utc(nullable=True)
+    reminded_due_at: datetime | None = _utc(nullable=True)
+    escalated_at: datetime | None = _utc(nullable=True)
     created_at: datetime = _utc(index=True)
     updated_at: datetime = _utc()
 
@@ -112,3 +119,59 @@ class FsmRow(SQLModel, table=True):
     state: str | None = Field(default=None, max_length=200)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = _utc()
+
+
+class OutboxRow(SQLModel, table=True):
+    """A message to deliver; written with the change it announces, sent by bot/delivery.py."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "failed", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    kind: str = Field(max_length=32)
+    request_code: str | None = Field(default=None, max_length=10, index=True)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    attempts: int = 0
+    next_attempt_at: datetime = _utc()
+    created_at: datetime = _utc()
+    sent_at: datetime | None = _utc(nullable=True)
+    failed: bool = False
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class MessageLinkRow(SQLModel, table=True):
+    """Which request a message in a chat belongs to, so a reply maps back without parsing text."""
+
+    __tablename__ = "message_links"
+    __table_args__ = (Index("ix_message_links_request", "request_code", "platform", "chat_id"),)
+
+    platform: str = Field(sa_column=Column(String(16), primary_key=True))
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    message_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    request_code: str = Field(max_length=10)
+    role: str = Field(max_length=16)  # card, attachment, note, question, answer
+    created_at: datetime = _utc()
+
+
+class JobRunRow(SQLModel, table=True):
+    """The last completed run of a periodic job."""
+
+    __tablename__ = "job_runs"
+
+    name: str = Field(sa_column=Column(String(64), primary_key=True))
+    last_key: str = Field(max_length=64)
+    at: datetime = _utc()
+
+
+class BlockedChatRow(SQLModel, table=True):
+    """A chat that answered 403: the bot was blocked or removed; nothing more is sent there."""
+
+    __tablename__ = "blocked_chats"
+
+    platform: str = Field(sa_column=Column(String(16), primary_key=True))
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    since: datetime = _utc()
+    reason: str | None = Field(default=None, max_length=200)

@@ -6,7 +6,7 @@ bot sent from :attr:`FakeBot.sent`.  ``send()``/``click()`` wait until the bot c
 with a later ``getUpdates(offset=...)``, so poll with ``handle_as_tasks=False``.
 """
 
-# ruff: noqa: ASYNC109  (the public API takes `timeout=` arguments on purpose)
+
 from __future__ import annotations
 
 import asyncio
@@ -1167,7 +1167,14 @@ class _Sender:
         return await self.bot._deliver({"message": message}, self.chat.id, timeout)
 
     async def _send_file(
-        self, kind: str, size: int, content: bytes | None, extra: Json, timeout: float, **kw: Any
+        self,
+        kind: str,
+        size: int,
+        content: bytes | None,
+        extra: Json,
+        timeout: float,
+        reply_to: SentMessage | int | None = None,
+        **kw: Any,
     ) -> list[SentMessage]:
         """Store a fake file of a kind and send it as a message."""
         data = content if content is not None else self.bot._fake_bytes(kind, size)
@@ -1177,7 +1184,7 @@ class _Sender:
             thumb = self.bot._store(self.bot._new_file("photo", data[: min(len(data), 4_000)]))
             thumb.extra = {"width": 90, "height": 51}
             body["photo"].insert(0, thumb.as_json())
-        return await self._send_content({**body, **extra}, None, timeout)
+        return await self._send_content({**body, **extra}, reply_to, timeout)
 
     async def send(
         self, text: str, reply_to: SentMessage | int | None = None, timeout: float = 10
@@ -1215,10 +1222,11 @@ class _Sender:
         caption: str | None = None,
         content: bytes | None = None,
         timeout: float = 10,
+        reply_to: SentMessage | int | None = None,
     ) -> list[SentMessage]:
         """Send a photo (PhotoSize list, largest last; bytes downloadable via getFile)."""
         extra = {"caption": caption} if caption else {}
-        return await self._send_file("photo", size, content, extra, timeout)
+        return await self._send_file("photo", size, content, extra, timeout, reply_to)
 
     async def send_document(
         self,

@@ -22,6 +22,7 @@ async def submit(
     """File the request; the draft is cleared only once the desk has stored it."""
     request = await services.file_request(new, uow=deps.uow, rules=deps.rules, clock=deps.clock)
     log.info("filed %s request %s to unit %s", request.kind.value, request.code, request.unit)
+    deps.wake_delivery()
     await state.clear()
     await message.answer(
         render.receipt(ui, request, deps.rules), reply_markup=keyboards.main_menu()

@@ -1,23 +1,28 @@
-"""All routers, included in one explicit order: errors, conversation control, flows, citizen."""
+"""All routers, included in one explicit order."""
 
 from __future__ import annotations
 
 from aiogram import Router
 
 from bot.conversations import common, complaint, head, suggestion, survey
-from bot.handlers import citizen, errors
+from bot.handlers import citizen, errors, fallback, followup, staff
 
 
 def build_router() -> Router:
-    """The root router; order matters: cancel and /start mid-way come before any step."""
+    """The root router. Order matters: staff groups first (their own filter), then cancel and
+    /start mid-way before any conversation step, the flows, follow-ups, the citizen menu, and
+    last the catch-all for unexpected button presses."""
     root = Router(name="root")
     root.include_routers(
         errors.router.router(),
+        staff.router.router(),
         common.router.router(),
         complaint.router.router(),
         suggestion.router.router(),
         head.router.router(),
         survey.router.router(),
+        followup.router.router(),
         citizen.router.router(),
+        fallback.router.router(),
     )
     return root

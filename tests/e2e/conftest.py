@@ -17,6 +17,7 @@ import pytest
 from bot.app import App, build_app
 from bot.config import load_settings
 from desk.model import Platform
+from desk.routing import load_rules
 from tests.fakebotapi import FakeBot, FakeBotAPI
 
 TELEGRAM_TOKEN = "111111:telegram-test-token-AAAAAAAA"
@@ -24,7 +25,7 @@ BALE_TOKEN = "222222:bale-test-token-BBBBBBBB"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def wait_until(condition: Any, *, what: str, timeout: float = 15) -> None:  # noqa: ASYNC109
+async def wait_until(condition: Any, *, what: str, timeout: float = 15) -> None:
     """Poll `condition` until true; fail the test with `what` after `timeout` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -34,17 +35,48 @@ async def wait_until(condition: Any, *, what: str, timeout: float = 15) -> None:
         await asyncio.sleep(0.02)
 
 
+class MovableClock:
+    """A clock the test moves; starts at the real time."""
+
+    def __init__(self) -> None:
+        from datetime import UTC, datetime
+
+        self._now = datetime.now(UTC)
+
+    def now(self) -> Any:
+        return self._now
+
+    def set(self, moment: Any) -> None:
+        self._now = moment
+
+    def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        self._now += timedelta(**delta)
+
+
 class Front:
     """A running front office the tests can stop, restart and inspect."""
 
-    def __init__(self, api: FakeBotAPI, db_url: str, **settings: Any) -> None:
+    def __init__(self, api: FakeBotAPI, db_url: str, clock: Any = None, **settings: Any) -> None:
         self.api = api
         self.db_url = db_url
         self.extra = settings
         self.app: App | None = None
         self.task: asyncio.Task[None] | None = None
+        self.clock = clock
         self.telegram: FakeBot = api.add_bot(TELEGRAM_TOKEN, "telegram", username="jihad_tg_bot")
         self.bale: FakeBot = api.add_bot(BALE_TOKEN, "bale", username="jihad_bale_bot")
+        self.rules = load_rules(ROOT / "routing_rules.yaml")
+        self.groups: dict[tuple[str, Platform], Any] = {}
+        for unit in self.rules.units.values():
+            for platform, chat_id in unit.chats.items():
+                fake = self.bot(platform)
+                self.groups[(unit.key, platform)] = fake.group_chat(chat_id, unit.name)
+
+    def group(self, unit: str, platform: Platform) -> Any:
+        """The fake staff group of a unit on a platform."""
+        return self.groups[(unit, platform)]
 
     def bot(self, platform: Platform) -> FakeBot:
         """The fake side of one platform."""
@@ -65,9 +97,10 @@ class Front:
         values.update(self.extra)
         return load_settings(**values)
 
-    async def start(self) -> None:
+    async def start(self, *, deliver: bool = True) -> None:
         """Build the app from settings and start polling both platforms."""
-        self.app = build_app(self.settings())
+        self.app = build_app(self.settings(), clock=self.clock)
+        self.app.deliver = deliver
         self.task = asyncio.create_task(self.app.run(handle_signals=False))
         # Wait until both bots have asked for updates: the app is then really running.
         marks = {id(fake): len(fake.calls) for fake in (self.telegram, self.bale)}
@@ -97,10 +130,28 @@ class Front:
             await self.app.close()
         self.app, self.task = None, None
 
-    async def restart(self) -> None:
+    async def restart(self, *, deliver: bool = True) -> None:
         """Stop and start again on the same database."""
         await self.stop()
-        await self.start()
+        await self.start(deliver=deliver)
+
+    async def outbox(self) -> dict[str, int]:
+        """Pending, sent and failed outbox rows."""
+        assert self.app is not None
+        return await self.app.delivery.store.counts()
+
+    async def delivered(self, timeout: float = 20) -> None:
+        """Wait until the outbox has nothing pending."""
+
+        async def empty() -> bool:
+            return (await self.outbox())["pending"] == 0
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not await empty():
+            if loop.time() > deadline:
+                raise AssertionError(f"outbox not delivered: {await self.outbox()}")
+            await asyncio.sleep(0.05)
 
 
 @pytest.fixture

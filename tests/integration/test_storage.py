@@ -105,8 +105,11 @@ async def test_upgrade_builds_every_table(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         names = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
         versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
-    assert {"requests", "events", "lookup_failures", "handled_updates", "fsm_states"} <= names
-    assert [v for (v,) in versions] == ["0001"]
+    assert {
+        "requests", "events", "lookup_failures", "handled_updates", "fsm_states",
+        "outbox", "message_links", "job_runs", "blocked_chats",
+    } <= names  # fmt: skip
+    assert [v for (v,) in versions] == ["0002"]
 
 
 # --- requests ----------------------------------------------------------------------------------
@@ -125,14 +128,13 @@ async def test_filing_round_trips_every_field(
     assert got.attachments == full_request().attachments
     assert got.survey == {"service": "بیمه محصولات", "scores": [5, 4, 3], "nested": {"ok": True}}
     assert got.chat == TG and got.user_id == 9_876_543_210
-    assert got.unit == "water_soil" and got.status is Status.FILED
+    assert got.unit == "water_soil" and got.status is Status.ROUTED
     assert got.created_at == clock.now()
     assert_utc(got.created_at)
     assert_utc(got.updated_at)
     assert events == [
-        Event(
-            filed.code, "filed", clock.now(), f"telegram:{TG.chat_id}", Status.FILED, "water_soil"
-        )
+        Event(filed.code, "filed", clock.now(), f"telegram:{TG.chat_id}", Status.FILED, None),
+        Event(filed.code, "routed", clock.now(), "routing", Status.ROUTED, "water_soil"),
     ]
     assert_utc(events[0].at)
 

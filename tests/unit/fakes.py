@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
-from desk.model import ChatRef, Event, Request
+from desk.model import OPEN_STATUSES, ChatRef, Event, Notice, Request
 from desk.ports import Clock, UnitOfWorkFactory
 
 
@@ -28,6 +28,8 @@ class FakeStore:
     requests: dict[str, Request] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
     failures: list[tuple[ChatRef, datetime]] = field(default_factory=list)
+    outbox: list[Notice] = field(default_factory=list)
+    jobs: dict[str, str] = field(default_factory=dict)
     committed: int = 0
     opened: int = 0
     next_id: int = 1
@@ -67,6 +69,15 @@ class FakeRequests:
         mine.sort(key=lambda r: (r.created_at, r.id or 0), reverse=True)
         return copy.deepcopy(mine[:limit])
 
+    async def update(self, request: Request) -> None:
+        if request.code not in self._all():
+            raise KeyError(request.code)
+        self.pending[request.code] = copy.deepcopy(request)
+
+    async def open_with_deadline(self) -> list[Request]:
+        found = [r for r in self._all().values() if r.status in OPEN_STATUSES and r.due_at]
+        return copy.deepcopy(sorted(found, key=lambda r: r.due_at or r.created_at))
+
     async def add_event(self, event: Event) -> None:
         self.pending_events.append(event)
 
@@ -90,6 +101,30 @@ class FakeLookups:
         )
 
 
+class FakeOutbox:
+    """Notices pending in this transaction."""
+
+    def __init__(self) -> None:
+        self.pending: list[Notice] = []
+
+    async def add(self, notice: Notice) -> None:
+        self.pending.append(notice)
+
+
+class FakeJobs:
+    """Job runs, committed with the transaction."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+        self.pending: dict[str, str] = {}
+
+    async def last_run(self, name: str) -> str | None:
+        return self.pending.get(name, self._store.jobs.get(name))
+
+    async def set_last_run(self, name: str, key: str) -> None:
+        self.pending[name] = key
+
+
 class FakeUnitOfWork:
     """One transaction on a FakeStore."""
 
@@ -97,6 +132,8 @@ class FakeUnitOfWork:
         self.store = store
         self.requests = FakeRequests(store)
         self.lookups = FakeLookups(store)
+        self.outbox = FakeOutbox()
+        self.jobs = FakeJobs(store)
 
     async def __aenter__(self) -> Self:
         self.store.opened += 1
@@ -117,6 +154,8 @@ class FakeUnitOfWork:
         self.store.requests.update(self.requests.pending)
         self.store.events.extend(self.requests.pending_events)
         self.store.failures.extend(self.lookups.pending)
+        self.store.outbox.extend(self.outbox.pending)
+        self.store.jobs.update(self.jobs.pending)
         self.store.committed += 1
         self._discard()
 
@@ -124,6 +163,8 @@ class FakeUnitOfWork:
         self.requests.pending.clear()
         self.requests.pending_events.clear()
         self.lookups.pending.clear()
+        self.outbox.pending.clear()
+        self.jobs.pending.clear()
 
 
 class FixedClock:

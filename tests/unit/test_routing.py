@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from desk.model import Kind, Platform
+from desk.model import ChatRef, Kind, Platform
 from desk.routing import RoutingRules, RulesError, load_rules
 
 SHIPPED = Path(__file__).resolve().parents[2] / "routing_rules.yaml"
@@ -184,12 +184,22 @@ def test_rule_conditions_must_all_hold_and_lists_mean_any(tmp_path: Path) -> Non
     assert rules.match(Kind.COMPLAINT, "other", None).key == "pr"
 
 
-def test_check_chats_wants_a_bale_chat_when_bale_runs(tmp_path: Path) -> None:
+def test_check_chats_wants_a_chat_on_a_running_platform(tmp_path: Path) -> None:
     text = MINIMAL.replace("    bale_chat: 502\n", "")
     rules = load_rules(write(tmp_path, text))
     rules.check_chats([Platform.TELEGRAM])
-    with pytest.raises(RulesError, match=r"unit 'pr' has no bale_chat"):
-        rules.check_chats([Platform.TELEGRAM, Platform.BALE])
+    rules.check_chats([Platform.TELEGRAM, Platform.BALE])  # Telegram's group serves Bale too
+    with pytest.raises(RulesError, match=r"unit 'pr' has no staff chat: set bale_chat"):
+        rules.check_chats([Platform.BALE])
+
+
+def test_staff_chat_prefers_the_citizens_platform(tmp_path: Path) -> None:
+    text = MINIMAL.replace("    bale_chat: 502\n", "")
+    rules = load_rules(write(tmp_path, text))
+    assert rules.staff_chat("pr", Platform.BALE) == ChatRef(
+        Platform.TELEGRAM, rules.units["pr"].chats[Platform.TELEGRAM]
+    )
+    assert rules.staff_chat("water_soil", Platform.BALE) == ChatRef(Platform.BALE, 503)
 
 
 def test_unit_for_chat_in_small_file(tmp_path: Path) -> None:

@@ -87,7 +87,7 @@ async def test_file_request_stores_a_routed_request_with_a_filed_event(
 ) -> None:
     request = await file(store, rules, clock)
     assert tracking.is_valid(request.code)
-    assert request.status is Status.FILED
+    assert request.status is Status.ROUTED
     assert request.unit == "water_soil"
     assert request.created_at == request.updated_at == clock.now()
     assert request.chat == TG and request.user_id == 77
@@ -98,7 +98,8 @@ async def test_file_request_stores_a_routed_request_with_a_filed_event(
         assert await tx.requests.get(request.code) == request
         events = await tx.requests.events(request.code)
     assert [(e.action, e.status, e.note, e.actor, e.at) for e in events] == [
-        ("filed", Status.FILED, "water_soil", "telegram:1001", clock.now())
+        ("filed", Status.FILED, None, "telegram:1001", clock.now()),
+        ("routed", Status.ROUTED, "water_soil", "routing", clock.now()),
     ]
 
 
@@ -143,7 +144,7 @@ async def test_anonymous_filing_stores_no_chat_or_user(
     )
     stored = store.requests[request.code]
     assert stored.chat is None and stored.user_id is None and stored.anonymous
-    assert store.events[-1].actor == "anonymous"
+    assert [e.actor for e in store.events] == ["anonymous", "routing"]
     assert await services.my_requests(TG, uow=store) == []
 
 

@@ -1,0 +1,375 @@
+"""The outbox worker: sends what the desk queued, at each platform's pace, and never drops it.
+
+- Rows of one chat go out in order: only the oldest unsent row of a chat is ever in flight.
+- Rate limits per platform: a global rate, one message a second per chat, and for groups a
+  cap per minute (Telegram: 30/s, 1/s, 20/min; Bale: settable, conservative by default).
+- 429 waits `retry_after`; 5xx, timeouts, dropped connections and Bale's `bot limit exceed` /
+  `local_rate_limited` back off exponentially; 403 marks the chat unreachable; a 400 that no
+  retry can fix is kept as failed, with its error, for an operator to see.
+- A row is marked sent right after the API confirmed it, so a restart resends only what was
+  not confirmed (at most the one message in flight at a crash).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
+
+from bot import keyboards, render
+from bot.platforms import PlatformBot, max_file_size
+from bot.retry import is_rate_limited
+from desk.model import Attachment, AttachmentKind, ChatRef, NoticeKind, Platform, Request
+from desk.ports import Clock
+from desk.routing import RoutingRules
+from storage.delivery import Pending, SqlDelivery
+from storage.repositories import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 300.0
+_GROUP_KINDS = frozenset(
+    {NoticeKind.STAFF_CARD, NoticeKind.CARD_REFRESH, NoticeKind.STAFF_NOTE, NoticeKind.STAFF_COPY}
+)
+
+
+@dataclass
+class Limits:
+    """How fast one platform may be written to."""
+
+    per_second: float
+    per_chat_interval: float = 1.0
+    group_per_minute: int = 20
+
+
+@dataclass
+class RateLimiter:
+    """Token bucket for the platform, spacing per chat, a sliding minute per group."""
+
+    limits: Limits
+    _tokens: float = 0.0
+    _stamp: float = field(default_factory=time.monotonic)
+    _last: dict[int, float] = field(default_factory=dict)
+    _minute: dict[int, deque[float]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._tokens = self.limits.per_second
+
+    def _refill(self, now: float) -> None:
+        rate = self.limits.per_second
+        self._tokens = min(rate, self._tokens + (now - self._stamp) * rate)
+        self._stamp = now
+
+    def wait_time(self, chat_id: int, group: bool, now: float) -> float:
+        """Seconds until a message to this chat may go."""
+        self._refill(now)
+        waits = [0.0]
+        if self._tokens < 1:
+            waits.append((1 - self._tokens) / self.limits.per_second)
+        last = self._last.get(chat_id)
+        if last is not None:
+            waits.append(last + self.limits.per_chat_interval - now)
+        if group:
+            window = self._minute.get(chat_id)
+            if window and len(window) >= self.limits.group_per_minute:
+                waits.append(window[0] + 60 - now)
+        return max(waits)
+
+    def take(self, chat_id: int, group: bool, now: float) -> None:
+        """Count a message to this chat as sent now."""
+        self._refill(now)
+        self._tokens -= 1
+        self._last[chat_id] = now
+        if group:
+            window = self._minute.setdefault(chat_id, deque())
+            window.append(now)
+            while window and window[0] <= now - 60:
+                window.popleft()
+
+
+class Permanent(Exception):
+    """A send that no retry can make succeed."""
+
+
+class DeliveryWorker:
+    """Sends outbox rows until stopped; `wake()` after queuing makes it look at once."""
+
+    def __init__(
+        self,
+        *,
+        store: SqlDelivery,
+        sessions: Any,
+        bots: dict[Platform, PlatformBot],
+        rules: RoutingRules,
+        clock: Clock,
+        limits: dict[Platform, Limits],
+        concurrency: int = 8,
+        idle_poll: float = 0.5,
+    ) -> None:
+        self.store = store
+        self.sessions = sessions
+        self.bots = bots
+        self.rules = rules
+        self.clock = clock
+        self.limiters = {p: RateLimiter(limits[p]) for p in bots}
+        self.concurrency = concurrency
+        self.idle_poll = idle_poll
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._in_flight: set[tuple[Platform, int]] = set()
+
+    def wake(self) -> None:
+        """Something was queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Finish what is in flight and stop."""
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        """The loop: pick each chat's oldest due row, send within the limits, repeat."""
+        tasks: set[asyncio.Task[None]] = set()
+        while not self._stopping:
+            try:
+                delay = await self._round(tasks)
+            except Exception:
+                log.exception("delivery round failed; retrying")
+                delay = 1.0
+            if self._stopping:
+                break
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=max(delay, 0.01))
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _round(self, tasks: set[asyncio.Task[None]]) -> float:
+        """Start sends for everything ready; return how long to sleep before the next look."""
+        now_wall = self.clock.now()
+        next_look = self.idle_poll
+        for item in await self.store.heads():
+            key = (item.platform, item.chat_id)
+            if key in self._in_flight or item.platform not in self.bots:
+                continue
+            wait = (item.next_attempt_at - now_wall).total_seconds()
+            if wait > 0:
+                next_look = min(next_look, wait)
+                continue
+            if len(self._in_flight) >= self.concurrency:
+                return 0.05
+            limiter = self.limiters[item.platform]
+            group = item.kind in _GROUP_KINDS or item.kind is NoticeKind.BROADCAST
+            wait = limiter.wait_time(item.chat_id, group, time.monotonic())
+            if wait > 0:
+                next_look = min(next_look, wait)
+                continue
+            limiter.take(item.chat_id, group, time.monotonic())
+            self._in_flight.add(key)
+            task = asyncio.create_task(self._deliver(item))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        return next_look
+
+    async def _deliver(self, item: Pending) -> None:
+        key = (item.platform, item.chat_id)
+        try:
+            message_id, role = await self._send(item)
+        except TelegramRetryAfter as exc:
+            await self._later(item, float(exc.retry_after), f"429: {exc.message}")
+        except TelegramForbiddenError as exc:
+            count = await self.store.block_chat(item.platform, item.chat_id, exc.message,
+                                                self.clock.now())  # fmt: skip
+            log.warning("chat %s:%s unreachable (403); %d messages dropped from the queue",
+                        item.platform.value, item.chat_id, count)  # fmt: skip
+        except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
+            await self._later(item, self._backoff(item.attempts), f"{type(exc).__name__}: {exc}")
+        except TelegramBadRequest as exc:
+            if is_rate_limited(exc):
+                await self._later(item, max(self._backoff(item.attempts), 2.0), exc.message)
+            else:
+                log.error("outbox %d (%s) refused: %s", item.id, item.kind.value, exc.message)
+                await self.store.give_up(item, exc.message)
+        except (Permanent, TelegramNotFound) as exc:
+            log.error("outbox %d (%s) cannot be sent: %s", item.id, item.kind.value, exc)
+            await self.store.give_up(item, str(exc))
+        except TelegramAPIError as exc:
+            await self._later(item, self._backoff(item.attempts), f"{type(exc).__name__}: {exc}")
+        except Exception as exc:
+            log.exception("outbox %d (%s) failed", item.id, item.kind.value)
+            await self._later(item, self._backoff(item.attempts), f"{type(exc).__name__}: {exc}")
+        else:
+            await self.store.mark_sent(item, self.clock.now(), message_id=message_id,
+                                       link_role=role)  # fmt: skip
+        finally:
+            self._in_flight.discard(key)
+            self._wake.set()
+
+    async def _later(self, item: Pending, delay: float, error: str) -> None:
+        log.warning("outbox %d (%s) to %s: %s; retry in %.1fs", item.id, item.kind.value,
+                    item.platform.value, error, delay)  # fmt: skip
+        await self.store.retry_later(item, self.clock.now() + timedelta(seconds=delay), error)
+
+    @staticmethod
+    def _backoff(attempts: int) -> float:
+        # 0.5 s, 1 s, 2 s, ... capped at five minutes, with jitter so retries do not bunch up
+        return float(min(MAX_BACKOFF, 0.5 * 2 ** min(attempts, 12)) * (0.75 + random.random() / 2))
+
+    # --- sending each kind ---------------------------------------------------------------------
+
+    async def _request(self, code: str | None) -> Request | None:
+        if code is None:
+            return None
+        async with SqlUnitOfWork(self.sessions) as tx:
+            return await tx.requests.get(code)
+
+    async def _send(self, item: Pending) -> tuple[int | None, str | None]:
+        """Send one row; returns (message id, link role) for the thread map."""
+        bot = self.bots[item.platform]
+        ui = bot.ui
+        chat = ChatRef(item.platform, item.chat_id)
+        request = await self._request(item.code)
+        if item.code is not None and request is None:
+            raise Permanent(f"request {item.code} does not exist")
+        now = self.clock.now()
+        match item.kind:
+            case NoticeKind.STAFF_CARD:
+                assert request is not None
+                text = render.staff_card(ui, request, self.rules, chat, now, item.data)
+                sent = await bot.send_message(
+                    item.chat_id, text, reply_markup=self._card_markup(request, chat)
+                )
+                return sent.message_id, "card"
+            case NoticeKind.CARD_REFRESH:
+                assert request is not None
+                card_id = await self.store.card(item.platform, item.chat_id, request.code)
+                if card_id is None:
+                    return None, None
+                text = render.staff_card(ui, request, self.rules, chat, now)
+                try:
+                    await bot.edit_message_text(
+                        text=text, chat_id=item.chat_id, message_id=card_id,
+                        reply_markup=self._card_markup(request, chat),
+                    )  # fmt: skip
+                except TelegramBadRequest as exc:
+                    if "not modified" not in exc.message.lower():
+                        raise
+                return None, None  # Bale may answer a stub: the edit's answer is not used
+            case NoticeKind.STAFF_NOTE:
+                text = render.staff_note(ui, request, self.rules, item.data)
+                return (await self._thread_text(bot, item, text)).message_id, "note"
+            case NoticeKind.BROADCAST:
+                if item.data.get("template") == "digest":
+                    units = item.data.get("units") or {}
+                    assert isinstance(units, dict)
+                    text = render.digest(ui, self.rules, units, now)
+                else:
+                    assert request is not None
+                    text = render.escalation(ui, request, self.rules)
+                sent = await bot.send_message(item.chat_id, text)
+                return sent.message_id, ("note" if request else None)
+            case NoticeKind.CITIZEN_TEXT:
+                assert request is not None
+                text = render.citizen_notice(ui, request, self.rules, item.data)
+                template = item.data.get("template")
+                markup: InlineKeyboardMarkup | None = None
+                if template == "answer":
+                    markup = keyboards.rating(request.code)
+                elif template == "question":
+                    markup = keyboards.reply_to_question(request.code)
+                sent = await bot.send_message(item.chat_id, text, reply_markup=markup)
+                role = {"answer": "answer", "question": "question"}.get(str(template), "notice")
+                return sent.message_id, role
+            case NoticeKind.STAFF_COPY | NoticeKind.CITIZEN_COPY:
+                sent = await self._send_file(bot, item)
+                copied = "attachment" if item.kind is NoticeKind.STAFF_COPY else None
+                return sent.message_id, copied
+        raise Permanent(f"unknown notice kind {item.kind}")
+
+    def _card_markup(self, request: Request, chat: ChatRef) -> InlineKeyboardMarkup | None:
+        if request.kind.value == "survey" or not request.is_open:
+            return None
+        if not render.card_is_live(request, self.rules, chat):
+            return None
+        return keyboards.card_actions(request.code, claimed=request.claimed_by is not None)
+
+    async def _reply_to(self, item: Pending) -> int | None:
+        if item.code is None:
+            return None
+        return await self.store.card(item.platform, item.chat_id, item.code)
+
+    async def _thread_text(self, bot: PlatformBot, item: Pending, text: str) -> Message:
+        card = await self._reply_to(item)
+        kwargs: dict[str, Any] = {}
+        if card is not None:
+            kwargs = {"reply_to_message_id": card, "allow_sending_without_reply": True}
+        return await bot.send_message(item.chat_id, text, **kwargs)
+
+    async def _send_file(self, bot: PlatformBot, item: Pending) -> Message:
+        """An attachment by file id on the same platform, re-uploaded across platforms."""
+        raw = item.data["file"]
+        assert isinstance(raw, dict)
+        attachment = Attachment.from_dict(raw)
+        source = Platform(str(item.data.get("source") or item.platform.value))
+        card = await self._reply_to(item) if item.kind is NoticeKind.STAFF_COPY else None
+        extra: dict[str, Any] = {}
+        if card is not None:
+            extra = {"reply_to_message_id": card, "allow_sending_without_reply": True}
+        if attachment.kind is AttachmentKind.LOCATION:
+            assert attachment.latitude is not None and attachment.longitude is not None
+            return await bot.send_location(
+                item.chat_id, attachment.latitude, attachment.longitude, **extra
+            )
+        assert attachment.file_id is not None
+        file: Any = attachment.file_id
+        if source is not item.platform:
+            file = await self._transfer(source, attachment, item.platform)
+        senders = {
+            AttachmentKind.PHOTO: bot.send_photo,
+            AttachmentKind.VOICE: bot.send_voice,
+            AttachmentKind.VIDEO: bot.send_video,
+            AttachmentKind.AUDIO: bot.send_audio,
+            AttachmentKind.DOCUMENT: bot.send_document,
+        }
+        send: Any = senders[attachment.kind]
+        sent: Message = await send(item.chat_id, file, **extra)
+        return sent
+
+    async def _transfer(self, source: Platform, attachment: Attachment, target: Platform) -> Any:
+        """Download from the platform the file lives on, to upload on the other one."""
+        source_bot = self.bots.get(source)
+        if source_bot is None:
+            raise Permanent(f"no {source.value} bot to fetch the file from")
+        if (attachment.file_size or 0) > max_file_size(target, attachment.kind):
+            raise Permanent("file too large for the other platform")
+        assert attachment.file_id is not None
+        data = await source_bot.download(attachment.file_id)
+        if data is None:  # pragma: no cover - download() without destination returns BytesIO
+            raise Permanent("download returned nothing")
+        name = attachment.file_name or f"{attachment.kind.value}"
+        return BufferedInputFile(data.read(), filename=name)
+
+
+def default_limits(bale_per_second: float) -> dict[Platform, Limits]:
+    """Telegram's documented limits; Bale's settable, one a second per chat, 20/min per group."""
+    return {
+        Platform.TELEGRAM: Limits(per_second=30.0),
+        Platform.BALE: Limits(per_second=bale_per_second),
+    }

@@ -1,0 +1,216 @@
+"""A citizen after filing: answering a staff question, rating an answer, reopening it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram import F
+from aiogram.dispatcher.event.bases import SkipHandler
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot import keyboards, texts
+from bot.conversations.common import attachment_of, prompt
+from bot.deps import Deps
+from bot.platforms import PlatformBot, Renderer
+from bot.registry import Handlers
+from desk import staff
+from desk.model import ChatRef, Status
+from desk.services import DeskError
+from desk.text import normalize, to_persian_digits
+
+log = logging.getLogger(__name__)
+
+router = Handlers("followup", private_only=True)
+
+
+class Clarify(StatesGroup):
+    """Waiting for the citizen's answer to a staff question."""
+
+    text = State()
+
+
+class Reopen(StatesGroup):
+    """Waiting for the note that reopens an answered request."""
+
+    note = State()
+
+
+@prompt(Clarify.text)
+async def ask_clarification(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer
+) -> tuple[str, Any]:
+    """The citizen's answer to a question."""
+    return texts.ASK_CLARIFICATION, keyboards.cancel_only()
+
+
+@prompt(Reopen.note)
+async def ask_reopen_note(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer
+) -> tuple[str, Any]:
+    """Why the answer did not satisfy."""
+    return texts.ASK_REOPEN_NOTE, keyboards.cancel_only()
+
+
+def _code(data: str | None, parts: int) -> list[str] | None:
+    pieces = (data or "").split(":")
+    return pieces if len(pieces) == parts and pieces[1].isdigit() else None
+
+
+async def _request_of(deps: Deps, code: str, chat: ChatRef) -> Any:
+    async with deps.uow() as tx:
+        request = await tx.requests.get(code)
+    if request is None or not request.is_owned_by(chat):
+        return None
+    return request
+
+
+@router.callback_query(F.data.startswith("cl:"))
+async def reply_button(
+    query: CallbackQuery, state: FSMContext, deps: Deps, bot: PlatformBot
+) -> None:
+    """«پاسخ به این پرسش»: wait for the citizen's answer."""
+    await query.answer()
+    parts = _code(query.data, 2)
+    message = query.message
+    if parts is None or not isinstance(message, Message):
+        return
+    request = await _request_of(deps, parts[1], ChatRef(bot.platform, message.chat.id))
+    if request is None:
+        await message.answer(texts.NOT_YOUR_REQUEST)
+        return
+    if request.status is not Status.WAITING:
+        await message.answer(texts.CLARIFICATION_NOT_NEEDED, reply_markup=keyboards.main_menu())
+        return
+    await state.set_state(Clarify.text)
+    await state.set_data({"code": request.code})
+    await message.answer(texts.ASK_CLARIFICATION, reply_markup=keyboards.cancel_only())
+
+
+async def _clarify(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot, code: str
+) -> None:
+    text = normalize(message.text or message.caption or "")
+    attachment = attachment_of(message)
+    if not text and attachment is None:
+        await message.answer(texts.ERR_EMPTY)
+        return
+    chat = ChatRef(bot.platform, message.chat.id)
+    try:
+        request = await staff.clarify(
+            deps.desk, code, text, chat=chat, attachments=[attachment] if attachment else []
+        )
+    except staff.WrongStatus:
+        await state.clear()
+        await message.answer(texts.CLARIFICATION_NOT_NEEDED, reply_markup=keyboards.main_menu())
+        return
+    except DeskError:
+        await state.clear()
+        await message.answer(texts.NOT_YOUR_REQUEST, reply_markup=keyboards.main_menu())
+        return
+    deps.wake_delivery()
+    await state.clear()
+    unit = deps.rules.units[request.unit].name if request.unit else ""
+    await message.answer(
+        ui.fmt(texts.CLARIFICATION_SENT, unit=unit), reply_markup=keyboards.main_menu()
+    )
+
+
+@router.message(Clarify.text)
+async def clarification(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
+) -> None:
+    """The citizen's answer, text and optionally one attachment."""
+    code = str((await state.get_data()).get("code"))
+    await _clarify(message, state, deps, ui, bot, code)
+
+
+@router.message(StateFilter(None), F.reply_to_message)
+async def reply_to_question(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
+) -> None:
+    """A Reply to the bot's question message answers it, without pressing the button."""
+    replied = message.reply_to_message
+    assert replied is not None
+    link = await deps.links.linked(bot.platform, message.chat.id, replied.message_id)
+    if link is None or link[1] != "question":
+        raise SkipHandler  # any other reply is an ordinary message for the citizen router
+    await _clarify(message, state, deps, ui, bot, link[0])
+
+
+@router.callback_query(F.data.startswith("rt:"))
+async def rating(query: CallbackQuery, deps: Deps, bot: PlatformBot) -> None:
+    """1-5 under an answer; an unsatisfied citizen is offered to reopen."""
+    await query.answer()
+    parts = _code(query.data, 3)
+    message = query.message
+    if parts is None or not isinstance(message, Message) or parts[2] not in "12345":
+        return
+    chat = ChatRef(bot.platform, message.chat.id)
+    try:
+        request, offer = await staff.rate(deps.desk, parts[1], int(parts[2]), chat=chat)
+    except DeskError as exc:
+        log.warning("rating refused for chat %s:%s: %s", chat.platform.value, chat.chat_id,
+                    type(exc).__name__)  # fmt: skip
+        await message.answer(texts.ACTION_DONE_ALREADY)
+        return
+    await message.answer(texts.THANKS_FOR_RATING.format(score=to_persian_digits(parts[2])))
+    if offer:
+        await message.answer(texts.OFFER_REOPEN, reply_markup=keyboards.reopen(request.code))
+
+
+@router.callback_query(F.data.startswith("ro:"))
+async def reopen_button(
+    query: CallbackQuery, state: FSMContext, deps: Deps, bot: PlatformBot
+) -> None:
+    """«بازگشایی درخواست»: ask for the note."""
+    await query.answer()
+    parts = _code(query.data, 2)
+    message = query.message
+    if parts is None or not isinstance(message, Message):
+        return
+    chat = ChatRef(bot.platform, message.chat.id)
+    request = await _request_of(deps, parts[1], chat)
+    if request is None:
+        await message.answer(texts.NOT_YOUR_REQUEST)
+        return
+    refusal = staff.reopen_refusal(request, deps.clock.now())
+    if refusal is not None:
+        await message.answer(texts.REOPEN_REFUSED[refusal], reply_markup=keyboards.main_menu())
+        return
+    await state.set_state(Reopen.note)
+    await state.set_data({"code": request.code})
+    await message.answer(texts.ASK_REOPEN_NOTE, reply_markup=keyboards.cancel_only())
+
+
+@router.message(Reopen.note)
+async def reopen_note(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
+) -> None:
+    """The note; the request goes back to its unit."""
+    note = normalize(message.text or "")
+    if not note:
+        await message.answer(texts.ERR_TEXT_WANTED)
+        return
+    code = str((await state.get_data()).get("code"))
+    chat = ChatRef(bot.platform, message.chat.id)
+    try:
+        request = await staff.reopen(deps.desk, code, note, chat=chat)
+    except staff.ReopenRefused as exc:
+        await state.clear()
+        await message.answer(texts.REOPEN_REFUSED[exc.reason], reply_markup=keyboards.main_menu())
+        return
+    except DeskError:
+        await state.clear()
+        await message.answer(texts.NOT_YOUR_REQUEST, reply_markup=keyboards.main_menu())
+        return
+    deps.wake_delivery()
+    await state.clear()
+    unit = deps.rules.units[request.unit].name if request.unit else ""
+    await message.answer(
+        ui.fmt(texts.REOPENED, code=to_persian_digits(code), unit=unit),
+        reply_markup=keyboards.main_menu(),
+    )

@@ -1,0 +1,354 @@
+"""Staff in their units' group chats: card buttons, answering by reply, questions, transfers.
+
+Only a configured unit chat reaches these handlers (`StaffChat`), and the desk checks that the
+request belongs to that chat's unit, so a press or a reply from anywhere else changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram import F
+from aiogram.filters import BaseFilter, Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message, User
+
+from bot import keyboards, texts
+from bot.conversations.common import attachment_of
+from bot.deps import Deps
+from bot.platforms import PlatformBot, Renderer
+from bot.registry import Handlers
+from desk import staff
+from desk.model import Actor, ChatRef, CloseReason
+from desk.routing import Unit
+from desk.services import DeskError, NotFound
+from desk.text import normalize, to_persian_digits
+
+log = logging.getLogger(__name__)
+
+router = Handlers("staff")
+
+
+class StaffChat(BaseFilter):
+    """Passes group messages and presses from a configured unit chat; injects `unit`."""
+
+    async def __call__(
+        self, event: Message | CallbackQuery, bot: PlatformBot, deps: Deps
+    ) -> bool | dict[str, Any]:
+        """Check the chat against routing_rules.yaml."""
+        message = event.message if isinstance(event, CallbackQuery) else event
+        if not isinstance(message, Message) or message.chat.type not in ("group", "supergroup"):
+            return False
+        unit = deps.rules.unit_for_chat(bot.platform, message.chat.id)
+        if unit is None:
+            log.info(
+                "message from unknown group chat %s:%s (add it to routing_rules.yaml to use it)",
+                bot.platform.value,
+                message.chat.id,
+            )
+            return False
+        return {"unit": unit, "staff_chat": ChatRef(bot.platform, message.chat.id)}
+
+
+class StaffAsk(StatesGroup):
+    """Waiting for the question a staff member wants to ask the citizen."""
+
+    question = State()
+
+
+class StaffTransfer(StatesGroup):
+    """Waiting for the reason of a transfer."""
+
+    reason = State()
+
+
+def actor_of(user: User | None, bot: PlatformBot) -> Actor:
+    """Who acts, for the audit trail."""
+    if user is None:
+        return Actor(bot.platform, 0, "")
+    return Actor(bot.platform, user.id, user.full_name)
+
+
+def _refusal(error: DeskError) -> str:
+    if isinstance(error, staff.NotYourRequest):
+        return texts.STAFF_NOT_YOURS
+    if isinstance(error, staff.WrongStatus):
+        return texts.STAFF_WRONG_STATUS.format(status=texts.STATUS_NAMES[error.status])
+    if isinstance(error, staff.NotOwner):
+        return texts.STAFF_NO_OWNER
+    return texts.ACTION_DONE_ALREADY
+
+
+def _split(data: str | None, parts: int) -> list[str] | None:
+    pieces = (data or "").split(":")
+    return pieces if len(pieces) == parts else None
+
+
+async def _refuse(query: CallbackQuery, error: DeskError, staff_chat: ChatRef) -> None:
+    log.warning(
+        "staff action refused in %s:%s by user %s: %s",
+        staff_chat.platform.value,
+        staff_chat.chat_id,
+        query.from_user.id,
+        type(error).__name__,
+    )
+    await query.answer(_refusal(error), show_alert=True)
+
+
+@router.callback_query(StaffChat(), F.data.startswith("sc:"))
+async def card_button(
+    query: CallbackQuery,
+    state: FSMContext,
+    deps: Deps,
+    bot: PlatformBot,
+    staff_chat: ChatRef,
+) -> None:
+    """A button on a card: claim, open the transfer or close menus, ask, back."""
+    parts = _split(query.data, 3)
+    message = query.message
+    if parts is None or not isinstance(message, Message):
+        await query.answer(texts.ACTION_DONE_ALREADY)
+        return
+    _, action, code = parts
+    actor = actor_of(query.from_user, bot)
+    try:
+        request = await _owned_request(deps, code, staff_chat)
+    except DeskError as exc:
+        await _refuse(query, exc, staff_chat)
+        return
+    if action == "claim":
+        try:
+            await staff.claim(deps.desk, code, chat=staff_chat, actor=actor)
+        except DeskError as exc:
+            await _refuse(query, exc, staff_chat)
+            return
+        deps.wake_delivery()
+        await query.answer(texts.STAFF_DONE_CLAIM.format(who=actor.name, code=code))
+    elif action == "transfer":
+        units = [(u.key, u.name) for u in deps.rules.units.values() if u.key != request.unit]
+        await query.answer()
+        await message.edit_reply_markup(reply_markup=keyboards.transfer_targets(code, units))
+    elif action == "close":
+        await query.answer()
+        await message.edit_reply_markup(reply_markup=keyboards.close_reasons(code))
+    elif action == "back":
+        await query.answer()
+        claimed = request.claimed_by is not None
+        await message.edit_reply_markup(reply_markup=keyboards.card_actions(code, claimed=claimed))
+    elif action == "ask":
+        if request.chat is None:
+            await query.answer(texts.STAFF_NO_OWNER, show_alert=True)
+            return
+        await state.set_state(StaffAsk.question)
+        await state.update_data(code=code)
+        await query.answer()
+        await message.reply(texts.STAFF_ASK_QUESTION.format(who=actor.name or "همکار گرامی"))
+    else:
+        await query.answer(texts.ACTION_DONE_ALREADY)
+
+
+async def _owned_request(deps: Deps, code: str, chat: ChatRef) -> Any:
+    """The request, if this chat's unit holds it (the desk checks again when it acts)."""
+    async with deps.uow() as tx:
+        request = await tx.requests.get(code)
+    if request is None:
+        raise NotFound(code)
+    unit = deps.rules.unit_for_chat(chat.platform, chat.chat_id)
+    if unit is None or unit.key != request.unit:
+        raise staff.NotYourRequest(code)
+    return request
+
+
+@router.callback_query(StaffChat(), F.data.startswith("st:"))
+async def transfer_target(
+    query: CallbackQuery, state: FSMContext, deps: Deps, bot: PlatformBot, staff_chat: ChatRef
+) -> None:
+    """A unit picked for a transfer: now the reason."""
+    parts = _split(query.data, 3)
+    message = query.message
+    if parts is None or not isinstance(message, Message) or parts[2] not in deps.rules.units:
+        await query.answer(texts.ACTION_DONE_ALREADY)
+        return
+    _, code, unit_key = parts
+    try:
+        await _owned_request(deps, code, staff_chat)
+    except DeskError as exc:
+        await _refuse(query, exc, staff_chat)
+        return
+    await state.set_state(StaffTransfer.reason)
+    await state.update_data(code=code, unit=unit_key)
+    await query.answer()
+    who = actor_of(query.from_user, bot).name or "همکار گرامی"
+    await message.reply(
+        texts.STAFF_ASK_TRANSFER_REASON.format(
+            who=who, unit=deps.rules.units[unit_key].name, skip=texts.BTN_NO_REASON
+        ),
+        reply_markup=keyboards.no_reason(code),
+    )
+
+
+async def _transfer(
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    actor: Actor,
+    staff_chat: ChatRef,
+    reason: str | None,
+) -> None:
+    data = await state.get_data()
+    await state.clear()
+    code, unit_key = str(data.get("code")), str(data.get("unit"))
+    try:
+        await staff.transfer(deps.desk, code, unit_key, chat=staff_chat, actor=actor, reason=reason)
+    except DeskError as exc:
+        await message.answer(_refusal(exc))
+        return
+    deps.wake_delivery()
+    await message.answer(
+        ui.fmt(
+            texts.STAFF_DONE_TRANSFER,
+            code=to_persian_digits(code),
+            who=actor.name,
+            unit=deps.rules.units[unit_key].name,
+        )
+    )
+
+
+@router.callback_query(StaffChat(), F.data.startswith("sr:"), StaffTransfer.reason)
+async def transfer_without_reason(
+    query: CallbackQuery,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    bot: PlatformBot,
+    staff_chat: ChatRef,
+) -> None:
+    """«بدون توضیح»: transfer now."""
+    await query.answer()
+    if isinstance(query.message, Message):
+        actor = actor_of(query.from_user, bot)
+        await _transfer(query.message, state, deps, ui, actor, staff_chat, None)
+
+
+@router.callback_query(StaffChat(), F.data.startswith("sx:"))
+async def close_reason(
+    query: CallbackQuery, deps: Deps, ui: Renderer, bot: PlatformBot, staff_chat: ChatRef
+) -> None:
+    """A close reason picked: close the request."""
+    parts = _split(query.data, 3)
+    if parts is None or parts[2] not in {r.value for r in CloseReason}:
+        await query.answer(texts.ACTION_DONE_ALREADY)
+        return
+    _, code, reason = parts
+    actor = actor_of(query.from_user, bot)
+    try:
+        await staff.close(deps.desk, code, CloseReason(reason), chat=staff_chat, actor=actor)
+    except DeskError as exc:
+        await _refuse(query, exc, staff_chat)
+        return
+    deps.wake_delivery()
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            ui.fmt(
+                texts.STAFF_DONE_CLOSE,
+                code=to_persian_digits(code),
+                reason=texts.CLOSE_REASONS[reason],
+            )
+        )
+
+
+@router.message(StaffChat(), Command("cancel"))
+async def staff_cancel(message: Message, state: FSMContext) -> None:
+    """Drop a half-done staff action."""
+    if await state.get_state() is not None:
+        await state.clear()
+        await message.reply(texts.STAFF_CANCELLED)
+
+
+@router.message(StaffChat(), StaffTransfer.reason)
+async def transfer_reason(
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    bot: PlatformBot,
+    staff_chat: ChatRef,
+) -> None:
+    """The reason for a transfer, typed by the member who picked the unit."""
+    reason = normalize(message.text or message.caption or "") or None
+    await _transfer(message, state, deps, ui, actor_of(message.from_user, bot), staff_chat, reason)
+
+
+@router.message(StaffChat(), StaffAsk.question)
+async def question_for_citizen(
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    bot: PlatformBot,
+    staff_chat: ChatRef,
+) -> None:
+    """The question a staff member asks the citizen."""
+    question = normalize(message.text or message.caption or "")
+    if not question:
+        await message.reply(texts.STAFF_EMPTY_ANSWER)
+        return
+    code = str((await state.get_data()).get("code"))
+    await state.clear()
+    try:
+        await staff.ask(
+            deps.desk, code, question, chat=staff_chat, actor=actor_of(message.from_user, bot)
+        )
+    except DeskError as exc:
+        await message.reply(_refusal(exc))
+        return
+    deps.wake_delivery()
+    await message.reply(ui.fmt(texts.STAFF_DONE_ASK, code=to_persian_digits(code)))
+
+
+@router.message(StaffChat(), F.reply_to_message)
+async def reply_in_thread(
+    message: Message,
+    deps: Deps,
+    ui: Renderer,
+    bot: PlatformBot,
+    staff_chat: ChatRef,
+    unit: Unit,
+) -> None:
+    """A reply to a card or any later message of its thread is the answer to the citizen."""
+    replied = message.reply_to_message
+    assert replied is not None
+    link = await deps.links.linked(staff_chat.platform, staff_chat.chat_id, replied.message_id)
+    if link is None:
+        return  # a conversation among staff, not an answer
+    code, _role = link
+    text = normalize(message.text or message.caption or "")
+    attachment = attachment_of(message)
+    if not text and attachment is None:
+        await message.reply(texts.STAFF_EMPTY_ANSWER)
+        return
+    try:
+        await staff.answer(
+            deps.desk,
+            code,
+            text,
+            chat=staff_chat,
+            actor=actor_of(message.from_user, bot),
+            attachments=[attachment] if attachment else [],
+        )
+    except DeskError as exc:
+        log.warning(
+            "answer refused in %s:%s (unit %s): %s",
+            staff_chat.platform.value,
+            staff_chat.chat_id,
+            unit.key,
+            type(exc).__name__,
+        )
+        await message.reply(_refusal(exc))
+        return
+    deps.wake_delivery()
+    await message.reply(ui.fmt(texts.STAFF_DONE_ANSWER, code=to_persian_digits(code)))

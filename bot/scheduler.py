@@ -1,0 +1,52 @@
+"""APScheduler jobs; each calls an idempotent desk service, so a late or double run is harmless."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from desk import sla
+from desk.staff import Desk
+from storage.repositories import SqlHandledUpdates
+
+log = logging.getLogger(__name__)
+
+HANDLED_UPDATES_KEPT = timedelta(days=2)  # messengers keep undelivered updates for a day
+
+
+def build_scheduler(
+    desk: Desk,
+    handled: SqlHandledUpdates,
+    wake: Callable[[], None],
+    *,
+    every_seconds: float,
+) -> AsyncIOScheduler:
+    """SLA reminders and escalation, the daily digest, and housekeeping."""
+    scheduler = AsyncIOScheduler(timezone="UTC")
+
+    def job(name: str, work: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            try:
+                result = await work()
+            except Exception:
+                log.exception("job %s failed", name)
+                return
+            if result:
+                log.info("job %s: %s", name, result)
+                wake()
+
+        return run
+
+    async def purge() -> int:
+        return await handled.purge_before(desk.clock.now() - HANDLED_UPDATES_KEPT)
+
+    common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
+    scheduler.add_job(job("deadlines", lambda: sla.check_deadlines(desk)), "interval",
+                      seconds=every_seconds, id="deadlines", **common)  # fmt: skip
+    scheduler.add_job(job("digest", lambda: sla.overdue_digest(desk)), "interval",
+                      seconds=every_seconds, id="digest", **common)  # fmt: skip
+    scheduler.add_job(job("purge", purge), "interval", hours=6, id="purge", **common)
+    return scheduler

@@ -1,0 +1,312 @@
+"""Use cases after filing: staff claim, transfer, ask, answer, close; the citizen clarifies,
+rates and reopens. Each change, its event and the notices announcing it commit together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from desk.model import (
+    Actor,
+    Attachment,
+    ChatRef,
+    CloseReason,
+    Event,
+    Notice,
+    NoticeKind,
+    Request,
+    Status,
+)
+from desk.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from desk.routing import RoutingRules
+from desk.services import DeskError, NotFound, post_card, queue_files
+
+REOPEN_WINDOW = timedelta(days=7)
+UNSATISFIED = 2  # a rating at or below this offers reopening
+MAX_REOPENS = 1
+
+
+class NotYourRequest(DeskError):
+    """The chat acting is not the staff chat of the request's unit (or not a staff chat)."""
+
+
+class WrongStatus(DeskError):
+    """The request's status does not allow this action now."""
+
+    def __init__(self, status: Status) -> None:
+        super().__init__(status.value)
+        self.status = status
+
+
+class NotOwner(DeskError):
+    """Only the chat that filed a request may do this."""
+
+
+class ReopenRefused(DeskError):
+    """Reopening is not possible: `reason` is 'late', 'again' or 'satisfied'."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Desk:
+    """The collaborators every use case here needs."""
+
+    uow: UnitOfWorkFactory
+    rules: RoutingRules
+    clock: Clock
+
+
+async def _load(tx: UnitOfWork, code: str) -> Request:
+    request = await tx.requests.get(code)
+    if request is None:
+        raise NotFound(code)
+    return request
+
+
+def _authorize(desk: Desk, request: Request, chat: ChatRef) -> None:
+    unit = desk.rules.unit_for_chat(chat.platform, chat.chat_id)
+    if unit is None or unit.key != request.unit:
+        raise NotYourRequest(request.code)
+
+
+async def _change(
+    tx: UnitOfWork,
+    desk: Desk,
+    request: Request,
+    action: str,
+    actor: str,
+    *,
+    status: Status | None = None,
+    note: str | None = None,
+) -> None:
+    now = desk.clock.now()
+    if status is not None:
+        request.status = status
+    request.updated_at = now
+    await tx.requests.update(request)
+    await tx.requests.add_event(Event(request.code, action, now, actor, status=status, note=note))
+
+
+async def _refresh_card(tx: UnitOfWork, desk: Desk, request: Request, chat: ChatRef) -> None:
+    await tx.outbox.add(Notice(chat.platform, chat.chat_id, NoticeKind.CARD_REFRESH, request.code))
+
+
+async def _tell_citizen(tx: UnitOfWork, request: Request, template: str, **data: object) -> bool:
+    """Queue a text to the citizen; False when there is nobody to tell (anonymous)."""
+    if request.chat is None:
+        return False
+    await tx.outbox.add(
+        Notice(
+            request.chat.platform,
+            request.chat.chat_id,
+            NoticeKind.CITIZEN_TEXT,
+            request.code,
+            {"template": template, **data},
+        )
+    )
+    return True
+
+
+async def _note(
+    tx: UnitOfWork, chat: ChatRef, request: Request, template: str, **data: object
+) -> None:
+    await tx.outbox.add(
+        Notice(
+            chat.platform,
+            chat.chat_id,
+            NoticeKind.STAFF_NOTE,
+            request.code,
+            {"template": template, **data},
+        )
+    )
+
+
+async def claim(desk: Desk, code: str, *, chat: ChatRef, actor: Actor) -> Request:
+    """«بررسی می‌کنم»: the request is in progress, and the citizen is told."""
+    async with desk.uow() as tx:
+        request = await _load(tx, code)
+        _authorize(desk, request, chat)
+        if request.status not in (Status.FILED, Status.ROUTED, Status.REOPENED):
+            raise WrongStatus(request.status)
+        request.claimed_by = actor.label
+        await _change(tx, desk, request, "claimed", actor.label, status=Status.IN_PROGRESS)
+        await _refresh_card(tx, desk, request, chat)
+        await _tell_citizen(tx, request, "in_progress")
+        await tx.commit()
+    return request
+
+
+async def transfer(
+    desk: Desk, code: str, to_unit: str, *, chat: ChatRef, actor: Actor, reason: str | None
+) -> Request:
+    """Move a request to another unit: the old card says where it went, a new card appears."""
+    if to_unit not in desk.rules.units:
+        raise NotFound(to_unit)
+    async with desk.uow() as tx:
+        request = await _load(tx, code)
+        _authorize(desk, request, chat)
+        if not request.is_open:
+            raise WrongStatus(request.status)
+        if request.unit == to_unit:
+            raise WrongStatus(request.status)
+        from_unit = request.unit
+        request.unit = to_unit
+        request.claimed_by = None
+        note = f"{from_unit} → {to_unit}" + (f": {reason}" if reason else "")
+        await _change(
+            tx, desk, request, "transferred", actor.label, status=Status.ROUTED, note=note
+        )
+        await _refresh_card(tx, desk, request, chat)
+        await post_card(
+            tx, desk.rules, request, from_unit=from_unit, by=actor.name, reason=reason or ""
+        )
+        await _tell_citizen(tx, request, "transferred")
+        await tx.commit()
+    return request
+
+
+async def ask(desk: Desk, code: str, question: str, *, chat: ChatRef, actor: Actor) -> Request:
+    """Ask the citizen for more information; their reply comes back into the thread."""
+    async with desk.uow() as tx:
+        request = await _load(tx, code)
+        _authorize(desk, request, chat)
+        if not request.is_open:
+            raise WrongStatus(request.status)
+        if request.chat is None:
+            raise NotOwner(code)  # anonymous: nobody to ask
+        await _change(tx, desk, request, "asked", actor.label, status=Status.WAITING, note=question)
+        await _refresh_card(tx, desk, request, chat)
+        await _tell_citizen(tx, request, "question", question=question)
+        await tx.commit()
+    return request
+
+
+async def answer(
+    desk: Desk,
+    code: str,
+    text: str,
+    *,
+    chat: ChatRef,
+    actor: Actor,
+    attachments: list[Attachment] | None = None,
+) -> Request:
+    """A staff reply in the thread: stored as the answer and sent to the citizen with the code."""
+    async with desk.uow() as tx:
+        request = await _load(tx, code)
+        _authorize(desk, request, chat)
+        if request.status is Status.CLOSED:
+            raise WrongStatus(request.status)
+        now = desk.clock.now()
+        request.answer = text
+        request.answered_at = now
+        await _change(tx, desk, request, "answered", actor.label, status=Status.ANSWERED, note=text)
+        await _refresh_card(tx, desk, request, chat)
+        if request.chat is not None:
+            await _tell_citizen(tx, request, "answer", answer=text)
+            await queue_files(tx, request.chat, request.code, attachments or [],
+                              source=chat.platform, kind=NoticeKind.CITIZEN_COPY)  # fmt: skip
+        else:
+            await _note(tx, chat, request, "anonymous_answer")
+        await tx.commit()
+    return request
+
+
+async def close(
+    desk: Desk, code: str, reason: CloseReason, *, chat: ChatRef, actor: Actor
+) -> Request:
+    """Close without an answer; the citizen sees the reason, except for spam."""
+    async with desk.uow() as tx:
+        request = await _load(tx, code)
+        _authorize(desk, request, chat)
+        if not request.is_open:
+            raise WrongStatus(request.status)
+        request.close_reason = reason.value
+        await _change(
+            tx, desk, request, "closed", actor.label, status=Status.CLOSED, note=reason.value
+        )
+        await _refresh_card(tx, desk, request, chat)
+        if reason is not CloseReason.SPAM:
+            await _tell_citizen(tx, request, "closed", reason=reason.value)
+        await tx.commit()
+    return request
+
+
+def _owner(request: Request, chat: ChatRef) -> None:
+    if not request.is_owned_by(chat):
+        raise NotOwner(request.code)
+
+
+async def clarify(
+    desk: Desk, code: str, text: str, *, chat: ChatRef, attachments: list[Attachment] | None = None
+) -> Request:
+    """The citizen's reply to a question goes back into the unit's thread."""
+    async with desk.uow() as tx:
+        request = await _load(tx, code)
+        _owner(request, chat)
+        if request.status is not Status.WAITING:
+            raise WrongStatus(request.status)
+        await _change(
+            tx, desk, request, "clarified", f"{chat.platform.value}:{chat.chat_id}",
+            status=Status.IN_PROGRESS, note=text,
+        )  # fmt: skip
+        staff = desk.rules.staff_chat(request.unit or desk.rules.default, request.platform)
+        if staff is not None:
+            await _note(tx, staff, request, "clarified", text=text)
+            await queue_files(tx, staff, request.code, attachments or [], source=chat.platform)
+            await _refresh_card(tx, desk, request, staff)
+        await tx.commit()
+    return request
+
+
+def reopen_refusal(request: Request, now: datetime) -> str | None:
+    """Why this request cannot be reopened now, or None when it can."""
+    if request.status is not Status.ANSWERED:
+        return "status"
+    if request.reopen_count >= MAX_REOPENS:
+        return "again"
+    if request.answered_at is None or now - request.answered_at > REOPEN_WINDOW:
+        return "late"
+    return None
+
+
+async def rate(desk: Desk, code: str, score: int, *, chat: ChatRef) -> tuple[Request, bool]:
+    """Store the citizen's 1-5 satisfaction; True when reopening should be offered."""
+    if not 1 <= score <= 5:
+        raise ValueError(score)
+    async with desk.uow() as tx:
+        request = await _load(tx, code)
+        _owner(request, chat)
+        if request.status is not Status.ANSWERED:
+            raise WrongStatus(request.status)
+        now = desk.clock.now()
+        request.rating, request.rated_at = score, now
+        await _change(tx, desk, request, "rated", f"{chat.platform.value}:{chat.chat_id}",
+                      note=str(score))  # fmt: skip
+        await tx.commit()
+    offer = score <= UNSATISFIED and reopen_refusal(request, now) is None
+    return request, offer
+
+
+async def reopen(desk: Desk, code: str, note: str, *, chat: ChatRef) -> Request:
+    """An unsatisfied citizen reopens an answered request once, within 7 days, with a note."""
+    async with desk.uow() as tx:
+        request = await _load(tx, code)
+        _owner(request, chat)
+        refusal = reopen_refusal(request, desk.clock.now())
+        if refusal is not None:
+            raise ReopenRefused(refusal)
+        request.reopen_count += 1
+        request.claimed_by = None
+        await _change(
+            tx, desk, request, "reopened", f"{chat.platform.value}:{chat.chat_id}",
+            status=Status.REOPENED, note=note,
+        )  # fmt: skip
+        staff = desk.rules.staff_chat(request.unit or desk.rules.default, request.platform)
+        if staff is not None:
+            await _note(tx, staff, request, "reopened", text=note)
+            await _refresh_card(tx, desk, request, staff)
+        await tx.commit()
+    return request

@@ -1,0 +1,193 @@
+"""The delivery worker's view of the outbox: what is due, sent, retried, failed; message links."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
+
+from desk.model import NoticeKind, Platform
+from storage.tables import BlockedChatRow, MessageLinkRow, OutboxRow
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """One outbox row to send."""
+
+    id: int
+    platform: Platform
+    chat_id: int
+    kind: NoticeKind
+    code: str | None
+    data: dict[str, Any]
+    attempts: int
+    next_attempt_at: datetime
+
+
+def _pending(row: OutboxRow) -> Pending:
+    assert row.id is not None
+    return Pending(
+        id=row.id,
+        platform=Platform(row.platform),
+        chat_id=row.chat_id,
+        kind=NoticeKind(row.kind),
+        code=row.request_code,
+        data=dict(row.data or {}),
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+    )
+
+
+class SqlDelivery:
+    """Outbox rows and message links on SQL; every call is its own short transaction."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def heads(self, limit: int = 500) -> list[Pending]:
+        """The oldest unsent row of each chat (later rows of a chat wait: order is kept)."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(OutboxRow)
+                .where(col(OutboxRow.sent_at).is_(None), col(OutboxRow.failed).is_(False))
+                .order_by(col(OutboxRow.id))
+                .limit(limit)
+            )
+            seen: set[tuple[str, int]] = set()
+            heads = []
+            for row in rows.scalars():
+                key = (row.platform, row.chat_id)
+                if key not in seen:
+                    seen.add(key)
+                    heads.append(_pending(row))
+            return heads
+
+    async def mark_sent(
+        self,
+        item: Pending,
+        now: datetime,
+        *,
+        message_id: int | None,
+        link_role: str | None = None,
+    ) -> None:
+        """Record a confirmed send, and which request the new message belongs to."""
+        async with self._sessions() as session, session.begin():
+            row = await session.get(OutboxRow, item.id)
+            assert row is not None
+            row.sent_at, row.message_id, row.attempts = now, message_id, row.attempts + 1
+            if link_role and message_id is not None and item.code is not None:
+                await self._link(session, item.platform, item.chat_id, message_id, item.code,
+                                 link_role, now)  # fmt: skip
+
+    async def retry_later(self, item: Pending, when: datetime, error: str) -> None:
+        """Try again at `when`."""
+        async with self._sessions() as session, session.begin():
+            row = await session.get(OutboxRow, item.id)
+            assert row is not None
+            row.attempts += 1
+            row.next_attempt_at, row.last_error = when, error[:500]
+
+    async def give_up(self, item: Pending, error: str) -> None:
+        """A permanent failure (the API refuses the message itself); kept for operators."""
+        async with self._sessions() as session, session.begin():
+            row = await session.get(OutboxRow, item.id)
+            assert row is not None
+            row.attempts += 1
+            row.failed, row.last_error = True, error[:500]
+
+    async def block_chat(self, platform: Platform, chat_id: int, reason: str, now: datetime) -> int:
+        """403: the chat blocked or removed the bot. Its pending rows fail; returns how many."""
+        async with self._sessions() as session, session.begin():
+            if await session.get(BlockedChatRow, (platform.value, chat_id)) is None:
+                session.add(
+                    BlockedChatRow(platform=platform.value, chat_id=chat_id, since=now,
+                                   reason=reason[:200])
+                )  # fmt: skip
+            result = await session.execute(
+                update(OutboxRow)
+                .where(
+                    col(OutboxRow.platform) == platform.value,
+                    col(OutboxRow.chat_id) == chat_id,
+                    col(OutboxRow.sent_at).is_(None),
+                )
+                .values(failed=True, last_error=f"chat unreachable: {reason}"[:500])
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def is_blocked(self, platform: Platform, chat_id: int) -> bool:
+        """Whether a chat answered 403 before."""
+        async with self._sessions() as session:
+            return await session.get(BlockedChatRow, (platform.value, chat_id)) is not None
+
+    async def unblock(self, platform: Platform, chat_id: int) -> None:
+        """The chat wrote to the bot again: it is reachable."""
+        async with self._sessions() as session, session.begin():
+            row = await session.get(BlockedChatRow, (platform.value, chat_id))
+            if row is not None:
+                await session.delete(row)
+
+    @staticmethod
+    async def _link(
+        session: AsyncSession,
+        platform: Platform,
+        chat_id: int,
+        message_id: int,
+        code: str,
+        role: str,
+        now: datetime,
+    ) -> None:
+        key = (platform.value, chat_id, message_id)
+        if await session.get(MessageLinkRow, key) is None:
+            session.add(
+                MessageLinkRow(platform=platform.value, chat_id=chat_id, message_id=message_id,
+                               request_code=code, role=role, created_at=now)
+            )  # fmt: skip
+
+    async def link(
+        self, platform: Platform, chat_id: int, message_id: int, code: str, role: str,
+        now: datetime,
+    ) -> None:  # fmt: skip
+        """Remember that a message belongs to a request's thread."""
+        async with self._sessions() as session, session.begin():
+            await self._link(session, platform, chat_id, message_id, code, role, now)
+
+    async def linked(
+        self, platform: Platform, chat_id: int, message_id: int
+    ) -> tuple[str, str] | None:
+        """(request code, role) of a message in a thread, or None."""
+        async with self._sessions() as session:
+            row = await session.get(MessageLinkRow, (platform.value, chat_id, message_id))
+            return (row.request_code, row.role) if row else None
+
+    async def card(self, platform: Platform, chat_id: int, code: str) -> int | None:
+        """The message id of the newest card of a request in a chat."""
+        async with self._sessions() as session:
+            found = await session.execute(
+                select(func.max(MessageLinkRow.message_id)).where(
+                    col(MessageLinkRow.platform) == platform.value,
+                    col(MessageLinkRow.chat_id) == chat_id,
+                    col(MessageLinkRow.request_code) == code,
+                    col(MessageLinkRow.role) == "card",
+                )
+            )
+            value = found.scalar_one_or_none()
+            return int(value) if value is not None else None
+
+    async def counts(self) -> dict[str, int]:
+        """Pending, sent and failed rows, for health checks and tests."""
+        async with self._sessions() as session:
+            pending = await session.scalar(
+                select(func.count()).where(col(OutboxRow.sent_at).is_(None),
+                                           col(OutboxRow.failed).is_(False))
+            )  # fmt: skip
+            sent = await session.scalar(
+                select(func.count()).where(col(OutboxRow.sent_at).is_not(None))
+            )
+            failed = await session.scalar(
+                select(func.count()).where(col(OutboxRow.failed).is_(True))
+            )
+            return {"pending": pending or 0, "sent": sent or 0, "failed": failed or 0}
