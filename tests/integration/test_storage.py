@@ -54,7 +54,7 @@ def clock() -> FixedClock:
     return FixedClock(datetime(2026, 3, 1, 8, 0, 0, 123456, tzinfo=UTC))
 
 
-def full_request(chat: ChatRef | None = TG) -> NewRequest:
+def full_request(chat: ChatRef = TG) -> NewRequest:
     return NewRequest(
         kind=Kind.COMPLAINT,
         chat=chat,
