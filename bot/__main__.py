@@ -35,6 +35,10 @@ def setup_logging(level: str) -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets())
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    if level != "DEBUG":
+        for noisy in ("alembic", "apscheduler", "aiogram.event"):
+            # aiogram.event logs a line per update, apscheduler one per job run
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:

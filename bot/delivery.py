@@ -37,7 +37,7 @@ from bot import keyboards, render
 from bot.platforms import PlatformBot, max_file_size
 from bot.retry import is_rate_limited
 from desk.model import Attachment, AttachmentKind, ChatRef, NoticeKind, Platform, Request
-from desk.ports import Clock
+from desk.ports import Clock, SystemClock
 from desk.routing import RoutingRules
 from storage.delivery import Pending, SqlDelivery
 from storage.repositories import SqlUnitOfWork
@@ -122,12 +122,15 @@ class DeliveryWorker:
         limits: dict[Platform, Limits],
         concurrency: int = 8,
         idle_poll: float = 0.5,
+        wall: Clock | None = None,
     ) -> None:
         self.store = store
         self.sessions = sessions
         self.bots = bots
         self.rules = rules
-        self.clock = clock
+        self.clock = clock  # business time: what cards say (overdue, dates)
+        # physical time for retries and sending: a test may move the business clock by days
+        self.wall = wall or SystemClock()
         self.limiters = {p: RateLimiter(limits[p]) for p in bots}
         self.concurrency = concurrency
         self.idle_poll = idle_poll
@@ -163,7 +166,7 @@ class DeliveryWorker:
 
     async def _round(self, tasks: set[asyncio.Task[None]]) -> float:
         """Start sends for everything ready; return how long to sleep before the next look."""
-        now_wall = self.clock.now()
+        now_wall = self.wall.now()
         next_look = self.idle_poll
         for item in await self.store.heads():
             key = (item.platform, item.chat_id)
@@ -196,7 +199,7 @@ class DeliveryWorker:
             await self._later(item, float(exc.retry_after), f"429: {exc.message}")
         except TelegramForbiddenError as exc:
             count = await self.store.block_chat(item.platform, item.chat_id, exc.message,
-                                                self.clock.now())  # fmt: skip
+                                                self.wall.now())  # fmt: skip
             log.warning("chat %s:%s unreachable (403); %d messages dropped from the queue",
                         item.platform.value, item.chat_id, count)  # fmt: skip
         except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
@@ -216,7 +219,7 @@ class DeliveryWorker:
             log.exception("outbox %d (%s) failed", item.id, item.kind.value)
             await self._later(item, self._backoff(item.attempts), f"{type(exc).__name__}: {exc}")
         else:
-            await self.store.mark_sent(item, self.clock.now(), message_id=message_id,
+            await self.store.mark_sent(item, self.wall.now(), message_id=message_id,
                                        link_role=role)  # fmt: skip
         finally:
             self._in_flight.discard(key)
@@ -225,7 +228,7 @@ class DeliveryWorker:
     async def _later(self, item: Pending, delay: float, error: str) -> None:
         log.warning("outbox %d (%s) to %s: %s; retry in %.1fs", item.id, item.kind.value,
                     item.platform.value, error, delay)  # fmt: skip
-        await self.store.retry_later(item, self.clock.now() + timedelta(seconds=delay), error)
+        await self.store.retry_later(item, self.wall.now() + timedelta(seconds=delay), error)
 
     @staticmethod
     def _backoff(attempts: int) -> float:

@@ -44,6 +44,7 @@ class FakeRequests:
     def __init__(self, store: FakeStore) -> None:
         self._store = store
         self.pending: dict[str, Request] = {}
+        self.added: set[str] = set()  # codes inserted (not updated) in this transaction
         self.pending_events: list[Event] = []
 
     def _all(self) -> dict[str, Request]:
@@ -54,6 +55,7 @@ class FakeRequests:
             raise DuplicateCode(request.code)
         request.id = self._store.next_id
         self._store.next_id += 1  # like a sequence: ids are not reused after a rollback
+        self.added.add(request.code)
         self.pending[request.code] = copy.deepcopy(request)
         return request
 
@@ -148,7 +150,8 @@ class FakeUnitOfWork:
         self._discard()
 
     async def commit(self) -> None:
-        clash = self.store.requests.keys() & self.requests.pending.keys()
+        # only inserts can clash (the unique constraint); updates of committed rows may not
+        clash = self.store.requests.keys() & self.requests.added
         if clash:
             raise DuplicateCode(", ".join(sorted(clash)))
         self.store.requests.update(self.requests.pending)
@@ -161,6 +164,7 @@ class FakeUnitOfWork:
 
     def _discard(self) -> None:
         self.requests.pending.clear()
+        self.requests.added.clear()
         self.requests.pending_events.clear()
         self.lookups.pending.clear()
         self.outbox.pending.clear()
