@@ -6,7 +6,6 @@ bot sent from :attr:`FakeBot.sent`.  ``send()``/``click()`` wait until the bot c
 with a later ``getUpdates(offset=...)``, so poll with ``handle_as_tasks=False``.
 """
 
-
 from __future__ import annotations
 
 import asyncio

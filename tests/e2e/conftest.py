@@ -67,7 +67,7 @@ class Front:
         self.clock = clock
         self.telegram: FakeBot = api.add_bot(TELEGRAM_TOKEN, "telegram", username="jihad_tg_bot")
         self.bale: FakeBot = api.add_bot(BALE_TOKEN, "bale", username="jihad_bale_bot")
-        self.rules = load_rules(ROOT / "routing_rules.yaml")
+        self.rules = load_rules(settings.get("routing_rules", ROOT / "routing_rules.yaml"))
         self.groups: dict[tuple[str, Platform], Any] = {}
         for unit in self.rules.units.values():
             for platform, chat_id in unit.chats.items():

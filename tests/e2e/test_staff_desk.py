@@ -310,3 +310,39 @@ async def test_blocked_citizen_is_marked_unreachable(front) -> None:
     assert counts["failed"] == 1
     assert await front.app.delivery.store.is_blocked(Platform.TELEGRAM, citizen.chat_id)
     assert (await stored(front, code)).status is Status.ANSWERED, "the answer itself is kept"
+
+
+async def test_unit_on_one_messenger_serves_citizens_of_both(api, tmp_path) -> None:
+    """A unit with a Telegram group only: a Bale citizen's card and photo reach it (the photo
+    re-uploaded), and the staff's answer with a photo reaches the citizen on Bale."""
+    from tests.e2e.conftest import ROOT, Front
+
+    rules = (ROOT / "routing_rules.yaml").read_text(encoding="utf-8")
+    one_sided = rules.replace("    bale_chat: 5100000004\n", "", 1)
+    assert one_sided != rules
+    path = tmp_path / "rules.yaml"
+    path.write_text(one_sided, encoding="utf-8")
+    front = Front(api, f"sqlite+aiosqlite:///{tmp_path / 'front.db'}", routing_rules=path)
+    await front.start()
+    try:
+        citizen = front.bale.private_chat(11020, "علی")
+        code = await file_water_complaint(citizen, photo=True)
+        card = await card_in(front, Platform.TELEGRAM, WATER, code)
+        assert "بله" in (card.text or ""), "staff see which messenger the citizen uses"
+        water = front.group(WATER, Platform.TELEGRAM)
+        photo = await front.telegram.wait_for(
+            lambda m: m.chat_id == water.id and m.method == "sendPhoto"
+        )
+        assert photo.media and photo.media.get("uploaded"), (
+            f"re-uploaded, not a Bale file id: {photo.media}"
+        )
+        mark = len(front.bale.sent)
+        await water.send_photo(caption="پاسخ با عکس از گروه تلگرام.", reply_to=card)
+        await next_to(front, Platform.BALE, citizen.chat_id, mark, "پاسخ با عکس")
+        got = await front.bale.wait_for(
+            lambda m: m.chat_id == citizen.chat_id and m.method == "sendPhoto", since=mark
+        )
+        assert got.media
+    finally:
+        await front.stop()
+        assert not front.telegram.violations and not front.bale.violations

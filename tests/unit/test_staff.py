@@ -99,16 +99,12 @@ def notice(chat: ChatRef, kind: NoticeKind, code: str | None, **data: object) ->
 
 
 def copy_of(chat: ChatRef, code: str, attachment: Attachment, source: Platform) -> Notice:
-    return notice(
-        chat, NoticeKind.STAFF_COPY, code, file=attachment.to_dict(), source=source.value
-    )
+    return notice(chat, NoticeKind.STAFF_COPY, code, file=attachment.to_dict(), source=source.value)
 
 
 def snapshot(store: FakeStore) -> object:
     """Everything committed: a refused action must leave all of it as it was."""
-    return copy.deepcopy(
-        (store.requests, store.events, store.outbox, store.jobs, store.committed)
-    )
+    return copy.deepcopy((store.requests, store.events, store.outbox, store.jobs, store.committed))
 
 
 class Watch:
@@ -310,9 +306,7 @@ async def test_any_chat_of_the_unit_may_claim(desk: Desk, store: FakeStore) -> N
     ],
     ids=["other-unit", "unknown-chat", "citizen", "same-id-other-platform"],
 )
-async def test_claim_only_from_the_units_chat(
-    desk: Desk, store: FakeStore, chat: ChatRef
-) -> None:
+async def test_claim_only_from_the_units_chat(desk: Desk, store: FakeStore, chat: ChatRef) -> None:
     request = await file(desk)
     before = snapshot(store)
     with pytest.raises(NotYourRequest):
@@ -563,7 +557,9 @@ async def test_answer_from_the_units_bale_chat_copies_files_from_bale(
 ) -> None:
     request = await file(desk)  # a Telegram citizen
     watch = Watch(store)
-    await staff.answer(desk, request.code, ANSWER, chat=WATER_BALE, actor=CLERK, attachments=[LETTER])
+    await staff.answer(
+        desk, request.code, ANSWER, chat=WATER_BALE, actor=CLERK, attachments=[LETTER]
+    )
     assert watch.notices[-1] == notice(
         CITIZEN, NoticeKind.CITIZEN_COPY, request.code, file=LETTER.to_dict(), source="bale"
     )
@@ -798,9 +794,7 @@ async def test_reopen_on_the_last_instant_of_the_window(desk: Desk, clock: Fixed
 
 
 @pytest.mark.parametrize("action", ["none", "claim", "close"])
-async def test_reopen_only_an_answered_request(
-    desk: Desk, store: FakeStore, action: str
-) -> None:
+async def test_reopen_only_an_answered_request(desk: Desk, store: FakeStore, action: str) -> None:
     request = await file(desk)
     if action == "claim":
         await staff.claim(desk, request.code, chat=WATER, actor=CLERK)
