@@ -61,46 +61,43 @@ class Limits:
 
 @dataclass
 class RateLimiter:
-    """Token bucket for the platform, spacing per chat, a sliding minute per group."""
+    """Even pacing for the platform, spacing per chat, a sliding minute per group.
+
+    The platform-wide limit is paced, not bursty: one message every 1/per_second seconds,
+    so no one-second window ever holds more than per_second + 1 messages (a bucket holding a
+    second's worth would allow twice the rate across a window boundary)."""
 
     limits: Limits
-    _tokens: float = 0.0
-    _stamp: float = field(default_factory=time.monotonic)
+    _next_global: float | None = None
     _last: dict[int, float] = field(default_factory=dict)
     _minute: dict[int, deque[float]] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        self._tokens = self.limits.per_second
-
-    def _refill(self, now: float) -> None:
-        rate = self.limits.per_second
-        self._tokens = min(rate, self._tokens + (now - self._stamp) * rate)
-        self._stamp = now
-
     def wait_time(self, chat_id: int, group: bool, now: float) -> float:
         """Seconds until a message to this chat may go."""
-        self._refill(now)
         waits = [0.0]
-        if self._tokens < 1:
-            waits.append((1 - self._tokens) / self.limits.per_second)
+        if self._next_global is not None:
+            waits.append(self._next_global - now)
         last = self._last.get(chat_id)
         if last is not None:
             waits.append(last + self.limits.per_chat_interval - now)
         if group:
             window = self._minute.get(chat_id)
-            if window and len(window) >= self.limits.group_per_minute:
-                waits.append(window[0] + 60 - now)
+            cap = self.limits.group_per_minute
+            if window is not None and len(window) >= cap:
+                # the cap-th newest send must be a minute old before another may go
+                waits.append(window[-cap] + 60 - now)
         return max(waits)
 
     def take(self, chat_id: int, group: bool, now: float) -> None:
         """Count a message to this chat as sent now."""
-        self._refill(now)
-        self._tokens -= 1
+        interval = 1 / self.limits.per_second
+        base = now if self._next_global is None else max(now, self._next_global)
+        self._next_global = base + interval
         self._last[chat_id] = now
         if group:
             window = self._minute.setdefault(chat_id, deque())
             window.append(now)
-            while window and window[0] <= now - 60:
+            while len(window) > self.limits.group_per_minute:
                 window.popleft()
 
 

@@ -187,6 +187,7 @@ class Request:
     reminded_half_at: datetime | None = None
     reminded_due_at: datetime | None = None
     escalated_at: datetime | None = None
+    sla_started_at: datetime | None = None  # reopening starts the clock again
     id: int | None = None
 
     @property

@@ -22,7 +22,8 @@ DIGEST_HOUR = 8  # Tehran time
 def stage_due(request: Request, now: datetime) -> str | None:
     """The most urgent deadline stage reached and not yet announced, if any."""
     assert request.due_at is not None
-    half = request.created_at + (request.due_at - request.created_at) / 2
+    start = request.sla_started_at or request.created_at
+    half = start + (request.due_at - start) / 2
     if now > request.due_at:
         return "escalated" if request.escalated_at is None else None
     if now >= start_of_day(local_date(request.due_at)):

@@ -43,7 +43,7 @@ class NotOwner(DeskError):
 
 
 class ReopenRefused(DeskError):
-    """Reopening is not possible: `reason` is 'late', 'again' or 'satisfied'."""
+    """Reopening is not possible: `reason` is 'late', 'again' or 'status'."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -143,11 +143,11 @@ async def transfer(
     desk: Desk, code: str, to_unit: str, *, chat: ChatRef, actor: Actor, reason: str | None
 ) -> Request:
     """Move a request to another unit: the old card says where it went, a new card appears."""
-    if to_unit not in desk.rules.units:
-        raise NotFound(to_unit)
     async with desk.uow() as tx:
         request = await _load(tx, code)
         _authorize(desk, request, chat)
+        if to_unit not in desk.rules.units:
+            raise NotFound(to_unit)
         if not request.is_open:
             raise WrongStatus(request.status)
         if request.unit == to_unit:
@@ -242,15 +242,19 @@ def _owner(request: Request, chat: ChatRef) -> None:
 async def clarify(
     desk: Desk, code: str, text: str, *, chat: ChatRef, attachments: list[Attachment] | None = None
 ) -> Request:
-    """The citizen's reply to a question goes back into the unit's thread."""
+    """The citizen's reply to a question goes back into the unit's thread.
+
+    Accepted while the request is open, not only while waiting: a question may cross a
+    transfer, and a citizen's words are never turned away."""
     async with desk.uow() as tx:
         request = await _load(tx, code)
         _owner(request, chat)
-        if request.status is not Status.WAITING:
+        if not request.is_open:
             raise WrongStatus(request.status)
+        status = Status.IN_PROGRESS if request.status is Status.WAITING else None
         await _change(
             tx, desk, request, "clarified", f"{chat.platform.value}:{chat.chat_id}",
-            status=Status.IN_PROGRESS, note=text,
+            status=status, note=text,
         )  # fmt: skip
         staff = desk.rules.staff_chat(request.unit or desk.rules.default, request.platform)
         if staff is not None:
@@ -300,6 +304,12 @@ async def reopen(desk: Desk, code: str, note: str, *, chat: ChatRef) -> Request:
             raise ReopenRefused(refusal)
         request.reopen_count += 1
         request.claimed_by = None
+        # a reopened request gets a fresh deadline, and its reminders start over
+        days = desk.rules.sla.days.get(request.kind)
+        if days:
+            request.sla_started_at = desk.clock.now()
+            request.due_at = desk.rules.sla.calendar.due(request.sla_started_at, days)
+        request.reminded_half_at = request.reminded_due_at = request.escalated_at = None
         await _change(
             tx, desk, request, "reopened", f"{chat.platform.value}:{chat.chat_id}",
             status=Status.REOPENED, note=note,

@@ -64,13 +64,14 @@ def _to_domain(row: RequestRow) -> Request:
         reminded_half_at=row.reminded_half_at,
         reminded_due_at=row.reminded_due_at,
         escalated_at=row.escalated_at,
+        sla_started_at=row.sla_started_at,
     )
 
 
 _MUTABLE = (
     "status", "unit", "due_at", "answer", "answered_at", "close_reason", "claimed_by", "rating",
     "rated_at", "reopen_count", "reminded_half_at", "reminded_due_at", "escalated_at",
-    "updated_at",
+    "sla_started_at", "updated_at",
 )  # fmt: skip
 
 
@@ -103,6 +104,7 @@ def _to_row(request: Request) -> RequestRow:
         reminded_half_at=request.reminded_half_at,
         reminded_due_at=request.reminded_due_at,
         escalated_at=request.escalated_at,
+        sla_started_at=request.sla_started_at,
         created_at=request.created_at,
         updated_at=request.updated_at,
     )

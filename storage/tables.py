@@ -70,6 +70,7 @@ class RequestRow(SQLModel, table=True):
     reminded_half_at: datetime | None = _utc(nullable=True)
     reminded_due_at: datetime | None = _utc(nullable=True)
     escalated_at: datetime | None = _utc(nullable=True)
+    sla_started_at: datetime | None = _utc(nullable=True)
     created_at: datetime = _utc(index=True)
     updated_at: datetime = _utc()
 

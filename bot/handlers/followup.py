@@ -18,7 +18,7 @@ from bot.deps import Deps
 from bot.platforms import PlatformBot, Renderer
 from bot.registry import Handlers
 from desk import staff
-from desk.model import ChatRef, Status
+from desk.model import ChatRef
 from desk.services import DeskError
 from desk.text import normalize, to_persian_digits
 
@@ -82,7 +82,7 @@ async def reply_button(
     if request is None:
         await message.answer(texts.NOT_YOUR_REQUEST)
         return
-    if request.status is not Status.WAITING:
+    if not request.is_open:
         await message.answer(texts.CLARIFICATION_NOT_NEEDED, reply_markup=keyboards.main_menu())
         return
     await state.set_state(Clarify.text)

@@ -36,13 +36,17 @@ from desk.calendar import (
 FIRST_YEAR, LAST_YEAR = 1390, 1420
 
 
-def tehran(*args: int) -> datetime:
+def tehran(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
     """An aware moment given in Tehran wall-clock time."""
-    return datetime(*args, tzinfo=TEHRAN)  # type: ignore[misc]
+    return datetime(year, month, day, hour, minute, second, tzinfo=TEHRAN)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def _month_length(year: int, month: int) -> int:

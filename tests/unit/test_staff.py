@@ -502,16 +502,21 @@ async def test_clarify_only_by_the_owner(desk: Desk, store: FakeStore) -> None:
     assert snapshot(store) == before
 
 
-async def test_clarify_only_while_waiting(desk: Desk, store: FakeStore) -> None:
+async def test_clarify_while_open_moves_waiting_to_in_progress(
+    desk: Desk, store: FakeStore
+) -> None:
     request = await file(desk)
-    with pytest.raises(WrongStatus):  # routed: nobody asked anything
-        await staff.clarify(desk, request.code, "توضیح", chat=CITIZEN)
     await staff.ask(desk, request.code, QUESTION, chat=WATER, actor=CLERK)
-    await staff.clarify(desk, request.code, "توضیح", chat=CITIZEN)
+    first = await staff.clarify(desk, request.code, "توضیح", chat=CITIZEN)
+    assert first.status is Status.IN_PROGRESS
+    # a second word from the citizen still reaches the thread; the status stays
+    second = await staff.clarify(desk, request.code, "توضیح دوباره", chat=CITIZEN)
+    assert second.status is Status.IN_PROGRESS
+    await staff.close(desk, request.code, CloseReason.DUPLICATE, chat=WATER, actor=CLERK)
     before = snapshot(store)
-    with pytest.raises(WrongStatus) as info:  # answered the question already
-        await staff.clarify(desk, request.code, "توضیح دوباره", chat=CITIZEN)
-    assert info.value.status is Status.IN_PROGRESS
+    with pytest.raises(WrongStatus) as info:  # closed: nothing more to say
+        await staff.clarify(desk, request.code, "توضیح سوم", chat=CITIZEN)
+    assert info.value.status is Status.CLOSED
     assert snapshot(store) == before
 
 
@@ -644,8 +649,8 @@ async def test_close_refusals(desk: Desk, store: FakeStore) -> None:
 # --- rate --------------------------------------------------------------------------------------
 
 
-async def answered(desk: Desk, **overrides: object) -> Request:
-    request = await file(desk, **overrides)
+async def answered(desk: Desk) -> Request:
+    request = await file(desk)
     await staff.claim(desk, request.code, chat=WATER, actor=CLERK)
     return await staff.answer(desk, request.code, ANSWER, chat=WATER, actor=CLERK)
 
