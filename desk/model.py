@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -21,6 +22,7 @@ class Kind(StrEnum):
     SUGGESTION = "suggestion"
     HEAD = "head"
     SURVEY = "survey"
+    COMMENT = "comment"  # a comment on a draft regulation
 
 
 class Status(StrEnum):
@@ -58,6 +60,10 @@ class NoticeKind(StrEnum):
     CITIZEN_TEXT = "citizen_text"  # a text to the citizen (status, question, answer, ...)
     CITIZEN_COPY = "citizen_copy"  # a staff member's attachment, copied to the citizen
     BROADCAST = "broadcast"  # a text to any chat (digests, admin reports)
+    DRAFT_ANNOUNCE = "draft_announce"  # a draft opens: title, summary, deadline, buttons
+    DRAFT_REMINDER = "draft_reminder"  # two days left, to subscribers who have not commented
+    DRAFT_DIGEST = "draft_digest"  # to the owning unit at closing: counts and an XLSX file
+    DRAFT_OUTCOME = "draft_outcome"  # the final version, to everyone who commented
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +75,7 @@ class Notice:
     kind: NoticeKind
     code: str | None = None
     data: dict[str, object] = field(default_factory=dict)
+    tag: str | None = None  # groups rows of one broadcast, to count its progress
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +161,9 @@ class NewRequest:
     attachments: list[Attachment] = field(default_factory=list)
     anonymous: bool = False
     survey: dict[str, object] | None = None
+    draft_id: int | None = None
+    section: int | None = None  # 0 = the whole draft, 1.. = a section
+    unit: str | None = None  # set when the route is known (a comment goes to the draft's unit)
 
 
 @dataclass(slots=True)
@@ -188,6 +198,8 @@ class Request:
     reminded_due_at: datetime | None = None
     escalated_at: datetime | None = None
     sla_started_at: datetime | None = None  # reopening starts the clock again
+    draft_id: int | None = None
+    section: int | None = None
     id: int | None = None
 
     @property
@@ -214,3 +226,70 @@ class Event:
     actor: str
     status: Status | None = None
     note: str | None = None
+
+
+class DraftStatus(StrEnum):
+    """Where a draft regulation is in its public-comment life."""
+
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    CLOSED = "closed"
+    FINAL = "final"
+
+
+@dataclass(slots=True)
+class DraftFile:
+    """A document kept in the database, so it can be sent on any platform."""
+
+    name: str
+    content: bytes
+    mime_type: str = "application/octet-stream"
+
+
+@dataclass(slots=True)
+class Draft:
+    """A draft regulation (plan, bylaw, instruction) open for public comment."""
+
+    title: str
+    summary: str
+    unit: str
+    opens_at: datetime
+    closes_at: datetime
+    status: DraftStatus = DraftStatus.SCHEDULED
+    file_name: str | None = None
+    announced_at: datetime | None = None
+    reminded_at: datetime | None = None
+    closed_at: datetime | None = None
+    final_note: str | None = None
+    final_file_name: str | None = None
+    finalized_at: datetime | None = None
+    created_by: str = ""
+    announce_total: int = 0
+    progress_reported: int = 0  # percent of the announcement last reported to admins
+    id: int | None = None
+
+    def sections(self) -> list[str]:
+        """The summary split into parts a citizen can comment on one by one."""
+        return split_sections(self.summary)
+
+    def is_open_at(self, now: datetime) -> bool:
+        """Whether comments are accepted at `now`."""
+        return self.status is DraftStatus.OPEN and self.opens_at <= now < self.closes_at
+
+
+SECTION_SOFT_LIMIT = 900
+
+
+def split_sections(summary: str) -> list[str]:
+    """Paragraphs (blank-line separated) grouped into sections of about 900 characters;
+    a paragraph that starts a numbered heading («۱.» «ماده ۲») always starts a section."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", summary.strip()) if p.strip()]
+    heading = re.compile(r"^(?:[0-9۰-۹]+[.)\-]|ماده\s|بخش\s|فصل\s)")
+    sections: list[str] = []
+    for paragraph in paragraphs:
+        starts = bool(heading.match(paragraph))
+        if sections and not starts and len(sections[-1]) + len(paragraph) < SECTION_SOFT_LIMIT:
+            sections[-1] = f"{sections[-1]}\n\n{paragraph}"
+        else:
+            sections.append(paragraph)
+    return sections or [summary.strip()]

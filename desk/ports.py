@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from desk.model import ChatRef, Event, Notice, Request
+from desk.model import ChatRef, Draft, DraftFile, Event, Notice, Request
 
 
 class RequestRepository(Protocol):
@@ -54,6 +54,9 @@ class Outbox(Protocol):
     async def add(self, notice: Notice) -> None:
         """Queue a notice."""
 
+    async def progress(self, tag: str) -> tuple[int, int, int]:
+        """(sent, failed, total) of the notices queued with this tag."""
+
 
 class JobLog(Protocol):
     """What periodic jobs last did, so a job run twice does its work once."""
@@ -63,6 +66,47 @@ class JobLog(Protocol):
 
     async def set_last_run(self, name: str, key: str) -> None:
         """Remember the key of a completed run."""
+
+
+class DraftRepository(Protocol):
+    """Draft regulations and their files."""
+
+    async def add(self, draft: Draft, document: DraftFile) -> Draft:
+        """Store a new draft with its document; returns it with its id."""
+
+    async def get(self, draft_id: int) -> Draft | None:
+        """A draft by id."""
+
+    async def all(self) -> list[Draft]:
+        """Every draft, newest first."""
+
+    async def update(self, draft: Draft) -> None:
+        """Write back a changed draft."""
+
+    async def file(self, draft_id: int, role: str) -> DraftFile | None:
+        """The 'document' or the 'final' version."""
+
+    async def set_file(self, draft_id: int, role: str, file: DraftFile) -> None:
+        """Store a file of a draft."""
+
+    async def comments(self, draft_id: int) -> list[Request]:
+        """Comments on a draft, oldest first."""
+
+
+class CitizenDirectory(Protocol):
+    """Citizens' chats and their subscription to news of draft regulations."""
+
+    async def seen(self, chat: ChatRef, user_id: int | None, at: datetime) -> bool:
+        """Record a chat; True when it is new."""
+
+    async def subscribe(self, chat: ChatRef, on: bool, at: datetime) -> None:
+        """Turn the subscription on or off."""
+
+    async def is_subscribed(self, chat: ChatRef) -> bool:
+        """Whether this chat wants news of drafts."""
+
+    async def subscribers(self) -> list[ChatRef]:
+        """Every subscribed chat, on both platforms."""
 
 
 class UnitOfWork(Protocol):
@@ -83,6 +127,14 @@ class UnitOfWork(Protocol):
     @property
     def jobs(self) -> JobLog:
         """Periodic jobs' progress."""
+
+    @property
+    def drafts(self) -> DraftRepository:
+        """Draft regulations."""
+
+    @property
+    def citizens(self) -> CitizenDirectory:
+        """Citizens and subscriptions."""
 
     async def __aenter__(self) -> Self:
         """Open the transaction."""

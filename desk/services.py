@@ -70,7 +70,7 @@ async def file_request(
 ) -> Request:
     """Store a filing under a fresh tracking code, routed to its unit, with a 'filed' event."""
     now = clock.now()
-    unit = rules.match(new.kind, new.topic, new.county)
+    unit = rules.units[new.unit] if new.unit else rules.match(new.kind, new.topic, new.county)
     async with uow() as tx:
         for _ in range(_CODE_ATTEMPTS):
             code = new_code()
@@ -98,6 +98,8 @@ async def file_request(
             anonymous=new.anonymous,
             survey=new.survey,
             unit=unit.key,
+            draft_id=new.draft_id,
+            section=new.section,
         )
         request = await tx.requests.add(request)
         actor = "anonymous" if new.anonymous else _actor(new.chat)
@@ -195,5 +197,5 @@ async def my_requests(chat: ChatRef, *, uow: UnitOfWorkFactory) -> list[Request]
 
 
 def kind_needs_answer(kind: Kind) -> bool:
-    """Survey answers are statistics; every other kind expects an answer."""
-    return kind is not Kind.SURVEY
+    """Survey answers and comments on drafts are read, not answered one by one."""
+    return kind not in (Kind.SURVEY, Kind.COMMENT)

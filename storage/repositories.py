@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -15,6 +15,9 @@ from desk.model import (
     Attachment,
     ChatRef,
     Contact,
+    Draft,
+    DraftFile,
+    DraftStatus,
     Event,
     Kind,
     Notice,
@@ -23,6 +26,9 @@ from desk.model import (
     Status,
 )
 from storage.tables import (
+    CitizenRow,
+    DraftFileRow,
+    DraftRow,
     EventRow,
     HandledUpdateRow,
     JobRunRow,
@@ -65,6 +71,8 @@ def _to_domain(row: RequestRow) -> Request:
         reminded_due_at=row.reminded_due_at,
         escalated_at=row.escalated_at,
         sla_started_at=row.sla_started_at,
+        draft_id=row.draft_id,
+        section=row.section,
     )
 
 
@@ -105,6 +113,8 @@ def _to_row(request: Request) -> RequestRow:
         reminded_due_at=request.reminded_due_at,
         escalated_at=request.escalated_at,
         sla_started_at=request.sla_started_at,
+        draft_id=request.draft_id,
+        section=request.section,
         created_at=request.created_at,
         updated_at=request.updated_at,
     )
@@ -256,8 +266,21 @@ class SqlOutbox:
                 data=dict(notice.data),
                 next_attempt_at=now,
                 created_at=now,
+                tag=notice.tag,
             )
         )
+
+    async def progress(self, tag: str) -> tuple[int, int, int]:
+        """(sent, failed, total) of a tagged broadcast."""
+        rows = await self.session.execute(
+            select(
+                func.count(col(OutboxRow.sent_at)),
+                func.sum(case((col(OutboxRow.failed).is_(True), 1), else_=0)),
+                func.count(),
+            ).where(col(OutboxRow.tag) == tag)
+        )
+        sent, failed, total = rows.one()
+        return int(sent or 0), int(failed or 0), int(total or 0)
 
 
 class SqlJobs:
@@ -280,6 +303,136 @@ class SqlJobs:
             row.last_key, row.at = key, datetime.now(UTC)
 
 
+def _draft(row: DraftRow) -> Draft:
+    return Draft(
+        id=row.id,
+        title=row.title,
+        summary=row.summary,
+        unit=row.unit,
+        opens_at=row.opens_at,
+        closes_at=row.closes_at,
+        status=DraftStatus(row.status),
+        file_name=row.file_name,
+        announced_at=row.announced_at,
+        reminded_at=row.reminded_at,
+        closed_at=row.closed_at,
+        final_note=row.final_note,
+        final_file_name=row.final_file_name,
+        finalized_at=row.finalized_at,
+        created_by=row.created_by,
+        announce_total=row.announce_total,
+        progress_reported=row.progress_reported,
+    )
+
+
+_DRAFT_FIELDS = (
+    "title", "summary", "unit", "opens_at", "closes_at", "file_name", "announced_at",
+    "reminded_at", "closed_at", "final_note", "final_file_name", "finalized_at", "created_by",
+    "announce_total", "progress_reported",
+)  # fmt: skip
+
+
+class SqlDrafts:
+    """Drafts and their files on SQL."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, draft: Draft, document: DraftFile) -> Draft:
+        """Insert a draft and its document."""
+        row = DraftRow(status=draft.status.value, **{f: getattr(draft, f) for f in _DRAFT_FIELDS})
+        self.session.add(row)
+        await self.session.flush()
+        assert row.id is not None
+        draft.id = row.id
+        await self.set_file(row.id, "document", document)
+        return draft
+
+    async def get(self, draft_id: int) -> Draft | None:
+        """A draft by id."""
+        row = await self.session.get(DraftRow, draft_id)
+        return _draft(row) if row else None
+
+    async def all(self) -> list[Draft]:
+        """Every draft, newest first."""
+        rows = await self.session.execute(select(DraftRow).order_by(col(DraftRow.id).desc()))
+        return [_draft(r) for r in rows.scalars()]
+
+    async def update(self, draft: Draft) -> None:
+        """Write back a draft."""
+        row = await self.session.get(DraftRow, draft.id)
+        assert row is not None
+        row.status = draft.status.value
+        for name in _DRAFT_FIELDS:
+            setattr(row, name, getattr(draft, name))
+
+    async def file(self, draft_id: int, role: str) -> DraftFile | None:
+        """A stored file of a draft."""
+        row = await self.session.get(DraftFileRow, (draft_id, role))
+        return DraftFile(row.name, row.content, row.mime_type) if row else None
+
+    async def set_file(self, draft_id: int, role: str, file: DraftFile) -> None:
+        """Store or replace a file of a draft."""
+        row = await self.session.get(DraftFileRow, (draft_id, role))
+        if row is None:
+            self.session.add(
+                DraftFileRow(draft_id=draft_id, role=role, name=file.name,
+                             mime_type=file.mime_type, content=file.content)
+            )  # fmt: skip
+        else:
+            row.name, row.mime_type, row.content = file.name, file.mime_type, file.content
+
+    async def comments(self, draft_id: int) -> list[Request]:
+        """Comments on a draft, oldest first."""
+        rows = await self.session.execute(
+            select(RequestRow)
+            .where(col(RequestRow.draft_id) == draft_id, col(RequestRow.kind) == "comment")
+            .order_by(col(RequestRow.id))
+        )
+        return [_to_domain(r) for r in rows.scalars()]
+
+
+class SqlCitizens:
+    """Citizens' chats and subscriptions on SQL."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def seen(self, chat: ChatRef, user_id: int | None, at: datetime) -> bool:
+        """Record a chat; True when it is new."""
+        row = await self.session.get(CitizenRow, (chat.platform.value, chat.chat_id))
+        if row is not None:
+            return False
+        self.session.add(
+            CitizenRow(platform=chat.platform.value, chat_id=chat.chat_id, user_id=user_id,
+                       created_at=at, updated_at=at)
+        )  # fmt: skip
+        return True
+
+    async def subscribe(self, chat: ChatRef, on: bool, at: datetime) -> None:
+        """Turn the subscription on or off."""
+        row = await self.session.get(CitizenRow, (chat.platform.value, chat.chat_id))
+        if row is None:
+            row = CitizenRow(platform=chat.platform.value, chat_id=chat.chat_id, created_at=at,
+                             updated_at=at)  # fmt: skip
+            self.session.add(row)
+        row.subscribed, row.updated_at = on, at
+
+    async def is_subscribed(self, chat: ChatRef) -> bool:
+        """Whether this chat wants news of drafts."""
+        row = await self.session.get(CitizenRow, (chat.platform.value, chat.chat_id))
+        return bool(row and row.subscribed)
+
+    async def subscribers(self) -> list[ChatRef]:
+        """Every subscribed chat."""
+        rows = await self.session.execute(
+            select(col(CitizenRow.platform), col(CitizenRow.chat_id)).where(
+                col(CitizenRow.subscribed).is_(True)
+            )
+        )
+        return [ChatRef(Platform(p), c) for p, c in rows.all()]
+
+
 class SqlUnitOfWork:
     """One session, one transaction; rolled back unless committed."""
 
@@ -287,6 +440,8 @@ class SqlUnitOfWork:
     lookups: SqlLookups
     outbox: SqlOutbox
     jobs: SqlJobs
+    drafts: SqlDrafts
+    citizens: SqlCitizens
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -298,6 +453,8 @@ class SqlUnitOfWork:
         self.lookups = SqlLookups(self.session)
         self.outbox = SqlOutbox(self.session)
         self.jobs = SqlJobs(self.session)
+        self.drafts = SqlDrafts(self.session)
+        self.citizens = SqlCitizens(self.session)
         return self
 
     async def __aexit__(

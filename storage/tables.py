@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+)
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -71,6 +81,8 @@ class RequestRow(SQLModel, table=True):
     reminded_due_at: datetime | None = _utc(nullable=True)
     escalated_at: datetime | None = _utc(nullable=True)
     sla_started_at: datetime | None = _utc(nullable=True)
+    draft_id: int | None = Field(default=None, index=True)
+    section: int | None = None
     created_at: datetime = _utc(index=True)
     updated_at: datetime = _utc()
 
@@ -141,6 +153,7 @@ class OutboxRow(SQLModel, table=True):
     failed: bool = False
     message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    tag: str | None = Field(default=None, max_length=64, index=True)
 
 
 class MessageLinkRow(SQLModel, table=True):
@@ -176,3 +189,62 @@ class BlockedChatRow(SQLModel, table=True):
     chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
     since: datetime = _utc()
     reason: str | None = Field(default=None, max_length=200)
+
+
+class CitizenRow(SQLModel, table=True):
+    """A citizen's chat on one platform, and whether they want news of draft regulations."""
+
+    __tablename__ = "citizens"
+
+    platform: str = Field(sa_column=Column(String(16), primary_key=True))
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    user_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    subscribed: bool = Field(default=False, index=True)
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+
+
+class DraftRow(SQLModel, table=True):
+    """A draft regulation and its comment window."""
+
+    __tablename__ = "drafts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=300)
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    unit: str = Field(max_length=64)
+    status: str = Field(max_length=16, index=True)
+    opens_at: datetime = _utc()
+    closes_at: datetime = _utc()
+    file_name: str | None = Field(default=None, max_length=200)
+    announced_at: datetime | None = _utc(nullable=True)
+    reminded_at: datetime | None = _utc(nullable=True)
+    closed_at: datetime | None = _utc(nullable=True)
+    final_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    final_file_name: str | None = Field(default=None, max_length=200)
+    finalized_at: datetime | None = _utc(nullable=True)
+    created_by: str = Field(default="", max_length=120)
+    announce_total: int = 0
+    progress_reported: int = 0
+
+
+class DraftFileRow(SQLModel, table=True):
+    """A draft's document (role 'document') or final version (role 'final')."""
+
+    __tablename__ = "draft_files"
+
+    draft_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    role: str = Field(sa_column=Column(String(16), primary_key=True))
+    name: str = Field(max_length=200)
+    mime_type: str = Field(max_length=100)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class UploadedFileRow(SQLModel, table=True):
+    """The file id a platform gave a document we uploaded once, to reuse it."""
+
+    __tablename__ = "uploaded_files"
+
+    key: str = Field(sa_column=Column(String(64), primary_key=True))
+    platform: str = Field(sa_column=Column(String(16), primary_key=True))
+    file_id: str = Field(max_length=300)

@@ -73,6 +73,15 @@ class Front:
             for platform, chat_id in unit.chats.items():
                 fake = self.bot(platform)
                 self.groups[(unit.key, platform)] = fake.group_chat(chat_id, unit.name)
+        for platform, ids in self.rules.admins.items():
+            for chat_id in ids:
+                self.groups[("admins", platform)] = self.bot(platform).group_chat(
+                    chat_id, "مدیران"
+                )
+
+    def admins(self, platform: Platform) -> Any:
+        """The fake admin group on a platform (from routing_rules.yaml's `admins`)."""
+        return self.groups[("admins", platform)]
 
     def group(self, unit: str, platform: Platform) -> Any:
         """The fake staff group of a unit on a platform."""
