@@ -43,8 +43,17 @@ def setup_logging(level: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
-    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "check"])
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["drafts"]:
+        from bot.cli import main as drafts
+
+        return drafts(argv[1:])
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description=__doc__,
+        epilog="python -m bot drafts --help: publish and manage draft regulations",
+    )
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "check", "drafts"])
     args = parser.parse_args(argv)
     try:
         settings = load_settings()

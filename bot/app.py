@@ -145,7 +145,9 @@ def build_app(
         bots=delivery_bots,
         rules=rules,
         clock=clock,
-        limits=default_limits(settings.bale_messages_per_second),
+        limits=default_limits(
+            settings.bale_messages_per_second, settings.telegram_messages_per_second
+        ),
     )
     deps = Deps(
         uow=lambda: SqlUnitOfWork(sessions),
@@ -153,6 +155,7 @@ def build_app(
         clock=clock,
         wake_delivery=delivery.wake,
         links=links,
+        delivery=delivery,
     )
     handled = SqlHandledUpdates(sessions)
     dispatcher = Dispatcher(storage=storage, deps=deps)

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     routing_rules: Path = Path("routing_rules.yaml")
     log_level: str = "INFO"
+    telegram_messages_per_second: Annotated[float, Field(gt=0, le=30)] = 30.0
     bale_messages_per_second: Annotated[float, Field(gt=0)] = 5.0
     polling_timeout: Annotated[int, Field(ge=0, le=60)] = 25
     sla_check_seconds: Annotated[float, Field(gt=0)] = 300.0

@@ -36,7 +36,16 @@ from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 from bot import keyboards, render
 from bot.platforms import PlatformBot, max_file_size
 from bot.retry import is_rate_limited
-from desk.model import Attachment, AttachmentKind, ChatRef, NoticeKind, Platform, Request
+from bot.xlsx import comments_workbook
+from desk.model import (
+    Attachment,
+    AttachmentKind,
+    ChatRef,
+    Draft,
+    NoticeKind,
+    Platform,
+    Request,
+)
 from desk.ports import Clock, SystemClock
 from desk.routing import RoutingRules
 from storage.delivery import Pending, SqlDelivery
@@ -276,6 +285,12 @@ class DeliveryWorker:
                 text = render.staff_note(ui, request, self.rules, item.data)
                 return (await self._thread_text(bot, item, text)).message_id, "note"
             case NoticeKind.BROADCAST:
+                if str(item.data.get("template", "")).startswith("draft_"):
+                    draft = await self._draft(item)
+                    sent = await bot.send_message(
+                        item.chat_id, render.draft_admin(ui, draft, item.data)
+                    )
+                    return sent.message_id, None
                 if item.data.get("template") == "digest":
                     units = item.data.get("units") or {}
                     assert isinstance(units, dict)
@@ -297,14 +312,95 @@ class DeliveryWorker:
                 sent = await bot.send_message(item.chat_id, text, reply_markup=markup)
                 role = {"answer": "answer", "question": "question"}.get(str(template), "notice")
                 return sent.message_id, role
+            case (
+                NoticeKind.DRAFT_ANNOUNCE
+                | NoticeKind.DRAFT_REMINDER
+                | NoticeKind.DRAFT_DIGEST
+                | NoticeKind.DRAFT_OUTCOME
+            ):
+                return await self._send_draft(bot, item, request)
             case NoticeKind.STAFF_COPY | NoticeKind.CITIZEN_COPY:
                 sent = await self._send_file(bot, item)
                 copied = "attachment" if item.kind is NoticeKind.STAFF_COPY else None
                 return sent.message_id, copied
         raise Permanent(f"unknown notice kind {item.kind}")
 
+    async def _draft(self, item: Pending) -> Draft:
+        draft_id = int(str(item.data["draft"]))
+        async with SqlUnitOfWork(self.sessions) as tx:
+            draft = await tx.drafts.get(draft_id)
+        if draft is None:
+            raise Permanent(f"draft {draft_id} does not exist")
+        return draft
+
+    async def _send_draft(
+        self, bot: PlatformBot, item: Pending, request: Request | None
+    ) -> tuple[int | None, str | None]:
+        ui = bot.ui
+        draft = await self._draft(item)
+        assert draft.id is not None
+        now = self.clock.now()
+        if item.kind in (NoticeKind.DRAFT_ANNOUNCE, NoticeKind.DRAFT_REMINDER):
+            if not draft.is_open_at(now):
+                return None, None  # closed before this citizen's turn came: nothing to say
+            text = (
+                render.draft_card(ui, draft, self.rules, announce=True)
+                if item.kind is NoticeKind.DRAFT_ANNOUNCE
+                else render.draft_reminder(ui, draft)
+            )
+            sent = await bot.send_message(
+                item.chat_id, text, reply_markup=keyboards.draft_actions(draft.id)
+            )
+            return sent.message_id, None
+        if item.kind is NoticeKind.DRAFT_DIGEST:
+            async with SqlUnitOfWork(self.sessions) as tx:
+                comments = await tx.drafts.comments(draft.id)
+            workbook = comments_workbook(draft, comments)
+            caption = render.draft_digest(ui, draft, comments)[:1024]
+            sent = await bot.send_document(
+                item.chat_id,
+                BufferedInputFile(workbook, filename=f"comments-{draft.id}.xlsx"),
+                caption=caption,
+            )
+            await self.store.link(item.platform, item.chat_id, sent.message_id,
+                                  f"d{draft.id}", "digest", self.wall.now())  # fmt: skip
+            return sent.message_id, None
+        # the outcome, to one commenter: the note, their comment's code, the final file
+        assert request is not None
+        text = render.draft_outcome(ui, draft, request.code)
+        final = await self.document(bot, draft.id, "final")
+        if final is None or len(text) > 1024:
+            sent = await bot.send_message(item.chat_id, text)
+            if final is not None:
+                await self.remember(bot, draft.id, "final", final,
+                                    await bot.send_document(item.chat_id, final))  # fmt: skip
+            return sent.message_id, None
+        sent = await bot.send_document(item.chat_id, final, caption=text)
+        await self.remember(bot, draft.id, "final", final, sent)
+        return sent.message_id, None
+
+    async def remember(
+        self, bot: PlatformBot, draft_id: int, role: str, given: Any, sent: Message
+    ) -> None:
+        """After a first upload, keep the platform's file id for everyone after."""
+        if isinstance(given, BufferedInputFile) and sent.document is not None:
+            key = f"draft:{draft_id}:{role}"
+            await self.store.remember_upload(key, bot.platform, sent.document.file_id)
+
+    async def document(self, bot: PlatformBot, draft_id: int, role: str) -> Any:
+        """A draft's file for this bot: its file id when uploaded before, else the bytes."""
+        key = f"draft:{draft_id}:{role}"
+        cached = await self.store.uploaded(key, bot.platform)
+        if cached is not None:
+            return cached
+        async with SqlUnitOfWork(self.sessions) as tx:
+            stored = await tx.drafts.file(draft_id, role)
+        if stored is None:
+            return None
+        return BufferedInputFile(stored.content, filename=stored.name)
+
     def _card_markup(self, request: Request, chat: ChatRef) -> InlineKeyboardMarkup | None:
-        if request.kind.value == "survey" or not request.is_open:
+        if request.kind.value in ("survey", "comment") or not request.is_open:
             return None
         if not render.card_is_live(request, self.rules, chat):
             return None
@@ -367,9 +463,12 @@ class DeliveryWorker:
         return BufferedInputFile(data.read(), filename=name)
 
 
-def default_limits(bale_per_second: float) -> dict[Platform, Limits]:
-    """Telegram's documented limits; Bale's settable, one a second per chat, 20/min per group."""
+def default_limits(
+    bale_per_second: float, telegram_per_second: float = 30.0
+) -> dict[Platform, Limits]:
+    """Telegram's documented limits (30/s at most); Bale's settable; one a second per chat and
+    20 a minute per group on both."""
     return {
-        Platform.TELEGRAM: Limits(per_second=30.0),
+        Platform.TELEGRAM: Limits(per_second=telegram_per_second),
         Platform.BALE: Limits(per_second=bale_per_second),
     }

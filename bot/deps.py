@@ -20,6 +20,7 @@ class Deps:
     clock: Clock
     wake_delivery: Callable[[], None] = field(default=lambda: None)
     links: Any = None  # storage.delivery.SqlDelivery: which request a message belongs to
+    delivery: Any = None  # bot.delivery.DeliveryWorker: draft files cached per platform
 
     @property
     def desk(self) -> Desk:

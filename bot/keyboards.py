@@ -169,3 +169,44 @@ def reply_to_question(code: str) -> InlineKeyboardMarkup:
 def reopen(code: str) -> InlineKeyboardMarkup:
     """Offered after an unsatisfied rating."""
     return _inline([[(texts.BTN_REOPEN, f"ro:{code}")]])
+
+
+# --- draft regulations ---------------------------------------------------------------------------
+
+
+def draft_actions(draft_id: int) -> InlineKeyboardMarkup:
+    """Read the full text, or comment."""
+    return _inline(
+        [[(texts.BTN_READ_DRAFT, f"dr:{draft_id}"), (texts.BTN_COMMENT_DRAFT, f"dc:{draft_id}")]]
+    )
+
+
+def draft_sections(draft_id: int, count: int) -> InlineKeyboardMarkup:
+    """The whole draft, or one section."""
+    from desk.text import to_persian_digits
+
+    buttons = [
+        (texts.BTN_SECTION.format(n=to_persian_digits(i)), f"dx:{draft_id}:{i}")
+        for i in range(1, count + 1)
+    ]
+    rows = [[(texts.BTN_WHOLE_DRAFT, f"dx:{draft_id}:0")]]
+    rows += [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    return _inline(rows)
+
+
+def subscription(subscribed: bool) -> InlineKeyboardMarkup:
+    """Turn news of drafts on or off."""
+    if subscribed:
+        return _inline([[(texts.BTN_UNSUBSCRIBE, "ds:0")]])
+    return _inline([[(texts.BTN_SUBSCRIBE, "ds:1")]])
+
+
+def open_drafts(drafts: Sequence[tuple[int, str]], subscribed: bool) -> InlineKeyboardMarkup:
+    """One row per open draft (read, comment), then the subscription toggle."""
+    rows: list[list[tuple[str, str]]] = []
+    for draft_id, title in drafts:
+        short = title if len(title) <= 24 else title[:23] + "…"
+        rows.append([(f"{texts.BTN_READ_DRAFT}: {short}", f"dr:{draft_id}")])
+        rows.append([(f"{texts.BTN_COMMENT_DRAFT}: {short}", f"dc:{draft_id}")])
+    rows.append([(texts.BTN_UNSUBSCRIBE, "ds:0") if subscribed else (texts.BTN_SUBSCRIBE, "ds:1")])
+    return _inline(rows)

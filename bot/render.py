@@ -9,7 +9,7 @@ import jdatetime
 
 from bot import texts
 from bot.platforms import Raw, Renderer
-from desk.model import ChatRef, Kind, Request, Status
+from desk.model import ChatRef, Draft, Kind, Request, Status
 from desk.routing import Choice, RoutingRules
 from desk.text import to_persian_digits
 
@@ -272,3 +272,91 @@ def citizen_notice(
         reason=texts.CLOSE_REASONS.get(reason, reason),
         button=texts.BTN_REPLY_QUESTION,
     )
+
+
+# --- draft regulations -------------------------------------------------------------------------
+
+ANNOUNCE_SUMMARY = 1500
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def draft_card(ui: Renderer, draft: Draft, rules: RoutingRules, *, announce: bool = False) -> str:
+    """A draft as citizens see it: title, summary, owning unit, deadline."""
+    return ui.fmt(
+        texts.DRAFT_ANNOUNCE if announce else texts.DRAFT_CARD,
+        title=Raw(ui.bold(draft.title)),
+        summary=_short(draft.summary, ANNOUNCE_SUMMARY),
+        unit=unit_name(rules, draft.unit),
+        deadline=jalali(draft.closes_at),
+    )
+
+
+def draft_reminder(ui: Renderer, draft: Draft) -> str:
+    """Two days left."""
+    return ui.fmt(texts.DRAFT_REMINDER, title=draft.title, deadline=jalali(draft.closes_at))
+
+
+def draft_sections(ui: Renderer, draft: Draft) -> str:
+    """The summary as numbered sections, to pick one to comment on."""
+    return "\n\n".join(
+        ui.fmt(texts.DRAFT_SECTION, n=to_persian_digits(i), text=text)
+        for i, text in enumerate(draft.sections(), start=1)
+    )
+
+
+def draft_digest(ui: Renderer, draft: Draft, comments: list[Request]) -> str:
+    """Counts per section for the owning unit, as the XLSX file's caption."""
+    from bot.xlsx import section_label
+
+    counts: dict[int, int] = {}
+    for request in comments:
+        counts[request.section or 0] = counts.get(request.section or 0, 0) + 1
+    lines = [
+        ui.fmt(texts.DRAFT_DIGEST_LINE, part=section_label(draft, section),
+               count=to_persian_digits(count))
+        for section, count in sorted(counts.items())
+    ]  # fmt: skip
+    return ui.fmt(
+        texts.DRAFT_DIGEST,
+        title=draft.title,
+        closed=jalali(draft.closed_at or draft.closes_at),
+        count=to_persian_digits(len(comments)),
+        per_section=Raw("\n".join(lines)),
+    )
+
+
+def draft_outcome(ui: Renderer, draft: Draft, request_code: str) -> str:
+    """The final version, to a citizen who commented."""
+    return ui.fmt(
+        texts.DRAFT_OUTCOME,
+        title=draft.title,
+        note=draft.final_note or "",
+        code=code(ui, request_code),
+    )
+
+
+def draft_admin(ui: Renderer, draft: Draft, data: dict[str, object]) -> str:
+    """Announcement progress for the admins."""
+    if data.get("template") == "draft_opened":
+        return ui.fmt(texts.DRAFT_OPENED_ADMIN, title=draft.title,
+                      total=to_persian_digits(str(data.get("total", 0))))  # fmt: skip
+    failed = int(str(data.get("failed") or 0))
+    return ui.fmt(
+        texts.DRAFT_PROGRESS_ADMIN,
+        title=draft.title,
+        sent=to_persian_digits(str(data.get("sent", 0))),
+        total=to_persian_digits(str(data.get("total", 0))),
+        failed=Raw(texts.DRAFT_PROGRESS_FAILED.format(failed=to_persian_digits(failed))
+                   if failed else ""),
+    )  # fmt: skip
+
+
+def drafts_list(ui: Renderer, drafts: list[Draft], subscribed: bool) -> str:
+    """«پیش‌نویس مقررات»: the open drafts and the citizen's subscription."""
+    lines = [texts.DRAFTS_TITLE if drafts else texts.DRAFTS_NONE]
+    lines += [ui.fmt(texts.DRAFT_LINE, title=d.title, deadline=jalali(d.closes_at)) for d in drafts]
+    lines += ["", texts.DRAFTS_SUBSCRIPTION_ON if subscribed else texts.DRAFTS_SUBSCRIPTION_OFF]
+    return "\n".join(lines)

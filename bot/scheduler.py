@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from desk import sla
+from desk import regulations, sla
 from desk.staff import Desk
 from storage.repositories import SqlHandledUpdates
 
@@ -48,5 +48,17 @@ def build_scheduler(
                       seconds=every_seconds, id="deadlines", **common)  # fmt: skip
     scheduler.add_job(job("digest", lambda: sla.overdue_digest(desk)), "interval",
                       seconds=every_seconds, id="digest", **common)  # fmt: skip
+
+    async def drafts() -> int:
+        # open what is due, report announcement progress, remind, close: each idempotent
+        return (
+            await regulations.open_due(desk)
+            + await regulations.report_progress(desk)
+            + await regulations.remind_due(desk)
+            + await regulations.close_due(desk)
+        )
+
+    scheduler.add_job(job("drafts", drafts), "interval", seconds=every_seconds, id="drafts",
+                      **common)  # fmt: skip
     scheduler.add_job(job("purge", purge), "interval", hours=6, id="purge", **common)
     return scheduler

@@ -43,7 +43,7 @@ class DraftError(DeskError):
 
 
 class DraftClosed(DeskError):
-    """Comments are no longer (or not yet) accepted; `closes_at` is when the window closed."""
+    """Comments are no longer (or not yet) accepted; `.draft` says when the window closed."""
 
     def __init__(self, draft: Draft) -> None:
         super().__init__(str(draft.id))
@@ -81,6 +81,8 @@ async def publish(
         raise DraftError("file")
     now = desk.clock.now()
     opens = opens_at or now
+    if end_of_day(local_date(opens) + timedelta(days=days)) <= now:
+        raise DraftError("days")  # the window would be over before it opens
     draft = Draft(
         title=title,
         summary=summary,
@@ -131,6 +133,11 @@ async def open_due(desk: Desk) -> int:
     async with desk.uow() as tx:
         for draft in await tx.drafts.all():
             if draft.status is DraftStatus.SCHEDULED and draft.opens_at <= now:
+                if now >= draft.closes_at:
+                    # the bot was down for the whole window: never announce a closed window;
+                    # the unit still gets its (empty) digest
+                    await _close(tx, desk, draft, now)
+                    continue
                 await _open(tx, desk, draft, now)
                 opened += 1
         await tx.commit()
@@ -343,4 +350,3 @@ async def first_visit(desk: Desk, chat: ChatRef, user_id: int | None) -> bool:
         new = await tx.citizens.seen(chat, user_id, desk.clock.now())
         await tx.commit()
     return new
-

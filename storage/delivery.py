@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from desk.model import NoticeKind, Platform
-from storage.tables import BlockedChatRow, MessageLinkRow, OutboxRow
+from storage.tables import BlockedChatRow, MessageLinkRow, OutboxRow, UploadedFileRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,3 +191,18 @@ class SqlDelivery:
                 select(func.count()).where(col(OutboxRow.failed).is_(True))
             )
             return {"pending": pending or 0, "sent": sent or 0, "failed": failed or 0}
+
+    async def uploaded(self, key: str, platform: Platform) -> str | None:
+        """The file id a platform gave a document we uploaded before."""
+        async with self._sessions() as session:
+            row = await session.get(UploadedFileRow, (key, platform.value))
+            return row.file_id if row else None
+
+    async def remember_upload(self, key: str, platform: Platform, file_id: str) -> None:
+        """Keep a platform's file id, so the next citizen gets the file without an upload."""
+        async with self._sessions() as session, session.begin():
+            row = await session.get(UploadedFileRow, (key, platform.value))
+            if row is None:
+                session.add(UploadedFileRow(key=key, platform=platform.value, file_id=file_id))
+            else:
+                row.file_id = file_id

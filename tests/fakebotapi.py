@@ -179,6 +179,7 @@ class SentMessage:
     result: Json = field(default_factory=dict, repr=False)
     deleted: bool = False
     edit_methods: list[str] = field(default_factory=list, repr=False)
+    at: float = field(default_factory=time.monotonic)  # when the API accepted it
 
     def current_markup(self) -> Json | None:
         """Reply markup after the latest edit (an edit without reply_markup drops inline ones)."""
@@ -1235,11 +1236,19 @@ class _Sender:
         caption: str | None = None,
         content: bytes | None = None,
         timeout: float = 10,
+        reply_to: SentMessage | int | None = None,
     ) -> list[SentMessage]:
         """Send a document."""
         extra = {"caption": caption} if caption else {}
         return await self._send_file(
-            "document", size, content, extra, timeout, file_name=file_name, mime_type=mime_type
+            "document",
+            size,
+            content,
+            extra,
+            timeout,
+            reply_to,
+            file_name=file_name,
+            mime_type=mime_type,
         )
 
     async def send_voice(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.conversations import common, complaint, head, suggestion, survey
-from bot.handlers import citizen, errors, fallback, followup, staff
+from bot.handlers import admin, citizen, drafts, errors, fallback, followup, staff
 
 
 def build_router() -> Router:
@@ -16,12 +16,14 @@ def build_router() -> Router:
     root.include_routers(
         errors.router.router(),
         staff.router.router(),
+        admin.router.router(),
         common.router.router(),
         complaint.router.router(),
         suggestion.router.router(),
         head.router.router(),
         survey.router.router(),
         followup.router.router(),
+        drafts.router.router(),
         citizen.router.router(),
         fallback.router.router(),
     )

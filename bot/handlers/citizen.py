@@ -12,7 +12,7 @@ from bot import keyboards, render, texts
 from bot.deps import Deps
 from bot.platforms import PlatformBot, Renderer
 from bot.registry import Handlers
-from desk import services, tracking, validation
+from desk import regulations, services, tracking, validation
 from desk.model import ChatRef
 from desk.text import to_persian_digits
 from desk.validation import InvalidInput
@@ -28,11 +28,15 @@ class Tracking(StatesGroup):
 
 
 @router.message(CommandStart(), StateFilter(None))
-async def start(message: Message, deps: Deps, ui: Renderer) -> None:
-    """Welcome and the main menu."""
+async def start(message: Message, deps: Deps, ui: Renderer, bot: PlatformBot) -> None:
+    """Welcome and the main menu; a first-time citizen is offered news of draft regulations."""
     await message.answer(
         ui.fmt(texts.WELCOME, org=deps.rules.organisation), reply_markup=keyboards.main_menu()
     )
+    chat = ChatRef(bot.platform, message.chat.id)
+    sender = message.from_user.id if message.from_user else None
+    if await regulations.first_visit(deps.desk, chat, sender):
+        await message.answer(texts.OFFER_SUBSCRIPTION, reply_markup=keyboards.subscription(False))
 
 
 @router.message(StateFilter(None), F.text == texts.BTN_TRACK)

@@ -20,8 +20,8 @@ from bot.conversations.common import attachment_of
 from bot.deps import Deps
 from bot.platforms import PlatformBot, Renderer
 from bot.registry import Handlers
-from desk import staff
-from desk.model import Actor, ChatRef, CloseReason
+from desk import regulations, staff
+from desk.model import Actor, ChatRef, CloseReason, DraftFile
 from desk.routing import Unit
 from desk.services import DeskError, NotFound
 from desk.text import normalize, to_persian_digits
@@ -43,6 +43,8 @@ class StaffChat(BaseFilter):
             return False
         unit = deps.rules.unit_for_chat(bot.platform, message.chat.id)
         if unit is None:
+            if message.chat.id in deps.rules.admins.get(bot.platform, ()):
+                return False  # the admins' chat, served by bot/handlers/admin.py
             log.info(
                 "message from unknown group chat %s:%s (add it to routing_rules.yaml to use it)",
                 bot.platform.value,
@@ -325,7 +327,10 @@ async def reply_in_thread(
     link = await deps.links.linked(staff_chat.platform, staff_chat.chat_id, replied.message_id)
     if link is None:
         return  # a conversation among staff, not an answer
-    code, _role = link
+    code, role = link
+    if role == "digest":
+        await _publish_final(message, deps, ui, bot, int(code[1:]))
+        return
     text = normalize(message.text or message.caption or "")
     attachment = attachment_of(message)
     if not text and attachment is None:
@@ -352,3 +357,34 @@ async def reply_in_thread(
         return
     deps.wake_delivery()
     await message.reply(ui.fmt(texts.STAFF_DONE_ANSWER, code=to_persian_digits(code)))
+
+
+async def _publish_final(
+    message: Message, deps: Deps, ui: Renderer, bot: PlatformBot, draft_id: int
+) -> None:
+    """A reply to a draft's digest with the final file and a note publishes the outcome."""
+    note = normalize(message.caption or message.text or "")
+    document = message.document
+    if not note:
+        await message.reply(texts.DRAFT_FINAL_NEEDS_NOTE)
+        return
+    final = None
+    if document is not None:
+        data = await bot.download(document.file_id)
+        if data is None:  # pragma: no cover - download without a destination returns BytesIO
+            return
+        final = DraftFile(
+            document.file_name or "final", data.read(), document.mime_type or "application/pdf"
+        )
+    who = actor_of(message.from_user, bot).label
+    try:
+        draft, told = await regulations.finalize(
+            deps.desk, draft_id, note=note, final=final, by=who
+        )
+    except regulations.DraftError as exc:
+        await message.reply(texts.ADMIN_DRAFT_ERROR.get(exc.reason, texts.ACTION_DONE_ALREADY))
+        return
+    deps.wake_delivery()
+    await message.reply(
+        ui.fmt(texts.DRAFT_FINAL_DONE, title=draft.title, count=to_persian_digits(told))
+    )

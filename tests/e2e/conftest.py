@@ -75,9 +75,7 @@ class Front:
                 self.groups[(unit.key, platform)] = fake.group_chat(chat_id, unit.name)
         for platform, ids in self.rules.admins.items():
             for chat_id in ids:
-                self.groups[("admins", platform)] = self.bot(platform).group_chat(
-                    chat_id, "مدیران"
-                )
+                self.groups[("admins", platform)] = self.bot(platform).group_chat(chat_id, "مدیران")
 
     def admins(self, platform: Platform) -> Any:
         """The fake admin group on a platform (from routing_rules.yaml's `admins`)."""

@@ -109,7 +109,7 @@ async def test_upgrade_builds_every_table(engine: AsyncEngine) -> None:
         "requests", "events", "lookup_failures", "handled_updates", "fsm_states",
         "outbox", "message_links", "job_runs", "blocked_chats",
     } <= names  # fmt: skip
-    assert [v for (v,) in versions] == ["0003"]
+    assert [v for (v,) in versions] == ["0004"]
 
 
 # --- requests ----------------------------------------------------------------------------------

@@ -3,6 +3,10 @@
 `FakeStore` is the database and the unit-of-work factory: pass it as `uow=`. Each
 `FakeUnitOfWork` keeps its writes pending; `commit()` publishes them to the store (and bumps
 `store.committed`), leaving the block without committing drops them.
+
+The delivery worker is played by the test: `store.delivered` and `store.failed` hold indexes
+into `store.outbox` of notices sent and given up on (`store.mark_delivered`, `store.mark_failed`),
+which is what `outbox.progress(tag)` counts.
 """
 
 from __future__ import annotations
@@ -13,12 +17,31 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
-from desk.model import OPEN_STATUSES, ChatRef, Event, Notice, Request
+from desk.model import (
+    OPEN_STATUSES,
+    ChatRef,
+    Draft,
+    DraftFile,
+    Event,
+    Kind,
+    Notice,
+    Request,
+)
 from desk.ports import Clock, UnitOfWorkFactory
 
 
 class DuplicateCode(Exception):
     """What the database's unique constraint on requests.code would raise."""
+
+
+@dataclass
+class FakeCitizen:
+    """A row of the citizens table."""
+
+    user_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    subscribed: bool = False
 
 
 @dataclass
@@ -30,12 +53,38 @@ class FakeStore:
     failures: list[tuple[ChatRef, datetime]] = field(default_factory=list)
     outbox: list[Notice] = field(default_factory=list)
     jobs: dict[str, str] = field(default_factory=dict)
+    drafts: dict[int, Draft] = field(default_factory=dict)
+    draft_files: dict[tuple[int, str], DraftFile] = field(default_factory=dict)
+    citizens: dict[ChatRef, FakeCitizen] = field(default_factory=dict)
+    delivered: set[int] = field(default_factory=set)  # indexes into outbox: sent
+    failed: set[int] = field(default_factory=set)  # indexes into outbox: given up on
     committed: int = 0
     opened: int = 0
     next_id: int = 1
+    next_draft_id: int = 1
 
     def __call__(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self)
+
+    def tagged(self, tag: str) -> list[int]:
+        """Indexes into `outbox` of the committed notices with this tag, in queue order."""
+        return [i for i, notice in enumerate(self.outbox) if notice.tag == tag]
+
+    def mark_delivered(self, *indexes: int) -> None:
+        """What the delivery worker does after a confirmed send."""
+        self._mark(self.delivered, indexes)
+
+    def mark_failed(self, *indexes: int) -> None:
+        """What the delivery worker does when it gives up on a notice."""
+        self._mark(self.failed, indexes)
+
+    def _mark(self, into: set[int], indexes: tuple[int, ...]) -> None:
+        for index in indexes:
+            if not 0 <= index < len(self.outbox):
+                raise IndexError(index)
+            if index in self.delivered or index in self.failed:
+                raise ValueError(f"notice {index} is already delivered or failed")
+            into.add(index)
 
 
 class FakeRequests:
@@ -104,13 +153,23 @@ class FakeLookups:
 
 
 class FakeOutbox:
-    """Notices pending in this transaction."""
+    """Notices pending in this transaction; `progress` counts what the test marked."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
         self.pending: list[Notice] = []
 
     async def add(self, notice: Notice) -> None:
         self.pending.append(notice)
+
+    async def progress(self, tag: str) -> tuple[int, int, int]:
+        # like SQL in the same session: this transaction's own rows count in the total
+        # (unsent, of course); only committed rows can have been delivered or failed
+        committed = self._store.tagged(tag)
+        sent = sum(1 for i in committed if i in self._store.delivered)
+        failed = sum(1 for i in committed if i in self._store.failed)
+        total = len(committed) + sum(1 for n in self.pending if n.tag == tag)
+        return sent, failed, total
 
 
 class FakeJobs:
@@ -127,6 +186,86 @@ class FakeJobs:
         self.pending[name] = key
 
 
+class FakeDrafts:
+    """DraftRepository: drafts and their files, committed with the transaction."""
+
+    def __init__(self, store: FakeStore, requests: FakeRequests) -> None:
+        self._store = store
+        self._requests = requests
+        self.pending: dict[int, Draft] = {}
+        self.pending_files: dict[tuple[int, str], DraftFile] = {}
+
+    def _all(self) -> dict[int, Draft]:
+        return {**self._store.drafts, **self.pending}
+
+    async def add(self, draft: Draft, document: DraftFile) -> Draft:
+        draft.id = self._store.next_draft_id
+        self._store.next_draft_id += 1  # a sequence: not reused after a rollback
+        self.pending[draft.id] = copy.deepcopy(draft)
+        await self.set_file(draft.id, "document", document)
+        return draft
+
+    async def get(self, draft_id: int) -> Draft | None:
+        return copy.deepcopy(self._all().get(draft_id))
+
+    async def all(self) -> list[Draft]:
+        drafts = self._all()
+        return copy.deepcopy([drafts[i] for i in sorted(drafts, reverse=True)])
+
+    async def update(self, draft: Draft) -> None:
+        if draft.id is None or draft.id not in self._all():
+            raise KeyError(draft.id)
+        self.pending[draft.id] = copy.deepcopy(draft)
+
+    async def file(self, draft_id: int, role: str) -> DraftFile | None:
+        found = {**self._store.draft_files, **self.pending_files}.get((draft_id, role))
+        return copy.deepcopy(found)
+
+    async def set_file(self, draft_id: int, role: str, file: DraftFile) -> None:
+        if draft_id not in self._all():
+            raise KeyError(draft_id)
+        self.pending_files[(draft_id, role)] = copy.deepcopy(file)
+
+    async def comments(self, draft_id: int) -> list[Request]:
+        found = [
+            r
+            for r in self._requests._all().values()
+            if r.kind is Kind.COMMENT and r.draft_id == draft_id
+        ]
+        return copy.deepcopy(sorted(found, key=lambda r: r.id or 0))
+
+
+class FakeCitizens:
+    """CitizenDirectory, committed with the transaction."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+        self.pending: dict[ChatRef, FakeCitizen] = {}
+
+    def _find(self, chat: ChatRef) -> FakeCitizen | None:
+        return self.pending.get(chat, self._store.citizens.get(chat))
+
+    async def seen(self, chat: ChatRef, user_id: int | None, at: datetime) -> bool:
+        if self._find(chat) is not None:
+            return False
+        self.pending[chat] = FakeCitizen(user_id=user_id, created_at=at, updated_at=at)
+        return True
+
+    async def subscribe(self, chat: ChatRef, on: bool, at: datetime) -> None:
+        found = self._find(chat)
+        row = FakeCitizen(None, at, at) if found is None else copy.copy(found)
+        row.subscribed, row.updated_at = on, at
+        self.pending[chat] = row
+
+    async def is_subscribed(self, chat: ChatRef) -> bool:
+        row = self._find(chat)
+        return row is not None and row.subscribed
+
+    async def subscribers(self) -> list[ChatRef]:
+        rows = {**self._store.citizens, **self.pending}
+        return [chat for chat, row in rows.items() if row.subscribed]
+
+
 class FakeUnitOfWork:
     """One transaction on a FakeStore."""
 
@@ -134,8 +273,10 @@ class FakeUnitOfWork:
         self.store = store
         self.requests = FakeRequests(store)
         self.lookups = FakeLookups(store)
-        self.outbox = FakeOutbox()
+        self.outbox = FakeOutbox(store)
         self.jobs = FakeJobs(store)
+        self.drafts = FakeDrafts(store, self.requests)
+        self.citizens = FakeCitizens(store)
 
     async def __aenter__(self) -> Self:
         self.store.opened += 1
@@ -159,6 +300,9 @@ class FakeUnitOfWork:
         self.store.failures.extend(self.lookups.pending)
         self.store.outbox.extend(self.outbox.pending)
         self.store.jobs.update(self.jobs.pending)
+        self.store.drafts.update(self.drafts.pending)
+        self.store.draft_files.update(self.drafts.pending_files)
+        self.store.citizens.update(self.citizens.pending)
         self.store.committed += 1
         self._discard()
 
@@ -169,6 +313,9 @@ class FakeUnitOfWork:
         self.lookups.pending.clear()
         self.outbox.pending.clear()
         self.jobs.pending.clear()
+        self.drafts.pending.clear()
+        self.drafts.pending_files.clear()
+        self.citizens.pending.clear()
 
 
 class FixedClock:

@@ -7,7 +7,18 @@ from datetime import UTC, datetime
 
 import pytest
 
-from desk.model import Kind, Notice, NoticeKind, Platform, Request, Status
+from desk.model import (
+    ChatRef,
+    Draft,
+    DraftFile,
+    DraftStatus,
+    Kind,
+    Notice,
+    NoticeKind,
+    Platform,
+    Request,
+    Status,
+)
 from tests.unit.fakes import DuplicateCode, FakeStore
 
 AT = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -67,3 +78,117 @@ async def test_adding_a_taken_code_fails_at_once() -> None:
     async with store() as tx:
         with pytest.raises(DuplicateCode):
             await tx.requests.add(request())
+
+
+CHAT = ChatRef(Platform.BALE, 42)
+DOC = DraftFile("draft.pdf", b"%PDF")
+
+
+def draft() -> Draft:
+    return Draft("عنوان", "خلاصه", "agronomy", AT, AT)
+
+
+async def test_a_draft_commits_with_its_file_and_rolls_back_without() -> None:
+    store = FakeStore()
+    async with store() as tx:
+        added = await tx.drafts.add(draft(), DOC)
+        assert added.id == 1
+        assert await tx.drafts.get(1) == added  # read your own writes
+        assert await tx.drafts.file(1, "document") == DOC
+    assert store.drafts == {}
+    assert store.draft_files == {}
+    async with store() as tx:
+        added = await tx.drafts.add(draft(), DOC)
+        assert added.id == 2  # a sequence: not reused after a rollback
+        await tx.drafts.set_file(2, "final", DraftFile("final.pdf", b"%PDF final"))
+        await tx.commit()
+    assert list(store.drafts) == [2]
+    assert set(store.draft_files) == {(2, "document"), (2, "final")}
+
+
+async def test_a_draft_update_without_commit_is_dropped() -> None:
+    store = FakeStore()
+    async with store() as tx:
+        await tx.drafts.add(draft(), DOC)
+        await tx.drafts.add(draft(), DOC)
+        await tx.commit()
+    async with store() as tx:
+        found = await tx.drafts.get(1)
+        assert found is not None
+        found.status = DraftStatus.OPEN
+        again = await tx.drafts.get(1)
+        assert again is not None and again.status is DraftStatus.SCHEDULED  # get gives copies
+        await tx.drafts.update(found)
+        assert [d.id for d in await tx.drafts.all()] == [2, 1]  # newest first
+        statuses = [d.status for d in await tx.drafts.all()]
+        assert statuses == [DraftStatus.SCHEDULED, DraftStatus.OPEN]
+    assert store.drafts[1].status is DraftStatus.SCHEDULED
+    async with store() as tx:
+        with pytest.raises(KeyError):
+            await tx.drafts.update(Draft("x", "y", "agronomy", AT, AT, id=9))
+
+
+async def test_comments_include_pending_ones_oldest_first() -> None:
+    store = FakeStore()
+    async with store() as tx:
+        first = request("1111111111")
+        first.kind, first.draft_id = Kind.COMMENT, 1
+        await tx.requests.add(first)
+        await tx.commit()
+    async with store() as tx:
+        second = request("2222222222")
+        second.kind, second.draft_id = Kind.COMMENT, 1
+        other = request("3333333333")
+        other.kind, other.draft_id = Kind.COMMENT, 2
+        not_comment = request("4444444444")
+        not_comment.draft_id = 1
+        for r in (second, other, not_comment):
+            await tx.requests.add(r)
+        assert [r.code for r in await tx.drafts.comments(1)] == ["1111111111", "2222222222"]
+
+
+async def test_citizens_commit_with_the_transaction() -> None:
+    store = FakeStore()
+    async with store() as tx:
+        assert await tx.citizens.seen(CHAT, 7, AT)
+        assert not await tx.citizens.seen(CHAT, 7, AT)
+        await tx.citizens.subscribe(CHAT, True, AT)
+        assert await tx.citizens.subscribers() == [CHAT]
+    assert store.citizens == {}
+    async with store() as tx:
+        assert await tx.citizens.seen(CHAT, 7, AT)
+        await tx.commit()
+    async with store() as tx:
+        assert not await tx.citizens.is_subscribed(CHAT)
+        await tx.citizens.subscribe(CHAT, True, AT)
+        assert await tx.citizens.is_subscribed(CHAT)
+    assert not store.citizens[CHAT].subscribed  # the committed row was not touched
+    async with store() as tx:
+        await tx.citizens.subscribe(CHAT, True, AT)
+        await tx.commit()
+    assert store.citizens[CHAT].subscribed
+    assert store.citizens[CHAT].user_id == 7
+
+
+async def test_progress_counts_marked_notices_of_a_tag() -> None:
+    store = FakeStore()
+    async with store() as tx:
+        for chat_id in range(4):
+            await tx.outbox.add(
+                Notice(Platform.TELEGRAM, chat_id, NoticeKind.DRAFT_ANNOUNCE, tag="t")
+            )
+        await tx.outbox.add(Notice(Platform.TELEGRAM, 9, NoticeKind.BROADCAST))
+        await tx.commit()
+    tagged = store.tagged("t")
+    assert tagged == [0, 1, 2, 3]
+    store.mark_delivered(tagged[0], tagged[1], 4)
+    store.mark_failed(tagged[2])
+    with pytest.raises(ValueError, match="already"):
+        store.mark_failed(tagged[0])
+    with pytest.raises(IndexError):
+        store.mark_delivered(5)
+    async with store() as tx:
+        assert await tx.outbox.progress("t") == (2, 1, 4)
+        assert await tx.outbox.progress("other") == (0, 0, 0)
+        await tx.outbox.add(Notice(Platform.BALE, 1, NoticeKind.DRAFT_ANNOUNCE, tag="t"))
+        assert await tx.outbox.progress("t") == (2, 1, 5)  # like SQL: own rows count, unsent

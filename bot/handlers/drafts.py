@@ -1,0 +1,219 @@
+"""Citizens and draft regulations: the list, reading, commenting, the subscription."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram import F
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot import keyboards, render, texts
+from bot.conversations.common import attachment_of, prompt
+from bot.deps import Deps
+from bot.platforms import PlatformBot, Renderer
+from bot.registry import Handlers
+from desk import regulations, validation
+from desk.model import ChatRef
+from desk.text import normalize, to_persian_digits
+from desk.validation import InvalidInput
+
+log = logging.getLogger(__name__)
+
+router = Handlers("drafts", private_only=True)
+
+
+class DraftComment(StatesGroup):
+    """Waiting for a comment on a draft (its id and section are in the FSM data)."""
+
+    text = State()
+
+
+@prompt(DraftComment.text)
+async def ask_comment(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer
+) -> tuple[str, Any]:
+    """The comment itself."""
+    data = await state.get_data()
+    return _ask_text(int(data.get("section") or 0)), keyboards.cancel_only()
+
+
+def _ask_text(section: int) -> str:
+    part = (
+        texts.DRAFT_WHOLE
+        if section == 0
+        else texts.BTN_SECTION.format(n=to_persian_digits(section))
+    )
+    return texts.DRAFT_ASK_COMMENT.format(
+        part=part,
+        min=to_persian_digits(validation.DESCRIPTION_MIN),
+        max=to_persian_digits(validation.DESCRIPTION_MAX),
+    )
+
+
+def _id(data: str | None, parts: int) -> list[int] | None:
+    pieces = (data or "").split(":")[1:]
+    if len(pieces) != parts - 1 or not all(p.isdigit() for p in pieces):
+        return None
+    return [int(p) for p in pieces]
+
+
+@router.message(StateFilter(None), F.text == texts.BTN_DRAFTS)
+async def drafts_menu(message: Message, deps: Deps, ui: Renderer, bot: PlatformBot) -> None:
+    """«پیش‌نویس مقررات»: open drafts, and the subscription toggle."""
+    chat = ChatRef(bot.platform, message.chat.id)
+    drafts = await regulations.open_drafts(deps.desk)
+    subscribed = await regulations.is_subscribed(deps.desk, chat)
+    await message.answer(
+        render.drafts_list(ui, drafts, subscribed),
+        reply_markup=keyboards.open_drafts([(d.id or 0, d.title) for d in drafts], subscribed),
+    )
+
+
+@router.callback_query(F.data.startswith("ds:"))
+async def toggle_subscription(query: CallbackQuery, deps: Deps, bot: PlatformBot) -> None:
+    """Subscribe to, or stop, news of drafts."""
+    await query.answer()
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    on = query.data == "ds:1"
+    await regulations.subscribe(deps.desk, ChatRef(bot.platform, message.chat.id), on)
+    text = (
+        texts.SUBSCRIBED.format(off=texts.BTN_UNSUBSCRIBE)
+        if on
+        else texts.UNSUBSCRIBED.format(on=texts.BTN_SUBSCRIBE)
+    )
+    await message.answer(text, reply_markup=keyboards.subscription(on))
+
+
+async def _draft_or_say(message: Message, deps: Deps, draft_id: int) -> Any:
+    try:
+        return await regulations.get(deps.desk, draft_id)
+    except regulations.DraftError:
+        await message.answer(texts.DRAFT_UNKNOWN)
+        return None
+
+
+@router.callback_query(F.data.startswith("dr:"))
+async def read(query: CallbackQuery, deps: Deps, ui: Renderer, bot: PlatformBot) -> None:
+    """Send the draft's document and its summary in sections."""
+    await query.answer()
+    ids = _id(query.data, 2)
+    message = query.message
+    if ids is None or not isinstance(message, Message):
+        return
+    draft = await _draft_or_say(message, deps, ids[0])
+    if draft is None:
+        return
+    assert draft.id is not None
+    worker = deps.delivery
+    document = await worker.document(bot, draft.id, "document") if worker else None
+    if document is not None:
+        sent = await message.answer_document(document, caption=draft.title[:1000])
+        if worker is not None:
+            await worker.remember(bot, draft.id, "document", document, sent)
+    await message.answer(
+        render.draft_sections(ui, draft), reply_markup=keyboards.draft_actions(draft.id)
+    )
+
+
+@router.callback_query(F.data.startswith("dc:"))
+async def comment(query: CallbackQuery, state: FSMContext, deps: Deps, ui: Renderer) -> None:
+    """«ثبت نظر»: pick a section when there are several, then write."""
+    await query.answer()
+    ids = _id(query.data, 2)
+    message = query.message
+    if ids is None or not isinstance(message, Message):
+        return
+    draft = await _draft_or_say(message, deps, ids[0])
+    if draft is None:
+        return
+    if not draft.is_open_at(deps.clock.now()):
+        await _closed(message, ui, draft)
+        return
+    sections = draft.sections()
+    if len(sections) > 1:
+        await message.answer(
+            f"{texts.DRAFT_PICK_SECTION}\n\n{render.draft_sections(ui, draft)}",
+            reply_markup=keyboards.draft_sections(draft.id, len(sections)),
+        )
+        return
+    await _start(message, state, draft.id, 0)
+
+
+async def _closed(message: Message, ui: Renderer, draft: Any) -> None:
+    await message.answer(
+        ui.fmt(texts.DRAFT_CLOSED, title=draft.title,
+               closed=render.jalali(draft.closed_at or draft.closes_at)),
+        reply_markup=keyboards.main_menu(),
+    )  # fmt: skip
+
+
+async def _start(message: Message, state: FSMContext, draft_id: int, section: int) -> None:
+    await state.set_state(DraftComment.text)
+    await state.set_data({"flow": "draft_comment", "draft": draft_id, "section": section})
+    await message.answer(_ask_text(section), reply_markup=keyboards.cancel_only())
+
+
+@router.callback_query(F.data.startswith("dx:"))
+async def section_picked(query: CallbackQuery, state: FSMContext, deps: Deps, ui: Renderer) -> None:
+    """A section (or the whole draft) picked."""
+    await query.answer()
+    ids = _id(query.data, 3)
+    message = query.message
+    if ids is None or not isinstance(message, Message):
+        return
+    draft = await _draft_or_say(message, deps, ids[0])
+    if draft is None:
+        return
+    if not draft.is_open_at(deps.clock.now()):
+        await _closed(message, ui, draft)
+        return
+    if not 0 <= ids[1] <= len(draft.sections()):
+        return
+    await _start(message, state, ids[0], ids[1])
+
+
+@router.message(DraftComment.text)
+async def comment_text(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
+) -> None:
+    """The comment: 10 to 3,000 characters, optionally one photo or file."""
+    from bot.conversations.common import error_text, reask
+
+    attachment = attachment_of(message)
+    raw = message.text if message.text is not None else message.caption
+    if raw is None and attachment is None:
+        await reask(message, state, deps, ui, texts.ERR_TEXT_WANTED)
+        return
+    try:
+        text = validation.description(normalize(raw or ""))
+    except InvalidInput as exc:
+        await reask(message, state, deps, ui, error_text(ui, exc))
+        return
+    data = await state.get_data()
+    sender = message.from_user
+    try:
+        request = await regulations.comment(
+            deps.desk,
+            int(data["draft"]),
+            section=int(data.get("section") or 0),
+            text=text,
+            chat=ChatRef(bot.platform, message.chat.id),
+            user_id=sender.id if sender else None,
+            name=sender.full_name if sender else None,
+            attachments=[attachment] if attachment else [],
+        )
+    except regulations.DraftClosed as exc:
+        await state.clear()
+        await _closed(message, ui, exc.draft)
+        return
+    deps.wake_delivery()
+    await state.clear()
+    await message.answer(
+        render.receipt(ui, request, deps.rules), reply_markup=keyboards.main_menu()
+    )

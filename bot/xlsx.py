@@ -1,0 +1,52 @@
+"""Comments on a draft as an Excel workbook, right-to-left, one row per comment."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from bot import texts
+from bot.render import jalali
+from desk.model import Draft, Request
+
+
+def section_label(draft: Draft, section: int | None) -> str:
+    """«کل پیش‌نویس» or «بخش ۲»."""
+    if not section:
+        return texts.DRAFT_WHOLE
+    from desk.text import to_persian_digits
+
+    return texts.BTN_SECTION.format(n=to_persian_digits(section))
+
+
+def comments_workbook(draft: Draft, comments: list[Request]) -> bytes:
+    """An .xlsx file of every comment, for the unit that owns the draft."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "نظرها"
+    sheet.sheet_view.rightToLeft = True
+    sheet.append(list(texts.XLSX_HEADERS))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for request in comments:
+        sheet.append(
+            [
+                request.code,
+                jalali(request.created_at),
+                section_label(draft, request.section),
+                request.text,
+                request.contact.name or "",
+                texts.PLATFORM_NAMES.get(request.platform.value if request.platform else "", ""),
+                len(request.attachments),
+            ]
+        )
+    for column, width in zip("ABCDEFG", (14, 24, 16, 80, 24, 12, 8), strict=True):
+        sheet.column_dimensions[column].width = width
+    for row in sheet.iter_rows(min_row=2):
+        row[3].alignment = Alignment(wrap_text=True, vertical="top")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
