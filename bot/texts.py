@@ -19,12 +19,13 @@ BTN_TRACK = "پیگیری درخواست"
 BTN_MINE = "درخواست‌های من"
 
 BTN_DRAFTS_MENU = "پیش‌نویس مقررات"
+BTN_CONTACT = "تماس با ما"
 
 MENU_ROWS = (
     (BTN_COMPLAINT, BTN_SUGGESTION),
     (BTN_HEAD, BTN_SURVEY),
     (BTN_TRACK, BTN_MINE),
-    (BTN_DRAFTS_MENU,),
+    (BTN_DRAFTS_MENU, BTN_CONTACT),
 )
 
 WELCOME = (
