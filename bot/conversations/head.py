@@ -10,12 +10,11 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
 from bot import keyboards, texts
-from bot.conversations import common
-from bot.conversations.common import ask, prompt, take
+from bot.conversations import common, steps
+from bot.conversations.common import ask, prompt
 from bot.deps import Deps
 from bot.platforms import PlatformBot, Renderer
 from bot.registry import Handlers
-from desk import validation
 from desk.model import Attachment, Contact, Kind, NewRequest
 from desk.text import to_persian_digits
 
@@ -39,6 +38,7 @@ EDITABLE = {
     "text": HeadMessage.text,
     "attachments": HeadMessage.attachments,
 }
+DONE = HeadMessage.confirm
 
 
 @router.message(F.text == texts.BTN_HEAD)
@@ -48,85 +48,27 @@ async def begin(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -
     await ask(HeadMessage.name, message, state, deps, ui)
 
 
-@prompt(HeadMessage.name)
-async def ask_name(
-    message: Message, state: FSMContext, deps: Deps, ui: Renderer
-) -> tuple[str, Any]:
-    """Name."""
-    return texts.ASK_NAME, keyboards.cancel_only()
-
-
-@router.message(HeadMessage.name)
-async def got_name(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
-    """Take the name."""
-    await take(
-        message,
-        state,
-        deps,
-        ui,
-        field="name",
-        parse=common.parse_name,
-        nxt=HeadMessage.phone,
-        summary=HeadMessage.confirm,
-    )
-
-
-@prompt(HeadMessage.phone)
-async def ask_phone(
-    message: Message, state: FSMContext, deps: Deps, ui: Renderer
-) -> tuple[str, Any]:
-    """Phone."""
-    return texts.ASK_PHONE.format(button=texts.BTN_SHARE_PHONE), keyboards.phone_request()
-
-
-@router.message(HeadMessage.phone)
-async def got_phone(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
-    """Take the phone."""
-    await common.take_phone(
-        message, state, deps, ui, nxt=HeadMessage.text, summary=HeadMessage.confirm
-    )
-
-
-@prompt(HeadMessage.text)
-async def ask_text(
-    message: Message, state: FSMContext, deps: Deps, ui: Renderer
-) -> tuple[str, Any]:
-    """The message."""
-    return texts.ASK_HEAD_TEXT.format(
-        min=to_persian_digits(validation.DESCRIPTION_MIN),
-        max=to_persian_digits(validation.DESCRIPTION_MAX),
-    ), keyboards.cancel_only()
-
-
-@router.message(HeadMessage.text)
-async def got_text(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
-    """Take the message."""
-    await take(
-        message,
-        state,
-        deps,
-        ui,
-        field="text",
-        parse=common.parse_long_text,
-        nxt=HeadMessage.attachments,
-        summary=HeadMessage.confirm,
-    )
-
-
-@prompt(HeadMessage.attachments)
-async def ask_attachments(
-    message: Message, state: FSMContext, deps: Deps, ui: Renderer
-) -> tuple[str, Any]:
-    """Optional attachments."""
-    return await common.attachments_prompt(state)
-
-
-@router.message(HeadMessage.attachments)
-async def got_attachment(
-    message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
-) -> None:
-    """Collect an attachment or move on."""
-    await common.take_attachment(message, state, deps, ui, bot, summary=HeadMessage.confirm)
+steps.text_step(
+    router,
+    HeadMessage.name,
+    question=texts.ASK_NAME,
+    field="name",
+    parse=common.parse_name,
+    nxt=HeadMessage.phone,
+    summary=DONE,
+)
+steps.phone_step(router, HeadMessage.phone, nxt=HeadMessage.text, summary=DONE)
+steps.text_step(
+    router,
+    HeadMessage.text,
+    question=texts.ASK_HEAD_TEXT.format(**steps.LONG_TEXT_BOUNDS),
+    field="text",
+    parse=common.parse_long_text,
+    nxt=HeadMessage.attachments,
+    summary=DONE,
+)
+steps.attachments_step(router, HeadMessage.attachments, summary=DONE)
+steps.edit_step(router, HeadMessage.edit, EDITABLE)
 
 
 @prompt(HeadMessage.confirm)
@@ -160,17 +102,3 @@ async def got_confirm(
         )
 
     await common.take_confirm(message, state, deps, ui, edit=HeadMessage.edit, build=build)
-
-
-@prompt(HeadMessage.edit)
-async def ask_edit(
-    message: Message, state: FSMContext, deps: Deps, ui: Renderer
-) -> tuple[str, Any]:
-    """Which field to edit."""
-    return common.edit_prompt(EDITABLE)
-
-
-@router.message(HeadMessage.edit)
-async def got_edit(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
-    """Jump to the chosen field."""
-    await common.take_edit(message, state, deps, ui, EDITABLE)

@@ -10,14 +10,12 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
 from bot import keyboards, texts
-from bot.conversations import common
-from bot.conversations.common import ask, prompt, take
+from bot.conversations import common, steps
+from bot.conversations.common import ask, prompt
 from bot.deps import Deps
 from bot.platforms import PlatformBot, Renderer
 from bot.registry import Handlers
-from desk import validation
 from desk.model import Contact, Kind, NewRequest
-from desk.text import to_persian_digits
 from desk.validation import InvalidInput
 
 router = Handlers("suggestion", private_only=True)
@@ -47,53 +45,24 @@ async def begin(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -
     await ask(Suggestion.topic, message, state, deps, ui)
 
 
-@prompt(Suggestion.topic)
-async def ask_topic(
-    message: Message, state: FSMContext, deps: Deps, ui: Renderer
-) -> tuple[str, Any]:
-    """Topic buttons."""
-    return texts.ASK_TOPIC, keyboards.choices([t.name for t in deps.rules.topics])
-
-
-@router.message(Suggestion.topic)
-async def got_topic(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
-    """Take the topic."""
-    await take(
-        message,
-        state,
-        deps,
-        ui,
-        field="topic",
-        parse=lambda m: common.pick(m, deps.rules.topics).key,
-        nxt=Suggestion.text,
-        summary=Suggestion.confirm,
-    )
-
-
-@prompt(Suggestion.text)
-async def ask_text(
-    message: Message, state: FSMContext, deps: Deps, ui: Renderer
-) -> tuple[str, Any]:
-    """The suggestion itself."""
-    return texts.ASK_SUGGESTION_TEXT.format(
-        min=to_persian_digits(validation.DESCRIPTION_MIN),
-        max=to_persian_digits(validation.DESCRIPTION_MAX),
-    ), keyboards.cancel_only()
-
-
-@router.message(Suggestion.text)
-async def got_text(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
-    """Take the text."""
-    await take(
-        message,
-        state,
-        deps,
-        ui,
-        field="text",
-        parse=common.parse_long_text,
-        nxt=Suggestion.anonymous,
-        summary=Suggestion.confirm,
-    )
+steps.choice_step(
+    router,
+    Suggestion.topic,
+    question=texts.ASK_TOPIC,
+    field="topic",
+    options=lambda deps: deps.rules.topics,
+    nxt=Suggestion.text,
+    summary=Suggestion.confirm,
+)
+steps.text_step(
+    router,
+    Suggestion.text,
+    question=texts.ASK_SUGGESTION_TEXT.format(**steps.LONG_TEXT_BOUNDS),
+    field="text",
+    parse=common.parse_long_text,
+    nxt=Suggestion.anonymous,
+    summary=Suggestion.confirm,
+)
 
 
 @prompt(Suggestion.anonymous)
@@ -162,15 +131,4 @@ async def got_confirm(
     await common.take_confirm(message, state, deps, ui, edit=Suggestion.edit, build=build)
 
 
-@prompt(Suggestion.edit)
-async def ask_edit(
-    message: Message, state: FSMContext, deps: Deps, ui: Renderer
-) -> tuple[str, Any]:
-    """Which field to edit."""
-    return common.edit_prompt(EDITABLE)
-
-
-@router.message(Suggestion.edit)
-async def got_edit(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
-    """Jump to the chosen field."""
-    await common.take_edit(message, state, deps, ui, EDITABLE)
+steps.edit_step(router, Suggestion.edit, EDITABLE)
