@@ -48,12 +48,25 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli import main as drafts
 
         return drafts(argv[1:])
+    if argv[:1] in (["export"], ["retention"]):
+        from bot.cli_data import main as records
+
+        return records(argv[0], argv[1:])
     parser = argparse.ArgumentParser(
         prog="python -m bot",
         description=__doc__,
-        epilog="python -m bot drafts --help: publish and manage draft regulations",
+        epilog=(
+            "python -m bot drafts --help: publish and manage draft regulations; "
+            "python -m bot export --help: requests, events and survey answers to XLSX or CSV; "
+            "python -m bot retention --help: remove citizens' personal data from old requests"
+        ),
     )
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "check", "drafts"])
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="run",
+        choices=["run", "check", "drafts", "export", "retention"],
+    )
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -65,11 +78,11 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         app = build_app(settings)
-    except RulesError as exc:
+    except RulesError as exc:  # desk.directory.DirectoryError too: it is a RulesError
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.command == "check":
-        print("settings and routing rules are valid")
+        print("settings, routing rules and contact directory are valid")
         return 0
     if not app.bots:
         print(

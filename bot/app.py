@@ -20,6 +20,7 @@ from bot.handlers import build_router
 from bot.middlewares import PlatformContext, SkipHandledUpdates
 from bot.platforms import PlatformBot, make_bot
 from bot.scheduler import build_scheduler
+from desk.directory import Directory, load_directory
 from desk.model import Platform
 from desk.ports import Clock, SystemClock
 from desk.routing import RoutingRules, load_rules
@@ -121,9 +122,11 @@ def build_app(
     clock: Clock | None = None,
     rules: RoutingRules | None = None,
     engine: AsyncEngine | None = None,
+    directory: Directory | None = None,
 ) -> App:
     """Build the whole object graph from settings; nothing connects until `run`."""
     rules = rules or load_rules(settings.routing_rules)
+    directory = directory or load_directory(settings.directory_file, rules)
     tokens = settings.tokens()
     rules.check_chats(list(tokens))
     clock = clock or SystemClock()
@@ -156,6 +159,7 @@ def build_app(
         wake_delivery=delivery.wake,
         links=links,
         delivery=delivery,
+        directory=directory,
     )
     handled = SqlHandledUpdates(sessions)
     dispatcher = Dispatcher(storage=storage, deps=deps)

@@ -6,7 +6,14 @@ import logging
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from desk.model import Platform
@@ -30,6 +37,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///data/frontoffice.db"
     redis_url: str | None = None
     routing_rules: Path = Path("routing_rules.yaml")
+    directory_file: Path = Path("directory.yaml")
     log_level: str = "INFO"
     telegram_messages_per_second: Annotated[float, Field(gt=0, le=30)] = 30.0
     bale_messages_per_second: Annotated[float, Field(gt=0)] = 5.0
@@ -74,6 +82,14 @@ class Settings(BaseSettings):
         if value not in logging.getLevelNamesMapping():
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return value
+
+    @model_validator(mode="after")
+    def _directory_beside_rules(self) -> Settings:
+        # Unset, the directory is the directory.yaml next to the routing rules: the two files
+        # an operator edits live together, wherever ROUTING_RULES points.
+        if "directory_file" not in self.model_fields_set:
+            self.directory_file = self.routing_rules.parent / "directory.yaml"
+        return self
 
     def tokens(self) -> dict[Platform, str]:
         """The platforms to run, with their tokens."""

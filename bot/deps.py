@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from desk.directory import Directory
 from desk.ports import Clock, UnitOfWorkFactory
 from desk.routing import RoutingRules
 from desk.staff import Desk
@@ -21,6 +22,7 @@ class Deps:
     wake_delivery: Callable[[], None] = field(default=lambda: None)
     links: Any = None  # storage.delivery.SqlDelivery: which request a message belongs to
     delivery: Any = None  # bot.delivery.DeliveryWorker: draft files cached per platform
+    directory: Directory | None = None  # «تماس با ما»: loaded from DIRECTORY_FILE at start
 
     @property
     def desk(self) -> Desk:

@@ -445,3 +445,137 @@ ADMIN_DRAFT_ERROR = {
     "file": "فایل خالی است یا از ۲۰ مگابایت بزرگ‌تر است.",
     "section": "بخش نامعتبر است.",
 }
+
+# --- admin: reports (/report, /overdue) ----------------------------------------------------------
+REPORT_TITLE = "📊 گزارش میز خدمت"
+REPORT_RANGE = "بازه: {period}\nوضعیت در {now}"
+REPORT_PERIOD = "{first} تا {last}"
+REPORT_PERIOD_NAMES = {"week": "این هفته", "month": "این ماه"}
+REPORT_EMPTY = "در این بازه درخواستی ثبت نشده است."
+REPORT_TOTAL = "جمع کل"
+REPORT_BY_UNIT = "به تفکیک واحد"
+REPORT_BY_KIND = "به تفکیک نوع درخواست"
+REPORT_COUNTS = "دریافتی {received} · پاسخ داده شده {answered} · باز {open} · معوق {overdue}"
+REPORT_TIMES = "میانه نخستین اقدام: {first} · میانه زمان پاسخ: {answer}"
+REPORT_QUALITY = "بازگشایی: {reopen} · رضایت: {satisfaction}"
+REPORT_READ_ONLY = "دریافتی {received} (پاسخ جداگانه ندارد)"
+REPORT_SATISFACTION = "{mean} از ۵ ({count} امتیاز)"
+REPORT_DAYS = "{n} روز"
+REPORT_HOURS = "{n} ساعت"
+REPORT_MINUTES = "{n} دقیقه"
+REPORT_AND = " و "
+REPORT_UNDER_A_MINUTE = "کمتر از یک دقیقه"
+REPORT_FOOTNOTE = (
+    "شمارش‌ها درباره درخواست‌هایی است که در این بازه ثبت شده‌اند، با وضعیت کنونی‌شان. "
+    "فهرست همه درخواست‌های معوق: /overdue"
+)
+REPORT_USAGE = (
+    "نمونه‌ها:\n/report — این ماه\n/report هفته — این هفته\n"
+    "/report ۱۴۰۵-۰۹-۰۱ ۱۴۰۵-۰۹-۳۰ — از روز نخست تا پایان روز دوم"
+)
+REPORT_BAD_PERIOD = {
+    "format": "بازه گزارش را نشناختم.",
+    "date": "این تاریخ در تقویم شمسی نیست.",
+    "order": "تاریخ نخست باید پیش از تاریخ دوم باشد.",
+}
+REPORT_CHART_TITLE = "درخواست‌ها به تفکیک واحد"
+REPORT_CHART_SERIES = ("دریافتی", "پاسخ داده شده", "معوق")
+REPORT_CHART_CAPTION = "📊 دریافتی، پاسخ داده شده و معوق به تفکیک واحد — {period}"
+OVERDUE_TITLE = "⏰ درخواست‌های معوق: {count}"
+OVERDUE_LINE = "• {code} — {kind} — {unit}\n   مهلت: {due} — {late} تأخیر"
+OVERDUE_DAYS = "{n} روز"
+OVERDUE_NONE = "هیچ درخواست معوقی نیست."
+
+# --- exports (python -m bot export, /export in an admin chat) ------------------------------------
+EXPORT_SHEETS = {
+    "requests": "درخواست‌ها",
+    "events": "رویدادها",
+    "survey": "نظرسنجی",
+    "survey_summary": "خلاصه نظرسنجی",
+}
+EXPORT_REQUEST_HEADERS = (
+    "کد رهگیری",
+    "نوع",
+    "وضعیت",
+    "واحد",
+    "موضوع",
+    "شهرستان",
+    "تاریخ ثبت",
+    "تاریخ پاسخ",
+    "مهلت پاسخ",
+    "امتیاز رضایت",
+    "دفعات بازگشایی",
+    "پیام‌رسان",
+    "نام",
+    "تلفن",
+)
+EXPORT_EVENT_HEADERS = ("کد رهگیری", "زمان", "رویداد", "انجام‌دهنده", "وضعیت", "یادداشت")
+EXPORT_SURVEY_HEADERS = ("کد رهگیری", "تاریخ", "خدمت")  # then one column per question
+EXPORT_SURVEY_COMMENT = "توضیح"
+EXPORT_SUMMARY_HEADERS = ("خدمت", "پرسش", "تعداد پاسخ", "میانگین (از ۵)")  # then LIKERT_LABELS
+EXPORT_ALL_SERVICES = "همه خدمات"
+EXPORT_STATUS_ROUTED = "ارجاع شده"
+EXPORT_ACTIONS = {
+    "filed": "ثبت",
+    "routed": "ارجاع خودکار",
+    "claimed": "پذیرش بررسی",
+    "transferred": "ارجاع به واحد دیگر",
+    "asked": "درخواست توضیح",
+    "clarified": "توضیح متقاضی",
+    "answered": "پاسخ",
+    "closed": "بستن",
+    "rated": "امتیاز رضایت",
+    "reopened": "بازگشایی",
+    "half_time": "یادآوری نیمه مهلت",
+    "due_today": "یادآوری روز آخر مهلت",
+    "escalated": "گزارش معوق",
+    "anonymised": "حذف داده‌های شخصی",
+}
+EXPORT_USAGE = "بازه خروجی را با دو تاریخ شمسی بنویسید؛ مثلاً {example}"
+EXPORT_BAD_DATE = "«{value}» تاریخ شمسی درستی نیست؛ آن را به شکل ۱۴۰۵-۰۹-۰۱ بنویسید."
+EXPORT_BAD_ORDER = "تاریخ شروع نباید بعد از تاریخ پایان باشد."
+EXPORT_TOO_LONG = (
+    "بازه خروجی در گفتگو حداکثر {days} روز است؛ برای بازه بلندتر از خط فرمان "
+    "(python -m bot export) استفاده کنید."
+)
+EXPORT_TOO_BIG = (
+    "فایل خروجی از {max} مگابایت بزرگ‌تر شد و در پیام‌رسان فرستاده نمی‌شود؛ "
+    "بازه کوتاه‌تری بخواهید یا از خط فرمان استفاده کنید."
+)
+EXPORT_CAPTION = (
+    "📁 خروجی {first} تا {last}\n"
+    "درخواست‌ها: {requests} | رویدادها: {events} | پاسخ‌های نظرسنجی: {surveys}\n"
+    "این فایل نام و شماره تماس شهروندان را دارد؛ آن را فقط در اختیار همکاران مسئول بگذارید."
+)
+
+# --- «تماس با ما»: the contact directory (directory.yaml) ---------------------------------------
+BTN_DIRECTORY_SEARCH = "جستجو"
+BTN_SEARCH_AGAIN = "جستجوی دوباره"
+BTN_SWITCHBOARD_CARD = "کارت تماس تلفن‌خانه"
+BTN_SEND_CARD = "ارسال کارت تماس"
+BTN_SEND_CARD_OF = "{button}: {name}"
+DIRECTORY_TITLE = "تماس با {org}"
+DIRECTORY_ADDRESS = "نشانی: {address}"
+DIRECTORY_POSTAL = "کد پستی: {code}"
+DIRECTORY_SWITCHBOARD = "تلفن‌خانه: {phone}"
+DIRECTORY_SWITCHBOARD_NAME = "تلفن‌خانه"
+DIRECTORY_HOURS = "ساعات کار: {hours}"
+DIRECTORY_EMAIL = "پست الکترونیک: {email}"
+DIRECTORY_PHONE = "تلفن: {phone}"
+DIRECTORY_MOBILE = "همراه: {phone}"
+DIRECTORY_PICK = (
+    "برای دیدن شماره مدیران و مسئولان، واحد مورد نظر را انتخاب کنید یا «{search}» را بزنید."
+)
+DIRECTORY_CARD_HINT = "با دکمه «{button}» کارت تماس را دریافت کنید؛ با یک لمس، شماره گرفته می‌شود."
+DIRECTORY_ASK_SEARCH = (
+    "نام، سمت یا واحد مورد نظر را بنویسید؛ مثلاً «باغبانی»، «بیمه» یا «بیرجند». "
+    "برای بازگشت به منو «{cancel}» را بزنید."
+)
+DIRECTORY_TOO_SHORT = "لطفاً دست‌کم دو حرف از نام، سمت یا واحد مورد نظر را بنویسید."
+DIRECTORY_NOT_FOUND = "متأسفانه برای «{term}» چیزی پیدا نشد. لطفاً کلمه دیگری را امتحان کنید."
+DIRECTORY_FOUND = "برای «{term}» {count} مورد پیدا شد:"
+DIRECTORY_TOO_MANY = "{shown} مورد نخست را می‌بینید؛ برای نتیجه دقیق‌تر، کلمه دیگری هم بنویسید."
+DIRECTORY_BUSY = (
+    "برای جستجو در فهرست تماس، لطفاً اول درخواست نیمه‌کاره را تکمیل یا با «انصراف» لغو کنید."
+)
+DIRECTORY_UNAVAILABLE = "فهرست تماس اکنون در دسترس نیست. لطفاً بعداً دوباره امتحان کنید."

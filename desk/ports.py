@@ -37,6 +37,12 @@ class RequestRepository(Protocol):
     async def events(self, code: str) -> list[Event]:
         """A request's audit trail, oldest first."""
 
+    async def in_period(self, start: datetime, end: datetime) -> list[Request]:
+        """Requests created in [start, end), oldest first (for reports)."""
+
+    async def events_for(self, codes: list[str]) -> dict[str, list[Event]]:
+        """The audit trails of these requests, each oldest first (codes without events absent)."""
+
 
 class LookupLog(Protocol):
     """Failed tracking-code look-ups per chat, for throttling guessers."""

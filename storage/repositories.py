@@ -214,6 +214,42 @@ class SqlRequests:
             for r in rows.scalars()
         ]
 
+    async def in_period(self, start: datetime, end: datetime) -> list[Request]:
+        """Requests created in [start, end), oldest first."""
+        rows = await self.session.execute(
+            select(RequestRow)
+            .where(col(RequestRow.created_at) >= start, col(RequestRow.created_at) < end)
+            .order_by(col(RequestRow.created_at), col(RequestRow.id))
+        )
+        return [_to_domain(r) for r in rows.scalars()]
+
+    async def events_for(self, codes: list[str]) -> dict[str, list[Event]]:
+        """The events of these requests, each list oldest first; read in batches of 500 codes,
+        well under SQLite's and asyncpg's limits on bound parameters."""
+        found: dict[str, list[Event]] = {}
+        unique = sorted(set(codes))
+        for i in range(0, len(unique), _EVENT_BATCH):
+            rows = await self.session.execute(
+                select(EventRow)
+                .where(col(EventRow.request_code).in_(unique[i : i + _EVENT_BATCH]))
+                .order_by(col(EventRow.id))
+            )
+            for r in rows.scalars():
+                found.setdefault(r.request_code, []).append(
+                    Event(
+                        r.request_code,
+                        r.action,
+                        r.at,
+                        r.actor,
+                        Status(r.status) if r.status else None,
+                        r.note,
+                    )
+                )
+        return found
+
+
+_EVENT_BATCH = 500
+
 
 class SqlLookups:
     """Failed look-ups on SQL."""

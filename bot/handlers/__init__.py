@@ -5,7 +5,16 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.conversations import common, complaint, head, suggestion, survey
-from bot.handlers import admin, citizen, drafts, errors, fallback, followup, staff
+from bot.handlers import (
+    admin,
+    citizen,
+    directory,
+    drafts,
+    errors,
+    fallback,
+    followup,
+    staff,
+)
 
 
 def build_router() -> Router:
@@ -24,6 +33,7 @@ def build_router() -> Router:
         survey.router.router(),
         followup.router.router(),
         drafts.router.router(),
+        directory.router.router(),
         citizen.router.router(),
         fallback.router.router(),
     )

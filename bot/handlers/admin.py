@@ -1,4 +1,5 @@
-"""Admins in their chats (routing_rules.yaml `admins`): publish, list, close and finalise drafts.
+"""Admins in their chats (routing_rules.yaml `admins`): publish, list, close and finalise drafts;
+reports (/report) and the list of overdue requests (/overdue).
 
 Only a configured admin chat reaches these handlers (`AdminChat`); anything there that is not
 one of the commands below, or a step of an admin's own /publish, is left alone. The /publish
@@ -8,6 +9,7 @@ the messenger when the admin confirms, so a 20 MB draft never sits in the conver
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import mimetypes
@@ -22,6 +24,7 @@ from aiogram.filters import BaseFilter, Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
+    BufferedInputFile,
     CallbackQuery,
     Document,
     ForceReply,
@@ -31,14 +34,15 @@ from aiogram.types import (
 )
 from aiohttp import ClientError
 
-from bot import render, texts
+from bot import exports, render, texts
+from bot import reports as report_text
 from bot.conversations.common import error_text
 from bot.deps import Deps
 from bot.handlers.staff import actor_of
 from bot.platforms import PlatformBot, Raw, Renderer
 from bot.registry import Handlers
 from bot.render import jalali, unit_name
-from desk import regulations
+from desk import regulations, reports
 from desk.calendar import end_of_day, local_date
 from desk.model import ChatRef, Draft, DraftFile, Platform
 from desk.regulations import DraftError
@@ -345,6 +349,103 @@ async def finalize(
     await message.reply(
         ui.fmt(texts.DRAFT_FINAL_DONE, title=draft.title, count=to_persian_digits(told))
     )
+
+
+@router.message(AdminChat(), Command("report"))
+async def report(message: Message, command: CommandObject, deps: Deps, ui: Renderer) -> None:
+    """`/report` (this month), `/report هفته` (this week) or two Jalali dates: the numbers per
+    unit and per kind, then a chart of them."""
+    now = deps.clock.now()
+    try:
+        period = reports.parse_period(command.args, now)
+    except reports.BadPeriod as exc:
+        await message.reply(f"{texts.REPORT_BAD_PERIOD[exc.reason]}\n\n{texts.REPORT_USAGE}")
+        return
+    result = await reports.gather(deps.uow, period, now)
+    blocks = report_text.report_blocks(ui, result, period, deps.rules)
+    for chunk in report_text.messages(blocks, MAX_MESSAGE):
+        await message.answer(chunk)
+    # drawing takes a few hundred milliseconds of CPU: not on the event loop
+    png = await asyncio.to_thread(report_text.report_chart, result, period, deps.rules)
+    if png is not None:
+        caption = ui.fmt(texts.REPORT_CHART_CAPTION, period=report_text.period_text(period))
+        await message.answer_photo(BufferedInputFile(png, "report.png"), caption=caption)
+
+
+async def _card_links(deps: Deps, codes: list[tuple[str, str | None]]) -> dict[str, str]:
+    """t.me links to the cards of these (code, unit) pairs in their units' Telegram groups."""
+    links: dict[str, str] = {}
+    if deps.links is None:
+        return links
+    for code, unit in codes:
+        chat_id = (
+            deps.rules.units[unit].chats.get(Platform.TELEGRAM)
+            if unit in deps.rules.units
+            else None
+        )
+        if chat_id is None:
+            continue
+        message_id = await deps.links.card(Platform.TELEGRAM, chat_id, code)
+        url = report_text.card_url(chat_id, message_id) if message_id is not None else None
+        if url is not None:
+            links[code] = url
+    return links
+
+
+@router.message(AdminChat(), Command("overdue"))
+async def overdue(message: Message, deps: Deps, ui: Renderer) -> None:
+    """Every overdue request, the most overdue first: code (a link to its card on Telegram;
+    Bale documents no message links), unit, deadline, days late."""
+    now = deps.clock.now()
+    found = await reports.overdue(deps.uow, now)
+    links: dict[str, str] = {}
+    if ui.platform is Platform.TELEGRAM:
+        links = await _card_links(deps, [(r.code, r.unit) for r in found])
+    lines = report_text.overdue_lines(ui, found, deps.rules, now, links)
+    for chunk in report_text.messages(lines, MAX_MESSAGE):
+        await message.answer(chunk)
+
+
+@router.message(AdminChat(), Command("export"))
+async def export(
+    message: Message, command: CommandObject, deps: Deps, ui: Renderer, bot: PlatformBot
+) -> None:
+    """`/export 1405-09-01 1405-09-30`: the period's requests, events and survey answers as an
+    XLSX file, the same as `python -m bot export` writes."""
+    try:
+        first, last = exports.parse_period(command.args, max_days=exports.CHAT_MAX_DAYS)
+    except exports.PeriodError as exc:
+        example = _command(ui, "/export 1405-09-01 1405-09-30")
+        problem = {
+            "date": ui.fmt(texts.EXPORT_BAD_DATE, value=exc.value),
+            "order": texts.EXPORT_BAD_ORDER,
+            "long": texts.EXPORT_TOO_LONG.format(days=to_persian_digits(exports.CHAT_MAX_DAYS)),
+        }.get(exc.reason)
+        usage = ui.fmt(texts.EXPORT_USAGE, example=example)
+        await message.reply(f"{problem}\n\n{usage}" if problem else usage)
+        return
+    content, data = await exports.xlsx_for(deps.uow, deps.rules, first, last)
+    if len(content) > exports.CHAT_MAX_BYTES:
+        max_mb = to_persian_digits(exports.CHAT_MAX_BYTES // 1024 // 1024)
+        await message.reply(texts.EXPORT_TOO_BIG.format(max=max_mb))
+        return
+    # the file holds citizens' names and phones: who took it is worth a line in the log
+    log.info(
+        "export %s..%s (%d requests) sent to %s for %s", exports.jalali_day(first),
+        exports.jalali_day(last), len(data.requests), message.chat.id,
+        actor_of(message.from_user, bot).label,
+    )  # fmt: skip
+    start, end = exports.period(first, last)
+    caption = ui.fmt(
+        texts.EXPORT_CAPTION,
+        first=jalali(start, with_time=False),
+        last=jalali(end - timedelta(seconds=1), with_time=False),
+        requests=to_persian_digits(len(data.requests)),
+        events=to_persian_digits(len(data.events)),
+        surveys=to_persian_digits(len(data.surveys)),
+    )
+    name = exports.file_stem(first, last) + ".xlsx"
+    await message.reply_document(BufferedInputFile(content, filename=name), caption=caption)
 
 
 # --- /publish steps ----------------------------------------------------------------------------

@@ -98,6 +98,8 @@ class Front:
             "bale_api_url": self.api.base_url,
             "database_url": self.db_url,
             "routing_rules": ROOT / "routing_rules.yaml",
+            # explicit, so a test with its own routing rules still gets the shipped directory
+            "directory_file": ROOT / "directory.yaml",
             "polling_timeout": 1,
             "_env_file": None,
         }

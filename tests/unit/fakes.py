@@ -135,6 +135,18 @@ class FakeRequests:
     async def events(self, code: str) -> list[Event]:
         return [e for e in [*self._store.events, *self.pending_events] if e.request_code == code]
 
+    async def in_period(self, start: datetime, end: datetime) -> list[Request]:
+        found = [r for r in self._all().values() if start <= r.created_at < end]
+        return copy.deepcopy(sorted(found, key=lambda r: (r.created_at, r.id or 0)))
+
+    async def events_for(self, codes: list[str]) -> dict[str, list[Event]]:
+        wanted = set(codes)
+        found: dict[str, list[Event]] = {}
+        for event in [*self._store.events, *self.pending_events]:
+            if event.request_code in wanted:
+                found.setdefault(event.request_code, []).append(event)
+        return found
+
 
 class FakeLookups:
     """LookupLog: `failures_since` excludes `since` itself, as the port says."""

@@ -1,0 +1,323 @@
+"""«تماس با ما»: the organisation's address, switchboard and hours, and its directory of officials.
+
+Citizens browse by unit or search by a word; every entry can be sent as a contact card, so one
+tap calls the number. The directory is read from DIRECTORY_FILE at start (desk.directory).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from aiogram import F
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot import keyboards, texts
+from bot.conversations.common import prompt, reask
+from bot.deps import Deps
+from bot.platforms import PlatformBot, Raw, Renderer
+from bot.registry import Handlers
+from desk.directory import Directory, Entry, display_phone, searchable
+from desk.model import Platform
+from desk.text import fold, normalize_line, to_persian_digits
+
+log = logging.getLogger(__name__)
+
+router = Handlers("directory", private_only=True)
+
+MAX_RESULTS = 10  # more would be a wall of text; the citizen is asked for a narrower word
+_TERM_SHOWN = 40  # characters of the search word echoed back
+_CARD_NAME = 64  # Telegram's limit for a contact's first and last name
+
+_MENU_LABELS = {fold(label) for row in texts.MENU_ROWS for label in row}
+
+
+class DirectorySearch(StatesGroup):
+    """«جستجو»: waiting for a word to look up in the directory."""
+
+    word = State()
+
+
+@prompt(DirectorySearch.word)
+async def ask_word(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer
+) -> tuple[str, Any]:
+    """The search question."""
+    return texts.DIRECTORY_ASK_SEARCH.format(cancel=texts.BTN_CANCEL), keyboards.cancel_only()
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def _phone(phone: str) -> str:
+    return to_persian_digits(display_phone(phone))
+
+
+def office_text(ui: Renderer, directory: Directory, organisation: str) -> str:
+    """The organisation's address, switchboard, hours (and postal code, e-mail if given)."""
+    office = directory.office
+    lines = [
+        ui.bold(texts.DIRECTORY_TITLE.format(org=organisation)),
+        "",
+        ui.fmt(texts.DIRECTORY_ADDRESS, address=to_persian_digits(office.address)),
+    ]
+    if office.postal_code:
+        lines.append(ui.fmt(texts.DIRECTORY_POSTAL, code=to_persian_digits(office.postal_code)))
+    lines.append(ui.fmt(texts.DIRECTORY_SWITCHBOARD, phone=_phone(office.switchboard)))
+    lines.append(ui.fmt(texts.DIRECTORY_HOURS, hours=to_persian_digits(office.hours)))
+    if office.email:
+        lines.append(ui.fmt(texts.DIRECTORY_EMAIL, email=office.email))
+    lines += ["", texts.DIRECTORY_PICK.format(search=texts.BTN_DIRECTORY_SEARCH)]
+    return "\n".join(lines)
+
+
+def entry_text(ui: Renderer, entry: Entry, *, with_unit: bool) -> str:
+    """One official: role, name, (unit,) phone, mobile, e-mail; digits in Persian."""
+    lines = [ui.bold(to_persian_digits(entry.role)), ui.esc(to_persian_digits(entry.name))]
+    if with_unit:
+        lines.append(ui.esc(to_persian_digits(entry.unit_name)))
+    lines.append(ui.fmt(texts.DIRECTORY_PHONE, phone=_phone(entry.phone)))
+    if entry.mobile:
+        lines.append(ui.fmt(texts.DIRECTORY_MOBILE, phone=_phone(entry.mobile)))
+    if entry.email:
+        lines.append(ui.fmt(texts.DIRECTORY_EMAIL, email=entry.email))
+    return "\n".join(lines)
+
+
+def entries_text(
+    ui: Renderer, title: str | None, entries: Sequence[Entry], *, with_unit: bool
+) -> str:
+    """A list of officials (under a title), with how to get a contact card."""
+    blocks = [ui.bold(to_persian_digits(title))] if title else []
+    blocks += [entry_text(ui, e, with_unit=with_unit) for e in entries]
+    blocks.append(texts.DIRECTORY_CARD_HINT.format(button=texts.BTN_SEND_CARD))
+    return "\n\n".join(blocks)
+
+
+def office_keyboard(directory: Directory) -> InlineKeyboardMarkup:
+    """«جستجو», the switchboard's card, then one button per unit that has entries."""
+    rows = [
+        [
+            InlineKeyboardButton(text=texts.BTN_DIRECTORY_SEARCH, callback_data="dy:s"),
+            InlineKeyboardButton(text=texts.BTN_SWITCHBOARD_CARD, callback_data="dy:o"),
+        ]
+    ]
+    rows += [
+        [InlineKeyboardButton(text=name, callback_data=f"dy:u:{key}")]
+        for key, name in directory.units()
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def card_label(entry: Entry) -> str:
+    """The label of an entry's «ارسال کارت تماس» button: the name tells the buttons apart."""
+    return texts.BTN_SEND_CARD_OF.format(button=texts.BTN_SEND_CARD, name=entry.name)
+
+
+def cards_keyboard(entries: Sequence[Entry], *, search_again: bool) -> InlineKeyboardMarkup:
+    """One «ارسال کارت تماس» per entry (and «جستجوی دوباره» under search results)."""
+    rows = [
+        [InlineKeyboardButton(text=card_label(e), callback_data=f"dy:c:{e.index}")] for e in entries
+    ]
+    if search_again:
+        rows.append([InlineKeyboardButton(text=texts.BTN_SEARCH_AGAIN, callback_data="dy:s")])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _vcard(organisation: str, entry: Entry | None, phone: str) -> str:
+    """A vCard for Telegram's contact card, so a saved contact keeps role, mobile and e-mail."""
+
+    def esc(value: str) -> str:
+        return value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
+
+    lines = ["BEGIN:VCARD", "VERSION:3.0"]
+    if entry is None:
+        lines += [f"FN:{esc(organisation)}", f"ORG:{esc(organisation)}"]
+    else:
+        lines += [
+            f"FN:{esc(entry.name)}",
+            f"ORG:{esc(organisation)};{esc(entry.unit_name)}",
+            f"TITLE:{esc(entry.role)}",
+        ]
+    lines.append(f"TEL;TYPE=WORK,VOICE:{phone}")
+    if entry is not None and entry.mobile:
+        lines.append(f"TEL;TYPE=CELL:{entry.mobile}")
+    email = entry.email if entry is not None else None
+    if email:
+        lines.append(f"EMAIL;TYPE=INTERNET:{email}")
+    lines.append("END:VCARD")
+    return "\n".join(lines)
+
+
+async def _send_card(
+    message: Message,
+    bot: PlatformBot,
+    organisation: str,
+    *,
+    first_name: str,
+    last_name: str | None,
+    phone: str,
+    entry: Entry | None = None,
+) -> None:
+    # Bale documents phone_number, first_name and last_name only; the vCard is Telegram's
+    vcard = _vcard(organisation, entry, phone) if bot.platform is Platform.TELEGRAM else None
+    await message.answer_contact(
+        phone_number=phone,
+        first_name=first_name[:_CARD_NAME],
+        last_name=last_name[:_CARD_NAME] if last_name else None,
+        vcard=vcard,
+    )
+
+
+# --- handlers -------------------------------------------------------------------------------
+
+
+async def _unavailable(message: Message) -> None:
+    await message.answer(texts.DIRECTORY_UNAVAILABLE, reply_markup=keyboards.main_menu())
+
+
+@router.message(StateFilter(None), F.text == texts.BTN_CONTACT)
+async def contact_us(message: Message, deps: Deps, ui: Renderer) -> None:
+    """«تماس با ما»: address, switchboard, hours, and the way into the directory."""
+    if deps.directory is None:
+        await _unavailable(message)
+        return
+    await message.answer(
+        office_text(ui, deps.directory, deps.rules.organisation),
+        reply_markup=office_keyboard(deps.directory),
+    )
+
+
+async def _query_message(query: CallbackQuery, deps: Deps) -> Message | None:
+    """Stop the button spinning; the message to answer under, if the directory is there."""
+    await query.answer()
+    message = query.message
+    if not isinstance(message, Message):
+        return None
+    if deps.directory is None:
+        await _unavailable(message)
+        return None
+    return message
+
+
+async def _stale(query: CallbackQuery, message: Message, bot: PlatformBot) -> None:
+    # the file changed since the button was drawn, or the data was forged
+    platform, chat = bot.platform.value, message.chat.id
+    log.info("stale directory button %r in %s chat %s", query.data, platform, chat)
+    await message.answer(texts.STALE_BUTTON)
+
+
+@router.callback_query(F.data.startswith("dy:u:"))
+async def unit_entries(query: CallbackQuery, deps: Deps, ui: Renderer, bot: PlatformBot) -> None:
+    """A unit's officials, each with a contact-card button."""
+    message = await _query_message(query, deps)
+    if message is None:
+        return
+    assert deps.directory is not None
+    key = (query.data or "").removeprefix("dy:u:")
+    entries = deps.directory.by_unit(key)
+    if not entries:
+        await _stale(query, message, bot)
+        return
+    await message.answer(
+        entries_text(ui, entries[0].unit_name, entries, with_unit=False),
+        reply_markup=cards_keyboard(entries, search_again=False),
+    )
+
+
+@router.callback_query(F.data.startswith("dy:c:"))
+async def entry_card(query: CallbackQuery, deps: Deps, bot: PlatformBot) -> None:
+    """An official's contact card: one tap on it calls the number."""
+    message = await _query_message(query, deps)
+    if message is None:
+        return
+    assert deps.directory is not None
+    index = (query.data or "").removeprefix("dy:c:")
+    entry = deps.directory.entry(int(index)) if index.isdecimal() else None
+    if entry is None:
+        await _stale(query, message, bot)
+        return
+    await _send_card(
+        message,
+        bot,
+        deps.rules.organisation,
+        first_name=entry.name,
+        last_name=entry.role,
+        phone=entry.phone,
+        entry=entry,
+    )
+
+
+@router.callback_query(F.data == "dy:o")
+async def switchboard_card(query: CallbackQuery, deps: Deps, bot: PlatformBot) -> None:
+    """The switchboard's contact card."""
+    message = await _query_message(query, deps)
+    if message is None:
+        return
+    assert deps.directory is not None
+    await _send_card(
+        message,
+        bot,
+        deps.rules.organisation,
+        first_name=deps.rules.organisation,
+        last_name=texts.DIRECTORY_SWITCHBOARD_NAME,
+        phone=deps.directory.office.switchboard,
+    )
+
+
+@router.callback_query(F.data == "dy:s")
+async def start_search(query: CallbackQuery, state: FSMContext, deps: Deps, ui: Renderer) -> None:
+    """«جستجو»: ask for a word, unless a request is half-filled (its draft must not be lost)."""
+    message = await _query_message(query, deps)
+    if message is None:
+        return
+    current = await state.get_state()
+    if current is not None and current != DirectorySearch.word.state:
+        await reask(message, state, deps, ui, texts.DIRECTORY_BUSY)
+        return
+    await state.set_state(DirectorySearch.word)
+    await reask(message, state, deps, ui)
+
+
+@router.message(DirectorySearch.word)
+async def search_word(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
+    """The word to look for: results, or a polite «چیزی پیدا نشد» and the question again."""
+    if message.text is None:  # a sticker, a photo, a contact …
+        await reask(message, state, deps, ui, texts.ERR_TEXT_WANTED)
+        return
+    term = normalize_line(message.text)
+    if fold(term) in _MENU_LABELS:
+        # a menu button typed or pressed from an old keyboard: leave the search for the menu
+        await state.clear()
+        await message.answer(texts.MENU_AGAIN, reply_markup=keyboards.main_menu())
+        return
+    if not searchable(term):
+        await reask(message, state, deps, ui, texts.DIRECTORY_TOO_SHORT)
+        return
+    if deps.directory is None:
+        await state.clear()
+        await _unavailable(message)
+        return
+    shown_term = term if len(term) <= _TERM_SHOWN else term[:_TERM_SHOWN] + "…"
+    found = deps.directory.search(term)
+    if not found:
+        await reask(message, state, deps, ui, ui.fmt(texts.DIRECTORY_NOT_FOUND, term=shown_term))
+        return
+    await state.clear()
+    header = ui.fmt(
+        texts.DIRECTORY_FOUND, term=shown_term, count=Raw(to_persian_digits(len(found)))
+    )
+    if len(found) > MAX_RESULTS:
+        header += "\n" + texts.DIRECTORY_TOO_MANY.format(
+            shown=to_persian_digits(MAX_RESULTS), count=to_persian_digits(len(found))
+        )
+    await message.answer(header, reply_markup=keyboards.main_menu())
+    shown = found[:MAX_RESULTS]
+    await message.answer(
+        entries_text(ui, None, shown, with_unit=True),
+        reply_markup=cards_keyboard(shown, search_again=True),
+    )
