@@ -121,20 +121,31 @@ async def read(query: CallbackQuery, deps: Deps, ui: Renderer, bot: PlatformBot)
     )
 
 
+async def _commentable(
+    query: CallbackQuery, deps: Deps, ui: Renderer, parts: int
+) -> tuple[Message, Any, list[int]] | None:
+    """The message, the open draft and the ids in a comment button; None after saying why."""
+    await query.answer()
+    ids = _id(query.data, parts)
+    message = query.message
+    if ids is None or not isinstance(message, Message):
+        return None
+    draft = await _draft_or_say(message, deps, ids[0])
+    if draft is None:
+        return None
+    if not draft.is_open_at(deps.clock.now()):
+        await _closed(message, ui, draft)
+        return None
+    return message, draft, ids
+
+
 @router.callback_query(F.data.startswith("dc:"))
 async def comment(query: CallbackQuery, state: FSMContext, deps: Deps, ui: Renderer) -> None:
     """«ثبت نظر»: pick a section when there are several, then write."""
-    await query.answer()
-    ids = _id(query.data, 2)
-    message = query.message
-    if ids is None or not isinstance(message, Message):
+    found = await _commentable(query, deps, ui, 2)
+    if found is None:
         return
-    draft = await _draft_or_say(message, deps, ids[0])
-    if draft is None:
-        return
-    if not draft.is_open_at(deps.clock.now()):
-        await _closed(message, ui, draft)
-        return
+    message, draft, _ = found
     sections = draft.sections()
     if len(sections) > 1:
         await message.answer(
@@ -162,20 +173,12 @@ async def _start(message: Message, state: FSMContext, draft_id: int, section: in
 @router.callback_query(F.data.startswith("dx:"))
 async def section_picked(query: CallbackQuery, state: FSMContext, deps: Deps, ui: Renderer) -> None:
     """A section (or the whole draft) picked."""
-    await query.answer()
-    ids = _id(query.data, 3)
-    message = query.message
-    if ids is None or not isinstance(message, Message):
+    found = await _commentable(query, deps, ui, 3)
+    if found is None:
         return
-    draft = await _draft_or_say(message, deps, ids[0])
-    if draft is None:
-        return
-    if not draft.is_open_at(deps.clock.now()):
-        await _closed(message, ui, draft)
-        return
-    if not 0 <= ids[1] <= len(draft.sections()):
-        return
-    await _start(message, state, ids[0], ids[1])
+    message, draft, ids = found
+    if 0 <= ids[1] <= len(draft.sections()):
+        await _start(message, state, ids[0], ids[1])
 
 
 @router.message(DraftComment.text)
