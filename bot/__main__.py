@@ -1,4 +1,5 @@
-"""`python -m bot`: load settings, build the app, poll every platform whose token is set."""
+"""`python -m bot`: load settings, build the app, poll every platform whose token is set
+(no token set: the local browser sandbox, as `python -m bot sandbox`)."""
 
 from __future__ import annotations
 
@@ -58,14 +59,21 @@ def main(argv: list[str] | None = None) -> int:
         epilog=(
             "python -m bot drafts --help: publish and manage draft regulations; "
             "python -m bot export --help: requests, events and survey answers to XLSX or CSV; "
-            "python -m bot retention --help: remove citizens' personal data from old requests"
+            "python -m bot retention --help: remove citizens' personal data from old requests; "
+            "python -m bot sandbox [--port N]: try it in the browser with a local fake messenger"
         ),
     )
     parser.add_argument(
         "command",
         nargs="?",
         default="run",
-        choices=["run", "check", "drafts", "export", "retention"],
+        choices=["run", "check", "sandbox", "drafts", "export", "retention"],
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=8080,
+        help="sandbox: the web page's port on 127.0.0.1 (a free one if taken; default 8080)",
     )
     args = parser.parse_args(argv)
     try:
@@ -74,6 +82,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     setup_logging(settings.log_level)
+    if args.command == "sandbox" or (args.command == "run" and not settings.tokens()):
+        if args.command == "run":
+            print(
+                "no bot token is set (TELEGRAM_BOT_TOKEN, BALE_BOT_TOKEN): "
+                "starting the local sandbox instead",
+                file=sys.stderr,
+                flush=True,
+            )
+        return sandbox(args.port)
     from bot.app import build_app
 
     try:
@@ -84,13 +101,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         print("settings, routing rules and contact directory are valid")
         return 0
-    if not app.bots:
-        print(
-            "error: no platform to run: set TELEGRAM_BOT_TOKEN and/or BALE_BOT_TOKEN",
-            file=sys.stderr,
-        )
-        return 2
     asyncio.run(app.run())
+    return 0
+
+
+def sandbox(port: int) -> int:
+    """Run the browser sandbox until Ctrl+C; a bad routing file is one line, exit code 2."""
+    from bot.sandbox.run import serve
+
+    try:
+        asyncio.run(serve(port))
+    except RulesError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -70,9 +70,47 @@ async def test_broken_routing_rules_name_the_line(tmp_path: Path) -> None:
     assert code == 2 and f"line {line}" in err and "water_and_soil" in err
 
 
+@pytest.mark.timeout(60)
 async def test_no_token_says_what_to_set(tmp_path: Path) -> None:
-    code, err = await run_once(tmp_path)
-    assert code == 2 and "TELEGRAM_BOT_TOKEN" in err and "BALE_BOT_TOKEN" in err
+    """No token: one line says so and the browser sandbox starts; its page answers."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    started = time.monotonic()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "--port",
+        str(port),
+        cwd=tmp_path,
+        env=bot_env(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        ready = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+        assert ready.startswith("Sandbox ready: open http://127.0.0.1:"), ready
+        url = ready.split("open ", 1)[1].strip()
+        page = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=10).read())
+        elapsed = time.monotonic() - started
+        assert 'dir="rtl"' in page.decode() and elapsed < 10, f"page after {elapsed:.1f} s"
+        proc.send_signal(signal.SIGINT)
+        code = await asyncio.wait_for(proc.wait(), 20)
+        err = (await proc.stderr.read()).decode()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    first = err.splitlines()[0]
+    assert "TELEGRAM_BOT_TOKEN" in first and "BALE_BOT_TOKEN" in first and "sandbox" in first
+    assert code == 0, err
+    assert (tmp_path / "data" / "sandbox.db").exists(), "the sandbox uses its own SQLite file"
 
 
 @pytest.mark.timeout(90)

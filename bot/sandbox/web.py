@@ -1,0 +1,290 @@
+"""The sandbox's web page and its small JSON API over the fake messenger (same event loop).
+
+The page (`page.html`, inline CSS and JS, no build step, nothing from the internet) polls
+`GET /api/messages` every half second and acts through `POST /api/send`, `/api/click`,
+`/api/contact` and `/api/file`, which call the same FakeUser / FakeGroup methods the e2e
+tests use. Each call waits until the bot has handled the update, as the tests do.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from aiohttp import web
+
+from bot.sandbox.fakebotapi import FakeBot, FakeGroup, FakeUser, SentMessage
+
+Json = dict[str, Any]
+
+STAFF_MEMBER_ID = 7_000_001
+_TAG = re.compile(r"<(/?)([a-zA-Z][\w-]*)[^<>]*>")
+_KEEP_TAGS = {"b": "b", "strong": "b", "i": "i", "em": "i", "code": "code"}
+_MEDIA_KINDS = ("photo", "document", "voice", "video", "audio", "animation", "sticker")
+
+
+def telegram_html(text: str) -> str:
+    """Telegram HTML made safe for the page: b/i/code kept (no attributes), all else text."""
+    out: list[str] = []
+    position = 0
+    for match in _TAG.finditer(text):
+        out.append(html.escape(html.unescape(text[position : match.start()]), quote=False))
+        tag = _KEEP_TAGS.get(match.group(2).lower())
+        if tag is not None:
+            out.append(f"<{match.group(1)}{tag}>")
+        position = match.end()
+    out.append(html.escape(html.unescape(text[position:]), quote=False))
+    return "".join(out)
+
+
+def plain_html(text: str) -> str:
+    """Plain text (Bale, or what a person typed) escaped for the page."""
+    return html.escape(text, quote=False)
+
+
+@dataclass
+class Chats:
+    """The fake messenger as the page sees it: two bots and the known group chats."""
+
+    bots: dict[str, FakeBot]
+    units: list[Json]  # {"key", "name", "chats": {"telegram": id, "bale": id}}
+    admins: dict[str, list[int]] = field(default_factory=dict)
+    groups: dict[tuple[str, int], FakeGroup] = field(default_factory=dict)
+
+    def add_group(self, platform: str, chat_id: int, title: str) -> None:
+        """Make a group chat the bot knows (a unit's staff group, the admins' group)."""
+        self.groups[(platform, chat_id)] = self.bots[platform].group_chat(chat_id, title)
+
+    def bot(self, platform: str) -> FakeBot:
+        """The fake side of one platform; a bad name is the client's error."""
+        if platform not in self.bots:
+            raise web.HTTPBadRequest(text=f"unknown platform {platform!r}")
+        return self.bots[platform]
+
+    def sender(self, platform: str, chat_id: int) -> Any:
+        """Who acts in a chat: a staff member in a known group, else the citizen (chat id = id)."""
+        group = self.groups.get((platform, chat_id))
+        if group is not None:
+            return group.as_member(STAFF_MEMBER_ID, "کارشناس", "نمونه", admin=True)
+        if chat_id <= 0:
+            raise web.HTTPBadRequest(text="a citizen id must be a positive number")
+        user: FakeUser = self.bot(platform).private_chat(chat_id, "شهروند", str(chat_id))
+        return user
+
+
+def _sent_index(bot: FakeBot, chat_id: int) -> dict[int, SentMessage]:
+    return {m.message_id: m for m in bot.messages_to(chat_id) if not m.deleted}
+
+
+def _media(message: Json, platform: str) -> Json | None:
+    if message.get("photo"):
+        largest = message["photo"][-1]
+        return {"kind": "photo", "url": f"/api/file/{platform}/{largest['file_id']}"}
+    for kind in _MEDIA_KINDS:
+        if kind in message:
+            obj = message[kind]
+            return {
+                "kind": kind,
+                "name": obj.get("file_name") or kind,
+                "url": f"/api/file/{platform}/{obj['file_id']}",
+            }
+    return None
+
+
+def _buttons(markup: Json | None) -> list[list[Json]]:
+    rows = (markup or {}).get("inline_keyboard") or []
+    return [
+        [
+            {k: b[k] for k in ("text", "callback_data", "url") if k in b}
+            for b in row
+            if isinstance(b, dict)
+        ]
+        for row in rows
+    ]
+
+
+def _keyboard(bot: FakeBot, chat_id: int) -> list[list[Json]]:
+    """The reply keyboard now shown in a chat (the newest keyboard or removal wins)."""
+    for sent in reversed(bot.messages_to(chat_id)):
+        markup = sent.reply_markup or {}
+        if markup.get("remove_keyboard"):
+            return []
+        if "keyboard" in markup:
+            return [
+                [{"text": b} if isinstance(b, str) else {"text": b.get("text"), **b} for b in row]
+                for row in markup["keyboard"]
+            ]
+    return []
+
+
+def timeline(chats: Chats, platform: str, chat_id: int) -> Json:
+    """Everything in one chat, oldest first, as the page draws it; `rev` changes on any change."""
+    bot = chats.bot(platform)
+    chat = bot._chats.get(chat_id)
+    if chat is None:
+        return {"rev": "0", "messages": [], "keyboard": []}
+    sent = _sent_index(bot, chat_id)
+    messages: list[Json] = []
+    edits = 0
+    for message_id in sorted(chat.messages):
+        message = chat.messages[message_id]
+        mine = sent.get(message_id)
+        is_bot = (message.get("from") or {}).get("id") == bot.id
+        item: Json = {
+            "id": message_id,
+            "from": "bot" if is_bot else "user",
+            "name": (message.get("from") or {}).get("first_name", ""),
+            "date": message.get("date"),
+            "media": _media(message, platform),
+        }
+        reply = message.get("reply_to_message")
+        if reply:
+            quoted = reply.get("text") or reply.get("caption") or "…"
+            item["reply_to"] = {"id": reply.get("message_id"), "text": str(quoted)[:80]}
+        if mine is not None:
+            text = mine.current_text() or ""
+            item["html"] = plain_html(text) if bot.is_bale else telegram_html(text)
+            item["buttons"] = _buttons(mine.current_markup())
+            item["edited"] = bool(mine.edits)
+            edits += len(mine.edits)
+        else:
+            text = str(message.get("text") or message.get("caption") or "")
+            if "contact" in message:
+                text = f"شماره همراه: {message['contact'].get('phone_number', '')}"
+            elif "location" in message:
+                text = "موقعیت مکانی"
+            item["html"] = plain_html(text)
+            item["buttons"] = []
+        messages.append(item)
+    last = max(chat.messages, default=0)
+    rev = f"{len(chat.messages)}.{last}.{edits}"
+    return {"rev": rev, "messages": messages, "keyboard": _keyboard(bot, chat_id)}
+
+
+def _int(value: Any, name: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise web.HTTPBadRequest(text=f"{name} must be a number") from None
+
+
+def fake_phone(user_id: int) -> str:
+    """The number a citizen's contact button shares: a well-formed Iranian mobile, per id."""
+    return f"98915{user_id % 10_000_000:07d}"
+
+
+class SandboxWeb:
+    """The aiohttp application of the page and its API."""
+
+    def __init__(self, chats: Chats, info: Json) -> None:
+        """Serve these chats; `info` goes to the page as-is (names, platforms)."""
+        self.chats = chats
+        self.info = info
+        self.app = web.Application(client_max_size=25 * 1024 * 1024)
+        self.app.router.add_get("/", self.page)
+        self.app.router.add_get("/api/config", self.config)
+        self.app.router.add_get("/api/messages", self.messages)
+        self.app.router.add_post("/api/send", self.send)
+        self.app.router.add_post("/api/click", self.click)
+        self.app.router.add_post("/api/contact", self.contact)
+        self.app.router.add_post("/api/file", self.upload)
+        self.app.router.add_get("/api/file/{platform}/{file_id}", self.download)
+
+    async def page(self, request: web.Request) -> web.Response:
+        """The one HTML page."""
+        text = resources.files("bot.sandbox").joinpath("page.html").read_text(encoding="utf-8")
+        return web.Response(text=text, content_type="text/html", charset="utf-8")
+
+    async def config(self, request: web.Request) -> web.Response:
+        """Units, their groups per platform, the admins' groups."""
+        return web.json_response(
+            {**self.info, "units": self.chats.units, "admins": self.chats.admins}
+        )
+
+    async def messages(self, request: web.Request) -> web.Response:
+        """A chat's timeline; `since` = the rev the page has: unchanged answers without messages."""
+        platform = request.query.get("platform", "telegram")
+        chat_id = _int(request.query.get("chat"), "chat")
+        data = timeline(self.chats, platform, chat_id)
+        if request.query.get("since") == data["rev"]:
+            return web.json_response({"rev": data["rev"], "unchanged": True})
+        return web.json_response(data)
+
+    async def _act(self, action: Any) -> web.Response:
+        try:
+            await action
+        except TimeoutError:
+            return web.json_response({"ok": False, "error": "the bot did not answer"}, status=504)
+        except (LookupError, ValueError) as exc:
+            return web.json_response({"ok": False, "error": str(exc)}, status=400)
+        return web.json_response({"ok": True})
+
+    async def _body(self, request: web.Request) -> tuple[Json, Any]:
+        body = await request.json()
+        if not isinstance(body, dict):
+            raise web.HTTPBadRequest(text="a JSON object is expected")
+        platform = str(body.get("platform", "telegram"))
+        return body, self.chats.sender(platform, _int(body.get("chat"), "chat"))
+
+    async def send(self, request: web.Request) -> web.Response:
+        """Text from the input (or a reply keyboard button), optionally as a reply."""
+        body, sender = await self._body(request)
+        text = str(body.get("text") or "")
+        if not text.strip():
+            raise web.HTTPBadRequest(text="empty text")
+        reply_to = body.get("reply_to")
+        reply = _int(reply_to, "reply_to") if reply_to is not None else None
+        return await self._act(sender.send(text, reply_to=reply))
+
+    async def click(self, request: web.Request) -> web.Response:
+        """An inline button pressed on one of the bot's messages."""
+        body, sender = await self._body(request)
+        message_id = _int(body.get("message_id"), "message_id")
+        target = _sent_index(sender.bot, sender.chat_id).get(message_id)
+        if target is None:
+            raise web.HTTPNotFound(text="no such message")
+        return await self._act(sender.click_data(str(body.get("data")), target))
+
+    async def contact(self, request: web.Request) -> web.Response:
+        """The request_contact button: share the citizen's own (fake) number."""
+        _, sender = await self._body(request)
+        return await self._act(sender.send_contact(fake_phone(sender.chat_id)))
+
+    async def upload(self, request: web.Request) -> web.Response:
+        """A photo or a file picked in the page, sent with its bytes."""
+        form = await request.post()
+        platform = str(form.get("platform", "telegram"))
+        sender = self.chats.sender(platform, _int(form.get("chat"), "chat"))
+        upload = form.get("file")
+        if not isinstance(upload, web.FileField):
+            raise web.HTTPBadRequest(text="no file")
+        content = upload.file.read()
+        caption = str(form.get("caption") or "") or None
+        reply_to = form.get("reply_to")
+        reply = _int(reply_to, "reply_to") if reply_to else None
+        mime = upload.content_type or "application/octet-stream"
+        if mime.startswith("image/") and form.get("as") != "document":
+            return await self._act(
+                sender.send_photo(content=content, caption=caption, reply_to=reply)
+            )
+        return await self._act(
+            sender.send_document(
+                content=content,
+                file_name=upload.filename or "file",
+                mime_type=mime,
+                caption=caption,
+                reply_to=reply,
+            )
+        )
+
+    async def download(self, request: web.Request) -> web.Response:
+        """The bytes of a file in a chat (to show photos and offer documents)."""
+        bot = self.chats.bot(request.match_info["platform"])
+        stored = bot._files.get(request.match_info["file_id"])
+        if stored is None:
+            raise web.HTTPNotFound()
+        kind = stored.mime_type or ("image/jpeg" if stored.kind == "photo" else None)
+        return web.Response(body=stored.content, content_type=kind or "application/octet-stream")
