@@ -17,7 +17,13 @@ from bot.config import Settings
 from bot.delivery import DeliveryWorker, default_limits
 from bot.deps import Deps
 from bot.handlers import build_router
-from bot.middlewares import PlatformContext, SkipHandledUpdates
+from bot.middlewares import (
+    BanList,
+    FloodLimit,
+    IgnoreBanned,
+    PlatformContext,
+    SkipHandledUpdates,
+)
 from bot.platforms import PlatformBot, make_bot
 from bot.scheduler import build_scheduler
 from desk.directory import Directory, load_directory
@@ -128,6 +134,7 @@ def build_app(
     rules = rules or load_rules(settings.routing_rules)
     directory = directory or load_directory(settings.directory_file, rules)
     tokens = settings.tokens()
+    bans = BanList(settings.banned_file)  # a malformed file stops the start, naming itself
     rules.check_chats(list(tokens))
     clock = clock or SystemClock()
     engine = engine or make_engine(settings.database_url)
@@ -165,6 +172,8 @@ def build_app(
     dispatcher = Dispatcher(storage=storage, deps=deps)
     dispatcher.update.outer_middleware(PlatformContext())
     dispatcher.update.outer_middleware(SkipHandledUpdates(handled, clock))
+    dispatcher.update.outer_middleware(IgnoreBanned(bans))
+    dispatcher.update.outer_middleware(FloodLimit(settings.flood_per_minute, rules))
     dispatcher.include_router(build_router())
     scheduler = build_scheduler(
         deps.desk, handled, delivery.wake, every_seconds=settings.sla_check_seconds

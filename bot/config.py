@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     bale_messages_per_second: Annotated[float, Field(gt=0)] = 5.0
     polling_timeout: Annotated[int, Field(ge=0, le=60)] = 25
     sla_check_seconds: Annotated[float, Field(gt=0)] = 300.0
+    flood_per_minute: Annotated[int, Field(ge=0)] = 30
+    banned_file: Path = Path("banned.yaml")
 
     @field_validator("telegram_bot_token", "bale_bot_token", mode="before")
     @classmethod
@@ -89,6 +91,8 @@ class Settings(BaseSettings):
         # an operator edits live together, wherever ROUTING_RULES points.
         if "directory_file" not in self.model_fields_set:
             self.directory_file = self.routing_rules.parent / "directory.yaml"
+        if "banned_file" not in self.model_fields_set:
+            self.banned_file = self.routing_rules.parent / "banned.yaml"
         return self
 
     def tokens(self) -> dict[Platform, str]:

@@ -1,17 +1,26 @@
-"""Dispatcher middlewares: platform context for handlers, and skipping redelivered updates."""
+"""Dispatcher middlewares: platform context for handlers, skipping redelivered updates,
+the ban list operators edit and the per-chat flood limit for citizens."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+import yaml
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 from aiogram.types.update import UpdateTypeLookupError
 
+from bot import texts
 from bot.platforms import PlatformBot
+from desk.model import Platform
 from desk.ports import Clock
+from desk.routing import RoutingRules, RulesError
 from storage.repositories import SqlHandledUpdates
 
 log = logging.getLogger(__name__)
@@ -57,3 +66,182 @@ class SkipHandledUpdates(BaseMiddleware):
         result = await handler(event, data)
         await self.handled.mark(bot_id, event.update_id, self.clock.now())
         return result
+
+
+def _origin(event: Update) -> tuple[int | None, int | None, str | None]:
+    """The chat id, the sender's id and the chat type of an update (None where absent)."""
+    message = event.message or event.edited_message
+    if message is not None:
+        sender = message.from_user.id if message.from_user else None
+        return message.chat.id, sender, message.chat.type
+    query = event.callback_query
+    if query is not None:
+        chat = query.message.chat if query.message is not None else None
+        return (chat.id if chat else None), query.from_user.id, (chat.type if chat else None)
+    return None, None, None
+
+
+class BanListError(RulesError):
+    """The ban list file is malformed; the message names the file and the entry
+    (a RulesError, so `python -m bot` and `check` report it as one line)."""
+
+
+def parse_ban_list(path: Path) -> dict[tuple[Platform, int], str]:
+    """Read `banned.yaml`: a list under `banned`, each `platform:chat_id` or a mapping
+    with `chat: platform:chat_id` and an optional `reason`. A missing file bans nobody."""
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise BanListError(f"{path}: not readable YAML ({type(exc).__name__})") from None
+    items = data.get("banned") if isinstance(data, dict) else None
+    if items is None:
+        items = []
+    if not isinstance(items, list):
+        raise BanListError(f"{path}: `banned` must be a list")
+    out: dict[tuple[Platform, int], str] = {}
+    for number, item in enumerate(items, 1):
+        entry, reason = (
+            (item.get("chat"), item.get("reason"))
+            if isinstance(item, dict)
+            else (
+                item,
+                None,
+            )
+        )
+        platform, _, chat = str(entry).partition(":")
+        try:
+            key = (Platform(platform.strip().lower()), int(chat.strip()))
+        except ValueError:
+            raise BanListError(
+                f"{path}: entry {number} must look like telegram:123456 or bale:123456"
+            ) from None
+        out[key] = str(reason or "")
+    return out
+
+
+class BanList:
+    """The ban list file, re-read whenever its modification time or size changes.
+
+    A file that turns malformed while running keeps the last good list (and logs why);
+    at start a malformed file stops the bot, like the routing rules do."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stamp = self._stat()
+        self._banned = parse_ban_list(path)
+
+    def _stat(self) -> tuple[int, int] | None:
+        try:
+            info = self.path.stat()
+        except OSError:
+            return None
+        return info.st_mtime_ns, info.st_size
+
+    def banned(self) -> dict[tuple[Platform, int], str]:
+        """The current list, re-read if the file changed."""
+        stamp = self._stat()
+        if stamp != self._stamp:
+            self._stamp = stamp
+            try:
+                self._banned = parse_ban_list(self.path)
+            except BanListError as exc:
+                log.error("ban list not reloaded, the previous one stays: %s", exc)
+            else:
+                log.info("ban list reloaded: %d chats", len(self._banned))
+        return self._banned
+
+    def is_banned(self, platform: Platform, *ids: int | None) -> bool:
+        """Whether any of these chat or user ids is banned on the platform."""
+        banned = self.banned()
+        return any(i is not None and (platform, i) in banned for i in ids)
+
+
+class IgnoreBanned(BaseMiddleware):
+    """Updates from a banned chat (or sender) are dropped: logged without content,
+    a button press answered silently so the client stops its spinner."""
+
+    def __init__(self, bans: BanList) -> None:
+        self.bans = bans
+
+    async def __call__(
+        self, handler: NextHandler, event: TelegramObject, data: dict[str, Any]
+    ) -> Any:
+        """Drop or pass."""
+        assert isinstance(event, Update)
+        bot = data["bot"]
+        assert isinstance(bot, PlatformBot)
+        chat_id, sender_id, _ = _origin(event)
+        if not self.bans.is_banned(bot.platform, chat_id, sender_id):
+            return await handler(event, data)
+        log.info("update %s from a banned chat on %s ignored", event.update_id, bot.platform)
+        if event.callback_query is not None:
+            with contextlib.suppress(Exception):
+                await bot.answer_callback_query(event.callback_query.id)
+        return None
+
+
+class FloodLimit(BaseMiddleware):
+    """At most `per_minute` messages a minute from one citizen's private chat.
+
+    An in-memory sliding window per chat (lost on restart, not shared between processes):
+    a message beyond the limit is not handled; the first one gets a polite notice, the rest
+    nothing, until the oldest counted message is a minute old. Ignored messages do not count.
+    Group chats — the units' staff chats and the admin chats — are never limited."""
+
+    WINDOW = 60.0
+
+    def __init__(
+        self,
+        per_minute: int,
+        rules: RoutingRules,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.per_minute = per_minute
+        self.now = now
+        self.exempt: set[tuple[Platform, int]] = {
+            (platform, chat_id)
+            for unit in rules.units.values()
+            for platform, chat_id in unit.chats.items()
+        } | {(platform, chat_id) for platform, ids in rules.admins.items() for chat_id in ids}
+        self._seen: dict[tuple[Platform, int], deque[float]] = {}
+        self._warned: set[tuple[Platform, int]] = set()
+        self._calls = 0
+
+    def _sweep(self, now: float) -> None:
+        """Forget chats quiet for a minute, so memory stays bounded by recent senders."""
+        for key in [k for k, times in self._seen.items() if now - times[-1] >= self.WINDOW]:
+            del self._seen[key]
+            self._warned.discard(key)
+
+    async def __call__(
+        self, handler: NextHandler, event: TelegramObject, data: dict[str, Any]
+    ) -> Any:
+        """Count, and pass or drop."""
+        assert isinstance(event, Update)
+        bot = data["bot"]
+        assert isinstance(bot, PlatformBot)
+        message = event.message
+        if self.per_minute <= 0 or message is None or message.chat.type != "private":
+            return await handler(event, data)
+        key = (bot.platform, message.chat.id)
+        if key in self.exempt:
+            return await handler(event, data)
+        now = self.now()
+        self._calls += 1
+        if self._calls % 1000 == 0:
+            self._sweep(now)
+        times = self._seen.setdefault(key, deque())
+        while times and now - times[0] >= self.WINDOW:
+            times.popleft()
+        if len(times) < self.per_minute:
+            times.append(now)
+            self._warned.discard(key)
+            return await handler(event, data)
+        if key not in self._warned:
+            self._warned.add(key)
+            log.info("chat %s on %s is over the flood limit; slowed", message.chat.id, bot.platform)
+            with contextlib.suppress(Exception):
+                await bot.send_message(message.chat.id, texts.FLOOD_SLOW_DOWN)
+        return None

@@ -1,0 +1,127 @@
+"""Security end to end: no token or phone number in the logs, the per-chat flood limit,
+and the ban list operators edit (issue 7)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from bot import texts
+from bot.__main__ import RedactSecrets
+from bot.middlewares import FloodLimit
+from desk.model import Platform
+from tests.e2e.conftest import BALE_TOKEN, TELEGRAM_TOKEN, Front
+from tests.e2e.helpers import said
+from tests.e2e.test_staff_desk import WATER, card_in, file_water_complaint, next_to
+
+PHONE_DIGITS = ("9151234567", "۹۱۵۱۲۳۴۵۶۷")  # the tail every format shares: 0915…, +98915…, 98915…
+
+
+class _Collect(logging.Handler):
+    """Keeps every formatted line, as the real stderr handler would write it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        self.addFilter(RedactSecrets())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+async def test_logs_hold_no_token_and_no_phone(api, tmp_path: Path, platform: Platform) -> None:
+    root = logging.getLogger()
+    collect, level = _Collect(), root.level
+    root.addHandler(collect)
+    root.setLevel(logging.DEBUG)
+    front = Front(api, f"sqlite+aiosqlite:///{tmp_path / 'front.db'}")
+    try:
+        await front.start()
+        fake = front.bot(platform)
+        citizen = fake.private_chat(31001, "علی")
+        code = await file_water_complaint(citizen)  # shares +989151234567 as a contact
+        card = await card_in(front, platform, WATER, code)
+        water = front.group(WATER, platform)
+        mark = len(fake.sent)
+        # staff paste the number in every spelling; the answer reaches the citizen
+        await water.send(
+            "با شماره 09151234567 یا +989151234567 یا 989151234567 تماس گرفتیم.", reply_to=card
+        )
+        await next_to(front, platform, citizen.chat_id, mark, "تماس گرفتیم")
+        await citizen.send(code)  # a tracking-code look-up
+        await front.stop()
+    finally:
+        root.removeHandler(collect)
+        root.setLevel(level)
+    text = "\n".join(collect.lines)
+    assert len(collect.lines) > 50, "DEBUG logging was captured"
+    for secret in (TELEGRAM_TOKEN, BALE_TOKEN, TELEGRAM_TOKEN.split(":")[1], *PHONE_DIGITS):
+        assert secret not in text, f"{secret!r} reached the logs"
+
+
+def _flood_limit(front: Front) -> FloodLimit:
+    assert front.app is not None
+    found = [m for m in front.app.dispatcher.update.outer_middleware if isinstance(m, FloodLimit)]
+    assert len(found) == 1
+    return found[0]
+
+
+async def test_flooding_citizen_is_slowed_staff_are_not(front, platform: Platform) -> None:
+    fake = front.bot(platform)
+    citizen = fake.private_chat(32001, "مریم")
+    answered = [bool(await citizen.send("/start")) for _ in range(100)]
+    assert answered[:30] == [True] * 30, "up to FLOOD_PER_MINUTE (30) messages are answered"
+    assert not any(answered[31:]), "beyond the limit the chat is ignored"
+    notices = [m for m in citizen.messages() if m.current_text() == texts.FLOOD_SLOW_DOWN]
+    assert len(notices) == 1, "the citizen is told once"
+
+    # a staff group writing 100 messages is never limited: its answer still goes through
+    other = fake.private_chat(32002, "علی")
+    code = await file_water_complaint(other, photo=False)
+    card = await card_in(front, platform, WATER, code)
+    water = front.group(WATER, platform)
+    for n in range(100):
+        await water.send(f"هماهنگی داخلی شماره {n}")
+    mark = len(fake.sent)
+    await water.send("پاسخ کارشناس پس از صد پیام.", reply_to=card)
+    await next_to(front, platform, other.chat_id, mark, "پس از صد پیام")
+    assert texts.FLOOD_SLOW_DOWN not in said(fake.messages_to(water.id))
+    # so is the admin chat
+    admins = front.admins(platform)
+    for _ in range(40):
+        assert await admins.send("/drafts"), "admins are answered every time"
+
+    # once the minute has passed, the citizen is heard again
+    _flood_limit(front).now = lambda: float("inf")
+    assert await citizen.send("/start")
+
+
+async def test_ban_list_is_reread_and_unban_restores(api, tmp_path: Path) -> None:
+    banned = tmp_path / "banned.yaml"
+    front = Front(api, f"sqlite+aiosqlite:///{tmp_path / 'front.db'}", banned_file=banned)
+    await front.start()
+    try:
+        citizen = front.telegram.private_chat(33001, "حسن")
+        bystander = front.bale.private_chat(33001, "حسن")  # the same id on the other messenger
+        menu = await citizen.send("/start")
+        assert menu
+        banned.write_text(
+            "banned:\n  - chat: telegram:33001\n    reason: آزار کارشناسان\n  - bale:1\n",
+            encoding="utf-8",
+        )
+        assert await citizen.send("/start") == [], "a banned chat gets nothing"
+        assert await citizen.click(texts.BTN_COMPLAINT) == []
+        assert await citizen.send_contact("+989151234567") == []
+        # a button press is answered silently (the fake flags a press left unanswered)
+        assert await citizen.click(texts.BTN_SUBSCRIBE, message=menu[1]) == []
+        assert await bystander.send("/start"), "a ban names its platform"
+        # a malformed edit keeps the previous list
+        banned.write_text("banned: [telegram:abc]\n", encoding="utf-8")
+        assert await citizen.send("/start") == []
+        banned.write_text("banned: []\n", encoding="utf-8")
+        assert await citizen.send("/start"), "unban restores"
+    finally:
+        await front.stop()
+    for fake in (front.telegram, front.bale):
+        assert not fake.violations
