@@ -68,20 +68,32 @@ async def _request_of(deps: Deps, code: str, chat: ChatRef) -> Any:
     return request
 
 
+async def _pressed_on_own_request(
+    query: CallbackQuery, deps: Deps, bot: PlatformBot
+) -> tuple[Message, Any] | None:
+    """The message and the request of a «code» button; None (after saying why) when the code
+    is malformed or the request is not this chat's."""
+    await query.answer()
+    parts = _code(query.data, 2)
+    message = query.message
+    if parts is None or not isinstance(message, Message):
+        return None
+    request = await _request_of(deps, parts[1], ChatRef(bot.platform, message.chat.id))
+    if request is None:
+        await message.answer(texts.NOT_YOUR_REQUEST)
+        return None
+    return message, request
+
+
 @router.callback_query(F.data.startswith("cl:"))
 async def reply_button(
     query: CallbackQuery, state: FSMContext, deps: Deps, bot: PlatformBot
 ) -> None:
     """«پاسخ به این پرسش»: wait for the citizen's answer."""
-    await query.answer()
-    parts = _code(query.data, 2)
-    message = query.message
-    if parts is None or not isinstance(message, Message):
+    pressed = await _pressed_on_own_request(query, deps, bot)
+    if pressed is None:
         return
-    request = await _request_of(deps, parts[1], ChatRef(bot.platform, message.chat.id))
-    if request is None:
-        await message.answer(texts.NOT_YOUR_REQUEST)
-        return
+    message, request = pressed
     if not request.is_open:
         await message.answer(texts.CLARIFICATION_NOT_NEEDED, reply_markup=keyboards.main_menu())
         return
@@ -167,16 +179,10 @@ async def reopen_button(
     query: CallbackQuery, state: FSMContext, deps: Deps, bot: PlatformBot
 ) -> None:
     """«بازگشایی درخواست»: ask for the note."""
-    await query.answer()
-    parts = _code(query.data, 2)
-    message = query.message
-    if parts is None or not isinstance(message, Message):
+    pressed = await _pressed_on_own_request(query, deps, bot)
+    if pressed is None:
         return
-    chat = ChatRef(bot.platform, message.chat.id)
-    request = await _request_of(deps, parts[1], chat)
-    if request is None:
-        await message.answer(texts.NOT_YOUR_REQUEST)
-        return
+    message, request = pressed
     refusal = staff.reopen_refusal(request, deps.clock.now())
     if refusal is not None:
         await message.answer(texts.REOPEN_REFUSED[refusal], reply_markup=keyboards.main_menu())
