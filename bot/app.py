@@ -7,7 +7,6 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 
-from aiogram import Dispatcher
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.types import BotCommand
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -25,6 +24,7 @@ from bot.middlewares import (
     SkipHandledUpdates,
 )
 from bot.platforms import PlatformBot, make_bot
+from bot.polling import LaneDispatcher
 from bot.scheduler import build_scheduler
 from desk.directory import Directory, load_directory
 from desk.model import Platform
@@ -33,7 +33,7 @@ from desk.routing import RoutingRules, load_rules
 from storage import migrate
 from storage.db import make_engine, session_factory
 from storage.delivery import SqlDelivery
-from storage.fsm import SQLStorage
+from storage.fsm import SQLStorage, UpdateScopedStorage
 from storage.repositories import SqlHandledUpdates, SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ class App:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     storage: BaseStorage
-    dispatcher: Dispatcher
+    dispatcher: LaneDispatcher
     bots: dict[Platform, PlatformBot]
     clock: Clock
     delivery: DeliveryWorker
@@ -73,7 +73,8 @@ class App:
                 )
 
     async def run(self, *, handle_signals: bool = True) -> None:
-        """Poll every platform until stopped; updates are confirmed only after handling."""
+        """Poll every platform until stopped; updates are confirmed only after handling,
+        chats are handled concurrently, each chat in order (`bot/polling.py`)."""
         try:
             await self.prepare()
             if self.deliver:
@@ -88,6 +89,9 @@ class App:
                 polling_timeout=self.settings.polling_timeout,
                 allowed_updates=None,
             )
+        except asyncio.CancelledError:  # killed, not stopped: nothing in hand may go on
+            self.dispatcher.abandon()
+            raise
         finally:
             await self.close()
 
@@ -139,7 +143,7 @@ def build_app(
     clock = clock or SystemClock()
     engine = engine or make_engine(settings.database_url)
     sessions = session_factory(engine)
-    storage = _fsm_storage(settings, sessions)
+    storage = UpdateScopedStorage(_fsm_storage(settings, sessions), sessions)
     bots = {
         platform: make_bot(platform, token, settings.api_url(platform))
         for platform, token in tokens.items()
@@ -169,9 +173,9 @@ def build_app(
         directory=directory,
     )
     handled = SqlHandledUpdates(sessions)
-    dispatcher = Dispatcher(storage=storage, deps=deps)
+    dispatcher = LaneDispatcher(storage=storage, deps=deps)
     dispatcher.update.outer_middleware(PlatformContext())
-    dispatcher.update.outer_middleware(SkipHandledUpdates(handled, clock))
+    dispatcher.update.outer_middleware(SkipHandledUpdates(handled, storage, clock))
     dispatcher.update.outer_middleware(IgnoreBanned(bans))
     dispatcher.update.outer_middleware(FloodLimit(settings.flood_per_minute, rules))
     dispatcher.include_router(build_router())

@@ -37,12 +37,20 @@ def is_rate_limited(error: Exception) -> bool:
 
 
 class RetryRequests(BaseRequestMiddleware):
-    """Retry transient API failures up to `attempts` times, at most `max_wait` seconds in all."""
+    """Retry transient API failures for up to `budget` seconds of waiting in all.
 
-    def __init__(self, attempts: int = 6, base_delay: float = 0.5, max_wait: float = 60.0) -> None:
-        self.attempts = attempts
+    The budget is time, not a count of attempts: a messenger that answers 429, 5xx or nothing
+    for a minute costs a reply a minute's delay, not the reply. The backoff between attempts
+    doubles from `base_delay` up to `max_delay`; a 429's `retry_after` is waited in full.
+    Only the handler's own chat waits meanwhile (see `bot/polling.py`).
+    """
+
+    def __init__(
+        self, budget: float = 120.0, base_delay: float = 0.5, max_delay: float = 8.0
+    ) -> None:
+        self.budget = budget
         self.base_delay = base_delay
-        self.max_wait = max_wait
+        self.max_delay = max_delay
 
     async def __call__(
         self,
@@ -54,7 +62,9 @@ class RetryRequests(BaseRequestMiddleware):
         if isinstance(method, GetUpdates):  # polling has its own backoff
             return await make_request(bot, method)  # type: ignore[arg-type]
         waited = 0.0
-        for attempt in range(1, self.attempts + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
@@ -66,7 +76,14 @@ class RetryRequests(BaseRequestMiddleware):
                 if not is_rate_limited(exc):
                     raise
                 delay, error = max(self._backoff(attempt), 1.0), exc
-            if attempt == self.attempts or waited + delay > self.max_wait:
+            if waited + delay > self.budget:
+                log.error(
+                    "%s failed %d times in %.0fs (%s); giving up",
+                    type(method).__name__,
+                    attempt,
+                    waited,
+                    type(error).__name__,
+                )
                 raise error
             log.warning(
                 "%s failed (%s), retry %d in %.1fs",
@@ -77,7 +94,7 @@ class RetryRequests(BaseRequestMiddleware):
             )
             await asyncio.sleep(delay)
             waited += delay
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _backoff(self, attempt: int) -> float:
-        return float(self.base_delay * 2 ** (attempt - 1) * (0.5 + random.random()))
+        delay = min(self.max_delay, self.base_delay * 2 ** min(attempt - 1, 16))
+        return float(delay * (0.5 + random.random()))
