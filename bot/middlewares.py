@@ -8,6 +8,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from bot.platforms import PlatformBot
 from desk.model import Platform
 from desk.ports import Clock
 from desk.routing import RoutingRules, RulesError
+from storage.fsm import UpdateScopedStorage
 from storage.repositories import SqlHandledUpdates
 
 log = logging.getLogger(__name__)
@@ -41,12 +43,24 @@ class PlatformContext(BaseMiddleware):
         return await handler(event, data)
 
 
+_UPDATE_KEY: ContextVar[str | None] = ContextVar("update_key", default=None)
+
+
+def current_update_key() -> str | None:
+    """`bot id:update id` of the update being handled: the same when it is redelivered."""
+    return _UPDATE_KEY.get()
+
+
 class SkipHandledUpdates(BaseMiddleware):
     """At-least-once polling redelivers an update whose handling a crash cut short;
-    one whose handling had finished is remembered here and skipped."""
+    one whose handling had finished is remembered here and skipped. The handler's FSM
+    changes are written together with that mark (`storage.fsm.UpdateScopedStorage`)."""
 
-    def __init__(self, handled: SqlHandledUpdates, clock: Clock) -> None:
+    def __init__(
+        self, handled: SqlHandledUpdates, storage: UpdateScopedStorage, clock: Clock
+    ) -> None:
         self.handled = handled
+        self.storage = storage
         self.clock = clock
 
     async def __call__(
@@ -63,9 +77,12 @@ class SkipHandledUpdates(BaseMiddleware):
         if await self.handled.seen(bot_id, event.update_id):
             log.info("update %s of bot %s was handled before; skipped", event.update_id, bot_id)
             return None
-        result = await handler(event, data)
-        await self.handled.mark(bot_id, event.update_id, self.clock.now())
-        return result
+        token = _UPDATE_KEY.set(f"{bot_id}:{event.update_id}")
+        try:
+            async with self.storage.update(bot_id, event.update_id, self.clock.now()):
+                return await handler(event, data)
+        finally:
+            _UPDATE_KEY.reset(token)
 
 
 def _origin(event: Update) -> tuple[int | None, int | None, str | None]:

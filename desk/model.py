@@ -164,6 +164,9 @@ class NewRequest:
     draft_id: int | None = None
     section: int | None = None  # 0 = the whole draft, 1.. = a section
     unit: str | None = None  # set when the route is known (a comment goes to the draft's unit)
+    # the conversation's idempotency key: a redelivered confirm files the same request again
+    # only once (at-least-once polling runs a handler again after a crash)
+    filing_key: str | None = None
 
 
 @dataclass(slots=True)
@@ -198,6 +201,7 @@ class Request:
     reminded_due_at: datetime | None = None
     escalated_at: datetime | None = None
     sla_started_at: datetime | None = None  # reopening starts the clock again
+    filing_key: str | None = None
     draft_id: int | None = None
     section: int | None = None
     id: int | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -21,6 +21,9 @@ class RequestRepository(Protocol):
 
     async def code_exists(self, code: str) -> bool:
         """Whether a tracking code is taken."""
+
+    async def by_filing_key(self, key: str) -> Request | None:
+        """The request a conversation with this idempotency key filed, or None."""
 
     async def by_chat(self, chat: ChatRef, limit: int) -> list[Request]:
         """A chat's requests, newest first."""
@@ -59,6 +62,9 @@ class Outbox(Protocol):
 
     async def add(self, notice: Notice) -> None:
         """Queue a notice."""
+
+    async def add_many(self, notices: Iterable[Notice]) -> None:
+        """Queue many notices at once (a broadcast to every subscriber)."""
 
     async def progress(self, tag: str) -> tuple[int, int, int]:
         """(sent, failed, total) of the notices queued with this tag."""

@@ -72,6 +72,8 @@ async def file_request(
     now = clock.now()
     unit = rules.units[new.unit] if new.unit else rules.match(new.kind, new.topic, new.county)
     async with uow() as tx:
+        if new.filing_key and (done := await tx.requests.by_filing_key(new.filing_key)):
+            return done  # the same confirm again (a redelivered update): filed once
         for _ in range(_CODE_ATTEMPTS):
             code = new_code()
             if not await tx.requests.code_exists(code):
@@ -100,6 +102,7 @@ async def file_request(
             unit=unit.key,
             draft_id=new.draft_id,
             section=new.section,
+            filing_key=new.filing_key,
         )
         request = await tx.requests.add(request)
         actor = "anonymous" if new.anonymous else _actor(new.chat)

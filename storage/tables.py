@@ -83,6 +83,10 @@ class RequestRow(SQLModel, table=True):
     sla_started_at: datetime | None = _utc(nullable=True)
     draft_id: int | None = Field(default=None, index=True)
     section: int | None = None
+    # a conversation's idempotency key (desk.model.NewRequest.filing_key)
+    filing_key: str | None = Field(
+        default=None, sa_column=Column(String(36), unique=True, nullable=True)
+    )
     created_at: datetime = _utc(index=True)
     updated_at: datetime = _utc()
 

@@ -20,7 +20,7 @@ from bot.conversations.common import attachment_of
 from bot.deps import Deps
 from bot.platforms import PlatformBot, Renderer
 from bot.registry import Handlers
-from desk import regulations, staff
+from desk import regulations, staff, tracking
 from desk.model import Actor, ChatRef, CloseReason, DraftFile
 from desk.routing import Unit
 from desk.services import DeskError, NotFound
@@ -326,6 +326,8 @@ async def reply_in_thread(
     assert replied is not None
     link = await deps.links.linked(staff_chat.platform, staff_chat.chat_id, replied.message_id)
     if link is None:
+        link = _card_without_link(replied, bot)
+    if link is None:
         return  # a conversation among staff, not an answer
     code, role = link
     if role == "digest":
@@ -357,6 +359,16 @@ async def reply_in_thread(
         return
     deps.wake_delivery()
     await message.reply(ui.fmt(texts.STAFF_DONE_ANSWER, code=to_persian_digits(code)))
+
+
+def _card_without_link(replied: Message, bot: PlatformBot) -> tuple[str, str] | None:
+    """A card of this bot whose link was never stored (the bot was killed between the send
+    and the record; the card was then sent again): its tracking code is on it. Only the
+    bot's own messages count; the unit check in the desk still applies."""
+    if replied.from_user is None or replied.from_user.id != bot.id:
+        return None
+    code = tracking.find_in(replied.text or replied.caption or "")
+    return (code, "card") if code else None
 
 
 async def _publish_final(

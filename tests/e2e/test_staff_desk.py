@@ -7,6 +7,7 @@ from bot import texts
 from desk.model import Platform, Status
 from desk.text import to_persian_digits
 from storage.repositories import SqlUnitOfWork
+from storage.tables import MessageLinkRow
 from tests.e2e.helpers import said, stored, tracking_code
 
 WATER = "water_soil"
@@ -259,6 +260,24 @@ async def test_staff_answer_with_a_photo_reaches_the_citizen(front, platform: Pl
     )
     assert photo.media, "the staff's photo itself reaches the citizen"
     assert (await stored(front, code)).answer == "نقشه مسیر لوله‌کشی جدید پیوست است."
+
+
+async def test_a_reply_to_a_card_whose_link_was_lost_still_answers(front, platform) -> None:
+    """Killed between sending a card and recording its link, the bot sends the card again;
+    staff may reply to the first copy. Its code is on it: the answer still goes through."""
+    fake = front.bot(platform)
+    citizen = fake.private_chat(11007, "علی")
+    code = await file_water_complaint(citizen, photo=False)
+    card = await card_in(front, platform, WATER, code)
+    await front.delivered()
+    async with front.app.engine.begin() as conn:
+        await conn.execute(MessageLinkRow.__table__.delete())  # type: ignore[attr-defined]
+    water = front.group(WATER, platform)
+    staff = water.as_member(502, "مریم")
+    mark = len(fake.sent)
+    await staff.send("کارشناس فردا صبح برای بازدید می‌آید.", reply_to=card)
+    await next_to(front, platform, citizen.chat_id, mark, "فردا صبح")
+    assert (await stored(front, code)).status is Status.ANSWERED
 
 
 async def test_kill_between_change_and_send_loses_nothing(front) -> None:

@@ -103,6 +103,21 @@ async def test_file_request_stores_a_routed_request_with_a_filed_event(
     ]
 
 
+async def test_the_same_filing_key_files_once(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    """A confirm handled twice (an update redelivered after a crash) files one request,
+    with one card, and returns the same tracking code both times."""
+    first = await file(store, rules, clock, filing_key="k-1")
+    notices = len(store.outbox)
+    again = await file(store, rules, clock, filing_key="k-1")
+    assert len(store.outbox) == notices, "no second card for the repeated confirm"
+    other = await file(store, rules, clock, filing_key="k-2")
+    assert again.code == first.code
+    assert other.code != first.code
+    assert len(store.requests) == 2
+
+
 async def test_file_request_routes_by_the_rules(
     store: FakeStore, rules: RoutingRules, clock: FixedClock
 ) -> None:

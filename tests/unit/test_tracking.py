@@ -147,3 +147,13 @@ def test_looks_like_code_is_about_shape_not_checksum() -> None:
     assert looks_like_code(wrong)
     assert not looks_like_code("09151234567")  # a phone number has 11 digits
     assert not looks_like_code("سلام، پیگیری درخواست")
+
+
+def test_find_in_picks_the_code_written_on_a_card_and_nothing_else() -> None:
+    code = tracking.generate()
+    card = f"شکایت | کد رهگیری {to_persian_digits(code)}\nتلفن: ۰۹۱۵۱۲۳۴۵۶۷"
+    assert tracking.find_in(card) == code
+    assert tracking.find_in(f"کد {code[:9]}") is None, "too short"
+    assert tracking.find_in("تلفن ۰۹۱۵۱۲۳۴۵۶۷ و شماره ۹۱۵۱۲۳۴۵۶۷۸۹") is None, "phones are no codes"
+    wrong = code[:9] + str((int(code[9]) + 1) % 10)
+    assert tracking.find_in(f"کد رهگیری {wrong}") is None, "the check digit must fit"
