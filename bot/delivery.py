@@ -3,22 +3,25 @@
 - Rows of one chat go out in order: only the oldest unsent row of a chat is ever in flight.
 - Rate limits per platform: a global rate, one message a second per chat, and for groups a
   cap per minute (Telegram: 30/s, 1/s, 20/min; Bale: settable, conservative by default).
-- 429 waits `retry_after`; 5xx, timeouts, dropped connections and Bale's `bot limit exceed` /
-  `local_rate_limited` back off exponentially; 403 marks the chat unreachable; a 400 that no
-  retry can fix is kept as failed, with its error, for an operator to see.
+  The outbox is read in batches and sends to different chats overlap in flight, so the
+  platform's rate is reached, not just approached (bench/broadcast.py).
+- 429 waits `retry_after`, and nothing else goes to that platform meanwhile; 5xx, timeouts,
+  dropped connections and Bale's `bot limit exceed` / `local_rate_limited` back off
+  exponentially; 403 marks the chat unreachable; a 400 that no retry can fix is kept as
+  failed, with its error, for an operator to see.
 - A row is marked sent right after the API confirmed it, so a restart resends only what was
-  not confirmed (at most the one message in flight at a crash).
+  not confirmed: at most the messages in flight at a crash, one per chat.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import math
 import random
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -53,7 +56,11 @@ from storage.repositories import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF = 300.0
+MAX_BACKOFF = 60.0  # after an outage ends, a row waits at most this long more
+# After this many seconds without an answer from a platform (and nothing in flight), its next
+# send goes alone, for at most as long again: it may be slow (a new connection), and sends
+# paced from its start would reach the API right behind it.
+COLD = 1.0
 _GROUP_KINDS = frozenset(
     {NoticeKind.STAFF_CARD, NoticeKind.CARD_REFRESH, NoticeKind.STAFF_NOTE, NoticeKind.STAFF_COPY}
 )
@@ -72,20 +79,42 @@ class Limits:
 class RateLimiter:
     """Even pacing for the platform, spacing per chat, a sliding minute per group.
 
-    The platform-wide limit is paced, not bursty: one message every 1/per_second seconds,
-    so no one-second window ever holds more than per_second + 1 messages (a bucket holding a
-    second's worth would allow twice the rate across a window boundary)."""
+    The platform-wide limit is paced, not bursty: one slot every 1/per_second seconds, and
+    the slots follow a schedule: a send that goes a little after its slot (the event loop was
+    busy) does not push every later slot back, or the rate would fall short of the limit by
+    the average lateness. A send later than `slack` (a fraction of an interval) starts a new
+    schedule. On top of the pacing, no one-second window ever holds more than per_second
+    messages (rounded up): catching up never crowds a second (a bucket holding a second's worth
+    would allow twice the rate across a window boundary)."""
 
     limits: Limits
     _next_global: float | None = None
     _last: dict[int, float] = field(default_factory=dict)
     _minute: dict[int, deque[float]] = field(default_factory=dict)
+    _second: deque[float] = field(default_factory=deque)  # the platform's newest sends
+
+    @property
+    def slack(self) -> float:
+        """How late (in intervals) a send may be and still keep the schedule: half an
+        interval, less when per_second has a fraction (so the + 1 bound above still holds)."""
+        return min(0.5, 1 - self.limits.per_second % 1)
+
+    @property
+    def per_window(self) -> int:
+        """Most messages in any one second."""
+        return max(1, math.ceil(self.limits.per_second))
+
+    def global_wait(self, now: float) -> float:
+        """Seconds until the platform's next slot (0 or less: a message may go now)."""
+        wait = 0.0 if self._next_global is None else self._next_global - now
+        if len(self._second) >= self.per_window:
+            # the per_window-th newest send must be a second old before another may go
+            wait = max(wait, self._second[-self.per_window] + 1 - now)
+        return wait
 
     def wait_time(self, chat_id: int, group: bool, now: float) -> float:
         """Seconds until a message to this chat may go."""
-        waits = [0.0]
-        if self._next_global is not None:
-            waits.append(self._next_global - now)
+        waits = [0.0, self.global_wait(now)]
         last = self._last.get(chat_id)
         if last is not None:
             waits.append(last + self.limits.per_chat_interval - now)
@@ -100,8 +129,13 @@ class RateLimiter:
     def take(self, chat_id: int, group: bool, now: float) -> None:
         """Count a message to this chat as sent now."""
         interval = 1 / self.limits.per_second
-        base = now if self._next_global is None else max(now, self._next_global)
+        slot = self._next_global
+        # on schedule (or a little late): the next slot follows this one, not `now`
+        base = now if slot is None or now - slot > self.slack * interval else slot
         self._next_global = base + interval
+        self._second.append(now)
+        while len(self._second) > self.per_window:
+            self._second.popleft()
         self._last[chat_id] = now
         if group:
             window = self._minute.setdefault(chat_id, deque())
@@ -109,13 +143,31 @@ class RateLimiter:
             while len(window) > self.limits.group_per_minute:
                 window.popleft()
 
+    def not_before(self, moment: float) -> None:
+        """The next slot is no earlier than `moment`."""
+        if self._next_global is None or self._next_global < moment:
+            self._next_global = moment
+
+    def pause(self, seconds: float, now: float) -> None:
+        """The platform answered 429 with retry_after: nothing goes on it for `seconds`."""
+        self.not_before(now + seconds)
+
 
 class Permanent(Exception):
     """A send that no retry can make succeed."""
 
 
 class DeliveryWorker:
-    """Sends outbox rows until stopped; `wake()` after queuing makes it look at once."""
+    """Sends outbox rows until stopped; `wake()` after queuing makes it look at once.
+
+    The database is read in batches: one query returns the head (oldest unsent row) of every
+    chat among the `batch` oldest unsent rows, and the worker sends from that snapshot at each
+    platform's pace. It reads again when told something was queued (`wake`), when a chat whose
+    next row it already saw is done, when the snapshot runs low, and every `idle_poll` seconds
+    when idle (`refresh` seconds when busy), for rows queued by another process. Each send is
+    its own task, so sends to different chats overlap in flight (up to `concurrency` per
+    platform) while the limiter keeps the pace; each row is marked sent, committed, as soon as
+    the API confirms it, before its chat's next row may go."""
 
     def __init__(
         self,
@@ -126,8 +178,10 @@ class DeliveryWorker:
         rules: RoutingRules,
         clock: Clock,
         limits: dict[Platform, Limits],
-        concurrency: int = 8,
+        concurrency: int = 32,
         idle_poll: float = 0.5,
+        refresh: float = 5.0,
+        batch: int = 500,
         wall: Clock | None = None,
     ) -> None:
         self.store = store
@@ -140,12 +194,27 @@ class DeliveryWorker:
         self.limiters = {p: RateLimiter(limits[p]) for p in bots}
         self.concurrency = concurrency
         self.idle_poll = idle_poll
+        self.refresh = refresh
+        self.batch = batch
         self._wake = asyncio.Event()
         self._stopping = False
         self._in_flight: set[tuple[Platform, int]] = set()
+        self._busy: dict[Platform, int] = dict.fromkeys(Platform, 0)
+        self._answered: dict[Platform, float] = dict.fromkeys(Platform, -math.inf)
+        self._probe: dict[Platform, tuple[int, float]] = {}  # (row id, sent at): goes alone
+        # the snapshot: each chat's head, oldest first, until it is done
+        self._heads: dict[tuple[Platform, int], Pending] = {}
+        self._more: frozenset[tuple[Platform, int]] = frozenset()
+        self._full = False
+        self._stale = True
+        self._fetched_at = -math.inf
+        self._last_take = -math.inf
+        self._fetching = False
+        self._done_while_fetching: set[int] = set()
 
     def wake(self) -> None:
         """Something was queued: look now rather than at the next poll."""
+        self._stale = True
         self._wake.set()
 
     async def stop(self) -> None:
@@ -156,63 +225,121 @@ class DeliveryWorker:
     async def run(self) -> None:
         """The loop: pick each chat's oldest due row, send within the limits, repeat."""
         tasks: set[asyncio.Task[None]] = set()
+        loop = asyncio.get_running_loop()
         while not self._stopping:
             try:
                 delay = await self._round(tasks)
             except Exception:
                 log.exception("delivery round failed; retrying")
+                self._stale = True
                 delay = 1.0
             if self._stopping:
                 break
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=max(delay, 0.01))
+            timer = loop.call_later(max(delay, 0.0), self._wake.set)
+            try:
+                await self._wake.wait()
+            finally:
+                timer.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
 
+    def _max_age(self, now: float) -> float:
+        """How old the snapshot may get: `idle_poll` when idle, `refresh` while sending."""
+        idle = not self._in_flight and now - self._last_take > 1.0
+        return self.idle_poll if idle else self.refresh
+
+    def _needs_fetch(self, now: float) -> bool:
+        if self._stale or now - self._fetched_at >= self._max_age(now):
+            return True
+        # more rows beyond the window: read on before the snapshot runs dry
+        return self._full and len(self._heads) - len(self._in_flight) < self.batch // 4
+
+    async def _fetch(self, now: float) -> None:
+        self._stale = False
+        self._fetching = True
+        self._done_while_fetching.clear()
+        try:
+            due = await self.store.due(self.batch)
+        finally:
+            self._fetching = False
+        self._fetched_at = now
+        # a row finished while the query ran may come back as unsent: leave its chat for the
+        # next look (which then sees the outcome), so it is never sent twice
+        done = self._done_while_fetching
+        self._heads = {(h.platform, h.chat_id): h for h in due.heads if h.id not in done}
+        self._more, self._full = due.more, due.full
+        if done:
+            self._stale = True
+
     async def _round(self, tasks: set[asyncio.Task[None]]) -> float:
         """Start sends for everything ready; return how long to sleep before the next look."""
+        if self._needs_fetch(time.monotonic()):
+            await self._fetch(time.monotonic())
         now_wall = self.wall.now()
-        next_look = self.idle_poll
-        for item in await self.store.heads():
-            key = (item.platform, item.chat_id)
-            if key in self._in_flight or item.platform not in self.bots:
+        now = time.monotonic()
+        next_look = max(0.0, self._fetched_at + self._max_age(now) - now)
+        held: set[Platform] = set()  # platforms that may send nothing more this round
+        for key, item in self._heads.items():
+            platform = item.platform
+            if platform in held or key in self._in_flight or platform not in self.bots:
                 continue
             wait = (item.next_attempt_at - now_wall).total_seconds()
             if wait > 0:
                 next_look = min(next_look, wait)
                 continue
-            if len(self._in_flight) >= self.concurrency:
-                return 0.05
-            limiter = self.limiters[item.platform]
-            group = item.kind in _GROUP_KINDS or item.kind is NoticeKind.BROADCAST
-            wait = limiter.wait_time(item.chat_id, group, time.monotonic())
-            if wait > 0:
+            limiter = self.limiters[platform]
+            busy = self._busy[platform]
+            probe = self._probe.get(platform)
+            if busy >= self.concurrency:
+                held.add(platform)  # a send finishing wakes the loop
+            elif probe is not None and now - probe[1] < COLD:
+                next_look = min(next_look, probe[1] + COLD - now)
+                held.add(platform)
+            elif (wait := limiter.global_wait(now)) > 0:
                 next_look = min(next_look, wait)
+                held.add(platform)
+            else:
+                group = item.kind in _GROUP_KINDS or item.kind is NoticeKind.BROADCAST
+                wait = limiter.wait_time(item.chat_id, group, now)
+                if wait > 0:
+                    next_look = min(next_look, wait)
+                    continue
+                limiter.take(item.chat_id, group, now)
+                self._last_take = now
+                if not busy and now - self._answered[platform] > COLD:
+                    self._probe[platform] = (item.id, now)
+                self._in_flight.add(key)
+                self._busy[platform] += 1
+                task = asyncio.create_task(self._deliver(item))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
                 continue
-            limiter.take(item.chat_id, group, time.monotonic())
-            self._in_flight.add(key)
-            task = asyncio.create_task(self._deliver(item))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
+            if len(held) == len(self.bots):
+                break
         return next_look
 
     async def _deliver(self, item: Pending) -> None:
         key = (item.platform, item.chat_id)
+        retry: Pending | None = None
         try:
             message_id, role = await self._send(item)
         except TelegramRetryAfter as exc:
-            await self._later(item, float(exc.retry_after), f"429: {exc.message}")
+            # the platform says slow down: nothing goes on it until retry_after has passed
+            self.limiters[item.platform].pause(float(exc.retry_after), time.monotonic())
+            retry = await self._later(item, float(exc.retry_after), f"429: {exc.message}")
         except TelegramForbiddenError as exc:
             count = await self.store.block_chat(item.platform, item.chat_id, exc.message,
                                                 self.wall.now())  # fmt: skip
             log.warning("chat %s:%s unreachable (403); %d messages dropped from the queue",
                         item.platform.value, item.chat_id, count)  # fmt: skip
         except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
-            await self._later(item, self._backoff(item.attempts), f"{type(exc).__name__}: {exc}")
+            retry = await self._later(
+                item, self._backoff(item.attempts), f"{type(exc).__name__}: {exc}"
+            )
         except TelegramBadRequest as exc:
             if is_rate_limited(exc):
-                await self._later(item, max(self._backoff(item.attempts), 2.0), exc.message)
+                retry = await self._later(item, max(self._backoff(item.attempts), 2.0), exc.message)
             else:
                 log.error("outbox %d (%s) refused: %s", item.id, item.kind.value, exc.message)
                 await self.store.give_up(item, exc.message)
@@ -220,26 +347,52 @@ class DeliveryWorker:
             log.error("outbox %d (%s) cannot be sent: %s", item.id, item.kind.value, exc)
             await self.store.give_up(item, str(exc))
         except TelegramAPIError as exc:
-            await self._later(item, self._backoff(item.attempts), f"{type(exc).__name__}: {exc}")
+            retry = await self._later(
+                item, self._backoff(item.attempts), f"{type(exc).__name__}: {exc}"
+            )
         except Exception as exc:
             log.exception("outbox %d (%s) failed", item.id, item.kind.value)
-            await self._later(item, self._backoff(item.attempts), f"{type(exc).__name__}: {exc}")
+            retry = await self._later(
+                item, self._backoff(item.attempts), f"{type(exc).__name__}: {exc}"
+            )
         else:
             await self.store.mark_sent(item, self.wall.now(), message_id=message_id,
                                        link_role=role)  # fmt: skip
         finally:
+            # the outcome is committed (or its write failed: the row is still unsent and the
+            # next look reads it again); either way this snapshot of the row is used up
             self._in_flight.discard(key)
+            self._busy[item.platform] -= 1
+            answered = self._answered[item.platform] = time.monotonic()
+            if self._probe.get(item.platform, (None,))[0] == item.id:
+                # the first answer after a quiet spell: pace the next send from here
+                del self._probe[item.platform]
+                limiter = self.limiters[item.platform]
+                limiter.not_before(answered + 1 / limiter.limits.per_second)
+            if self._fetching:
+                self._done_while_fetching.add(item.id)
+            head = self._heads.get(key)
+            if head is not None and head.id == item.id:
+                if retry is None:
+                    del self._heads[key]
+                else:
+                    self._heads[key] = retry  # as the database now has it: due later
+            if key in self._more:
+                self._stale = True  # the chat's next row is waiting: look again
             self._wake.set()
 
-    async def _later(self, item: Pending, delay: float, error: str) -> None:
+    async def _later(self, item: Pending, delay: float, error: str) -> Pending:
         log.warning("outbox %d (%s) to %s: %s; retry in %.1fs", item.id, item.kind.value,
                     item.platform.value, error, delay)  # fmt: skip
-        await self.store.retry_later(item, self.wall.now() + timedelta(seconds=delay), error)
+        when = self.wall.now() + timedelta(seconds=delay)
+        await self.store.retry_later(item, when, error)
+        return replace(item, attempts=item.attempts + 1, next_attempt_at=when)
 
     @staticmethod
     def _backoff(attempts: int) -> float:
-        # 0.5 s, 1 s, 2 s, ... capped at five minutes, with jitter so retries do not bunch up
-        return float(min(MAX_BACKOFF, 0.5 * 2 ** min(attempts, 12)) * (0.75 + random.random() / 2))
+        # 0.5 s, 1 s, 2 s, ... capped at a minute, with jitter so retries do not bunch up
+        jitter = 0.75 + random.random() / 2
+        return float(min(MAX_BACKOFF, 0.5 * 2 ** min(attempts, 12) * jitter))
 
     # --- sending each kind ---------------------------------------------------------------------
 

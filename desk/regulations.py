@@ -112,11 +112,11 @@ async def _open(tx: UnitOfWork, desk: Desk, draft: Draft, now: datetime) -> None
     subscribers = await tx.citizens.subscribers()
     draft.announce_total = len(subscribers)
     tag = announce_tag(draft.id)
-    for chat in subscribers:
-        await tx.outbox.add(
-            Notice(chat.platform, chat.chat_id, NoticeKind.DRAFT_ANNOUNCE, None,
-                   {"draft": draft.id}, tag=tag)
-        )  # fmt: skip
+    await tx.outbox.add_many(
+        Notice(chat.platform, chat.chat_id, NoticeKind.DRAFT_ANNOUNCE, None,
+               {"draft": draft.id}, tag=tag)
+        for chat in subscribers
+    )  # fmt: skip
     await tx.drafts.update(draft)
     for chat in await _admin_chats(desk):
         await tx.outbox.add(
@@ -185,13 +185,14 @@ async def remind_due(desk: Desk) -> int:
                 continue
             assert draft.id is not None
             commented = {r.chat for r in await tx.drafts.comments(draft.id) if r.chat}
-            for chat in await tx.citizens.subscribers():
-                if chat not in commented:
-                    await tx.outbox.add(
-                        Notice(chat.platform, chat.chat_id, NoticeKind.DRAFT_REMINDER, None,
-                               {"draft": draft.id})
-                    )  # fmt: skip
-                    count += 1
+            reminders = [
+                Notice(chat.platform, chat.chat_id, NoticeKind.DRAFT_REMINDER, None,
+                       {"draft": draft.id})
+                for chat in await tx.citizens.subscribers()
+                if chat not in commented
+            ]  # fmt: skip
+            await tx.outbox.add_many(reminders)
+            count += len(reminders)
             draft.reminded_at = now
             await tx.drafts.update(draft)
         await tx.commit()
@@ -274,8 +275,10 @@ async def comment(
     user_id: int | None,
     name: str | None,
     attachments: list[Attachment] | None = None,
+    filing_key: str | None = None,
 ) -> Request:
-    """A citizen's comment: a tracking code, a card in the owning unit's chat."""
+    """A citizen's comment: a tracking code, a card in the owning unit's chat (filed once per
+    `filing_key`)."""
     draft = await get(desk, draft_id)
     if not draft.is_open_at(desk.clock.now()):
         raise DraftClosed(draft)
@@ -292,6 +295,7 @@ async def comment(
             draft_id=draft_id,
             section=section,
             unit=draft.unit,
+            filing_key=filing_key,
         ),
         uow=desk.uow,
         rules=desk.rules,

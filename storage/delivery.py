@@ -28,18 +28,40 @@ class Pending:
     next_attempt_at: datetime
 
 
-def _pending(row: OutboxRow) -> Pending:
-    assert row.id is not None
+_PENDING_COLUMNS = (
+    col(OutboxRow.id),
+    col(OutboxRow.platform),
+    col(OutboxRow.chat_id),
+    col(OutboxRow.kind),
+    col(OutboxRow.request_code),
+    col(OutboxRow.data),
+    col(OutboxRow.attempts),
+    col(OutboxRow.next_attempt_at),
+)
+
+
+def _pending(row: Any) -> Pending:
     return Pending(
-        id=row.id,
-        platform=Platform(row.platform),
-        chat_id=row.chat_id,
-        kind=NoticeKind(row.kind),
-        code=row.request_code,
-        data=dict(row.data or {}),
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at,
+        id=row[0],
+        platform=Platform(row[1]),
+        chat_id=row[2],
+        kind=NoticeKind(row[3]),
+        code=row[4],
+        data=dict(row[5] or {}),
+        attempts=row[6],
+        next_attempt_at=row[7],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """One look at the outbox: the oldest unsent row of each chat among the `limit` oldest
+    unsent rows, which of those chats have more rows in that window, and whether the window
+    was full (more unsent rows exist beyond it)."""
+
+    heads: list[Pending]
+    more: frozenset[tuple[Platform, int]]
+    full: bool
 
 
 class SqlDelivery:
@@ -50,21 +72,41 @@ class SqlDelivery:
 
     async def heads(self, limit: int = 500) -> list[Pending]:
         """The oldest unsent row of each chat (later rows of a chat wait: order is kept)."""
+        return (await self.due(limit)).heads
+
+    async def due(self, limit: int = 500) -> Due:
+        """A batch of heads, oldest first, in two queries of plain columns (no ORM objects: this
+        runs often): rows of one request or person first, then rows of a mass sending (a
+        `tag`, such as a draft's announcement to 100,000 subscribers), so that a card or an
+        answer queued during a broadcast does not wait for the broadcast to finish. Order
+        within a chat holds within each of the two; across them it does not matter (a draft's
+        announcement and a complaint's answer are unrelated)."""
         async with self._sessions() as session:
-            rows = await session.execute(
-                select(OutboxRow)
-                .where(col(OutboxRow.sent_at).is_(None), col(OutboxRow.failed).is_(False))
-                .order_by(col(OutboxRow.id))
-                .limit(limit)
-            )
-            seen: set[tuple[str, int]] = set()
-            heads = []
-            for row in rows.scalars():
-                key = (row.platform, row.chat_id)
-                if key not in seen:
-                    seen.add(key)
-                    heads.append(_pending(row))
-            return heads
+            own = await self._oldest(session, col(OutboxRow.tag).is_(None), limit)
+            mass = await self._oldest(session, col(OutboxRow.tag).is_not(None), limit)
+        rows = [*own, *mass]
+        seen: set[tuple[Platform, int]] = set()
+        more: set[tuple[Platform, int]] = set()
+        heads = []
+        for row in rows:
+            key = (Platform(row[1]), row[2])
+            if key in seen:
+                more.add(key)
+            else:
+                seen.add(key)
+                heads.append(_pending(row))
+        return Due(heads, frozenset(more), len(own) >= limit or len(mass) >= limit)
+
+    @staticmethod
+    async def _oldest(session: AsyncSession, which: Any, limit: int) -> list[Any]:
+        """The `limit` oldest unsent rows matching `which`, as plain column tuples."""
+        result = await session.execute(
+            select(*_PENDING_COLUMNS)
+            .where(col(OutboxRow.sent_at).is_(None), col(OutboxRow.failed).is_(False), which)
+            .order_by(col(OutboxRow.id))
+            .limit(limit)
+        )
+        return list(result.all())
 
     async def mark_sent(
         self,
@@ -74,11 +116,10 @@ class SqlDelivery:
         message_id: int | None,
         link_role: str | None = None,
     ) -> None:
-        """Record a confirmed send, and which request the new message belongs to."""
+        """Record a confirmed send, and which request the new message belongs to (one UPDATE,
+        committed before this returns)."""
         async with self._sessions() as session, session.begin():
-            row = await session.get(OutboxRow, item.id)
-            assert row is not None
-            row.sent_at, row.message_id, row.attempts = now, message_id, row.attempts + 1
+            await self._update(session, item, sent_at=now, message_id=message_id)
             if link_role and message_id is not None and item.code is not None:
                 await self._link(session, item.platform, item.chat_id, message_id, item.code,
                                  link_role, now)  # fmt: skip
@@ -86,18 +127,22 @@ class SqlDelivery:
     async def retry_later(self, item: Pending, when: datetime, error: str) -> None:
         """Try again at `when`."""
         async with self._sessions() as session, session.begin():
-            row = await session.get(OutboxRow, item.id)
-            assert row is not None
-            row.attempts += 1
-            row.next_attempt_at, row.last_error = when, error[:500]
+            await self._update(session, item, next_attempt_at=when, last_error=error[:500])
 
     async def give_up(self, item: Pending, error: str) -> None:
         """A permanent failure (the API refuses the message itself); kept for operators."""
         async with self._sessions() as session, session.begin():
-            row = await session.get(OutboxRow, item.id)
-            assert row is not None
-            row.attempts += 1
-            row.failed, row.last_error = True, error[:500]
+            await self._update(session, item, failed=True, last_error=error[:500])
+
+    @staticmethod
+    async def _update(session: AsyncSession, item: Pending, **values: Any) -> None:
+        """Count an attempt on one row and set `values`."""
+        result = await session.execute(
+            update(OutboxRow)
+            .where(col(OutboxRow.id) == item.id)
+            .values(attempts=col(OutboxRow.attempts) + 1, **values)
+        )
+        assert result.rowcount == 1, f"outbox row {item.id} is gone"  # type: ignore[attr-defined]
 
     async def block_chat(self, platform: Platform, chat_id: int, reason: str, now: datetime) -> int:
         """403: the chat blocked or removed the bot. Its pending rows fail; returns how many."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -73,6 +74,7 @@ def _to_domain(row: RequestRow) -> Request:
         sla_started_at=row.sla_started_at,
         draft_id=row.draft_id,
         section=row.section,
+        filing_key=row.filing_key,
     )
 
 
@@ -115,6 +117,7 @@ def _to_row(request: Request) -> RequestRow:
         sla_started_at=request.sla_started_at,
         draft_id=request.draft_id,
         section=request.section,
+        filing_key=request.filing_key,
         created_at=request.created_at,
         updated_at=request.updated_at,
     )
@@ -147,6 +150,13 @@ class SqlRequests:
             select(col(RequestRow.id)).where(col(RequestRow.code) == code)
         )
         return found.first() is not None
+
+    async def by_filing_key(self, key: str) -> Request | None:
+        """The request filed under this idempotency key, or None."""
+        row = (
+            await self.session.execute(select(RequestRow).where(col(RequestRow.filing_key) == key))
+        ).scalar_one_or_none()
+        return _to_domain(row) if row else None
 
     async def by_chat(self, chat: ChatRef, limit: int) -> list[Request]:
         """A chat's requests, newest first."""
@@ -284,6 +294,21 @@ class SqlLookups:
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def _outbox_values(notice: Notice, now: datetime) -> dict[str, Any]:
+    return {
+        "platform": notice.platform.value,
+        "chat_id": notice.chat_id,
+        "kind": notice.kind.value,
+        "request_code": notice.code,
+        "data": dict(notice.data),
+        "next_attempt_at": now,
+        "created_at": now,
+        "tag": notice.tag,
+        "attempts": 0,
+        "failed": False,
+    }
+
+
 class SqlOutbox:
     """Notices queued in the same transaction as the change."""
 
@@ -292,19 +317,20 @@ class SqlOutbox:
 
     async def add(self, notice: Notice) -> None:
         """Queue a notice for the delivery worker."""
+        self.session.add(OutboxRow(**_outbox_values(notice, datetime.now(UTC))))
+
+    async def add_many(self, notices: Iterable[Notice], chunk: int = 5_000) -> None:
+        """Queue many notices with bulk INSERTs (no ORM object per row: a broadcast to 100,000
+        subscribers would otherwise hold 100,000 of them in the session)."""
         now = datetime.now(UTC)
-        self.session.add(
-            OutboxRow(
-                platform=notice.platform.value,
-                chat_id=notice.chat_id,
-                kind=notice.kind.value,
-                request_code=notice.code,
-                data=dict(notice.data),
-                next_attempt_at=now,
-                created_at=now,
-                tag=notice.tag,
-            )
-        )
+        batch: list[dict[str, Any]] = []
+        for notice in notices:
+            batch.append(_outbox_values(notice, now))
+            if len(batch) >= chunk:
+                await self.session.execute(insert(OutboxRow), batch)
+                batch = []
+        if batch:
+            await self.session.execute(insert(OutboxRow), batch)
 
     async def progress(self, tag: str) -> tuple[int, int, int]:
         """(sent, failed, total) of a tagged broadcast."""

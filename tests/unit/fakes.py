@@ -12,6 +12,7 @@ which is what `outbox.progress(tag)` counts.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -115,6 +116,10 @@ class FakeRequests:
     async def code_exists(self, code: str) -> bool:
         return code in self._all()
 
+    async def by_filing_key(self, key: str) -> Request | None:
+        found = [r for r in self._all().values() if r.filing_key == key]
+        return copy.deepcopy(found[0]) if found else None
+
     async def by_chat(self, chat: ChatRef, limit: int) -> list[Request]:
         mine = [r for r in self._all().values() if r.chat == chat]
         mine.sort(key=lambda r: (r.created_at, r.id or 0), reverse=True)
@@ -173,6 +178,9 @@ class FakeOutbox:
 
     async def add(self, notice: Notice) -> None:
         self.pending.append(notice)
+
+    async def add_many(self, notices: Iterable[Notice]) -> None:
+        self.pending.extend(notices)
 
     async def progress(self, tag: str) -> tuple[int, int, int]:
         # like SQL in the same session: this transaction's own rows count in the total

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import pytest
 from hypothesis import given, settings
@@ -86,3 +87,56 @@ def test_property_limits_hold_for_any_sequence(sends, per_second) -> None:
         group_times = [t for t, c, g in log if c == chat and g]
         for i, start in enumerate(group_times):
             assert len([t for t in group_times[i:] if t < start + 60 - 1e-9]) <= 20
+
+
+def test_a_late_send_keeps_the_schedule_so_the_rate_is_the_limit() -> None:
+    # every send 2 ms after it was allowed (a busy event loop). Pacing from each send would
+    # give 1 / (1/30 + 0.002) = 28.3 a second; on the schedule only the one-second cap
+    # (at most 30 in any second) lets the lateness count, once a second rather than per send
+    limiter = RateLimiter(Limits(per_second=30))
+    at = 0.0
+    times = []
+    for chat in range(601):
+        at = at + max(0.0, limiter.wait_time(chat, False, at)) + 0.002
+        limiter.take(chat, False, at)
+        times.append(at)
+    assert (len(times) - 1) / (times[-1] - times[0]) >= 0.99 * 30
+
+
+def test_a_send_far_behind_its_slot_starts_a_new_schedule() -> None:
+    limiter = RateLimiter(Limits(per_second=30))
+    limiter.take(1, False, 0.0)
+    limiter.take(2, False, 5.0)  # nothing for five seconds: no burst to make up for it
+    assert limiter.wait_time(3, False, 5.0) == pytest.approx(1 / 30)
+
+
+def test_a_429_pauses_the_whole_platform() -> None:
+    limiter = RateLimiter(Limits(per_second=30))
+    limiter.take(1, False, 0.0)
+    limiter.pause(3.0, 0.5)
+    assert limiter.global_wait(0.5) == pytest.approx(3.0)
+    assert limiter.wait_time(99, False, 0.5) == pytest.approx(3.0)  # any chat
+    limiter.pause(1.0, 0.5)  # a shorter pause does not shorten the longer one
+    assert limiter.global_wait(0.5) == pytest.approx(3.0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 40), st.floats(0, 0.05, allow_nan=False)),
+        min_size=1,
+        max_size=200,
+    ),
+    st.sampled_from([5.0, 2.7, 30.0]),
+)
+def test_property_late_sends_never_crowd_a_second(sends, per_second) -> None:
+    """Whatever the lateness, no one-second window holds more than per_second (rounded up)."""
+    limiter = RateLimiter(Limits(per_second=per_second))
+    now, times = 0.0, []
+    for chat, late in sends:
+        now = now + max(0.0, limiter.wait_time(chat, False, now)) + late
+        limiter.take(chat, False, now)
+        times.append(now)
+    cap = math.ceil(per_second)
+    for i, start in enumerate(times):
+        assert len([t for t in times[i:] if t < start + 1 - 1e-9]) <= cap
