@@ -58,12 +58,21 @@ def person_name(text: str) -> str:
 def description(
     text: str, *, minimum: int = DESCRIPTION_MIN, maximum: int = DESCRIPTION_MAX
 ) -> str:
-    """Free text between `minimum` and `maximum` characters after normalisation."""
+    """Free text between `minimum` and `maximum` characters after normalisation.
+
+    Characters are counted as Telegram and Bale count them (UTF-16 code units: an emoji is
+    two), so a text that passes always fits, with the summary around it, in one message."""
     body = text.strip()
     if not body:
         raise InvalidInput("empty")
-    if len(body) < minimum:
+    length = message_length(body)
+    if length < minimum:
         raise InvalidInput("too_short", min=minimum)
-    if len(body) > maximum:
-        raise InvalidInput("too_long", max=maximum, length=len(body))
+    if length > maximum:
+        raise InvalidInput("too_long", max=maximum, length=length)
     return body
+
+
+def message_length(text: str) -> int:
+    """The length of a text as the messengers count it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2

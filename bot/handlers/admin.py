@@ -121,7 +121,7 @@ def _free_text(message: Message, minimum: int, maximum: int) -> str:
 def _draft_id(text: str | None) -> int | None:
     """«۳», «3» or «#3» → 3."""
     value = to_latin_digits((text or "").strip()).lstrip("#")
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    return int(value) if value.isdecimal() and len(value) < 10 else None
 
 
 def _command(ui: Renderer, example: str) -> Raw:

@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards, render, texts
 from bot.conversations.common import attachment_of, prompt
+from bot.conversations.filing import filing_key
 from bot.deps import Deps
 from bot.platforms import PlatformBot, Renderer
 from bot.registry import Handlers
@@ -56,7 +57,7 @@ def _ask_text(section: int) -> str:
 
 def _id(data: str | None, parts: int) -> list[int] | None:
     pieces = (data or "").split(":")[1:]
-    if len(pieces) != parts - 1 or not all(p.isdigit() for p in pieces):
+    if len(pieces) != parts - 1 or not all(p.isascii() and p.isdigit() for p in pieces):
         return None
     return [int(p) for p in pieces]
 
@@ -210,13 +211,14 @@ async def comment_text(
             user_id=sender.id if sender else None,
             name=sender.full_name if sender else None,
             attachments=[attachment] if attachment else [],
+            filing_key=filing_key(),
         )
     except regulations.DraftClosed as exc:
         await state.clear()
         await _closed(message, ui, exc.draft)
         return
     deps.wake_delivery()
-    await state.clear()
     await message.answer(
         render.receipt(ui, request, deps.rules), reply_markup=keyboards.main_menu()
     )
+    await state.clear()

@@ -360,6 +360,13 @@ class FakeBot:
         self._senders[user_id] = sender
         return sender
 
+    def channel_chat(self, chat_id: int, title: str) -> FakeGroup:
+        """Create a channel the bot is a member of (post into it with :meth:`FakeGroup.post`)."""
+        chat = self._add_chat(chat_id, {"id": chat_id, "type": "channel", "title": title})
+        group = FakeGroup(self, chat)
+        self._senders[chat_id] = group
+        return group
+
     def group_chat(self, chat_id: int, title: str) -> FakeGroup:
         """Create (or return the existing) group chat ("group" on Bale, else "supergroup")."""
         existing = self._senders.get(chat_id)
@@ -1278,6 +1285,41 @@ class _Sender:
         """Send a sticker (Bale: without type / is_animated / is_video)."""
         return await self._send_file("sticker", size, None, {}, timeout)
 
+    async def send_audio(self, size: int = 40_000, timeout: float = 10) -> list[SentMessage]:
+        """Send a music file (audio)."""
+        return await self._send_file("audio", size, None, {}, timeout, file_name="song.mp3")
+
+    async def send_video_note(self, size: int = 60_000, timeout: float = 10) -> list[SentMessage]:
+        """Send a round video note."""
+        return await self._send_file("video_note", size, None, {}, timeout)
+
+    async def send_dice(
+        self, emoji: str = "🎲", value: int = 3, timeout: float = 10
+    ) -> list[SentMessage]:
+        """Throw a dice (an animated emoji with a value)."""
+        return await self._send_content({"dice": {"emoji": emoji, "value": value}}, None, timeout)
+
+    async def send_poll(
+        self, question: str = "?", options: tuple[str, ...] = ("1", "2"), timeout: float = 10
+    ) -> list[SentMessage]:
+        """Send a poll, shaped as the current Bot API describes it."""
+        poll: Json = {
+            "id": str(next(self.bot._serial)),
+            "question": question,
+            "options": [
+                {"persistent_id": str(n), "text": text, "voter_count": 0}
+                for n, text in enumerate(options)
+            ],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": True,
+            "type": "regular",
+            "allows_multiple_answers": False,
+            "allows_revoting": False,
+            "members_only": False,
+        }
+        return await self._send_content({"poll": poll}, None, timeout)
+
     async def send_location(
         self, latitude: float, longitude: float, timeout: float = 10
     ) -> list[SentMessage]:
@@ -1407,6 +1449,12 @@ class FakeGroup(_Sender):
         """Remove the bot from the group: later sends answer 403."""
         self.chat.left = True
 
+    async def post(self, text: str, timeout: float = 10) -> list[SentMessage]:
+        """Publish a post in a channel (a ``channel_post`` update: no sender, the chat signs)."""
+        message = self._new_message({"text": text, "sender_chat": self.chat.obj})
+        message.pop("from", None)
+        return await self.bot._deliver({"channel_post": message}, self.chat.id, timeout)
+
 
 class FakeBotAPI:
     """The fake Bot API HTTP server; serves several bots, each by its token."""
@@ -1473,6 +1521,10 @@ class FakeBotAPI:
         if kind not in FAULT_KINDS:
             raise ValueError(f"kind must be one of {FAULT_KINDS}, not {kind!r}")
         self._faults.append(_Fault(method, kind, times, retry_after, delay, token))
+
+    def clear_faults(self) -> None:
+        """Forget the faults not yet used up: the messenger is healthy again."""
+        self._faults.clear()
 
     def _take_fault(self, method: str, token: str) -> _Fault | None:
         """Consume the first pending fault matching this call."""

@@ -1,0 +1,607 @@
+"""Property-based abuse tests: hostile input at every conversation step, forged and replayed
+buttons, updates from chats the bot does not serve (hypothesis, issue 7).
+
+Each example walks a conversation to one step with valid answers, sends hostile messages drawn
+by hypothesis (arbitrary Unicode, control and zero-width characters, direction marks, HTML and
+Markdown, 10,000-character texts, stickers and media of every kind, contacts), and checks after
+each that the bot answered in polite Persian, asked the same step again or accepted the answer
+as the validators say it should, sent nothing the platform would reject (``fake.violations``)
+and logged no crash; then it finishes the conversation and checks that what was entered before
+the hostile messages was filed unchanged.
+
+pytest-asyncio runs ``@given`` coroutine tests in the loop of the async fixtures, so one running
+front office serves every example of a test; each example uses a fresh chat. Examples are
+derandomized and no example database is kept, so CI sees the same inputs on every run.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiogram.fsm.storage.base import StorageKey
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from bot import texts
+from desk import regulations, validation
+from desk.model import DraftFile, Kind, Platform, Request
+from desk.text import normalize, to_latin_digits, to_persian_digits
+from tests.e2e.conftest import Front
+from tests.e2e.helpers import said, stored, tracking_code
+from tests.fakebotapi import FakeBotAPI, SentMessage
+
+# --- hostile input ------------------------------------------------------------------------------
+
+CONTROL = [chr(c) for c in range(0x20)] + ["\x7f", "\x85", "\u00ad"]
+INVISIBLE = [
+    *(chr(c) for c in range(0x200B, 0x2010)),  # zero-width space, ZWNJ, ZWJ, LRM, RLM
+    "\u2060", "\ufeff", "\u061c", "\u180e",
+    *(chr(c) for c in range(0x202A, 0x202F)),  # embeddings and overrides
+    *(chr(c) for c in range(0x2066, 0x206A)),  # isolates
+]  # fmt: skip
+COMBINING = ["\u0301", "\u0308", "\u064b", "\u0650", "\u0670", "\u20dd", "\u0489"]
+EMOJI = ["😀", "👍🏽", "👨‍👩‍👧", "🇮🇷", "🌾", "❤️", "𝕏", "🏳️‍🌈"]
+HTML = [
+    "<b>", "</b>", "<b>پررنگ</b>", '<a href="javascript:alert(1)">x</a>', "<a href='tg://user?id=1'>",
+    "<i", "</", "<script>alert(1)</script>", "&amp;", "&lt;", "&", "&#x202e;", "&nbsp", "<code>",
+    "<pre>", "<tg-spoiler>", "<br/>", "<>", "< b >", "<blockquote>", '"', "'",
+]  # fmt: skip
+MARKDOWN = ["*", "**", "_", "__", "[", "](", "[x](http://e.com)", "`", "```", "~", "||", "\\",
+            "*پررنگ*", "_کج_", "#", ">"]  # fmt: skip
+WORDS = [
+    "سلام", "گندم", "علي", "كشاورز", "۱۲۳", "٤٥٦", "0915", " ", "\n", "\t", "آب و آبیاری", "فردوس",
+    texts.BTN_CONFIRM, texts.BTN_SKIP, texts.BTN_DONE, texts.BTN_EDIT, "۵ خیلی خوب", "3",
+    "Error", "None", "{code}", "%s",
+]  # fmt: skip
+PIECES = CONTROL + INVISIBLE + COMBINING + EMOJI + HTML + MARKDOWN + WORDS
+# What would legitimately leave or restart a conversation is not abuse: /start, /cancel, «انصراف»
+# and the main menu's buttons typed exactly.
+NOT_HOSTILE = {texts.BTN_CANCEL, *itertools.chain.from_iterable(texts.MENU_ROWS)}
+
+MEDIA = ["sticker", "animation", "photo", "video", "voice", "audio", "document", "location",
+         "contact_own", "contact_foreign", "video_note", "dice", "poll"]  # fmt: skip
+CAPTIONED = ["photo", "document", "video"]
+MAX_CAPTION = 1024
+
+
+@dataclass(frozen=True)
+class Hostile:
+    """One hostile message: a text, or a media kind with an optional caption."""
+
+    kind: str
+    text: str | None = None
+
+    def __repr__(self) -> str:
+        shown = self.text if self.text is None or len(self.text) < 60 else self.text[:60] + "…"
+        return f"Hostile({self.kind}, {shown!r}{'' if not self.text else f' len={len(self.text)}'})"
+
+
+def _harmless_control(text: str) -> bool:
+    lowered = text.lower()
+    return text not in NOT_HOSTILE and "/start" not in lowered and "/cancel" not in lowered
+
+
+def _long(unit: str, length: int) -> str:
+    return (unit * (length // len(unit) + 1))[:length]
+
+
+any_unicode = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=30)
+pieces = st.lists(st.sampled_from(PIECES) | any_unicode, min_size=1, max_size=12).map("".join)
+long_texts = st.builds(
+    _long,
+    st.sampled_from(["الف", "a", "😀", "<b>", "\u200b", "&", "*_", "ي ك ", "\u202e"]),
+    st.sampled_from([1000, 1001, 3000, 3001, 4096, 10_000]),
+)
+hostile_texts = (pieces | any_unicode | long_texts).filter(_harmless_control)
+hostile_messages = st.one_of(
+    hostile_texts.map(lambda t: Hostile("text", t)),
+    st.sampled_from(MEDIA).map(Hostile),
+    st.builds(Hostile, st.sampled_from(CAPTIONED), hostile_texts.map(lambda t: t[:MAX_CAPTION])),
+)
+
+FORGED_PREFIXES = ["lk:", "rt:", "ro:", "cl:", "dc:", "dr:", "dx:", "ds:", "abandon:", "sc:claim:",
+                   "sc:ask:", "sc:transfer:", "sc:back:", "sc:close:", "st:", "sx:", "sr:", "dy:u:",
+                   "dy:c:", "dy:o", "dy:s", "pu:", "pd:", "pc:yes", ""]  # fmt: skip
+callback_junk = st.text(
+    st.sampled_from("0123456789:-²³¹٣۴\u200bab ") | st.characters(exclude_categories=["Cs"]),
+    max_size=20,
+)
+forged_data = st.builds(lambda p, s: (p + s).encode()[:64].decode(errors="ignore"),
+                        st.sampled_from(FORGED_PREFIXES), callback_junk)  # fmt: skip
+
+SETTINGS = settings(
+    max_examples=3,
+    # an example walks every step (seconds); shrinking would replay it hundreds of times, and
+    # the failure message names the hostile inputs and the step anyway
+    phases=[Phase.explicit, Phase.generate],
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
+)
+
+# --- what a polite answer looks like ------------------------------------------------------------
+
+PERSIAN = re.compile("[\u0600-\u06ff]")
+
+
+def _fixed_parts(template: str) -> list[str]:
+    return [p.strip() for p in re.split(r"\{[^}]*\}", template) if len(p.strip()) >= 8]
+
+
+KNOWN = sorted(
+    {
+        part
+        for name, value in vars(texts).items()
+        if name.isupper() and isinstance(value, str)
+        for part in _fixed_parts(value)
+    }
+)
+
+
+class CrashLog(logging.Handler):
+    """Collects ERROR records: a failed update is logged by bot/handlers/errors.py."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def assert_polite(replies: list[SentMessage], what: str) -> str:
+    """At least one message, each in Persian, one of the bot's own texts, no crash message."""
+    assert replies, f"no answer to {what}"
+    text = said(replies)
+    for reply in replies:
+        body = reply.current_text() or ""
+        assert PERSIAN.search(body), f"answer to {what} is not Persian: {body[:200]!r}"
+    assert texts.ERR_TRY_AGAIN not in text, f"the bot failed on {what}"
+    assert "Traceback" not in text
+    assert any(part in text for part in KNOWN), f"unknown answer to {what}: {text[:300]!r}"
+    return text
+
+
+def assert_clean(front: Front, crashes: CrashLog) -> None:
+    """No protocol violation on either platform and no crash logged."""
+    for fake in (front.telegram, front.bale):
+        assert not fake.violations, f"{fake.flavour} protocol violations: {fake.violations}"
+    assert not crashes.records, [r.getMessage() for r in crashes.records]
+
+
+# --- the harness --------------------------------------------------------------------------------
+
+
+@dataclass
+class Abuse:
+    """The running front office, a crash log and fresh chat ids."""
+
+    front: Front
+    crashes: CrashLog
+    draft_id: int
+    victim: str  # a request filed by someone else, the target of forged presses
+    ids: Iterator[int] = field(default_factory=lambda: itertools.count(700_000))
+
+    def citizen(self, platform: Platform, name: str = "کاربر") -> Any:
+        """A new citizen (a fresh chat, so no flood limit and no state carried over)."""
+        return self.front.bot(platform).private_chat(next(self.ids), name)
+
+    async def state(self, platform: Platform, chat_id: int) -> str | None:
+        """The conversation state of a private chat."""
+        assert self.front.app is not None
+        bot_id = self.front.bot(platform).id
+        key = StorageKey(bot_id=bot_id, chat_id=chat_id, user_id=chat_id)
+        return await self.front.app.storage.get_state(key)
+
+
+VICTIM_PHONE = "+989151234567"
+DESCRIPTION = "آب چاه کشاورزی ما از سه هفته پیش قطع شده و کسی پاسخگو نیست."
+PDF = b"%PDF-1.4\n" + b"draft regulation body " * 50
+
+
+@pytest.fixture
+async def abuse(api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[Abuse]:
+    """A front office without the flood limit, a victim's request and an open draft."""
+    crashes = CrashLog()
+    logging.getLogger().addHandler(crashes)
+    front = Front(api, f"sqlite+aiosqlite:///{tmp_path / 'front.db'}", flood_per_minute=0)
+    await front.start()
+    try:
+        victim = front.telegram.private_chat(690_001, "قربانی")
+        await victim.send("/start")
+        await victim.click(texts.BTN_COMPLAINT)
+        for label in ("آب و آبیاری", "فردوس"):
+            await victim.click(label)
+        await victim.send("مریم قربانی")
+        await victim.send_contact(VICTIM_PHONE)
+        await victim.click(texts.BTN_SKIP)
+        await victim.send(DESCRIPTION)
+        await victim.click(texts.BTN_NO_ATTACHMENTS)
+        code = tracking_code(await victim.click(texts.BTN_CONFIRM))
+        assert front.app is not None
+        draft = await regulations.publish(
+            front.app.dispatcher["deps"].desk,
+            title="دستورالعمل توزیع آب",
+            summary="سهمیه هر بهره‌بردار بر پایه سطح زیر کشت تعیین می‌شود.",
+            unit="water_soil",
+            document=DraftFile("draft.pdf", PDF, "application/pdf"),
+            days=14,
+        )
+        assert draft.id is not None
+        yield Abuse(front, crashes, draft.id, code)
+    finally:
+        await front.stop()
+        logging.getLogger().removeHandler(crashes)
+    assert_clean(front, crashes)
+
+
+async def deliver(citizen: Any, hostile: Hostile) -> list[SentMessage]:
+    """Send one hostile message."""
+    caption = hostile.text
+    match hostile.kind:
+        case "text":
+            assert hostile.text is not None
+            return list(await citizen.send(hostile.text))
+        case "photo":
+            return list(await citizen.send_photo(size=2_000, caption=caption))
+        case "document":
+            return list(await citizen.send_document(size=2_000, caption=caption))
+        case "video":
+            return list(await citizen.send_video(size=2_000, caption=caption))
+        case "contact_own":
+            return list(await citizen.send_contact("+989351112233"))
+        case "contact_foreign":
+            return list(await citizen.send_contact("+989121111111", user_id=424242))
+        case "location":
+            return list(await citizen.send_location(32.87, 59.22))
+        case "sticker" | "animation" | "voice" | "audio" | "video_note" | "dice" | "poll":
+            method = getattr(citizen, f"send_{hostile.kind}")
+            kwargs = {"size": 2_000} if hostile.kind not in ("dice", "poll") else {}
+            return list(await method(**kwargs))
+    raise AssertionError(hostile)
+
+
+# --- the conversations, step by step ------------------------------------------------------------
+
+Action = tuple[str, ...]  # ("click", label) | ("send", text) | ("contact", phone) | ("photo",) …
+
+
+@dataclass(frozen=True)
+class Step:
+    """A conversation step: its FSM state, a text its question always contains, the valid
+    answer that moves past it and the fields that answer sets; for free-text steps, what the
+    desk stores when a hostile message happens to be a valid answer (`oracle`)."""
+
+    state: str | None
+    question: str
+    actions: tuple[Action, ...]
+    sets: dict[str, Any] = field(default_factory=dict)
+    key: str | None = None
+    oracle: Callable[[Hostile], Any] | None = None
+    hostile: bool = True
+    # for steps that keep their state when they accept (survey questions, attachments)
+    accepted: Callable[[str], bool] | None = None
+
+
+def _text_oracle(parse: Callable[[str], Any]) -> Callable[[Hostile], Any]:
+    def oracle(hostile: Hostile) -> Any:
+        assert hostile.kind == "text" and hostile.text is not None
+        return parse(normalize(hostile.text))
+
+    return oracle
+
+
+def _score(hostile: Hostile) -> int:
+    return int(to_latin_digits((hostile.text or "").strip())[:1])
+
+
+def _phone(hostile: Hostile) -> str:
+    if hostile.kind == "contact_own":
+        return "09351112233"
+    return validation.mobile_number(normalize(hostile.text or ""))
+
+
+def _comment(text: str) -> str:
+    if text == texts.BTN_SKIP:
+        return ""
+    return validation.description(text, minimum=1, maximum=validation.COMMENT_MAX)
+
+
+def _head(text: str) -> str:
+    return text.split("{", 1)[0].strip()
+
+
+def _likert(n: int, *, hostile: bool) -> Step:
+    return Step("Survey:question", f"پرسش {to_persian_digits(n + 1)} از ۴", (("click", "۴ خوب"),),
+                {f"score{n}": 4}, f"score{n}", _score, hostile,
+                accepted=lambda reply: texts.PICK_LIKERT not in reply)  # fmt: skip
+
+
+ATTACHED = "دریافت شد. پیوست بعدی"
+NAME = _text_oracle(validation.person_name)
+LONG_TEXT = _text_oracle(validation.description)
+DESCRIPTION_2 = "گندم‌های ما به خاطر بذر نامرغوب سبز نشدند و خسارت دیدیم."
+COMPLAINT_STEPS = [
+    Step("Complaint:topic", texts.ASK_TOPIC, (("click", "آب و آبیاری"),), {"topic": "water"},
+         "topic"),
+    Step("Complaint:county", texts.ASK_COUNTY, (("click", "فردوس"),), {"county": "ferdows"},
+         "county"),
+    Step("Complaint:name", texts.ASK_NAME, (("send", "علی رضایی"),), {"name": "علی رضایی"},
+         "name", NAME),
+    Step("Complaint:phone", _head(texts.ASK_PHONE), (("contact", "+989151234567"),),
+         {"phone": "09151234567"}, "phone", _phone),
+    Step("Complaint:national_code", _head(texts.ASK_NATIONAL_CODE), (("send", "0084575948"),),
+         {"national_code": "0084575948"}, "national_code",
+         _text_oracle(validation.national_code)),
+    Step("Complaint:text", _head(texts.ASK_DESCRIPTION), (("send", DESCRIPTION),),
+         {"text": DESCRIPTION}, "text", LONG_TEXT),
+    Step("Complaint:attachments", _head(texts.ASK_ATTACHMENTS),
+         (("photo",), ("click", texts.BTN_DONE)), {"attachments": 1}, "attachments",
+         accepted=lambda reply: ATTACHED in reply),
+    Step("Complaint:confirm", texts.SUMMARY_TITLE, (("click", texts.BTN_EDIT),)),
+    Step("Complaint:edit", texts.ASK_EDIT_FIELD, (("click", texts.FIELD_LABELS["text"]),)),
+    Step("Complaint:text", _head(texts.ASK_DESCRIPTION), (("send", DESCRIPTION_2),),
+         {"text": DESCRIPTION_2}, "text", LONG_TEXT, hostile=False),
+    Step("Complaint:confirm", texts.SUMMARY_TITLE, (("click", texts.BTN_CONFIRM),)),
+]  # fmt: skip
+SUGGESTION_TEXT = "لطفاً کلاس‌های آموزشی آبیاری قطره‌ای را در روستاها برگزار کنید."
+SUGGESTION_STEPS = [
+    Step("Suggestion:topic", texts.ASK_TOPIC, (("click", "ترویج و آموزش"),),
+         {"topic": "extension"}, "topic"),
+    Step("Suggestion:text", _head(texts.ASK_SUGGESTION_TEXT), (("send", SUGGESTION_TEXT),),
+         {"text": SUGGESTION_TEXT}, "text", LONG_TEXT),
+    Step("Suggestion:anonymous", texts.ASK_ANONYMOUS.split("\n")[0],
+         (("click", texts.BTN_WITH_NAME),), {"anonymous": False}, "anonymous"),
+    Step("Suggestion:confirm", texts.SUMMARY_TITLE, (("click", texts.BTN_EDIT),)),
+    Step("Suggestion:edit", texts.ASK_EDIT_FIELD, (("click", texts.FIELD_LABELS["topic"]),)),
+    Step("Suggestion:topic", texts.ASK_TOPIC, (("click", "سایر موارد"),), {"topic": "other"},
+         "topic", hostile=False),
+    Step("Suggestion:confirm", texts.SUMMARY_TITLE, (("click", texts.BTN_CONFIRM),),
+         hostile=False),
+]  # fmt: skip
+HEAD_TEXT = "جناب رئیس، درخواست بازدید از مزارع زعفران روستای ما را داریم."
+HEAD_STEPS = [
+    Step("HeadMessage:name", texts.ASK_NAME, (("send", "فاطمه محمدی"),), {"name": "فاطمه محمدی"},
+         "name", NAME),
+    Step("HeadMessage:phone", _head(texts.ASK_PHONE), (("send", "0915 123 4567"),),
+         {"phone": "09151234567"}, "phone", _phone),
+    Step("HeadMessage:text", _head(texts.ASK_HEAD_TEXT), (("send", HEAD_TEXT),),
+         {"text": HEAD_TEXT}, "text", LONG_TEXT),
+    Step("HeadMessage:attachments", _head(texts.ASK_ATTACHMENTS),
+         (("finish",),), {"attachments": 0}, "attachments",
+         accepted=lambda reply: ATTACHED in reply),
+    Step("HeadMessage:confirm", texts.SUMMARY_TITLE, (("click", texts.BTN_CONFIRM),),
+         hostile=False),
+]  # fmt: skip
+SURVEY_COMMENT = "کارشناس بیمه دیر به مزرعه آمد."
+SURVEY_STEPS = [
+    Step("Survey:service", texts.ASK_SURVEY_SERVICE, (("click", "بیمه محصولات کشاورزی"),),
+         {"service": "بیمه محصولات کشاورزی"}, "service"),
+    _likert(0, hostile=True),
+    _likert(1, hostile=False),
+    _likert(2, hostile=False),
+    _likert(3, hostile=True),
+    Step("Survey:comment", _head(texts.ASK_SURVEY_COMMENT), (("send", SURVEY_COMMENT),),
+         {"text": SURVEY_COMMENT}, "text", _text_oracle(_comment)),
+]  # fmt: skip
+DRAFT_COMMENT = "سهمیه باید بر پایه حقابه تاریخی هم باشد، نه فقط سطح زیر کشت."
+DRAFT_STEPS = [
+    Step("DraftComment:text", "نظر خود را درباره", (("send", DRAFT_COMMENT),),
+         {"text": DRAFT_COMMENT}, "text", LONG_TEXT),
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A conversation: how it starts, its steps and the kind of request it files."""
+
+    name: str
+    start: tuple[Action, ...]
+    steps: list[Step]
+    kind: Kind
+
+
+FLOWS = [
+    Flow("complaint", (("click", texts.BTN_COMPLAINT),), COMPLAINT_STEPS, Kind.COMPLAINT),
+    Flow("suggestion", (("click", texts.BTN_SUGGESTION),), SUGGESTION_STEPS, Kind.SUGGESTION),
+    Flow("head", (("click", texts.BTN_HEAD),), HEAD_STEPS, Kind.HEAD),
+    Flow("survey", (("click", texts.BTN_SURVEY),), SURVEY_STEPS, Kind.SURVEY),
+    Flow("draft", (("draft",),), DRAFT_STEPS, Kind.COMMENT),
+]
+TARGETS = [(flow, i) for flow in FLOWS for i, step in enumerate(flow.steps) if step.hostile]
+
+
+async def act(abuse: Abuse, citizen: Any, action: Action) -> list[SentMessage]:
+    """Do one valid action."""
+    match action:
+        case ("click", label):
+            return list(await citizen.click(label))
+        case ("send", text):
+            return list(await citizen.send(text))
+        case ("contact", phone):
+            return list(await citizen.send_contact(phone))
+        case ("photo",):
+            return list(await citizen.send_photo(size=2_000))
+        case ("finish",):  # «پایان …» once a hostile file was taken as an attachment
+            done = texts.BTN_DONE in citizen.keyboard()
+            return list(await citizen.click(texts.BTN_DONE if done else texts.BTN_NO_ATTACHMENTS))
+        case ("draft",):
+            menu = await citizen.click(texts.BTN_DRAFTS)
+            listing = next(m for m in menu if m.current_markup())
+            return list(await citizen.click_data(f"dc:{abuse.draft_id}", listing))
+    raise AssertionError(action)
+
+
+def field_of(request: Request, name: str) -> Any:
+    """One field of a filed request, by the names the steps above use."""
+    survey = request.survey or {}
+    answers: Any = survey.get("answers") or []
+    if name.startswith("score"):
+        return answers[int(name[5:])]["score"]
+    return {
+        "kind": request.kind,
+        "topic": request.topic,
+        "county": request.county,
+        "name": request.contact.name,
+        "phone": request.contact.phone,
+        "national_code": request.contact.national_code,
+        "text": request.text,
+        "attachments": len(request.attachments),
+        "service": survey.get("service"),
+        "anonymous": request.anonymous,
+    }[name]
+
+
+async def run_step(
+    abuse: Abuse, platform: Platform, flow: Flow, target: int, inputs: list[Hostile]
+) -> None:
+    """Walk `flow` to step `target`, send the hostile inputs, finish, check what was filed."""
+    citizen = abuse.citizen(platform)
+    steps = flow.steps
+    step = steps[target]
+    where = f"{flow.name} step {target} ({step.state}) on {platform.value}"
+    expected: dict[str, Any] = {"kind": flow.kind}
+    await citizen.send("/start")
+    for action in flow.start:
+        await act(abuse, citizen, action)
+    for done in steps[:target]:
+        for action in done.actions:
+            await act(abuse, citizen, action)
+        expected.update(done.sets)
+    assert await abuse.state(platform, citizen.chat_id) == step.state, where
+    resume, extra_attachments = target, 0  # the step the valid answers go on from
+    last: list[SentMessage] = []
+    for hostile in inputs:
+        what = f"{hostile!r} at {where}"
+        last = await deliver(citizen, hostile)
+        reply = assert_polite(last, what)
+        assert_clean(abuse.front, abuse.crashes)
+        now = await abuse.state(platform, citizen.chat_id)
+        took = step.accepted(reply) if step.accepted else now != step.state
+        if not took:
+            assert now == step.state, f"{what}: moved to {now}"
+            assert step.question in reply, f"{what}: the step was not asked again: {reply[:300]!r}"
+            continue
+        # good enough for the validators: the conversation moved on with this answer
+        if step.key == "attachments":
+            extra_attachments += 1
+            continue
+        if step.key is not None:
+            expected[step.key] = step.oracle(hostile) if step.oracle else None
+            if step.oracle is None:
+                del expected[step.key]
+        if step.accepted is not None or now is None:
+            resume = target + 1 if now is not None else len(steps)
+        else:
+            found = [i for i in range(target + 1, len(steps)) if steps[i].state == now]
+            found = found or [i for i in range(len(steps)) if steps[i].state == now]
+            assert found, f"{what}: jumped to {now}"
+            resume = found[0]
+        break
+    for done in steps[resume:]:
+        for action in done.actions:
+            last = await act(abuse, citizen, action)
+        expected.update(done.sets)
+    if "attachments" in expected:
+        expected["attachments"] += extra_attachments
+    code = tracking_code(last)
+    assert await abuse.state(platform, citizen.chat_id) is None, where
+    request = await stored(abuse.front, code)
+    for name, value in expected.items():
+        assert field_of(request, name) == value, f"{where}: {name} differs after {inputs!r}"
+    # still alive: the citizen's own list shows the request
+    mine = said(await citizen.click(texts.BTN_MINE))
+    assert to_persian_digits(code) in mine, where
+    assert_clean(abuse.front, abuse.crashes)
+
+
+NASTY = [
+    Hostile("text", _long("😀", 3000)),
+    Hostile("text", "<b>\u202e\u200b[x](http://e.com)\x00&amp;</i>"),
+    Hostile("sticker"),
+]
+
+
+async def test_every_step_survives_the_nastiest_inputs(abuse: Abuse, platform: Platform) -> None:
+    """Each step once with a fixed list of the inputs most likely to break it."""
+    for flow, target in TARGETS:
+        await run_step(abuse, platform, flow, target, NASTY)
+
+
+@SETTINGS
+@given(data=st.data())
+async def test_hostile_input_at_every_step(abuse: Abuse, platform: Platform, data: Any) -> None:
+    """Every step of every filing conversation gets hostile messages drawn by hypothesis,
+    answers politely and files what was entered before them."""
+    for flow, target in TARGETS:
+        label = f"{flow.name}-{target}"
+        inputs = data.draw(st.lists(hostile_messages, min_size=1, max_size=3), label=label)
+        await run_step(abuse, platform, flow, target, inputs)
+
+
+@SETTINGS
+@given(data=st.data())
+async def test_forged_and_replayed_buttons_change_nothing(
+    abuse: Abuse, platform: Platform, data: Any
+) -> None:
+    """Random callback data, valid-looking data naming someone else's request, and old buttons
+    pressed again: every press is answered, nothing crashes, the victim's request is unchanged."""
+    front = abuse.front
+    citizen = abuse.citizen(platform)
+    menu = await citizen.send("/start")
+    victim_before = await stored(front, abuse.victim)
+    code = abuse.victim
+    aimed = [f"rt:{code}:1", f"ro:{code}", f"cl:{code}", f"sc:claim:{code}", f"sx:{code}:spam",
+             f"st:{code}:agronomy", f"sr:{code}", "dr:99999", "dc:²", "dx:1:²",
+             "lk:0:9"]  # fmt: skip
+    presses = data.draw(st.lists(forged_data | st.sampled_from(aimed), min_size=4, max_size=8))
+    # an old button of a conversation that has moved on: «/start» mid-way, then cancelled
+    await citizen.click(texts.BTN_COMPLAINT)
+    abandon = (await citizen.send("/start"))[-1]
+    await citizen.click(texts.BTN_CANCEL)
+    replayed = [str(b["callback_data"]) for row in abandon.current_markup()["inline_keyboard"]
+                for b in row]  # fmt: skip
+    for press in [*presses, *replayed]:
+        for message in (menu[0], abandon):
+            await citizen.click_data(press, message)
+            assert_clean(front, abuse.crashes)
+    after = await stored(front, abuse.victim)
+    assert (after.status, after.unit, after.answer, after.claimed_by, after.rating) == (
+        victim_before.status, victim_before.unit, victim_before.answer,
+        victim_before.claimed_by, victim_before.rating,
+    )  # fmt: skip
+    assert texts.ERR_TRY_AGAIN not in said(citizen.messages())
+
+
+async def test_updates_from_chats_the_bot_does_not_serve(abuse: Abuse, platform: Platform) -> None:
+    """A group missing from routing_rules.yaml, a channel, and a staff-like reply in a group
+    whose id is a unit's chat on the other messenger: the bot stays silent and changes nothing."""
+    front = abuse.front
+    fake = front.bot(platform)
+    before = await stored(front, abuse.victim)
+    other_id = -1001000000004 if platform is Platform.BALE else 5100000004
+    unknown = [fake.group_chat(-100777000111, "گروه ناشناس"), fake.group_chat(other_id, "جعلی")]
+    for group in unknown:
+        await group.send("سلام")
+        await group.send(f"پاسخ درخواست {abuse.victim}: رسیدگی شد.")
+        await group.send("/cancel")
+        await group.send_photo(size=2_000, caption="<b>پاسخ</b>")
+        assert fake.messages_to(group.id) == []
+    channel = fake.channel_chat(-100888000222, "کانال")
+    assert await channel.post(f"<b>{abuse.victim}</b>") == []
+    after = await stored(front, abuse.victim)
+    assert (after.status, after.answer, after.unit) == (before.status, before.answer, before.unit)
+    assert_clean(front, abuse.crashes)
