@@ -7,6 +7,7 @@ import asyncio
 import random
 import sqlite3
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
@@ -25,8 +26,32 @@ from tests.e2e.helpers import said, tracking_code
 from tests.e2e.test_process import bot_env
 from tests.fakebotapi import FakeBot, FakeBotAPI, SentMessage
 
-WATER = "water_soil"
 PLATFORMS = (Platform.TELEGRAM, Platform.BALE)
+COUNTIES = {
+    "birjand": "بیرجند", "qaenat": "قائنات", "ferdows": "فردوس", "nehbandan": "نهبندان",
+    "sarbisheh": "سربیشه", "darmian": "درمیان", "sarayan": "سرایان", "boshruyeh": "بشرویه",
+    "khusf": "خوسف", "zirkuh": "زیرکوه",
+}  # fmt: skip
+# (topic button, county button, unit): twenty units, so that no staff group's own limit
+# (20 messages a minute on Telegram) is what the test waits for
+ROUTES = [
+    ("آب و آبیاری", "فردوس", "water_soil"),
+    ("زراعت", "بیرجند", "agronomy"),
+    ("باغبانی", "قائنات", "horticulture"),
+    ("دام و طیور", "نهبندان", "livestock"),
+    ("آفات و بیماری‌های گیاهی", "سربیشه", "plant_protection"),
+    ("اراضی و تغییر کاربری", "درمیان", "land_affairs"),
+    ("بیمه محصولات کشاورزی", "سرایان", "insurance"),
+    ("نهاده‌ها (بذر، کود، سم، علوفه)", "بشرویه", "commerce"),
+    ("ترویج و آموزش", "خوسف", "extension"),
+    ("شیلات و آبزیان", "زیرکوه", "fisheries"),
+    *[("مجوزها و پروانه‌ها", name, f"county_{key}") for key, name in COUNTIES.items()],
+]
+
+
+def unit_of(n: int) -> str:
+    """The unit citizen n's complaint is routed to."""
+    return ROUTES[n % len(ROUTES)][2]
 
 
 def name_of(n: int) -> str:
@@ -35,12 +60,13 @@ def name_of(n: int) -> str:
 
 
 def complaint_steps(n: int) -> list[tuple[str, Any]]:
-    """The steps of a water complaint (routed to water and soil) without attachments."""
+    """The steps of a complaint without attachments, routed to `unit_of(n)`."""
+    topic, county, _unit = ROUTES[n % len(ROUTES)]
     return [
         ("send", "/start"),
         ("click", texts.BTN_COMPLAINT),
-        ("click", "آب و آبیاری"),
-        ("click", "فردوس"),
+        ("click", topic),
+        ("click", county),
         ("send", name_of(n)),
         ("send_contact", "+989151234567"),
         ("click", texts.BTN_SKIP),
@@ -84,17 +110,17 @@ async def file_complaint(
 
 
 async def answer_card(
-    front: Front, platform: Platform, code: str, *, step_timeout: float, wait: float
+    front: Front, platform: Platform, n: int, code: str, *, step_timeout: float, wait: float
 ) -> str:
     """Staff wait for the card and answer by replying to it; returns the answer text."""
     fake = front.bot(platform)
-    group = front.group(WATER, platform)
+    group = front.group(unit_of(n), platform)
     shown = to_persian_digits(code)
     card = await fake.wait_for(
         lambda m: m.chat_id == group.id and m.method == "sendMessage" and shown in (m.text or ""),
         timeout=wait,
     )
-    answer = f"پاسخ کارشناس به {name_of(int(code[-4:]))}: کارشناس فردا بازدید می‌کند."
+    answer = f"پاسخ کارشناس به {name_of(n)}: کارشناس فردا بازدید می‌کند."
     staff = group.as_member(900, "کارشناس")
     await patient(
         fake, group.id, lambda: staff.send(answer, reply_to=card, timeout=step_timeout), wait=wait
@@ -120,14 +146,35 @@ def assert_once(fake: FakeBot, chat_id: int, *contains: str) -> None:
 
 
 # ------------------------------------------------------------------------------------ kill -9
-@pytest.mark.skip(
-    reason="unfinished: with 40 citizens and 3 kills one card or answer was not seen within 60 s; "
-    "not yet diagnosed (issue 7 item 1)"
-)
-@pytest.mark.timeout(150)
-async def test_kill_9_at_random_points_while_citizens_file_and_staff_answer(tmp_path: Path) -> None:
+# A message the API confirmed can go out a second time only if the bot was killed after the
+# API confirmed it and before the bot recorded that (a database write: milliseconds, more under
+# load). Copies sent earlier than this before a kill are duplicates the bot had no excuse for.
+CUT_WINDOW = 1.0
+
+
+def assert_once_unless_cut(fake: FakeBot, chat_id: int, kills: list[float], *contains: str) -> None:
+    """At least one message to this chat contains all the texts; any earlier copy was
+    confirmed by the API within CUT_WINDOW seconds before a kill."""
+    hits = [
+        m
+        for m in fake.sent
+        if m.chat_id == chat_id
+        and m.method == "sendMessage"
+        and all(c in (m.text or "") for c in contains)
+    ]
+    assert hits, f"nothing to {chat_id} contains {contains!r}"
+    for early in hits[:-1]:
+        assert any(0 <= k - early.at <= CUT_WINDOW for k in kills), (
+            f"{len(hits)} messages to {chat_id} contain {contains!r}, the first not cut by a kill"
+        )
+
+
+@pytest.mark.timeout(300)
+async def test_kill_9_at_random_points_while_200_citizens_file_and_staff_answer(
+    tmp_path: Path,
+) -> None:
     rng = random.Random(7)
-    per_platform = 20
+    per_platform = 100
     api = FakeBotAPI()
     await api.start()
     db = tmp_path / "bot.db"
@@ -156,7 +203,7 @@ async def test_kill_9_at_random_points_while_citizens_file_and_staff_answer(tmp_
                 for f, mark in zip(fakes, marks, strict=True)
             ),
             what="both platforms polling",
-            timeout=30,
+            timeout=60,
         )
         return proc
 
@@ -166,25 +213,25 @@ async def test_kill_9_at_random_points_while_citizens_file_and_staff_answer(tmp_
     steps = len(complaint_steps(0))
     total = 2 * per_platform * (steps + 1)  # + one staff answer each
     kill_at = sorted(rng.sample(range(total // 10, total * 8 // 10), 3))
-    kills: list[int] = []
+    kills: list[float] = []  # monotonic time of each kill
     proc = await launch()
 
     async def killer() -> None:
         nonlocal proc
         for point in kill_at:
             await wait_until(
-                lambda p=point: handled() >= p, what=f"{point} handled updates", timeout=120
+                lambda p=point: handled() >= p, what=f"{point} handled updates", timeout=180
             )
-            await asyncio.sleep(rng.random() * 0.2)  # somewhere inside the next handler
+            await asyncio.sleep(rng.random() * 0.3)  # somewhere inside the next handlers
+            kills.append(time.monotonic())
             proc.kill()
             await proc.wait()
-            kills.append(handled())
             proc = await launch()
 
     async def citizen(platform: Platform, n: int) -> tuple[Platform, int, str, str]:
-        await asyncio.sleep(rng.random() * 2)
-        code = await file_complaint(front, platform, n, step_timeout=4, wait=60)
-        answer = await answer_card(front, platform, code, step_timeout=4, wait=60)
+        await asyncio.sleep(rng.random() * 3)
+        code = await file_complaint(front, platform, n, step_timeout=10, wait=120)
+        answer = await answer_card(front, platform, n, code, step_timeout=10, wait=120)
         return platform, n, code, answer
 
     try:
@@ -198,7 +245,7 @@ async def test_kill_9_at_random_points_while_citizens_file_and_staff_answer(tmp_
         )
         for platform, n, _code, answer in results:
             fake = front.bot(platform)
-            await fake.wait_for(partial(answered, 20_000 + n, answer), timeout=60)
+            await fake.wait_for(partial(answered, 20_000 + n, answer), timeout=120)
     finally:
         if proc.returncode is None:
             proc.kill()
@@ -215,21 +262,21 @@ async def test_kill_9_at_random_points_while_citizens_file_and_staff_answer(tmp_
         assert in_db[code] == (platform.value, 20_000 + n)
         fake = front.bot(platform)
         shown = to_persian_digits(code)
-        assert_once(fake, 20_000 + n, shown, "ثبت شد")  # the receipt
-        assert_once(fake, 20_000 + n, answer)
-        assert_once(fake, front.group(WATER, platform).id, shown, "کد رهگیری")  # the card
+        assert_once_unless_cut(fake, 20_000 + n, kills, shown, "ثبت شد")  # the receipt
+        assert_once_unless_cut(fake, 20_000 + n, kills, answer)
+        group = front.group(unit_of(n), platform).id
+        assert_once_unless_cut(fake, group, kills, shown, "کد رهگیری")  # the card
     assert len(in_db) == len(results), "no request was filed twice"
     for fake in fakes:
         assert not fake.violations, fake.violations
 
 
 # ------------------------------------------------------------------------------------ API faults
-@pytest.mark.skip(
-    reason="finding: a fault every 0.15 s exhausts RetryRequests (6 attempts) for a direct reply "
-    "(the /start answer) and it is lost; storm density or retry budget to be decided (issue 7)"
-)
-@pytest.mark.timeout(120)
-async def test_api_429_5xx_slow_and_dropped_for_a_while_loses_nothing(front: Front) -> None:
+@pytest.mark.timeout(300)
+async def test_api_429_5xx_slow_and_dropped_for_a_minute_loses_nothing(front: Front) -> None:
+    """For a minute, four API calls a second fail: 429 with retry_after, Bale's rate-limit
+    error, 500, a response slower than the client waits, a dropped connection. Twenty citizens
+    file meanwhile and staff answer: every reply, card and answer arrives, none twice."""
     rng = random.Random(11)
     faulty = asyncio.Event()
 
@@ -251,25 +298,69 @@ async def test_api_429_5xx_slow_and_dropped_for_a_while_loses_nothing(front: Fro
                 token=token,
             )
             faulty.set()
-            await asyncio.sleep(0.15)
+            await asyncio.sleep(0.25)
+        # a fault waits for a matching call; the minute is over, unused ones with it
+        front.api.clear_faults()
 
     async def citizen(platform: Platform, n: int) -> tuple[Platform, int, str, str]:
         await faulty.wait()
-        await asyncio.sleep(rng.random() * 3)
-        code = await file_complaint(front, platform, n, step_timeout=60, wait=60)
-        answer = await answer_card(front, platform, code, step_timeout=60, wait=60)
+        await asyncio.sleep(rng.random() * 20)
+        code = await file_complaint(front, platform, n, step_timeout=150, wait=150)
+        answer = await answer_card(front, platform, n, code, step_timeout=150, wait=150)
         return platform, n, code, answer
 
     runs = [citizen(p, 100 + i * 2 + k) for i in range(10) for k, p in enumerate(PLATFORMS)]
-    results, _ = await asyncio.gather(asyncio.gather(*runs), storm(15))
+    results, _ = await asyncio.gather(asyncio.gather(*runs), storm(60))
     for platform, n, code, answer in results:
         fake = front.bot(platform)
-        await fake.wait_for(partial(answered, 20_000 + n, answer), timeout=60)
+        # an outbox row waits at most a minute more once the storm is over
+        await fake.wait_for(partial(answered, 20_000 + n, answer), timeout=90)
         assert_once(fake, 20_000 + n, answer)
-        assert_once(fake, front.group(WATER, platform).id, to_persian_digits(code), "کد رهگیری")
-    await front.delivered(timeout=60)
+        assert_once(
+            fake, front.group(unit_of(n), platform).id, to_persian_digits(code), "کد رهگیری"
+        )
+    await front.delivered(timeout=90)  # a row backs off a minute at most after the storm
     assert (await front.outbox())["pending"] == 0
     assert any(m == "sendMessage" for m, _ in front.telegram.calls), "faults really hit"
+
+
+# ------------------------------------------------------------------------------------ a crash
+async def test_a_crash_between_filing_and_receipt_files_once_and_sends_one_receipt(
+    front: Front, platform: Platform
+) -> None:
+    """The request is committed, the receipt is being retried (the API answers 500), the bot
+    dies. After the restart the same confirm comes again: the same request, one card, one
+    receipt with its code, and the citizen's conversation is over."""
+    fake = front.bot(platform)
+    chat_id = 20_600
+    citizen = fake.private_chat(chat_id, "شهروند")
+    for how, value in complaint_steps(600)[:-1]:
+        await getattr(citizen, how)(value)
+    assert front.app is not None
+    sessions = front.app.sessions
+    token = TELEGRAM_TOKEN if platform is Platform.TELEGRAM else BALE_TOKEN
+    front.api.fail("sendMessage", "500", times=100_000, token=token)
+    confirm = fake._next_update_id
+    with pytest.raises(TimeoutError):
+        await citizen.click(texts.BTN_CONFIRM, timeout=3)
+
+    async def filed() -> list[Any]:
+        async with SqlUnitOfWork(sessions) as tx:
+            return await tx.requests.by_chat(ChatRef(platform, chat_id), 10)
+
+    assert len(await filed()) == 1, "committed before the receipt"
+    await front.crash()
+    assert not fake.is_confirmed(confirm), "a crash confirms nothing"
+    front.api.clear_faults()
+    await front.start()
+    await wait_until(lambda: fake.is_confirmed(confirm), what="the confirm handled again")
+    await front.delivered()
+    mine = await filed()
+    assert len(mine) == 1, "filed once"
+    shown = to_persian_digits(mine[0].code)
+    assert_once(fake, chat_id, shown, "ثبت شد")
+    assert_once(fake, front.group(unit_of(600), platform).id, shown, "کد رهگیری")
+    assert "خوش آمدید" in said(await citizen.send("/start")), "no draft left to abandon"
 
 
 # ------------------------------------------------------------------------------------ database
