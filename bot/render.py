@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -9,6 +11,7 @@ import jdatetime
 
 from bot import texts
 from bot.platforms import Raw, Renderer
+from desk import validation
 from desk.model import ChatRef, Draft, Kind, Request, Status
 from desk.routing import Choice, RoutingRules
 from desk.text import to_persian_digits
@@ -200,20 +203,42 @@ def staff_card(
             by=str(extra.get("by") or "—"),
             reason=Raw(ui.fmt(texts.CARD_REASON, reason=reason) if reason else ""),
         )
-    if request.answer:
-        body += ui.fmt(
-            texts.CARD_ANSWER,
-            date=jalali(request.answered_at or request.updated_at),
-            answer=request.answer,
-        )
     if not card_is_live(request, rules, chat):
-        body += ui.fmt(texts.CARD_TRANSFERRED_OUT, unit=unit_name(rules, request.unit))
+        tail = ui.fmt(texts.CARD_TRANSFERRED_OUT, unit=unit_name(rules, request.unit))
     elif request.is_open:
-        body += texts.CARD_REPLY_HINT
-    return body[:MAX_CARD]
+        tail = texts.CARD_REPLY_HINT
+    else:
+        tail = ""
+    if request.answer:
+        date = jalali(request.answered_at or request.updated_at)
+        frame = ui.fmt(texts.CARD_ANSWER, date=date, answer="")
+        room = MAX_CARD - sum(_visible_length(ui, part) for part in (body, frame, tail))
+        body += ui.fmt(texts.CARD_ANSWER, date=date, answer=clip(request.answer, room))
+    return body + tail
 
 
-MAX_CARD = 4000
+MAX_CARD = 4000  # messengers take 4,096 per message; the answer on a card gives way first
+
+
+def _visible_length(ui: Renderer, text: str) -> int:
+    """What a messenger counts of a rendered text: tags and entities count as what they show."""
+    if ui.html:
+        text = html.unescape(re.sub(r"<[^>]*>", "", text))
+    return validation.message_length(text)
+
+
+def clip(text: str, room: int) -> str:
+    """`text` cut to at most `room` UTF-16 units, ending in «…» when cut (never inside a
+    surrogate pair: the cut is made on characters)."""
+    if validation.message_length(text) <= room:
+        return text
+    out, used = [], 1  # the «…»
+    for char in text:
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > room:
+            break
+        out.append(char)
+    return "".join(out).rstrip() + "…"
 
 
 def staff_note(

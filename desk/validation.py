@@ -11,6 +11,9 @@ DESCRIPTION_MAX = 3000
 NAME_MIN = 3
 NAME_MAX = 80
 COMMENT_MAX = 1000
+# a staff answer or question travels to the citizen inside a ~300-character frame; messengers
+# take 4,096 (UTF-16 units) per message
+STAFF_TEXT_MAX = 3500
 
 _MOBILE = re.compile(r"^(?:\+?98|0098|0)?(9[0-9]{9})$")
 _NAME = re.compile(r"^[^\d@#$%^&*()_+=<>{}\[\]|\\/~`!?؟;:\"]+$")

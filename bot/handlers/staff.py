@@ -20,7 +20,7 @@ from bot.conversations.common import attachment_of
 from bot.deps import Deps
 from bot.platforms import PlatformBot, Renderer
 from bot.registry import Handlers
-from desk import regulations, staff, tracking
+from desk import regulations, staff, tracking, validation
 from desk.model import Actor, ChatRef, CloseReason, DraftFile
 from desk.routing import Unit
 from desk.services import DeskError, NotFound
@@ -299,6 +299,8 @@ async def question_for_citizen(
     if not question:
         await message.reply(texts.STAFF_EMPTY_ANSWER)
         return
+    if await _too_long(message, ui, question):
+        return
     code = str((await state.get_data()).get("code"))
     await state.clear()
     try:
@@ -338,6 +340,8 @@ async def reply_in_thread(
     if not text and attachment is None:
         await message.reply(texts.STAFF_EMPTY_ANSWER)
         return
+    if await _too_long(message, ui, text):
+        return
     try:
         await staff.answer(
             deps.desk,
@@ -359,6 +363,21 @@ async def reply_in_thread(
         return
     deps.wake_delivery()
     await message.reply(ui.fmt(texts.STAFF_DONE_ANSWER, code=to_persian_digits(code)))
+
+
+async def _too_long(message: Message, ui: Renderer, text: str) -> bool:
+    """Refuse (and say so) a staff text that could not reach the citizen in one message."""
+    length = validation.message_length(text)
+    if length <= validation.STAFF_TEXT_MAX:
+        return False
+    await message.reply(
+        ui.fmt(
+            texts.STAFF_TEXT_TOO_LONG,
+            length=to_persian_digits(length),
+            max=to_persian_digits(validation.STAFF_TEXT_MAX),
+        )
+    )
+    return True
 
 
 def _card_without_link(replied: Message, bot: PlatformBot) -> tuple[str, str] | None:

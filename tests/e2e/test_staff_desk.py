@@ -280,6 +280,31 @@ async def test_a_reply_to_a_card_whose_link_was_lost_still_answers(front, platfo
     assert (await stored(front, code)).status is Status.ANSWERED
 
 
+async def test_a_staff_answer_too_long_for_one_message_is_refused_the_longest_goes_through(
+    front, platform
+) -> None:
+    """An answer the citizen could not receive in one message is refused in the staff chat,
+    with its length; the longest accepted one reaches the citizen, and the card, which shows
+    the answer too, still fits (the fake refuses messages over 4,096 as the platforms do)."""
+    fake = front.bot(platform)
+    citizen = fake.private_chat(11008, "علی")
+    code = await file_water_complaint(citizen, photo=False)
+    card = await card_in(front, platform, WATER, code)
+    staff = front.group(WATER, platform).as_member(503, "رضا")
+    too_long = "آ" * 3501
+    refused = said(await staff.send(too_long, reply_to=card))
+    assert "۳۵۰۱" in refused and "۳۵۰۰" in refused, refused
+    assert (await stored(front, code)).status is Status.ROUTED, "nothing stored"
+    longest = "ب" * 3498 + "😀"  # 3,500 units as the messengers count (an emoji is two)
+    mark = len(fake.sent)
+    await staff.send(longest, reply_to=card)
+    await next_to(front, platform, citizen.chat_id, mark, longest)
+    await front.delivered()
+    assert (await stored(front, code)).answer == longest
+    assert "ببببببببببببببببببببببب" in (card.current_text() or ""), "the card shows the answer"
+    assert not fake.violations, fake.violations
+
+
 async def test_kill_between_change_and_send_loses_nothing(front) -> None:
     """The outbox row is written with the filing; a crash before delivery loses nothing."""
     await front.restart(deliver=False)
