@@ -62,6 +62,11 @@ class SkipHandledUpdates(BaseMiddleware):
         self.handled = handled
         self.storage = storage
         self.clock = clock
+        # Update ids grow per bot. Above the highest id handled before this process started,
+        # an update can only have been handled by this process: remembered here, so new
+        # updates (nearly all of them) cost no database look-up.
+        self._floor: dict[int, int] = {}
+        self._mine: dict[int, set[int]] = {}
 
     async def __call__(
         self, handler: NextHandler, event: TelegramObject, data: dict[str, Any]
@@ -74,15 +79,25 @@ class SkipHandledUpdates(BaseMiddleware):
         except UpdateTypeLookupError:
             log.warning("update %s has no content we understand; skipped", event.update_id)
             return None
-        if await self.handled.seen(bot_id, event.update_id):
-            log.info("update %s of bot %s was handled before; skipped", event.update_id, bot_id)
+        if bot_id not in self._floor:
+            self._floor[bot_id] = await self.handled.latest(bot_id) or 0
+            self._mine[bot_id] = set()
+        uid = event.update_id
+        new = uid > self._floor[bot_id]
+        if (uid in self._mine[bot_id]) or (not new and await self.handled.seen(bot_id, uid)):
+            log.info("update %s of bot %s was handled before; skipped", uid, bot_id)
             return None
-        token = _UPDATE_KEY.set(f"{bot_id}:{event.update_id}")
+        token = _UPDATE_KEY.set(f"{bot_id}:{uid}")
         try:
-            async with self.storage.update(bot_id, event.update_id, self.clock.now()):
-                return await handler(event, data)
+            async with self.storage.update(bot_id, uid, self.clock.now(), known_new=new):
+                result = await handler(event, data)
         finally:
             _UPDATE_KEY.reset(token)
+        mine = self._mine[bot_id]
+        mine.add(uid)
+        if len(mine) > 10_000:  # the polling loop never brings back an update it finished
+            mine.difference_update(sorted(mine)[:5_000])
+        return result
 
 
 def _origin(event: Update) -> tuple[int | None, int | None, str | None]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,14 +40,27 @@ class SQLStorage(BaseStorage):
             await self._upsert_in(session, key, **values)
 
     async def write_and_mark(
-        self, changes: Mapping[StorageKey, dict[str, Any]], mark: HandledUpdateRow
+        self,
+        changes: Mapping[StorageKey, dict[str, Any]],
+        mark: HandledUpdateRow,
+        *,
+        known_new: bool = False,
     ) -> None:
         """Apply buffered changes and remember the update as handled, in one transaction."""
         async with self._sessions() as session, session.begin():
             for key, values in changes.items():
                 await self._upsert_in(session, key, **values)
-            if await session.get(HandledUpdateRow, (mark.bot_id, mark.update_id)) is None:
+            if (
+                known_new
+                or await session.get(HandledUpdateRow, (mark.bot_id, mark.update_id)) is None
+            ):
                 session.add(mark)
+
+    async def read(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
+        """State and draft in one query."""
+        async with self._sessions() as session:
+            row = await session.get(FsmRow, self._keys.build(key))
+            return (row.state, dict(row.data)) if row else (None, {})
 
     async def _upsert_in(self, session: AsyncSession, key: StorageKey, **values: Any) -> None:
         skey = self._keys.build(key)
@@ -88,10 +102,14 @@ class SQLStorage(BaseStorage):
         """Nothing to close: the engine belongs to the application."""
 
 
-# The FSM changes of the update being handled (None outside an update: written at once).
-_PENDING: ContextVar[dict[StorageKey, dict[str, Any]] | None] = ContextVar(
-    "fsm_pending", default=None
-)
+# The FSM changes (and reads) of the update being handled; None outside an update.
+@dataclass
+class _Scope:
+    changes: dict[StorageKey, dict[str, Any]] = field(default_factory=dict)
+    loaded: dict[StorageKey, tuple[str | None, dict[str, Any]]] = field(default_factory=dict)
+
+
+_SCOPE: ContextVar[_Scope | None] = ContextVar("fsm_scope", default=None)
 
 
 class UpdateScopedStorage(BaseStorage):
@@ -104,6 +122,7 @@ class UpdateScopedStorage(BaseStorage):
     citizen's name). Cut before the end, the step simply runs again from its old state; the
     only trace is a question asked twice. With Redis as the FSM store the two writes are
     separate (FSM first), which narrows the gap to one round trip instead of closing it.
+    Within an update a chat's state and draft are read from the store once.
     """
 
     def __init__(self, inner: BaseStorage, sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -111,57 +130,75 @@ class UpdateScopedStorage(BaseStorage):
         self._sessions = sessions
 
     @contextlib.asynccontextmanager
-    async def update(self, bot_id: int, update_id: int, at: datetime) -> AsyncIterator[None]:
-        """Buffer FSM writes inside; on a normal exit write them and mark the update."""
-        pending: dict[StorageKey, dict[str, Any]] = {}
-        token = _PENDING.set(pending)
+    async def update(
+        self, bot_id: int, update_id: int, at: datetime, *, known_new: bool = False
+    ) -> AsyncIterator[None]:
+        """Buffer FSM writes inside; on a normal exit write them and mark the update
+        (`known_new`: no earlier mark can exist, so none is looked for)."""
+        scope = _Scope()
+        token = _SCOPE.set(scope)
         try:
             yield
         finally:
-            _PENDING.reset(token)
+            _SCOPE.reset(token)
         mark = HandledUpdateRow(bot_id=bot_id, update_id=update_id, handled_at=at)
         if isinstance(self.inner, SQLStorage):
-            await self.inner.write_and_mark(pending, mark)
+            await self.inner.write_and_mark(scope.changes, mark, known_new=known_new)
             return
-        for key, values in pending.items():
+        for key, values in scope.changes.items():
             if "data" in values:
                 await self.inner.set_data(key, values["data"])
             if "state" in values:
                 await self.inner.set_state(key, values["state"])
         async with self._sessions() as session, session.begin():
-            if await session.get(HandledUpdateRow, (bot_id, update_id)) is None:
+            if known_new or await session.get(HandledUpdateRow, (bot_id, update_id)) is None:
                 session.add(mark)
+
+    async def _load(self, scope: _Scope, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
+        if key not in scope.loaded:
+            if isinstance(self.inner, SQLStorage):
+                scope.loaded[key] = await self.inner.read(key)
+            else:
+                scope.loaded[key] = (
+                    await self.inner.get_state(key),
+                    await self.inner.get_data(key),
+                )
+        return scope.loaded[key]
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         """Set or clear the state (kept until the update is handled)."""
-        pending = _PENDING.get()
-        if pending is None:
+        scope = _SCOPE.get()
+        if scope is None:
             await self.inner.set_state(key, state)
             return
         value = state.state if isinstance(state, State) else state
-        pending.setdefault(key, {})["state"] = value
+        scope.changes.setdefault(key, {})["state"] = value
 
     async def get_state(self, key: StorageKey) -> str | None:
         """The state, as this update has left it so far."""
-        pending = _PENDING.get()
-        if pending is not None and "state" in pending.get(key, {}):
-            return pending[key]["state"]  # type: ignore[no-any-return]
-        return await self.inner.get_state(key)
+        scope = _SCOPE.get()
+        if scope is None:
+            return await self.inner.get_state(key)
+        if "state" in scope.changes.get(key, {}):
+            return scope.changes[key]["state"]  # type: ignore[no-any-return]
+        return (await self._load(scope, key))[0]
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         """Replace the draft (kept until the update is handled)."""
-        pending = _PENDING.get()
-        if pending is None:
+        scope = _SCOPE.get()
+        if scope is None:
             await self.inner.set_data(key, data)
             return
-        pending.setdefault(key, {})["data"] = dict(data)
+        scope.changes.setdefault(key, {})["data"] = dict(data)
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         """The draft, as this update has left it so far."""
-        pending = _PENDING.get()
-        if pending is not None and "data" in pending.get(key, {}):
-            return dict(pending[key]["data"])
-        return await self.inner.get_data(key)
+        scope = _SCOPE.get()
+        if scope is None:
+            return await self.inner.get_data(key)
+        if "data" in scope.changes.get(key, {}):
+            return dict(scope.changes[key]["data"])
+        return dict((await self._load(scope, key))[1])
 
     async def close(self) -> None:
         """Close the store underneath."""

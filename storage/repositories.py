@@ -548,6 +548,17 @@ class SqlHandledUpdates:
             row = await session.get(HandledUpdateRow, (bot_id, update_id))
             return row is not None
 
+    async def latest(self, bot_id: int) -> int | None:
+        """The highest update id of this bot handled so far (None: none remembered)."""
+        async with self._sessions() as session:
+            found = await session.execute(
+                select(func.max(col(HandledUpdateRow.update_id))).where(
+                    col(HandledUpdateRow.bot_id) == bot_id
+                )
+            )
+            value = found.scalar_one_or_none()
+            return None if value is None else int(value)
+
     async def mark(self, bot_id: int, update_id: int, at: datetime) -> None:
         """Remember that this update is handled (a second mark is harmless)."""
         async with self._sessions() as session, session.begin():
