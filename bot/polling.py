@@ -74,6 +74,7 @@ class LanePolling:
         self.bot = bot
         self.max_in_flight = max_in_flight
         self.busy_poll = busy_poll
+        self.pause = busy_poll  # grows while polls bring nothing new (a handler stuck retrying)
         self.drain_seconds = drain_seconds
         self.context = context
         self.in_hand: dict[int, asyncio.Task[None]] = {}
@@ -117,7 +118,7 @@ class LanePolling:
         if not self.in_hand:
             return
         lowest = self.in_hand[min(self.in_hand)]
-        await asyncio.wait([lowest], timeout=self.busy_poll)
+        await asyncio.wait([lowest], timeout=self.pause)
         while len(self.in_hand) >= self.max_in_flight:
             await asyncio.wait(list(self.in_hand.values()), return_when=asyncio.FIRST_COMPLETED)
 
@@ -152,10 +153,13 @@ class LanePolling:
                     await backoff.asleep()
                     continue
                 backoff.reset()
-                for update in updates:
+                known = self.in_hand.keys() | self.finished
+                fresh = [u for u in updates if u.update_id not in known]
+                # the lowest update in hand holds the offset: while nothing new comes, ask less
+                # often (up to once a second) instead of re-reading the same updates
+                self.pause = self.busy_poll if fresh else min(self.pause * 2, 1.0)
+                for update in fresh:
                     uid = update.update_id
-                    if uid in self.in_hand or uid in self.finished:
-                        continue
                     if self.highest is not None and uid <= self.highest and not self.in_hand:
                         continue  # confirmed before; the messenger repeated it
                     self.highest = uid if self.highest is None else max(self.highest, uid)
