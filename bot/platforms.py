@@ -144,12 +144,22 @@ def repair_update(update: dict[str, Any]) -> dict[str, Any]:
 
 
 def repairing_json_loads(content: str) -> Any:
-    """json.loads for the API session that repairs getUpdates answers on the way in."""
+    """json.loads for the API session that repairs answers on the way in: the updates of
+    getUpdates, and the message a send returns (Bale leaves `duration`, `type` and the like
+    out of the voice, video, sticker … it echoes back, as it does in updates)."""
     data = json.loads(content)
-    if isinstance(data, dict) and isinstance(data.get("result"), list):
-        result = data["result"]
+    if not isinstance(data, dict):
+        return data
+    result = data.get("result")
+    if isinstance(result, list):
         if result and all(isinstance(u, dict) and "update_id" in u for u in result):
             data["result"] = [repair_update(u) for u in result]
+        else:  # sendMediaGroup: a list of messages
+            for item in result:
+                if isinstance(item, dict) and "message_id" in item and "chat" in item:
+                    _repair_message(item)
+    elif isinstance(result, dict) and "message_id" in result and "chat" in result:
+        _repair_message(result)
     return data
 
 

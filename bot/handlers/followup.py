@@ -17,7 +17,7 @@ from bot.conversations.common import attachment_of, prompt
 from bot.deps import Deps
 from bot.platforms import PlatformBot, Renderer
 from bot.registry import Handlers
-from desk import staff
+from desk import staff, validation
 from desk.model import ChatRef
 from desk.services import DeskError
 from desk.text import normalize, to_persian_digits
@@ -53,6 +53,19 @@ async def ask_reopen_note(
 ) -> tuple[str, Any]:
     """Why the answer did not satisfy."""
     return texts.ASK_REOPEN_NOTE, keyboards.cancel_only()
+
+
+async def _too_long(message: Message, text: str) -> bool:
+    """Refuse (and say so) a text that could not reach the unit's thread in one message."""
+    length = validation.message_length(text)
+    if length <= validation.DESCRIPTION_MAX:
+        return False
+    await message.answer(
+        texts.ERR_TOO_LONG.format(
+            length=to_persian_digits(length), max=to_persian_digits(validation.DESCRIPTION_MAX)
+        )
+    )
+    return True
 
 
 def _code(data: str | None, parts: int) -> list[str] | None:
@@ -109,6 +122,8 @@ async def _clarify(
     attachment = attachment_of(message)
     if not text and attachment is None:
         await message.answer(texts.ERR_EMPTY)
+        return
+    if await _too_long(message, text):
         return
     chat = ChatRef(bot.platform, message.chat.id)
     try:
@@ -200,6 +215,8 @@ async def reopen_note(
     note = normalize(message.text or "")
     if not note:
         await message.answer(texts.ERR_TEXT_WANTED)
+        return
+    if await _too_long(message, note):
         return
     code = str((await state.get_data()).get("code"))
     chat = ChatRef(bot.platform, message.chat.id)

@@ -1,5 +1,7 @@
 """Property-based abuse tests: hostile input at every conversation step, forged and replayed
-buttons, updates from chats the bot does not serve (hypothesis, issue 7).
+buttons, updates from chats the bot does not serve (hypothesis, issue 7); after filing, hostile
+input at the tracking look-up, the citizen's answer to a staff question, the reopen reason, and
+in staff replies to a card.
 
 Each example walks a conversation to one step with valid answers, sends hostile messages drawn
 by hypothesis (arbitrary Unicode, control and zero-width characters, direction marks, HTML and
@@ -30,11 +32,14 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from bot import texts
+from bot.delivery import Limits
+from bot.platforms import Renderer
 from desk import regulations, validation
-from desk.model import DraftFile, Kind, Platform, Request
+from desk.model import DraftFile, Kind, Platform, Request, Status
 from desk.text import normalize, to_latin_digits, to_persian_digits
 from tests.e2e.conftest import Front
 from tests.e2e.helpers import said, stored, tracking_code
+from tests.e2e.test_staff_desk import WATER, card_in, file_water_complaint, next_to
 from tests.fakebotapi import FakeBotAPI, SentMessage
 
 # --- hostile input ------------------------------------------------------------------------------
@@ -605,3 +610,247 @@ async def test_updates_from_chats_the_bot_does_not_serve(abuse: Abuse, platform:
     after = await stored(front, abuse.victim)
     assert (after.status, after.answer, after.unit) == (before.status, before.answer, before.unit)
     assert_clean(front, abuse.crashes)
+
+
+# --- after filing: the look-up, the citizen's answer to a question, the reopen note, and staff
+# replies to a card --------------------------------------------------------------------------
+
+
+def fast_delivery(front: Front) -> None:
+    """No pacing in the outbox: these tests send a card, edits and notes to one staff group per
+    example, and the real per-chat (1/s) and per-group (20/min) limits would make them wait
+    minutes. Pacing has its own tests; here it only hides nothing and costs time."""
+    assert front.app is not None
+    for limiter in front.app.delivery.limiters.values():
+        limiter.limits = Limits(per_second=1_000, per_chat_interval=0, group_per_minute=1_000_000)
+
+
+async def deliver_reply(member: Any, hostile: Hostile, card: SentMessage) -> list[SentMessage]:
+    """Send one hostile message into a staff group as a reply to a card."""
+    caption = {"caption": hostile.text} if hostile.text else {}
+    match hostile.kind:
+        case "text":
+            assert hostile.text is not None
+            return list(await member.send(hostile.text, reply_to=card))
+        case "contact_own" | "contact_foreign":
+            own = hostile.kind == "contact_own"
+            contact = {"phone_number": "+989351112233" if own else "+989121111111",
+                       "first_name": "عضو", "user_id": member.id if own else 424242}  # fmt: skip
+            return list(await member._send_content({"contact": contact}, card, 10))
+        case "location":
+            location = {"latitude": 32.87, "longitude": 59.22}
+            return list(await member._send_content({"location": location}, card, 10))
+        case "dice":
+            dice = {"emoji": "🎲", "value": 3}
+            return list(await member._send_content({"dice": dice}, card, 10))
+        case "poll":
+            poll = {"id": "1", "question": "?", "type": "regular", "is_closed": False,
+                    "is_anonymous": True, "allows_multiple_answers": False, "total_voter_count": 0,
+                    "options": [{"text": t, "voter_count": 0} for t in ("1", "2")]}  # fmt: skip
+            return list(await member._send_content({"poll": poll}, card, 10))
+        case "video" | "audio":
+            name = {"file_name": f"{hostile.kind}.bin"}
+            return list(
+                await member._send_file(hostile.kind, 2_000, None, caption, 10, card, **name)
+            )
+        case "photo" | "document" | "sticker" | "animation" | "voice" | "video_note":
+            return list(await member._send_file(hostile.kind, 2_000, None, caption, 10, card))
+    raise AssertionError(hostile)
+
+
+def _says(reply: str, template: str) -> bool:
+    """The reply holds a text of the bot's, placeholders aside."""
+    return all(part in reply for part in _fixed_parts(template)) and bool(_fixed_parts(template))
+
+
+def _reaches(messages: list[SentMessage], platform: Platform, text: str) -> bool:
+    """Some message shows this text to its reader as the platform renders it (on Bale,
+    Markdown characters become look-alikes; digits may be shown in Persian)."""
+    bodies = [str(m.result.get("text") or m.result.get("caption") or "") for m in messages]
+    shown = text if platform is Platform.TELEGRAM else Renderer(platform).esc(text)
+    wanted = {shown, to_persian_digits(shown)}
+    return any(w in body for body in bodies for w in wanted)
+
+
+async def track_step(abuse: Abuse, platform: Platform, inputs: list[Hostile]) -> None:
+    """«پیگیری درخواست», hostile messages instead of a code, then a valid code."""
+    citizen = abuse.citizen(platform)
+    where = f"the tracking look-up on {platform.value}"
+    await citizen.send("/start")
+    await citizen.click(texts.BTN_TRACK)
+    for hostile in inputs:
+        what = f"{hostile!r} at {where}"
+        reply = assert_polite(await deliver(citizen, hostile), what)
+        assert_clean(abuse.front, abuse.crashes)
+        now = await abuse.state(platform, citizen.chat_id)
+        assert now == "Tracking:code", f"{what}: moved to {now}"
+        refusals = (texts.ERR_CODE_FORMAT, texts.ERR_CODE_CHECK, texts.ERR_CODE_UNKNOWN)
+        assert any(_says(reply, r) for r in refusals), f"{what}: {reply[:300]!r}"
+    shown = said(await citizen.send(abuse.victim))
+    assert to_persian_digits(abuse.victim) in shown and "ارجاع شده به" in shown, where
+    assert DESCRIPTION not in shown, f"{where}: someone else's request shows status only"
+    assert_clean(abuse.front, abuse.crashes)
+
+
+QUESTION = "لطفاً بفرمایید مساحت زمین چند هکتار است؟"
+CLARIFICATION = "حدود پنج هکتار است."
+
+
+async def clarify_step(abuse: Abuse, platform: Platform, inputs: list[Hostile]) -> None:
+    """A staff question, the citizen presses «پاسخ به این پرسش» and sends hostile answers:
+    each is refused politely or taken, and what is taken reaches the unit's thread."""
+    front, fake = abuse.front, abuse.front.bot(platform)
+    citizen = abuse.citizen(platform)
+    code = await file_water_complaint(citizen, photo=False)
+    card = await card_in(front, platform, WATER, code)
+    water = front.group(WATER, platform)
+    staff = water.as_member(501, "احمد")
+    mark = len(fake.sent)
+    await staff.click(texts.BTN_ASK, message=card)
+    await staff.send(QUESTION)
+    question = await next_to(front, platform, citizen.chat_id, mark, QUESTION)
+    await citizen.click(texts.BTN_REPLY_QUESTION, message=question)
+    where = f"the answer to a staff question on {platform.value}"
+    assert await abuse.state(platform, citizen.chat_id) == "Clarify:text", where
+    accepted = Hostile("text", CLARIFICATION)
+    for hostile in inputs:
+        what = f"{hostile!r} at {where}"
+        mark = len(fake.sent)
+        reply = assert_polite(await deliver(citizen, hostile), what)
+        assert_clean(front, abuse.crashes)
+        now = await abuse.state(platform, citizen.chat_id)
+        if now == "Clarify:text":
+            assert texts.ERR_EMPTY in reply or _says(reply, texts.ERR_TOO_LONG), what
+            continue
+        assert now is None and _says(reply, texts.CLARIFICATION_SENT), f"{what}: {reply[:300]!r}"
+        accepted = hostile
+        break
+    else:
+        mark = len(fake.sent)
+        await citizen.send(CLARIFICATION)
+    await front.delivered()
+    assert_clean(front, abuse.crashes)
+    thread = [m for m in fake.sent[mark:] if m.chat_id == water.id]
+    text = normalize(accepted.text or "")
+    assert _reaches(thread, platform, text), f"{accepted!r} did not reach the thread at {where}"
+    if accepted.kind not in ("text", "contact_own", "contact_foreign"):
+        assert any(m.method != "sendMessage" for m in thread), f"{accepted!r}: no file copied"
+    assert (await stored(front, code)).status is Status.IN_PROGRESS, where
+
+
+REOPEN_NOTE = "بازدید انجام نشد و هنوز آب نداریم."
+
+
+async def reopen_step(abuse: Abuse, platform: Platform, inputs: list[Hostile]) -> None:
+    """An answer rated 1 or 2, «بازگشایی درخواست», hostile reasons: refused politely or
+    taken; the request reopens and the reason reaches the unit's thread."""
+    front, fake = abuse.front, abuse.front.bot(platform)
+    citizen = abuse.citizen(platform)
+    code = await file_water_complaint(citizen, photo=False)
+    card = await card_in(front, platform, WATER, code)
+    water = front.group(WATER, platform)
+    mark = len(fake.sent)
+    await water.send("پاسخ اول کارشناس.", reply_to=card)
+    answer = await next_to(front, platform, citizen.chat_id, mark, "پاسخ اول")
+    offer = await citizen.click_data(f"rt:{code}:{1 + len(inputs) % 2}", answer)
+    assert texts.OFFER_REOPEN in said(offer)
+    await citizen.click(texts.BTN_REOPEN)
+    where = f"the reopen reason on {platform.value}"
+    assert await abuse.state(platform, citizen.chat_id) == "Reopen:note", where
+    accepted = Hostile("text", REOPEN_NOTE)
+    for hostile in inputs:
+        what = f"{hostile!r} at {where}"
+        mark = len(fake.sent)
+        reply = assert_polite(await deliver(citizen, hostile), what)
+        assert_clean(front, abuse.crashes)
+        now = await abuse.state(platform, citizen.chat_id)
+        if now == "Reopen:note":
+            assert texts.ERR_TEXT_WANTED in reply or _says(reply, texts.ERR_TOO_LONG), what
+            continue
+        assert now is None and _says(reply, texts.REOPENED), f"{what}: {reply[:300]!r}"
+        accepted = hostile
+        break
+    else:
+        mark = len(fake.sent)
+        await citizen.send(REOPEN_NOTE)
+    await front.delivered()
+    assert_clean(front, abuse.crashes)
+    thread = [m for m in fake.sent[mark:] if m.chat_id == water.id]
+    assert _reaches(thread, platform, normalize(accepted.text or "")), (
+        f"{accepted!r} not in the thread"
+    )
+    request = await stored(front, code)
+    assert (request.status, request.reopen_count) == (Status.REOPENED, 1), where
+
+
+async def staff_reply_step(abuse: Abuse, platform: Platform, inputs: list[Hostile]) -> None:
+    """Staff reply to a card with hostile content: a polite refusal in the staff chat, or the
+    answer, stored and delivered to the citizen."""
+    front, fake = abuse.front, abuse.front.bot(platform)
+    citizen = abuse.citizen(platform)
+    code = await file_water_complaint(citizen, photo=False)
+    card = await card_in(front, platform, WATER, code)
+    staff = front.group(WATER, platform).as_member(503, "رضا")
+    where = f"a staff reply to a card on {platform.value}"
+    answered = False
+    for hostile in inputs:
+        what = f"{hostile!r} at {where}"
+        mark = len(fake.sent)
+        reply = assert_polite(await deliver_reply(staff, hostile, card), what)
+        await front.delivered()
+        assert_clean(front, abuse.crashes)
+        text = normalize(hostile.text or "")
+        request = await stored(front, code)
+        if _says(reply, texts.STAFF_DONE_ANSWER):
+            answered = True
+            assert request.status is Status.ANSWERED and request.answer == text, what
+            told = [m for m in fake.sent[mark:] if m.chat_id == citizen.chat_id]
+            assert _reaches(told, platform, text), f"{what}: the answer did not reach the citizen"
+            if hostile.kind != "text":
+                assert any(m.method != "sendMessage" for m in told), f"{what}: no file"
+        elif _says(reply, texts.STAFF_TEXT_TOO_LONG):
+            length = validation.message_length(text)
+            assert length > validation.STAFF_TEXT_MAX, what
+            assert to_persian_digits(length) in reply, f"{what}: the length is not said"
+        else:
+            assert texts.STAFF_EMPTY_ANSWER in reply and not text, f"{what}: {reply[:300]!r}"
+        if not answered:
+            assert request.status is Status.ROUTED and request.answer is None, what
+    # the desk still works: a plain answer goes through
+    mark = len(fake.sent)
+    await staff.send("کارشناس فردا صبح برای بازدید می‌آید.", reply_to=card)
+    await next_to(front, platform, citizen.chat_id, mark, "فردا صبح")
+    assert (await stored(front, code)).status is Status.ANSWERED, where
+    assert_clean(front, abuse.crashes)
+
+
+AFTER_FILING = [track_step, clarify_step, reopen_step, staff_reply_step]
+NASTY_AFTER_FILING = [
+    *NASTY,
+    Hostile("text", "\u200b\u200e\u202e \u2066"),  # nothing left after normalisation
+    Hostile("text", _long("ب", 4096)),  # the longest message a messenger delivers
+    Hostile("text", _long("<b>&", 10_000)),
+    Hostile("photo", "<i>عکس</i> " + _long("😀", 500)),
+    Hostile("voice"),
+]
+
+
+async def test_after_filing_steps_survive_the_nastiest_inputs(
+    abuse: Abuse, platform: Platform
+) -> None:
+    """The look-up, the answer to a question, the reopen reason and a staff reply, each with
+    every input of a fixed list, one at a time (an accepted one ends the step)."""
+    fast_delivery(abuse.front)
+    for step in AFTER_FILING:
+        for hostile in NASTY_AFTER_FILING:
+            await step(abuse, platform, [hostile])
+
+
+@SETTINGS
+@given(data=st.data())
+async def test_hostile_input_after_filing(abuse: Abuse, platform: Platform, data: Any) -> None:
+    """The same steps with hostile messages drawn by hypothesis."""
+    fast_delivery(abuse.front)
+    for step in AFTER_FILING:
+        inputs = data.draw(st.lists(hostile_messages, min_size=1, max_size=3), label=step.__name__)
+        await step(abuse, platform, inputs)
