@@ -696,6 +696,46 @@ QUESTION = "لطفاً بفرمایید مساحت زمین چند هکتار ا
 CLARIFICATION = "حدود پنج هکتار است."
 
 
+async def hostile_then_valid(
+    abuse: Abuse,
+    platform: Platform,
+    citizen: Any,
+    inputs: list[Hostile],
+    *,
+    where: str,
+    state: str,
+    refused: tuple[str, ...],
+    taken: str,
+    valid: str,
+    group: int,
+) -> tuple[Hostile, list[SentMessage]]:
+    """At a citizen's step in `state`, hostile messages until one is taken (the step ends
+    with `taken`), each refused one answered with one of `refused` or «too long» while the
+    step waits; the valid text if none was taken. Returns what was taken and what the staff
+    group got after it."""
+    front, fake = abuse.front, abuse.front.bot(platform)
+    assert await abuse.state(platform, citizen.chat_id) == state, where
+    accepted = Hostile("text", valid)
+    for hostile in inputs:
+        what = f"{hostile!r} at {where}"
+        mark = len(fake.sent)
+        reply = assert_polite(await deliver(citizen, hostile), what)
+        assert_clean(front, abuse.crashes)
+        now = await abuse.state(platform, citizen.chat_id)
+        if now == state:
+            assert any(r in reply for r in refused) or _says(reply, texts.ERR_TOO_LONG), what
+            continue
+        assert now is None and _says(reply, taken), f"{what}: {reply[:300]!r}"
+        accepted = hostile
+        break
+    else:
+        mark = len(fake.sent)
+        await citizen.send(valid)
+    await front.delivered()
+    assert_clean(front, abuse.crashes)
+    return accepted, [m for m in fake.sent[mark:] if m.chat_id == group]
+
+
 async def clarify_step(abuse: Abuse, platform: Platform, inputs: list[Hostile]) -> None:
     """A staff question, the citizen presses «پاسخ به این پرسش» and sends hostile answers:
     each is refused politely or taken, and what is taken reaches the unit's thread."""
@@ -711,26 +751,11 @@ async def clarify_step(abuse: Abuse, platform: Platform, inputs: list[Hostile]) 
     question = await next_to(front, platform, citizen.chat_id, mark, QUESTION)
     await citizen.click(texts.BTN_REPLY_QUESTION, message=question)
     where = f"the answer to a staff question on {platform.value}"
-    assert await abuse.state(platform, citizen.chat_id) == "Clarify:text", where
-    accepted = Hostile("text", CLARIFICATION)
-    for hostile in inputs:
-        what = f"{hostile!r} at {where}"
-        mark = len(fake.sent)
-        reply = assert_polite(await deliver(citizen, hostile), what)
-        assert_clean(front, abuse.crashes)
-        now = await abuse.state(platform, citizen.chat_id)
-        if now == "Clarify:text":
-            assert texts.ERR_EMPTY in reply or _says(reply, texts.ERR_TOO_LONG), what
-            continue
-        assert now is None and _says(reply, texts.CLARIFICATION_SENT), f"{what}: {reply[:300]!r}"
-        accepted = hostile
-        break
-    else:
-        mark = len(fake.sent)
-        await citizen.send(CLARIFICATION)
-    await front.delivered()
-    assert_clean(front, abuse.crashes)
-    thread = [m for m in fake.sent[mark:] if m.chat_id == water.id]
+    accepted, thread = await hostile_then_valid(
+        abuse, platform, citizen, inputs, where=where, state="Clarify:text",
+        refused=(texts.ERR_EMPTY,), taken=texts.CLARIFICATION_SENT, valid=CLARIFICATION,
+        group=water.id,
+    )  # fmt: skip
     text = normalize(accepted.text or "")
     assert _reaches(thread, platform, text), f"{accepted!r} did not reach the thread at {where}"
     if accepted.kind not in ("text", "contact_own", "contact_foreign"):
@@ -756,26 +781,11 @@ async def reopen_step(abuse: Abuse, platform: Platform, inputs: list[Hostile]) -
     assert texts.OFFER_REOPEN in said(offer)
     await citizen.click(texts.BTN_REOPEN)
     where = f"the reopen reason on {platform.value}"
-    assert await abuse.state(platform, citizen.chat_id) == "Reopen:note", where
-    accepted = Hostile("text", REOPEN_NOTE)
-    for hostile in inputs:
-        what = f"{hostile!r} at {where}"
-        mark = len(fake.sent)
-        reply = assert_polite(await deliver(citizen, hostile), what)
-        assert_clean(front, abuse.crashes)
-        now = await abuse.state(platform, citizen.chat_id)
-        if now == "Reopen:note":
-            assert texts.ERR_TEXT_WANTED in reply or _says(reply, texts.ERR_TOO_LONG), what
-            continue
-        assert now is None and _says(reply, texts.REOPENED), f"{what}: {reply[:300]!r}"
-        accepted = hostile
-        break
-    else:
-        mark = len(fake.sent)
-        await citizen.send(REOPEN_NOTE)
-    await front.delivered()
-    assert_clean(front, abuse.crashes)
-    thread = [m for m in fake.sent[mark:] if m.chat_id == water.id]
+    accepted, thread = await hostile_then_valid(
+        abuse, platform, citizen, inputs, where=where, state="Reopen:note",
+        refused=(texts.ERR_TEXT_WANTED,), taken=texts.REOPENED, valid=REOPEN_NOTE,
+        group=water.id,
+    )  # fmt: skip
     assert _reaches(thread, platform, normalize(accepted.text or "")), (
         f"{accepted!r} not in the thread"
     )
