@@ -21,7 +21,8 @@ from aiogram.fsm.storage.base import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.tables import FsmRow, HandledUpdateRow
+from storage.repositories import SqlHandledUpdates
+from storage.tables import FsmRow
 
 
 class SQLStorage(BaseStorage):
@@ -42,7 +43,9 @@ class SQLStorage(BaseStorage):
     async def write_and_mark(
         self,
         changes: Mapping[StorageKey, dict[str, Any]],
-        mark: HandledUpdateRow,
+        bot_id: int,
+        update_id: int,
+        at: datetime,
         *,
         known_new: bool = False,
     ) -> None:
@@ -50,11 +53,7 @@ class SQLStorage(BaseStorage):
         async with self._sessions() as session, session.begin():
             for key, values in changes.items():
                 await self._upsert_in(session, key, **values)
-            if (
-                known_new
-                or await session.get(HandledUpdateRow, (mark.bot_id, mark.update_id)) is None
-            ):
-                session.add(mark)
+            await SqlHandledUpdates.mark_in(session, bot_id, update_id, at, known_new=known_new)
 
     async def read(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
         """State and draft in one query."""
@@ -127,7 +126,7 @@ class UpdateScopedStorage(BaseStorage):
 
     def __init__(self, inner: BaseStorage, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.inner = inner
-        self._sessions = sessions
+        self._handled = SqlHandledUpdates(sessions)
 
     @contextlib.asynccontextmanager
     async def update(
@@ -141,18 +140,17 @@ class UpdateScopedStorage(BaseStorage):
             yield
         finally:
             _SCOPE.reset(token)
-        mark = HandledUpdateRow(bot_id=bot_id, update_id=update_id, handled_at=at)
         if isinstance(self.inner, SQLStorage):
-            await self.inner.write_and_mark(scope.changes, mark, known_new=known_new)
+            await self.inner.write_and_mark(
+                scope.changes, bot_id, update_id, at, known_new=known_new
+            )
             return
         for key, values in scope.changes.items():
             if "data" in values:
                 await self.inner.set_data(key, values["data"])
             if "state" in values:
                 await self.inner.set_state(key, values["state"])
-        async with self._sessions() as session, session.begin():
-            if known_new or await session.get(HandledUpdateRow, (bot_id, update_id)) is None:
-                session.add(mark)
+        await self._handled.mark(bot_id, update_id, at, known_new=known_new)
 
     async def _load(self, scope: _Scope, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
         if key not in scope.loaded:

@@ -559,11 +559,20 @@ class SqlHandledUpdates:
             value = found.scalar_one_or_none()
             return None if value is None else int(value)
 
-    async def mark(self, bot_id: int, update_id: int, at: datetime) -> None:
+    async def mark(
+        self, bot_id: int, update_id: int, at: datetime, *, known_new: bool = False
+    ) -> None:
         """Remember that this update is handled (a second mark is harmless)."""
         async with self._sessions() as session, session.begin():
-            if await session.get(HandledUpdateRow, (bot_id, update_id)) is None:
-                session.add(HandledUpdateRow(bot_id=bot_id, update_id=update_id, handled_at=at))
+            await self.mark_in(session, bot_id, update_id, at, known_new=known_new)
+
+    @staticmethod
+    async def mark_in(
+        session: AsyncSession, bot_id: int, update_id: int, at: datetime, *, known_new: bool
+    ) -> None:
+        """The mark inside a caller's transaction (`known_new`: no earlier mark can exist)."""
+        if known_new or await session.get(HandledUpdateRow, (bot_id, update_id)) is None:
+            session.add(HandledUpdateRow(bot_id=bot_id, update_id=update_id, handled_at=at))
 
     async def purge_before(self, before: datetime) -> int:
         """Forget ids handled before `before` (messengers redeliver for a day at most)."""
