@@ -87,6 +87,15 @@ async def advance(
     await ask(nxt, message, state, deps, ui)
 
 
+def too_long(text: str, maximum: int, template: str = texts.ERR_TOO_LONG) -> str | None:
+    """Why `text` is refused when it is longer than `maximum` as the messengers count it
+    (UTF-16 units: it could not be passed on in one message), or None when it fits."""
+    length = validation.message_length(text)
+    if length <= maximum:
+        return None
+    return template.format(length=to_persian_digits(length), max=to_persian_digits(maximum))
+
+
 def error_text(ui: Renderer, error: InvalidInput) -> str:
     """The Persian explanation of why an answer was refused."""
     d = error.details

@@ -13,7 +13,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards, texts
-from bot.conversations.common import attachment_of, prompt
+from bot.conversations.common import attachment_of, prompt, too_long
 from bot.deps import Deps
 from bot.platforms import PlatformBot, Renderer
 from bot.registry import Handlers
@@ -53,19 +53,6 @@ async def ask_reopen_note(
 ) -> tuple[str, Any]:
     """Why the answer did not satisfy."""
     return texts.ASK_REOPEN_NOTE, keyboards.cancel_only()
-
-
-async def _too_long(message: Message, text: str) -> bool:
-    """Refuse (and say so) a text that could not reach the unit's thread in one message."""
-    length = validation.message_length(text)
-    if length <= validation.DESCRIPTION_MAX:
-        return False
-    await message.answer(
-        texts.ERR_TOO_LONG.format(
-            length=to_persian_digits(length), max=to_persian_digits(validation.DESCRIPTION_MAX)
-        )
-    )
-    return True
 
 
 def _code(data: str | None, parts: int) -> list[str] | None:
@@ -123,7 +110,8 @@ async def _clarify(
     if not text and attachment is None:
         await message.answer(texts.ERR_EMPTY)
         return
-    if await _too_long(message, text):
+    if why := too_long(text, validation.DESCRIPTION_MAX):  # the unit's note must fit too
+        await message.answer(why)
         return
     chat = ChatRef(bot.platform, message.chat.id)
     try:
@@ -216,7 +204,8 @@ async def reopen_note(
     if not note:
         await message.answer(texts.ERR_TEXT_WANTED)
         return
-    if await _too_long(message, note):
+    if why := too_long(note, validation.DESCRIPTION_MAX):
+        await message.answer(why)
         return
     code = str((await state.get_data()).get("code"))
     chat = ChatRef(bot.platform, message.chat.id)

@@ -16,7 +16,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, User
 
 from bot import keyboards, texts
-from bot.conversations.common import attachment_of
+from bot.conversations.common import attachment_of, too_long
 from bot.deps import Deps
 from bot.platforms import PlatformBot, Renderer
 from bot.registry import Handlers
@@ -299,7 +299,8 @@ async def question_for_citizen(
     if not question:
         await message.reply(texts.STAFF_EMPTY_ANSWER)
         return
-    if await _too_long(message, ui, question):
+    if why := too_long(question, validation.STAFF_TEXT_MAX, texts.STAFF_TEXT_TOO_LONG):
+        await message.reply(why)
         return
     code = str((await state.get_data()).get("code"))
     await state.clear()
@@ -340,7 +341,8 @@ async def reply_in_thread(
     if not text and attachment is None:
         await message.reply(texts.STAFF_EMPTY_ANSWER)
         return
-    if await _too_long(message, ui, text):
+    if why := too_long(text, validation.STAFF_TEXT_MAX, texts.STAFF_TEXT_TOO_LONG):
+        await message.reply(why)
         return
     try:
         await staff.answer(
@@ -363,21 +365,6 @@ async def reply_in_thread(
         return
     deps.wake_delivery()
     await message.reply(ui.fmt(texts.STAFF_DONE_ANSWER, code=to_persian_digits(code)))
-
-
-async def _too_long(message: Message, ui: Renderer, text: str) -> bool:
-    """Refuse (and say so) a staff text that could not reach the citizen in one message."""
-    length = validation.message_length(text)
-    if length <= validation.STAFF_TEXT_MAX:
-        return False
-    await message.reply(
-        ui.fmt(
-            texts.STAFF_TEXT_TOO_LONG,
-            length=to_persian_digits(length),
-            max=to_persian_digits(validation.STAFF_TEXT_MAX),
-        )
-    )
-    return True
 
 
 def _card_without_link(replied: Message, bot: PlatformBot) -> tuple[str, str] | None:
