@@ -159,10 +159,7 @@ class LanePolling:
                 # often (up to once a second) instead of re-reading the same updates
                 self.pause = self.busy_poll if fresh else min(self.pause * 2, 1.0)
                 for update in fresh:
-                    uid = update.update_id
-                    if self.highest is not None and uid <= self.highest and not self.in_hand:
-                        continue  # confirmed before; the messenger repeated it
-                    self.highest = uid if self.highest is None else max(self.highest, uid)
+                    self.highest = max(self.highest or 0, update.update_id)
                     self.start(update)
         finally:
             await self._drain()

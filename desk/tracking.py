@@ -87,8 +87,6 @@ _IN_TEXT = re.compile(r"(?<!\d)[1-9]\d{9}(?!\d)")
 
 def find_in(text: str) -> str | None:
     """The first well-formed tracking code written in a text (any digits), or None."""
-    from desk.text import to_latin_digits
-
     for candidate in _IN_TEXT.findall(to_latin_digits(text)):
         if is_valid(candidate):
             return str(candidate)
