@@ -34,8 +34,7 @@ def import_aiogram_lazily() -> int:
     ) -> bool | None:
         if _types_namespace is None or not cls.__module__.startswith("aiogram."):
             return eager.__func__(cls, _types_namespace=_types_namespace, **kwargs)  # type: ignore[no-any-return]
-        namespaces.append(_types_namespace)
-        _add_namespace(cls, _types_namespace)
+        namespaces.append(_types_namespace)  # given to every unbuilt model below
         return None
 
     BaseModel.model_rebuild = classmethod(remember)  # type: ignore[method-assign,assignment]
@@ -67,12 +66,12 @@ def _add_namespace(model: type[BaseModel], namespace: dict[str, Any]) -> None:
     }
 
 
-def _subclasses(root: type[BaseModel]) -> list[type[BaseModel]]:
-    found: list[type[BaseModel]] = []
+def _subclasses(root: type[BaseModel]) -> set[type[BaseModel]]:
+    found: set[type[BaseModel]] = set()
     stack = [root]
     while stack:
         for sub in stack.pop().__subclasses__():
             if sub not in found:
-                found.append(sub)
+                found.add(sub)
                 stack.append(sub)
     return found
