@@ -70,10 +70,6 @@ class SqlDelivery:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def heads(self, limit: int = 500) -> list[Pending]:
-        """The oldest unsent row of each chat (later rows of a chat wait: order is kept)."""
-        return (await self.due(limit)).heads
-
     async def due(self, limit: int = 500) -> Due:
         """A batch of heads, oldest first, in two queries of plain columns (no ORM objects: this
         runs often): rows of one request or person first, then rows of a mass sending (a
