@@ -18,6 +18,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from desk.model import Platform
 
+PROXY_SCHEMES = ("http://", "https://", "socks4://", "socks5://")
+
 
 class SettingsError(RuntimeError):
     """A setting is missing or malformed; the message is one line naming it."""
@@ -34,6 +36,8 @@ class Settings(BaseSettings):
     telegram_api_url: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
     bale_bot_token: SecretStr | None = None
     bale_api_url: AnyHttpUrl = AnyHttpUrl("https://tapi.bale.ai")
+    telegram_proxy: SecretStr | None = None  # may carry a password: never logged
+    bale_proxy: SecretStr | None = None
     database_url: str = "sqlite+aiosqlite:///data/frontoffice.db"
     redis_url: str | None = None
     routing_rules: Path = Path("routing_rules.yaml")
@@ -56,6 +60,17 @@ class Settings(BaseSettings):
         if not sep or not head.isdigit() or not tail:
             # never echo the value: it may be a real token with a typo
             raise ValueError("must look like 123456789:ABC... (digits, a colon, the secret)")
+        return text
+
+    @field_validator("telegram_proxy", "bale_proxy", mode="before")
+    @classmethod
+    def _proxy_scheme(cls, value: object) -> object:
+        if value in (None, ""):
+            return None
+        text = str(value.get_secret_value() if isinstance(value, SecretStr) else value).strip()
+        if not text.startswith(PROXY_SCHEMES):
+            # the value may hold a password: name only what is expected
+            raise ValueError("must start with http://, https://, socks4:// or socks5://")
         return text
 
     @field_validator("redis_url", mode="before")
@@ -103,6 +118,11 @@ class Settings(BaseSettings):
         if self.bale_bot_token:
             out[Platform.BALE] = self.bale_bot_token.get_secret_value()
         return out
+
+    def proxy(self, platform: Platform) -> str | None:
+        """The egress proxy for one platform's API, if any."""
+        value = self.telegram_proxy if platform is Platform.TELEGRAM else self.bale_proxy
+        return value.get_secret_value() if value is not None else None
 
     def api_url(self, platform: Platform) -> str:
         """The Bot API server base URL of a platform, without a trailing slash."""

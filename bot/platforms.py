@@ -9,12 +9,12 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.types import Update
 from pydantic import ValidationError
 
+from bot.boundary import BaleReplies, PlatformSession
 from bot.retry import RetryRequests
 from desk.model import AttachmentKind, Platform
 
@@ -94,21 +94,47 @@ _MEDIA_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-def _repair_message(message: dict[str, Any]) -> None:
+_FILE_FIELDS = ("document", "voice", "audio", "video", "video_note", "animation", "sticker")
+
+
+def _chat_type(chat: dict[str, Any], sender: Any, channel: bool) -> str:
+    """What a chat without `type` is: a channel post's chat is a channel, a chat with a title
+    is a group, a chat whose id is its sender's own id is private; anything else is taken as a
+    group, never as private (a group's message must not reach the citizens' handlers)."""
+    if channel:
+        return "channel"
+    if chat.get("title"):
+        return "group"
+    if isinstance(sender, dict) and sender.get("id") == chat.get("id"):
+        return "private"
+    return "group"
+
+
+def _repair_file(obj: dict[str, Any]) -> None:
+    """Bale may leave `file_unique_id` out; the file id identifies the file as well."""
+    if "file_unique_id" not in obj and isinstance(obj.get("file_id"), str):
+        obj["file_unique_id"] = obj["file_id"][:64]
+
+
+def _repair_message(message: dict[str, Any], *, channel: bool = False) -> None:
     """Fill fields Bale may omit in a message so aiogram's models accept it."""
     message.setdefault("date", 0)
-    chat = message.get("chat")
-    if isinstance(chat, dict):
-        chat.setdefault("type", "private")
     sender = message.get("from")
+    chat = message.get("chat")
+    if isinstance(chat, dict) and not chat.get("type"):
+        chat["type"] = _chat_type(chat, sender, channel)
     if isinstance(sender, dict):
         _fill(sender, {"is_bot": False, "first_name": ""})
     for field, defaults in _MEDIA_DEFAULTS.items():
         if isinstance(message.get(field), dict):
             _fill(message[field], defaults)
+    for field in _FILE_FIELDS:
+        if isinstance(message.get(field), dict):
+            _repair_file(message[field])
     for size in message.get("photo") or []:
         if isinstance(size, dict):
             _fill(size, {"width": 0, "height": 0})
+            _repair_file(size)
     if isinstance(message.get("contact"), dict):
         message["contact"].setdefault("first_name", "")
     reply = message.get("reply_to_message")
@@ -120,7 +146,7 @@ def repair_update(update: dict[str, Any]) -> dict[str, Any]:
     """Fill what Bale leaves out; an update aiogram still cannot parse becomes an empty one."""
     for key in ("message", "edited_message", "channel_post", "edited_channel_post"):
         if isinstance(update.get(key), dict):
-            _repair_message(update[key])
+            _repair_message(update[key], channel=key.endswith("channel_post"))
     callback = update.get("callback_query")
     if isinstance(callback, dict):
         message = callback.get("message")
@@ -175,14 +201,25 @@ class PlatformBot(Bot):
 
 
 def make_bot(
-    platform: Platform, token: str, api_url: str, *, timeout: float = 60, retry: bool = True
+    platform: Platform,
+    token: str,
+    api_url: str,
+    *,
+    timeout: float = 60,
+    retry: bool = True,
+    proxy: str | None = None,
 ) -> PlatformBot:
-    """A bot whose session talks to `api_url` and repairs updates before parsing.
+    """A bot whose session talks to `api_url` (through `proxy` when set), repairs updates
+    before parsing and reads every answer as the platform gives it (`bot/boundary.py`).
 
     `retry` adds in-call retries for replies in handlers; the delivery worker's bots go
     without, because the worker retries itself, durably, without blocking other chats."""
-    session = AiohttpSession(
-        api=TelegramAPIServer.from_base(api_url), json_loads=repairing_json_loads, timeout=timeout
+    session = PlatformSession(
+        platform_name=platform.value,
+        api=TelegramAPIServer.from_base(api_url),
+        json_loads=repairing_json_loads,
+        timeout=timeout,
+        proxy=proxy,
     )
     default = DefaultBotProperties(
         parse_mode=ParseMode.HTML if platform is Platform.TELEGRAM else None,
@@ -190,6 +227,8 @@ def make_bot(
     )
     bot = PlatformBot(token, session=session, default=default)
     bot.platform = platform
+    if platform is Platform.BALE:
+        session.middleware(BaleReplies())
     if retry:
         session.middleware(RetryRequests())
     return bot

@@ -1,8 +1,10 @@
 """Retry Bot API calls that fail for passing reasons, so a reply is delayed, never dropped.
 
-429 (and Bale's `bot limit exceed` / `local_rate_limited`) wait as long as the server says;
-5xx, timeouts and dropped connections back off exponentially. getUpdates is left to aiogram's
-polling loop, which has its own backoff. The outbox worker adds durable retries on top.
+What counts as passing is decided in one place, `bot.boundary.classify`, the same for the outbox:
+a rate limit (429 or 420 in any shape, Bale's `bot limit exceed` / `local_rate_limited`) waits
+as long as the server says, or a growing guess when it says nothing; 5xx, HTML error pages,
+timeouts and dropped connections back off exponentially. getUpdates is left to the polling
+loop, which has its own backoff. The outbox worker adds durable retries on top.
 """
 
 from __future__ import annotations
@@ -13,27 +15,15 @@ import random
 from typing import TYPE_CHECKING
 
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.exceptions import (
-    TelegramBadRequest,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-)
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
+
+from bot.boundary import Outcome, classify
 
 if TYPE_CHECKING:
     from aiogram import Bot
 
 log = logging.getLogger(__name__)
-
-BALE_RATE_LIMIT_MARKERS = ("bot limit exceed", "local_rate_limited", "too many requests")
-
-
-def is_rate_limited(error: Exception) -> bool:
-    """Bale reports rate limits as ordinary errors with these words."""
-    text = str(getattr(error, "message", error)).lower()
-    return isinstance(error, TelegramBadRequest) and any(m in text for m in BALE_RATE_LIMIT_MARKERS)
 
 
 class RetryRequests(BaseRequestMiddleware):
@@ -67,15 +57,15 @@ class RetryRequests(BaseRequestMiddleware):
             attempt += 1
             try:
                 return await make_request(bot, method)
-            except TelegramRetryAfter as exc:
-                delay: float = exc.retry_after
-                error: Exception = exc
-            except (TelegramServerError, TelegramNetworkError) as exc:
-                delay, error = self._backoff(attempt), exc
-            except TelegramBadRequest as exc:
-                if not is_rate_limited(exc):
+            except Exception as exc:
+                verdict = classify(exc, group=False)
+                if verdict.outcome is Outcome.RATE_LIMITED:
+                    delay = verdict.wait
+                elif verdict.outcome is Outcome.TRANSIENT:
+                    delay = self._backoff(attempt)
+                else:
                     raise
-                delay, error = max(self._backoff(attempt), 1.0), exc
+                error: Exception = exc
             if waited + delay > self.budget:
                 log.error(
                     "%s failed %d times in %.0fs (%s); giving up",
