@@ -16,35 +16,28 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import random
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from aiogram.exceptions import (
-    TelegramAPIError,
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramNetworkError,
-    TelegramNotFound,
-    TelegramRetryAfter,
-    TelegramServerError,
-)
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 
 from bot import keyboards, render
+from bot.boundary import Outcome, Verdict, classify
 from bot.platforms import PlatformBot, max_file_size
-from bot.retry import is_rate_limited
 from bot.xlsx import comments_workbook
 from desk.model import (
     Attachment,
     AttachmentKind,
     ChatRef,
     Draft,
+    Notice,
     NoticeKind,
     Platform,
     Request,
@@ -57,6 +50,11 @@ from storage.repositories import SqlUnitOfWork
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 60.0  # after an outage ends, a row waits at most this long more
+HELD_RETRY = 60.0  # a group that refuses the bot is tried again this often, at most
+TOKEN_RETRY = 300.0  # a platform that refuses the token is tried again this often
+PARK_AFTER_MINUTES = 15
+PARK_AFTER = timedelta(minutes=PARK_AFTER_MINUTES)  # then a row failing alone is set aside
+ALERT_EVERY = 15.0  # seconds between looks for parked rows to tell the admin chats about
 # After this many seconds without an answer from a platform (and nothing in flight), its next
 # send goes alone, for at most as long again: it may be slow (a new connection), and sends
 # paced from its start would reach the API right behind it.
@@ -169,6 +167,9 @@ class DeliveryWorker:
     platform) while the limiter keeps the pace; each row is marked sent, committed, as soon as
     the API confirms it, before its chat's next row may go."""
 
+    held_retry = HELD_RETRY
+    token_retry = TOKEN_RETRY
+
     def __init__(
         self,
         *,
@@ -211,6 +212,11 @@ class DeliveryWorker:
         self._last_take = -math.inf
         self._fetching = False
         self._done_while_fetching: set[int] = set()
+        self._held: set[tuple[Platform, int]] = set()  # groups refusing the bot (held_chats)
+        self._token_refused: set[Platform] = set()
+        self._worked: dict[Platform, datetime] = {}  # the last send each platform took
+        self._alert_due = True
+        self._alert_at = -math.inf
 
     def wake(self) -> None:
         """Something was queued: look now rather than at the next poll."""
@@ -226,6 +232,8 @@ class DeliveryWorker:
         """The loop: pick each chat's oldest due row, send within the limits, repeat."""
         tasks: set[asyncio.Task[None]] = set()
         loop = asyncio.get_running_loop()
+        with contextlib.suppress(Exception):  # the first round reads them again if this fails
+            self._held = {(h.platform, h.chat_id) for h in await self.store.held()}
         while not self._stopping:
             try:
                 delay = await self._round(tasks)
@@ -274,6 +282,9 @@ class DeliveryWorker:
 
     async def _round(self, tasks: set[asyncio.Task[None]]) -> float:
         """Start sends for everything ready; return how long to sleep before the next look."""
+        if self._alert_due or time.monotonic() - self._alert_at > ALERT_EVERY:
+            self._alert_at = time.monotonic()
+            await self._alert_parked()
         if self._needs_fetch(time.monotonic()):
             await self._fetch(time.monotonic())
         now_wall = self.wall.now()
@@ -324,40 +335,10 @@ class DeliveryWorker:
         retry: Pending | None = None
         try:
             message_id, role = await self._send(item)
-        except TelegramRetryAfter as exc:
-            # the platform says slow down: nothing goes on it until retry_after has passed
-            self.limiters[item.platform].pause(float(exc.retry_after), time.monotonic())
-            retry = await self._later(item, float(exc.retry_after), f"429: {exc.message}")
-        except TelegramForbiddenError as exc:
-            count = await self.store.block_chat(item.platform, item.chat_id, exc.message,
-                                                self.wall.now())  # fmt: skip
-            log.warning("chat %s:%s unreachable (403); %d messages dropped from the queue",
-                        item.platform.value, item.chat_id, count)  # fmt: skip
-        except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
-            retry = await self._later(
-                item, self._backoff(item.attempts), f"{type(exc).__name__}: {exc}"
-            )
-        except TelegramBadRequest as exc:
-            if is_rate_limited(exc):
-                retry = await self._later(item, max(self._backoff(item.attempts), 2.0), exc.message)
-            else:
-                log.error("outbox %d (%s) refused: %s", item.id, item.kind.value, exc.message)
-                await self.store.give_up(item, exc.message)
-        except (Permanent, TelegramNotFound) as exc:
-            log.error("outbox %d (%s) cannot be sent: %s", item.id, item.kind.value, exc)
-            await self.store.give_up(item, str(exc))
-        except TelegramAPIError as exc:
-            retry = await self._later(
-                item, self._backoff(item.attempts), f"{type(exc).__name__}: {exc}"
-            )
         except Exception as exc:
-            log.exception("outbox %d (%s) failed", item.id, item.kind.value)
-            retry = await self._later(
-                item, self._backoff(item.attempts), f"{type(exc).__name__}: {exc}"
-            )
+            retry = await self._failed(item, exc)
         else:
-            await self.store.mark_sent(item, self.wall.now(), message_id=message_id,
-                                       link_role=role)  # fmt: skip
+            await self._succeeded(item, message_id, role)
         finally:
             # the outcome is committed (or its write failed: the row is still unsent and the
             # next look reads it again); either way this snapshot of the row is used up
@@ -381,12 +362,163 @@ class DeliveryWorker:
                 self._stale = True  # the chat's next row is waiting: look again
             self._wake.set()
 
+    async def _succeeded(self, item: Pending, message_id: int | None, role: str | None) -> None:
+        now = self.wall.now()
+        await self.store.mark_sent(item, now, message_id=message_id or None,
+                                   link_role=role)  # fmt: skip
+        self._worked[item.platform] = now
+        if item.platform in self._token_refused:
+            self._token_refused.discard(item.platform)
+            log.warning("%s accepts the bot token again; sending resumes", item.platform.value)
+        key = (item.platform, item.chat_id)
+        if key in self._held:
+            self._held.discard(key)
+            alert = {"template": "released", "platform": item.platform.value,
+                     "chat_id": item.chat_id}  # fmt: skip
+            if await self.store.release_chat(
+                item.platform, item.chat_id, now, alerts=self._alerts(alert, skip=key)
+            ):
+                log.warning("%s group %s takes messages again; its queue resumes",
+                            item.platform.value, item.chat_id)  # fmt: skip
+
+    async def _failed(self, item: Pending, exc: Exception) -> Pending | None:
+        """Act on a failed send as its classification says (`bot/boundary.py`); returns the
+        row as it now waits, or None when it is finished with (parked, dropped, done)."""
+        if isinstance(exc, Permanent):
+            verdict = Verdict(Outcome.PERMANENT, str(exc))
+        else:
+            verdict = classify(exc, group=self._is_group(item))
+        platform = item.platform
+        now = self.wall.now()
+        match verdict.outcome:
+            case Outcome.RATE_LIMITED:
+                # the platform says slow down: nothing goes on it until the wait has passed
+                self.limiters[platform].pause(verdict.wait, time.monotonic())
+                return await self._later(item, verdict.wait, verdict.reason)
+            case Outcome.TRANSIENT:
+                if self._stuck(item, now, transient=True):
+                    await self._park(item, f"{verdict.reason} (for {PARK_AFTER_MINUTES} min)")
+                    return None
+                return await self._later(item, self._backoff(item.attempts), verdict.reason)
+            case Outcome.UNAUTHORIZED:
+                await self._token_refused_by(platform, verdict.reason)
+                self.limiters[platform].pause(self.token_retry, time.monotonic())
+                return await self._later(item, self.token_retry, verdict.reason)
+            case Outcome.BLOCKED:
+                count = await self.store.block_chat(platform, item.chat_id, verdict.reason, now)
+                log.warning("chat %s:%s unreachable (%s); %d messages dropped from the queue",
+                            platform.value, item.chat_id, verdict.reason, count)  # fmt: skip
+                return None
+            case Outcome.HELD:
+                await self._hold(item, verdict, now)
+                delay = min(self.held_retry, self._backoff(item.attempts))
+                return await self._later(item, delay, verdict.reason)
+            case Outcome.DONE:
+                log.info("outbox %d (%s): %s; nothing left to do", item.id, item.kind.value,
+                         verdict.reason)  # fmt: skip
+                await self.store.done(item, now, verdict.reason)
+                return None
+            case Outcome.PERMANENT:
+                await self._park(item, verdict.reason)
+                return None
+        log.error("outbox %d (%s) failed: %s", item.id, item.kind.value, verdict.reason)
+        if self._stuck(item, now, transient=False):
+            await self._park(item, f"{verdict.reason} (for {PARK_AFTER_MINUTES} min)")
+            return None
+        return await self._later(item, self._backoff(item.attempts), verdict.reason)
+
+    def _stuck(self, item: Pending, now: datetime, *, transient: bool) -> bool:
+        """Whether a row has failed long enough to be parked: an unclassified failure after
+        PARK_AFTER; a transient one only when the platform took other messages meanwhile (an
+        outage holds every row and parks none)."""
+        since = item.failing_since
+        if since is None or now - since < PARK_AFTER:
+            return False
+        if not transient:
+            return True
+        worked = self._worked.get(item.platform)
+        return worked is not None and worked > since + PARK_AFTER / 2
+
+    async def _park(self, item: Pending, reason: str) -> None:
+        log.error("outbox %d (%s) to %s parked: %s", item.id, item.kind.value,
+                  item.platform.value, reason)  # fmt: skip
+        # an alert that cannot be sent is not alerted about (no loop); the others are, in batches
+        await self.store.park(item, reason, alerted=item.kind is NoticeKind.ADMIN_ALERT)
+        self._alert_due = True
+
+    async def _hold(self, item: Pending, verdict: Verdict, now: datetime) -> None:
+        key = (item.platform, item.chat_id)
+        if key in self._held:
+            return
+        self._held.add(key)
+        alert = {"template": "held", "platform": item.platform.value, "chat_id": item.chat_id,
+                 "reason": verdict.reason, "new_chat_id": verdict.new_chat_id}  # fmt: skip
+        if await self.store.hold_chat(
+            item.platform, item.chat_id, verdict.reason, now,
+            new_chat_id=verdict.new_chat_id, alerts=self._alerts(alert, skip=key),
+        ):  # fmt: skip
+            log.error("%s group %s refuses the bot (%s); its messages are held and the admin "
+                      "chats told", item.platform.value, item.chat_id, verdict.reason)  # fmt: skip
+
+    async def _token_refused_by(self, platform: Platform, reason: str) -> None:
+        if platform in self._token_refused:
+            return
+        self._token_refused.add(platform)
+        log.error("%s refuses the bot token (401): check %s_BOT_TOKEN; messages to %s wait, "
+                  "the other platform is served", platform.value, platform.value.upper(),
+                  platform.value)  # fmt: skip
+        others = [p for p in self.bots if p is not platform]
+        for other in others:
+            alert = {"template": "token", "platform": platform.value, "other": other.value}
+            await self.store.queue(self._alerts(alert, only=other), self.wall.now())
+
+    def _alerts(
+        self,
+        data: dict[str, Any],
+        *,
+        skip: tuple[Platform, int] | None = None,
+        only: Platform | None = None,
+    ) -> list[Notice]:
+        """One alert notice per admin chat on every platform served (but `skip`)."""
+        return [
+            Notice(platform, chat_id, NoticeKind.ADMIN_ALERT, None, dict(data))
+            for platform, chats in self.rules.admins.items()
+            if platform in self.bots and (only is None or platform is only)
+            for chat_id in sorted(chats)
+            if (platform, chat_id) != skip
+        ]
+
+    async def _alert_parked(self) -> None:
+        """Tell the admin chats about rows parked since the last look, in one message each."""
+
+        def notices(rows: list[Any]) -> list[Notice]:
+            listed = [
+                {"id": r[0], "kind": r[1], "platform": r[2], "error": (r[3] or "")[:160]}
+                for r in rows[:5]
+            ]
+            return self._alerts({"template": "parked", "count": len(rows), "rows": listed})
+
+        self._alert_due = False
+        if await self.store.alert_parked(notices, self.wall.now()):
+            self.wake()
+
+    def _is_group(self, item: Pending) -> bool:
+        """Whether a row goes to a staff or admin group (held on refusal, never dropped)."""
+        if item.kind in _GROUP_KINDS or item.kind is NoticeKind.ADMIN_ALERT:
+            return True
+        chat = item.chat_id
+        return chat in self.rules.admins.get(item.platform, frozenset()) or (
+            self.rules.unit_for_chat(item.platform, chat) is not None
+        )
+
     async def _later(self, item: Pending, delay: float, error: str) -> Pending:
         log.warning("outbox %d (%s) to %s: %s; retry in %.1fs", item.id, item.kind.value,
                     item.platform.value, error, delay)  # fmt: skip
-        when = self.wall.now() + timedelta(seconds=delay)
-        await self.store.retry_later(item, when, error)
-        return replace(item, attempts=item.attempts + 1, next_attempt_at=when)
+        now = self.wall.now()
+        when = now + timedelta(seconds=delay)
+        await self.store.retry_later(item, when, error, now=now)
+        return replace(item, attempts=item.attempts + 1, next_attempt_at=when,
+                       failing_since=item.failing_since or now)  # fmt: skip
 
     @staticmethod
     def _backoff(attempts: int) -> float:
@@ -407,6 +539,9 @@ class DeliveryWorker:
         bot = self.bots[item.platform]
         ui = bot.ui
         chat = ChatRef(item.platform, item.chat_id)
+        if item.kind is NoticeKind.CARD_REFRESH:
+            # before the request is read: the state read next covers every refresh queued
+            await self.store.supersede_refreshes(item, self.wall.now())
         request = await self._request(item.code)
         if item.code is not None and request is None:
             raise Permanent(f"request {item.code} does not exist")
@@ -425,15 +560,13 @@ class DeliveryWorker:
                 if card_id is None:
                     return None, None
                 text = render.staff_card(ui, request, self.rules, chat, now)
-                try:
-                    await bot.edit_message_text(
-                        text=text, chat_id=item.chat_id, message_id=card_id,
-                        reply_markup=self._card_markup(request, chat),
-                    )  # fmt: skip
-                except TelegramBadRequest as exc:
-                    if "not modified" not in exc.message.lower():
-                        raise
-                return None, None  # Bale may answer a stub: the edit's answer is not used
+                # "not modified" is classified as done; any `ok: true` answer (a Message, true,
+                # Bale's stub) is a success (`bot/boundary.py`): the edit's answer is not used
+                await bot.edit_message_text(
+                    text=text, chat_id=item.chat_id, message_id=card_id,
+                    reply_markup=self._card_markup(request, chat),
+                )  # fmt: skip
+                return None, None
             case NoticeKind.STAFF_NOTE:
                 text = render.staff_note(ui, request, self.rules, item.data)
                 return (await self._thread_text(bot, item, text)).message_id, "note"
@@ -472,6 +605,9 @@ class DeliveryWorker:
                 | NoticeKind.DRAFT_OUTCOME
             ):
                 return await self._send_draft(bot, item, request)
+            case NoticeKind.ADMIN_ALERT:
+                text = render.admin_alert(ui, self.rules, item.data)
+                return (await bot.send_message(item.chat_id, text)).message_id, None
             case NoticeKind.STAFF_COPY | NoticeKind.CITIZEN_COPY:
                 sent = await self._send_file(bot, item)
                 copied = "attachment" if item.kind is NoticeKind.STAFF_COPY else None

@@ -12,7 +12,7 @@ import jdatetime
 from bot import texts
 from bot.platforms import Raw, Renderer
 from desk import validation
-from desk.model import ChatRef, Draft, Kind, Request, Status
+from desk.model import ChatRef, Draft, Kind, Platform, Request, Status
 from desk.routing import Choice, RoutingRules
 from desk.text import to_persian_digits
 
@@ -385,3 +385,55 @@ def drafts_list(ui: Renderer, drafts: list[Draft], subscribed: bool) -> str:
     lines += [ui.fmt(texts.DRAFT_LINE, title=d.title, deadline=jalali(d.closes_at)) for d in drafts]
     lines += ["", texts.DRAFTS_SUBSCRIPTION_ON if subscribed else texts.DRAFTS_SUBSCRIPTION_OFF]
     return "\n".join(lines)
+
+
+def group_name(rules: RoutingRules, chat: ChatRef) -> str:
+    """What staff call a group the bot writes to: its unit, or the admins' group."""
+    unit = rules.unit_for_chat(chat.platform, chat.chat_id)
+    if unit is not None:
+        return unit.name
+    if chat.chat_id in rules.admins.get(chat.platform, frozenset()):
+        return texts.ALERT_ADMIN_GROUP
+    return str(chat.chat_id)
+
+
+def admin_alert(ui: Renderer, rules: RoutingRules, data: dict[str, object]) -> str:
+    """A delivery alert for the admin chats (a group held or back, rows parked, a bad token)."""
+    template = data.get("template")
+    platform = texts.PLATFORM_NAMES.get(str(data.get("platform")), str(data.get("platform")))
+    if template in ("held", "released"):
+        chat = ChatRef(Platform(str(data["platform"])), int(str(data["chat_id"])))
+        group = group_name(rules, chat)
+        if template == "released":
+            return ui.fmt(texts.ALERT_RELEASED, group=group, platform=platform)
+        new_id = data.get("new_chat_id")
+        todo = (
+            ui.fmt(texts.ALERT_HELD_MIGRATED, new_id=new_id, old_id=chat.chat_id)
+            if new_id is not None
+            else texts.ALERT_HELD_TODO
+        )
+        reason = str(data.get("reason") or "")[:200]
+        return ui.fmt(texts.ALERT_HELD, group=group, platform=platform, reason=reason,
+                      todo=Raw(todo))  # fmt: skip
+    if template == "token":
+        other = texts.PLATFORM_NAMES.get(str(data.get("other")), "")
+        setting = f"{str(data.get('platform')).upper()}_BOT_TOKEN"
+        return ui.fmt(texts.ALERT_UNAUTHORIZED, platform=platform, setting=setting, other=other)
+    rows = data.get("rows")
+    items = rows if isinstance(rows, list) else []
+    lines = []
+    for row in items[:5]:
+        assert isinstance(row, dict)
+        lines.append(
+            ui.fmt(
+                texts.ALERT_PARKED_LINE,
+                id=row.get("id"),
+                kind=texts.ALERT_KINDS.get(str(row.get("kind")), str(row.get("kind"))),
+                platform=texts.PLATFORM_NAMES.get(str(row.get("platform")), ""),
+                error=str(row.get("error") or "")[:120],
+            )
+        )
+    count = int(str(data.get("count") or len(items)))
+    if count > len(lines):
+        lines.append(ui.fmt(texts.ALERT_PARKED_MORE, count=to_persian_digits(count - len(lines))))
+    return ui.fmt(texts.ALERT_PARKED, count=to_persian_digits(count), lines=Raw("\n".join(lines)))

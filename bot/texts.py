@@ -587,3 +587,49 @@ FLOOD_SLOW_DOWN = (
     "پیام‌های شما در این دقیقه بیش از اندازه است. لطفاً کمی صبر کنید؛ "
     "پیام‌هایی که تا یک دقیقه دیگر بفرستید دیده نمی‌شوند."
 )
+
+# --- delivery alerts to the admin chats (staff read them; ids stay Latin for copying) -----------
+ALERT_HELD = (
+    "⚠️ ربات نمی‌تواند در گروه «{group}» در {platform} پیام بفرستد.\n"
+    "پاسخ پیام‌رسان: {reason}\n"
+    "{todo}\n"
+    "پیام‌های این گروه نگه داشته می‌شوند و هر وقت ربات دوباره بتواند، خودکار فرستاده می‌شوند."
+)
+ALERT_HELD_TODO = (
+    "لطفاً ربات را دوباره به همین گروه اضافه کنید و اجازه فرستادن پیام به آن بدهید "
+    "(اگر گروه حذف شده، شناسه گروه تازه را در routing_rules.yaml بنویسید)."
+)
+ALERT_HELD_MIGRATED = (
+    "این گروه به ابرگروه تبدیل شده و شناسه تازه آن {new_id} است. "
+    "لطفاً در routing_rules.yaml شناسه {old_id} را با {new_id} عوض کنید و ربات را دوباره "
+    "راه‌اندازی کنید."
+)
+ALERT_RELEASED = (
+    "✅ گروه «{group}» در {platform} دوباره پیام‌های ربات را می‌گیرد؛ پیام‌های مانده در راه است."
+)
+ALERT_PARKED = (
+    "⚠️ {count} پیام فرستاده نشد و کنار گذاشته شد:\n{lines}\n"
+    "فهرست کامل: python -m bot outbox\n"
+    "فرستادن دوباره: python -m bot outbox retry <شناسه> (یا ‎--all)"
+)
+ALERT_PARKED_LINE = "• #{id} {kind} در {platform}: {error}"
+ALERT_PARKED_MORE = "• و {count} پیام دیگر"
+ALERT_UNAUTHORIZED = (
+    "⚠️ {platform} توکن ربات را نپذیرفت (خطای ۴۰۱). تا وقتی {setting} درست نشود، در {platform} "
+    "پیامی فرستاده یا گرفته نمی‌شود؛ پیام‌ها در صف می‌مانند. {other} کار می‌کند."
+)
+ALERT_ADMIN_GROUP = "گروه مدیران"
+ALERT_KINDS = {
+    "staff_card": "کارت درخواست",
+    "card_refresh": "به‌روزرسانی کارت",
+    "staff_note": "یادداشت در گروه واحد",
+    "staff_copy": "پیوست در گروه واحد",
+    "citizen_text": "پیام به شهروند",
+    "citizen_copy": "پیوست برای شهروند",
+    "broadcast": "پیام گروه",
+    "draft_announce": "اعلان پیش‌نویس",
+    "draft_reminder": "یادآوری پیش‌نویس",
+    "draft_digest": "گزارش نظرهای پیش‌نویس",
+    "draft_outcome": "نسخه نهایی پیش‌نویس",
+    "admin_alert": "هشدار",
+}

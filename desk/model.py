@@ -64,6 +64,7 @@ class NoticeKind(StrEnum):
     DRAFT_REMINDER = "draft_reminder"  # two days left, to subscribers who have not commented
     DRAFT_DIGEST = "draft_digest"  # to the owning unit at closing: counts and an XLSX file
     DRAFT_OUTCOME = "draft_outcome"  # the final version, to everyone who commented
+    ADMIN_ALERT = "admin_alert"  # to the admin chats: a group refuses the bot, rows parked
 
 
 @dataclass(frozen=True, slots=True)

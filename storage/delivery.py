@@ -6,12 +6,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from desk.model import NoticeKind, Platform
-from storage.tables import BlockedChatRow, MessageLinkRow, OutboxRow, UploadedFileRow
+from desk.model import Notice, NoticeKind, Platform
+from storage.repositories import _outbox_values
+from storage.tables import (
+    BlockedChatRow,
+    HeldChatRow,
+    MessageLinkRow,
+    OutboxRow,
+    UploadedFileRow,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +33,33 @@ class Pending:
     data: dict[str, Any]
     attempts: int
     next_attempt_at: datetime
+    failing_since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldChat:
+    """A group that refuses the bot for now; its rows wait."""
+
+    platform: Platform
+    chat_id: int
+    since: datetime
+    reason: str
+    new_chat_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Parked:
+    """A row given up on, kept for an operator: `python -m bot outbox`."""
+
+    id: int
+    platform: Platform
+    chat_id: int
+    kind: NoticeKind
+    code: str | None
+    attempts: int
+    created_at: datetime
+    error: str
+    blocked: bool  # the chat is a citizen's who blocked the bot
 
 
 _PENDING_COLUMNS = (
@@ -37,6 +71,7 @@ _PENDING_COLUMNS = (
     col(OutboxRow.data),
     col(OutboxRow.attempts),
     col(OutboxRow.next_attempt_at),
+    col(OutboxRow.failing_since),
 )
 
 
@@ -50,6 +85,7 @@ def _pending(row: Any) -> Pending:
         data=dict(row[5] or {}),
         attempts=row[6],
         next_attempt_at=row[7],
+        failing_since=row[8],
     )
 
 
@@ -120,15 +156,179 @@ class SqlDelivery:
                 await self._link(session, item.platform, item.chat_id, message_id, item.code,
                                  link_role, now)  # fmt: skip
 
-    async def retry_later(self, item: Pending, when: datetime, error: str) -> None:
-        """Try again at `when`."""
+    async def retry_later(
+        self, item: Pending, when: datetime, error: str, *, now: datetime | None = None
+    ) -> None:
+        """Try again at `when`; `now` starts the row's run of failures if none is running."""
+        since = item.failing_since or now
         async with self._sessions() as session, session.begin():
-            await self._update(session, item, next_attempt_at=when, last_error=error[:500])
+            await self._update(session, item, next_attempt_at=when, last_error=error[:500],
+                               failing_since=since)  # fmt: skip
+
+    async def park(self, item: Pending, error: str, *, alerted: bool = False) -> None:
+        """Give up on a row (no retry can fix it, or it failed too long in a way nothing
+        names): kept as failed with its error; the admin chats are told unless `alerted`."""
+        async with self._sessions() as session, session.begin():
+            await self._update(session, item, failed=True, last_error=error[:500],
+                               alerted=alerted)  # fmt: skip
 
     async def give_up(self, item: Pending, error: str) -> None:
         """A permanent failure (the API refuses the message itself); kept for operators."""
+        await self.park(item, error)
+
+    async def done(self, item: Pending, now: datetime, note: str) -> None:
+        """Nothing is left to do for a row (an edit that changes nothing): counted as sent."""
         async with self._sessions() as session, session.begin():
-            await self._update(session, item, failed=True, last_error=error[:500])
+            await self._update(session, item, sent_at=now, last_error=note[:500])
+
+    async def supersede_refreshes(self, item: Pending, now: datetime) -> int:
+        """Other queued refreshes of the same card are covered by this one, which is rendered
+        from the request as it is now (read after this): they are marked sent."""
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                update(OutboxRow)
+                .where(
+                    col(OutboxRow.platform) == item.platform.value,
+                    col(OutboxRow.chat_id) == item.chat_id,
+                    col(OutboxRow.request_code) == item.code,
+                    col(OutboxRow.kind) == NoticeKind.CARD_REFRESH.value,
+                    col(OutboxRow.sent_at).is_(None),
+                    col(OutboxRow.failed).is_(False),
+                    col(OutboxRow.id) != item.id,
+                )
+                .values(sent_at=now, last_error=f"covered by refresh {item.id}")
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def hold_chat(
+        self,
+        platform: Platform,
+        chat_id: int,
+        reason: str,
+        now: datetime,
+        *,
+        new_chat_id: int | None = None,
+        alerts: list[Notice] | None = None,
+    ) -> bool:
+        """A group refuses the bot: remember it (once) and queue `alerts` with that record.
+        Returns whether it was newly held."""
+        async with self._sessions() as session, session.begin():
+            if await session.get(HeldChatRow, (platform.value, chat_id)) is not None:
+                return False
+            session.add(
+                HeldChatRow(platform=platform.value, chat_id=chat_id, since=now,
+                            reason=reason[:300], new_chat_id=new_chat_id)
+            )  # fmt: skip
+            await self._queue(session, alerts or [], now)
+            return True
+
+    async def release_chat(
+        self, platform: Platform, chat_id: int, now: datetime, *, alerts: list[Notice] | None = None
+    ) -> bool:
+        """A held group took a message again: forget the hold, queue `alerts`."""
+        async with self._sessions() as session, session.begin():
+            row = await session.get(HeldChatRow, (platform.value, chat_id))
+            if row is None:
+                return False
+            await session.delete(row)
+            await self._queue(session, alerts or [], now)
+            return True
+
+    async def held(self) -> list[HeldChat]:
+        """Every group held now."""
+        async with self._sessions() as session:
+            rows = (await session.execute(select(HeldChatRow))).scalars().all()
+            return [
+                HeldChat(Platform(r.platform), r.chat_id, r.since, r.reason or "", r.new_chat_id)
+                for r in rows
+            ]
+
+    async def alert_parked(self, alerts: Any, now: datetime) -> int:
+        """Rows parked since the last look: `alerts(rows)` makes the notices for the admin
+        chats, queued in the same transaction that marks the rows told. Returns how many."""
+        async with self._sessions() as session, session.begin():
+            rows = await session.execute(
+                select(
+                    col(OutboxRow.id),
+                    col(OutboxRow.kind),
+                    col(OutboxRow.platform),
+                    col(OutboxRow.last_error),
+                )
+                .where(
+                    col(OutboxRow.failed).is_(True),
+                    col(OutboxRow.alerted).is_(False),
+                    col(OutboxRow.sent_at).is_(None),
+                )
+                .order_by(col(OutboxRow.id))
+                .limit(1000)
+            )
+            found = list(rows.all())
+            if not found:
+                return 0
+            await self._queue(session, alerts(found), now)
+            await session.execute(
+                update(OutboxRow)
+                .where(col(OutboxRow.id).in_([r[0] for r in found]))
+                .values(alerted=True)
+            )
+            return len(found)
+
+    async def parked(self, limit: int = 200) -> list[Parked]:
+        """Rows given up on, newest first."""
+        async with self._sessions() as session:
+            blocked = {
+                (r.platform, r.chat_id)
+                for r in (await session.execute(select(BlockedChatRow))).scalars()
+            }
+            rows = await session.execute(
+                select(OutboxRow)
+                .where(col(OutboxRow.failed).is_(True), col(OutboxRow.sent_at).is_(None))
+                .order_by(col(OutboxRow.id).desc())
+                .limit(limit)
+            )
+            return [
+                Parked(
+                    id=r.id or 0,
+                    platform=Platform(r.platform),
+                    chat_id=r.chat_id,
+                    kind=NoticeKind(r.kind),
+                    code=r.request_code,
+                    attempts=r.attempts,
+                    created_at=r.created_at,
+                    error=r.last_error or "",
+                    blocked=(r.platform, r.chat_id) in blocked,
+                )
+                for r in rows.scalars()
+            ]
+
+    async def requeue(self, ids: list[int] | None, now: datetime) -> int:
+        """Send parked rows again (`None`: every parked row of a chat that is not blocked)."""
+        async with self._sessions() as session, session.begin():
+            which: list[Any] = [col(OutboxRow.failed).is_(True), col(OutboxRow.sent_at).is_(None)]
+            if ids is not None:
+                which.append(col(OutboxRow.id).in_(ids))
+            else:
+                for blocked in (await session.execute(select(BlockedChatRow))).scalars():
+                    which.append(
+                        ~((col(OutboxRow.platform) == blocked.platform)
+                          & (col(OutboxRow.chat_id) == blocked.chat_id))
+                    )  # fmt: skip
+            result = await session.execute(
+                update(OutboxRow)
+                .where(*which)
+                .values(failed=False, alerted=False, failing_since=None, next_attempt_at=now)
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def queue(self, notices: list[Notice], now: datetime) -> None:
+        """Queue notices in a transaction of their own."""
+        async with self._sessions() as session, session.begin():
+            await self._queue(session, notices, now)
+
+    @staticmethod
+    async def _queue(session: AsyncSession, notices: list[Notice], now: datetime) -> None:
+        if notices:
+            await session.execute(insert(OutboxRow), [_outbox_values(n, now) for n in notices])
 
     @staticmethod
     async def _update(session: AsyncSession, item: Pending, **values: Any) -> None:
@@ -155,7 +355,7 @@ class SqlDelivery:
                     col(OutboxRow.chat_id) == chat_id,
                     col(OutboxRow.sent_at).is_(None),
                 )
-                .values(failed=True, last_error=f"chat unreachable: {reason}"[:500])
+                .values(failed=True, alerted=True, last_error=f"chat unreachable: {reason}"[:500])
             )
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

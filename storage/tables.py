@@ -158,6 +158,10 @@ class OutboxRow(SQLModel, table=True):
     message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     tag: str | None = Field(default=None, max_length=64, index=True)
+    # the first failure of the current run of failures: a row failing in a way nothing names
+    # for too long is parked (failed, with its error) so that its chat's later rows go on
+    failing_since: datetime | None = _utc(nullable=True)
+    alerted: bool = False  # a parked row: the admin chats were told
 
 
 class MessageLinkRow(SQLModel, table=True):
@@ -193,6 +197,19 @@ class BlockedChatRow(SQLModel, table=True):
     chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
     since: datetime = _utc()
     reason: str | None = Field(default=None, max_length=200)
+
+
+class HeldChatRow(SQLModel, table=True):
+    """A staff or admin group that refuses the bot for now (removed, no rights, upgraded): its
+    rows wait, and go out by themselves once a send to it works again."""
+
+    __tablename__ = "held_chats"
+
+    platform: str = Field(sa_column=Column(String(16), primary_key=True))
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    since: datetime = _utc()
+    reason: str | None = Field(default=None, max_length=300)
+    new_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 class CitizenRow(SQLModel, table=True):

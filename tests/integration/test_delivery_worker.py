@@ -6,17 +6,25 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
 from aiogram.methods import SendMessage
 from sqlalchemy import select
 from sqlmodel import col
 
 from bot.delivery import DeliveryWorker, Limits
 from desk.model import NoticeKind, Platform
-from desk.routing import RoutingRules
+from desk.routing import load_rules
 from storage.delivery import Pending, SqlDelivery
 from storage.tables import OutboxRow
 from tests.integration.conftest import Database
@@ -41,7 +49,7 @@ class Recorder(DeliveryWorker):
             store=store,
             sessions=db.sessions,
             bots={TG: Any},  # type: ignore[dict-item]
-            rules=RoutingRules.__new__(RoutingRules),
+            rules=load_rules(Path(__file__).resolve().parents[2] / "routing_rules.yaml"),
             clock=None,  # type: ignore[arg-type]
             limits={TG: Limits(per_second=per_second)},
             **kwargs,
@@ -176,3 +184,179 @@ async def test_a_card_queued_during_a_broadcast_does_not_wait_for_it(db: Databas
     announcements = [h.chat_id for h in due.heads[1:]]
     assert announcements == list(range(1, 501))
     assert due.full, "more announcements are waiting beyond this read"
+
+
+# --- what each failure does: held groups, parked rows, a refused token (bot/boundary.py) -------
+
+UNIT_CHAT = -1001000000001  # a unit's staff group in routing_rules.yaml
+ADMIN_CHAT = -1001000009001
+SEND = SendMessage(chat_id=1, text="x")
+
+
+class WallClock:
+    """The worker's wall clock: real time, moved ahead by the test (retries are due by it)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, minutes: float) -> None:
+        self.offset += timedelta(minutes=minutes)
+
+
+async def rows(db: Database) -> dict[int, OutboxRow]:
+    async with db.sessions() as session:
+        return {r.id or 0: r for r in (await session.execute(select(OutboxRow))).scalars()}
+
+
+async def alerts(db: Database) -> list[OutboxRow]:
+    return [r for r in (await rows(db)).values() if r.kind == NoticeKind.ADMIN_ALERT.value]
+
+
+async def test_a_group_that_refuses_the_bot_is_held_told_once_and_resumes(db: Database) -> None:
+    card, note, later = await queue(db, [UNIT_CHAT, UNIT_CHAT, UNIT_CHAT])
+    (other,) = await queue(db, [42])
+    worker = Recorder(db, per_second=30)
+    kicked = TelegramForbiddenError(SEND, "Forbidden: bot was kicked from the group chat")
+    missing = TelegramBadRequest(SEND, "Bad Request: chat not found")
+    worker.faults[card] = [kicked, missing, kicked]
+    await run_until_sent(worker, db, timeout=30)
+
+    mine = [i for _, c, i in worker.sent if c == UNIT_CHAT]
+    assert mine == [card, note, later], "nothing failed, nothing lost, the order kept"
+    assert worker.sent[0][2] == other, "another chat's row did not wait for the held group"
+    stored = await rows(db)
+    assert not any(r.failed for r in stored.values())
+    assert stored[card].attempts == 4
+    told = [r.data["template"] for r in await alerts(db)]
+    assert told == ["held", "released"], "told once that it refuses, once that it is back"
+    assert {r.chat_id for r in await alerts(db)} == {ADMIN_CHAT}
+    assert await worker.store.held() == []
+
+
+async def test_a_refused_message_is_parked_alerted_and_its_chat_goes_on(db: Database) -> None:
+    bad, good = await queue(db, [5, 5])
+    worker = Recorder(db, per_second=30)
+    worker.faults[bad] = [TelegramBadRequest(SEND, "Bad Request: can't parse entities")]
+    await run_until_sent(worker, db, timeout=10)
+
+    assert [i for _, c, i in worker.sent if c == 5] == [good]
+    parked = await worker.store.parked()
+    assert [(p.id, p.blocked) for p in parked] == [(bad, False)]
+    assert "can't parse entities" in parked[0].error
+    (alert,) = await alerts(db)
+    assert alert.chat_id == ADMIN_CHAT and alert.data["count"] == 1
+    assert alert.data["rows"][0]["id"] == bad
+
+    assert await worker.store.requeue([bad], datetime.now(UTC)) == 1
+    again = Recorder(db, per_second=30)  # the bot, still running or restarted
+    await run_until_sent(again, db, timeout=10)
+    assert [i for _, c, i in again.sent if c == 5] == [bad], "sent once requeued"
+
+
+async def test_an_unclassified_failure_is_parked_after_15_minutes(db: Database) -> None:
+    odd, after = await queue(db, [6, 6])
+    wall = WallClock()
+    worker = Recorder(db, per_second=30, wall=wall)
+    worker.faults[odd] = [RuntimeError("a shape nobody knows")] * 50
+    task = asyncio.create_task(worker.run())
+    try:
+        await wait_for(lambda: (worker.faults[odd] and len(worker.faults[odd]) <= 48))
+        assert not (await rows(db))[odd].failed, "retried, not parked, at first"
+        wall.advance(minutes=16)
+        await wait_for_async(lambda: _failed(db, odd))
+        await wait_for(lambda: any(i == after for _, _, i in worker.sent))
+    finally:
+        await worker.stop()
+        await asyncio.wait_for(task, 10)
+    assert "(for 15 min)" in ((await rows(db))[odd].last_error or "")
+
+
+async def test_an_outage_parks_nothing_but_a_row_failing_alone_is_parked(db: Database) -> None:
+    down, alone, fine = await queue(db, [7, 8, 9])
+    wall = WallClock()
+    worker = Recorder(db, per_second=30, wall=wall)
+    outage = TelegramServerError(SEND, "Bad Gateway")
+    worker.faults[down] = [outage] * 3
+    task = asyncio.create_task(worker.run())
+    try:
+        await wait_for(lambda: len(worker.faults[down]) <= 2)
+        await wait_for_async(lambda: _sent(db, alone, fine))
+        wall.advance(minutes=16)  # 16 minutes of nothing but 502s: an outage
+        await wait_for(lambda: any(i == down for _, _, i in worker.sent))
+        assert not (await rows(db))[down].failed
+        # now the platform takes other messages while one row keeps failing
+        (alone,) = await queue(db, [8])
+        worker.faults[alone] = [outage] * 50
+        worker.wake()
+        await wait_for(lambda: len(worker.faults[alone]) <= 48)
+        wall.advance(minutes=16)
+        (later,) = await queue(db, [10])
+        worker.wake()
+        await wait_for(lambda: any(i == later for _, _, i in worker.sent))
+        wall.advance(minutes=1)
+        await wait_for_async(lambda: _failed(db, alone))
+    finally:
+        await worker.stop()
+        await asyncio.wait_for(task, 10)
+    assert any(i == fine for _, _, i in worker.sent)
+
+
+class RefusedToken(Recorder):
+    """Every call is refused until `until` (monotonic time): a wrong token, then the right one."""
+
+    until = 0.0
+
+    async def _send(self, item: Pending) -> tuple[int | None, str | None]:
+        if time.monotonic() < self.until:
+            raise TelegramUnauthorizedError(SEND, "Unauthorized")
+        return await super()._send(item)
+
+
+async def test_a_refused_token_is_said_once_and_waits(db: Database, caplog: Any) -> None:
+    ids = await queue(db, [11, 12, 13])
+    worker = RefusedToken(db, per_second=30)
+    worker.token_retry = 0.5
+    worker.until = time.monotonic() + 1.6
+    with caplog.at_level("WARNING", logger="bot.delivery"):
+        await run_until_sent(worker, db, timeout=20)
+    assert sorted(i for _, _, i in worker.sent) == sorted(ids), "nothing dropped"
+    said = [r for r in caplog.records if "refuses the bot token" in r.getMessage()]
+    assert len(said) == 1, [r.getMessage() for r in said]
+    assert any("accepts the bot token again" in r.getMessage() for r in caplog.records)
+    assert min(t for t, _, _ in worker.sent) >= worker.until
+
+
+async def test_an_edit_that_changes_nothing_is_done(db: Database) -> None:
+    (row,) = await queue(db, [14])
+    worker = Recorder(db, per_second=30)
+    worker.faults[row] = [TelegramBadRequest(SEND, "Bad Request: message is not modified")]
+    await run_until_sent(worker, db, timeout=10)
+    stored = (await rows(db))[row]
+    assert stored.sent_at is not None and not stored.failed and worker.sent == []
+    assert await alerts(db) == []
+
+
+async def _sent(db: Database, *ids: int) -> bool:
+    stored = await rows(db)
+    return all(stored[i].sent_at is not None for i in ids)
+
+
+async def _failed(db: Database, row: int) -> bool:
+    return (await rows(db))[row].failed
+
+
+async def wait_for(condition: Any, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def wait_for_async(condition: Any, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not await condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
