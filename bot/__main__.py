@@ -60,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli import main as drafts
 
         return drafts(argv[1:])
+    if argv[:1] == ["outbox"]:
+        from bot.cli_outbox import main as outbox
+
+        return outbox(argv[1:])
     if argv[:1] in (["export"], ["retention"]):
         from bot.cli_data import main as records
 
@@ -71,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             "python -m bot drafts --help: publish and manage draft regulations; "
             "python -m bot export --help: requests, events and survey answers to XLSX or CSV; "
             "python -m bot retention --help: remove citizens' personal data from old requests; "
+            "python -m bot outbox --help: messages the bot set aside, and sending them again; "
             "python -m bot sandbox [--port N]: try it in the browser with a local fake messenger"
         ),
     )
@@ -78,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default="run",
-        choices=["run", "check", "sandbox", "drafts", "export", "retention"],
+        choices=["run", "check", "sandbox", "drafts", "export", "retention", "outbox"],
     )
     parser.add_argument(
         "--port",
@@ -112,7 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         print("settings, routing rules and contact directory are valid")
         return 0
-    asyncio.run(app.run())
+    from bot.app import TokensRefused
+
+    try:
+        asyncio.run(app.run())
+    except TokensRefused:  # each platform's refusal is already one line in the log
+        return 1
     return 0
 
 

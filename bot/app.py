@@ -6,12 +6,14 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.types import BotCommand
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.boundary import Outcome, classify
 from bot.config import Settings
 from bot.delivery import DeliveryWorker, default_limits
 from bot.deps import Deps
@@ -39,6 +41,47 @@ from storage.repositories import SqlHandledUpdates, SqlUnitOfWork
 log = logging.getLogger(__name__)
 
 
+POLISH_RETRY_MAX = 300.0  # seconds between tries of a start-up call that keeps failing
+
+
+class TokensRefused(RuntimeError):
+    """Every platform refused its token: nothing is left to serve."""
+
+
+async def polish(platform: Platform, bot: PlatformBot) -> None:
+    """The calls that only polish a start, retried in the background until they work:
+    `deleteWebhook` on both platforms (Balethon calls it before polling on Bale too: a token
+    that ever had a webhook receives no updates by polling otherwise), and the command menu on
+    Telegram (Bale documents no `setMyCommands`). A refusal no retry can fix (400, 404, a bad
+    token, which polling reports) is logged once and left."""
+    calls: list[tuple[str, Any]] = [
+        ("deleteWebhook", lambda: bot.delete_webhook(drop_pending_updates=False))
+    ]
+    if platform is Platform.TELEGRAM:
+        commands = [
+            BotCommand(command="start", description="منوی اصلی"),
+            BotCommand(command="cancel", description="لغو درخواست نیمه‌کاره"),
+        ]
+        calls.append(("setMyCommands", lambda: bot.set_my_commands(commands)))
+    for name, call in calls:
+        delay = 1.0
+        while True:
+            try:
+                await call()
+                break
+            except Exception as exc:
+                verdict = classify(exc, group=False)
+                if verdict.outcome not in (Outcome.RATE_LIMITED, Outcome.TRANSIENT):
+                    log.warning("%s %s refused (%s); going on without it", platform.value, name,
+                                verdict.reason)  # fmt: skip
+                    break
+                wait = max(verdict.wait, delay)
+                log.warning("%s %s failed (%s); retry in %.0fs", platform.value, name,
+                            verdict.reason, wait)  # fmt: skip
+                await asyncio.sleep(wait)
+                delay = min(POLISH_RETRY_MAX, delay * 2)
+
+
 @dataclass
 class App:
     """Everything one running front office consists of."""
@@ -56,21 +99,17 @@ class App:
     scheduler: AsyncIOScheduler
     deliver: bool = True  # tests switch the worker off to hold messages in the outbox
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _polish: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def prepare(self) -> None:
-        """Upgrade the schema and tell each platform what it needs before polling."""
+        """Upgrade the schema; tell each platform what it needs before polling, in the
+        background (`polish`), so a platform answering 5xx or an HTML page at start delays
+        the command menu, never the start."""
         await migrate.upgrade(self.engine)
         for platform, bot in self.bots.items():
-            if platform is Platform.TELEGRAM:
-                # Telegram refuses getUpdates while a webhook is set; Bale documents neither
-                # webhooks for this bot nor setMyCommands, so both are skipped there.
-                await bot.delete_webhook(drop_pending_updates=False)
-                await bot.set_my_commands(
-                    [
-                        BotCommand(command="start", description="منوی اصلی"),
-                        BotCommand(command="cancel", description="لغو درخواست نیمه‌کاره"),
-                    ]
-                )
+            self._polish.append(
+                asyncio.create_task(polish(platform, bot), name=f"polish-{platform.value}")
+            )
 
     async def run(self, *, handle_signals: bool = True) -> None:
         """Poll every platform until stopped; updates are confirmed only after handling,
@@ -94,6 +133,9 @@ class App:
             raise
         finally:
             await self.close()
+        refused = self.dispatcher.refused
+        if refused and refused >= set(self.bots):
+            raise TokensRefused(sorted(p.value for p in refused))
 
     async def stop(self) -> None:
         """Ask polling to finish the update in hand and stop."""
@@ -105,6 +147,10 @@ class App:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.delivery.stop()
+        for task in self._polish:
+            task.cancel()
+        await asyncio.gather(*self._polish, return_exceptions=True)
+        self._polish.clear()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(task, 10)
@@ -145,11 +191,15 @@ def build_app(
     sessions = session_factory(engine)
     storage = UpdateScopedStorage(_fsm_storage(settings, sessions), sessions)
     bots = {
-        platform: make_bot(platform, token, settings.api_url(platform))
+        platform: make_bot(
+            platform, token, settings.api_url(platform), proxy=settings.proxy(platform)
+        )
         for platform, token in tokens.items()
     }
     delivery_bots = {
-        platform: make_bot(platform, token, settings.api_url(platform), retry=False)
+        platform: make_bot(
+            platform, token, settings.api_url(platform), retry=False, proxy=settings.proxy(platform)
+        )
         for platform, token in tokens.items()
     }
     links = SqlDelivery(sessions)

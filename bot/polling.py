@@ -25,8 +25,9 @@ from collections.abc import Hashable
 from typing import Any
 
 from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramUnauthorizedError
 from aiogram.methods import GetUpdates
-from aiogram.types import Update
+from aiogram.types import Update, User
 from aiogram.utils.backoff import Backoff, BackoffConfig
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class LanePolling:
         self.bot = bot
         self.max_in_flight = max_in_flight
         self.busy_poll = busy_poll
+        self.idle_pause = 1.0  # between empty answers when polling without a long-poll timeout
         self.pause = busy_poll  # grows while polls bring nothing new (a handler stuck retrying)
         self.drain_seconds = drain_seconds
         self.context = context
@@ -144,6 +146,8 @@ class LanePolling:
                 )
                 try:
                     updates = await self.bot(request, **request_timeout)
+                except TelegramUnauthorizedError:
+                    raise
                 except Exception as exc:
                     log.warning(
                         "getUpdates failed (%s); retry in %.1fs",
@@ -161,6 +165,9 @@ class LanePolling:
                 for update in fresh:
                     self.highest = max(self.highest or 0, update.update_id)
                     self.start(update)
+                if not updates and not self.in_hand and polling_timeout == 0:
+                    # POLLING_TIMEOUT=0: the messenger answers at once; do not spin on it
+                    await asyncio.sleep(self.idle_pause)
         finally:
             await self._drain()
 
@@ -187,6 +194,14 @@ class LaneDispatcher(Dispatcher):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._pollers: dict[asyncio.Task[Any], LanePolling] = {}
+        self.refused: set[Any] = set()  # platforms whose token was refused
+        self.bot_count = 0
+
+    async def start_polling(self, *bots: Bot, **kwargs: Any) -> None:
+        """aiogram's start_polling, counting the bots (to know when none is left)."""
+        self.bot_count = len(bots)
+        self.refused = set()
+        await super().start_polling(*bots, **kwargs)
 
     def abandon(self) -> None:
         """Drop everything in hand at once, as a crash would (the cancelled `start_polling`
@@ -205,9 +220,15 @@ class LaneDispatcher(Dispatcher):
         tasks_concurrency_limit: int | None = None,
         **kwargs: Any,
     ) -> None:
-        """Poll `bot` with lanes until cancelled."""
-        user = await bot.me()
-        log.info("polling @%s with one lane per chat", user.username)
+        """Poll `bot` with lanes until cancelled. A platform that refuses the token is said
+        so in one line and left: the others go on (`refused`)."""
+        platform = str(getattr(bot, "platform", "bot"))
+        try:
+            user = await self._me(bot, platform, backoff_config)
+            log.info("polling %s @%s with one lane per chat", platform, user.username)
+        except TelegramUnauthorizedError:
+            await self._refuse(bot, platform)
+            return
         poller = LanePolling(
             self,
             bot,
@@ -221,5 +242,33 @@ class LaneDispatcher(Dispatcher):
         self._pollers[task] = poller
         try:
             await poller.run(polling_timeout, allowed_updates, backoff_config)
+        except TelegramUnauthorizedError:
+            await self._refuse(bot, platform)
         finally:
-            del self._pollers[task]
+            self._pollers.pop(task, None)
+
+    @staticmethod
+    async def _me(bot: Bot, platform: str, backoff_config: BackoffConfig) -> User:
+        """getMe, retried while the platform answers 5xx, HTML pages or nothing."""
+        backoff = Backoff(config=backoff_config)
+        while True:
+            try:
+                return await bot.me()
+            except TelegramUnauthorizedError:
+                raise
+            except Exception as exc:
+                log.warning("%s getMe failed (%s); retry in %.1fs", platform,
+                            type(exc).__name__, backoff.next_delay)  # fmt: skip
+                await backoff.asleep()
+
+    async def _refuse(self, bot: Bot, platform: str) -> None:
+        """Say once that the token is refused; stop polling if no platform is left, else wait
+        (a finished polling task would stop aiogram's polling of every bot)."""
+        log.error("%s refuses the bot token (401 Unauthorized): check %s_BOT_TOKEN; "
+                  "this platform is not served", platform, platform.upper())  # fmt: skip
+        self.refused.add(getattr(bot, "platform", platform))
+        if len(self.refused) >= self.bot_count:
+            log.error("no platform accepts its token; stopping")
+            with contextlib.suppress(RuntimeError):
+                await self.stop_polling()
+        await asyncio.Event().wait()
