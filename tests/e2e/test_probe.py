@@ -247,6 +247,25 @@ def test_judge_reports_what_aiogram_would_reject() -> None:
     assert missing.verdict.startswith("DIFF HTTP 502, not JSON")
 
 
+def test_a_document_without_file_unique_id_is_reported() -> None:
+    raw = json.dumps(
+        {
+            "ok": True,
+            "result": {
+                "message_id": 4,
+                "date": 1,
+                "chat": {"id": 1, "type": "group"},
+                "document": {"file_id": "BQACAgQAAx0"},
+            },
+        }
+    )
+    step = Step("sendDocument", "sendDocument", "", status=200, raw=raw)
+    step.body = json.loads(raw)
+    judge([step])
+    # what the bot would choke on today: bot/platforms.py's repair leaves file_unique_id out
+    assert step.verdict == "DIFF no file_unique_id; aiogram rejects document.file_unique_id"
+
+
 def env_for(api: FakeBotAPI, **extra: str) -> dict[str, str]:
     """The operator's environment: the worktree's code, the fake's URL, a Bale token."""
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_TOKEN", "_API_URL"))}
