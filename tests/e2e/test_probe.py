@@ -342,3 +342,20 @@ async def test_usage_mistakes_are_exit_2_and_one_line(
     assert code == 2 and says in stderr, stderr
     assert stderr.strip().count("\n") == 0 and TOKEN not in stderr
     assert not probe_files(tmp_path)
+
+
+def test_proxies_from_settings_when_they_have_them() -> None:
+    from types import SimpleNamespace
+
+    from bot.probe import ProbeUsageError, _proxy
+
+    assert _proxy(SimpleNamespace(), Platform.BALE) == (None, None)  # today's Settings: none
+    http = SimpleNamespace(bale_proxy="http://10.0.0.5:3128", telegram_proxy=None)
+    assert _proxy(http, Platform.BALE) == ("http://10.0.0.5:3128", None)
+    assert _proxy(http, Platform.TELEGRAM) == (None, None)
+    socks = SimpleNamespace(telegram_proxy="socks5://127.0.0.1:1080")
+    try:
+        import aiohttp_socks  # noqa: F401
+    except ImportError:
+        with pytest.raises(ProbeUsageError, match="aiohttp_socks is not installed"):
+            _proxy(socks, Platform.TELEGRAM)
