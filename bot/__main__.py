@@ -68,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli_data import main as records
 
         return records(argv[0], argv[1:])
+    if argv[:1] == ["probe"]:
+        from bot.probe import main as probe
+
+        return probe(argv[1:])
     parser = argparse.ArgumentParser(
         prog="python -m bot",
         description=__doc__,
@@ -76,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
             "python -m bot export --help: requests, events and survey answers to XLSX or CSV; "
             "python -m bot retention --help: remove citizens' personal data from old requests; "
             "python -m bot outbox --help: messages the bot set aside, and sending them again; "
+            "python -m bot probe telegram|bale --chat ADMIN_CHAT_ID: check how the real Bot API "
+            "answers (sends test messages; writes the scrubbed answers to a JSON file); "
             "python -m bot sandbox [--port N]: try it in the browser with a local fake messenger"
         ),
     )
@@ -83,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default="run",
-        choices=["run", "check", "sandbox", "drafts", "export", "retention", "outbox"],
+        choices=["run", "check", "sandbox", "drafts", "export", "retention", "outbox", "probe"],
     )
     parser.add_argument(
         "--port",
