@@ -368,7 +368,7 @@ def _check_document(step: Step, steps: dict[str, Step]) -> tuple[bool, str]:
     if "file_unique_id" not in document:
         # aiogram's Document requires it; whether the project's repair fills it in shows in
         # the aiogram check that follows
-        return True, "no file_unique_id"
+        return True, "no file_unique_id (the bot fills it from file_id)"
     return True, "file_unique_id present"
 
 
