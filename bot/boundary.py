@@ -204,11 +204,14 @@ class PlatformSession(AiohttpSession):
         self._guessed_wait = 0.0
         self.last_success = time.monotonic()
         try:
-            return Response[method.__returning__].model_validate(  # type: ignore[name-defined]
+            response = Response[method.__returning__].model_validate(  # type: ignore[name-defined]
                 data, context={"bot": bot}
             )
         except ValidationError as exc:
-            return self._delivered_anyway(bot, method, data.get("result"), exc)
+            return self._delivered_anyway(method, data.get("result"), exc)
+        if response.result is None:  # `result: null` passes aiogram's Optional result field
+            return self._delivered_anyway(method, None, None)
+        return response
 
     def _refuse(
         self,
@@ -251,28 +254,28 @@ class PlatformSession(AiohttpSession):
         raise error(method=method, message=description)
 
     def _delivered_anyway(
-        self, bot: Bot, method: TelegramMethod[Any], result: Any, exc: ValidationError
+        self, method: TelegramMethod[Any], result: Any, exc: ValidationError | None
     ) -> Response[Any]:
         """An `ok: true` answer whose result we cannot read: the call was carried out."""
         name = type(method).__name__
-        fields = sorted({".".join(map(str, e["loc"][:2])) for e in exc.errors()})[:4]
+        fields = sorted({".".join(map(str, e["loc"][:2])) for e in exc.errors()})[:4] if exc else []
         returning = method.__returning__
-        options = get_args(returning) or (returning,)
         self.unparsed += 1
         log.warning(
             "%s %s answered ok with a result we cannot read (%s); counted as done",
             self.platform_name, name, ", ".join(fields) or type(result).__name__,
         )  # fmt: skip
+        if getattr(returning, "__origin__", None) is list and Message in get_args(returning):
+            items = result if isinstance(result, list) else [result]
+            return Response[Any](ok=True, result=[_stub_message(method, i) for i in items])
+        options = get_args(returning) or (returning,)
         if bool in options:  # edits (Message | bool), and every method answering True
             return Response[Any](ok=True, result=True)
         if Message in options:
             return Response[Any](ok=True, result=_stub_message(method, result))
-        if getattr(returning, "__origin__", None) is list and Message in get_args(returning):
-            items = result if isinstance(result, list) else [result]
-            return Response[Any](ok=True, result=[_stub_message(method, i) for i in items])
         # a read (getMe, getFile, getChatAdministrators ...): nothing was carried out that
         # could be lost, and nothing usable came back
-        raise ClientDecodeError("Failed to deserialize object", exc, result)
+        raise ClientDecodeError("Failed to deserialize object", exc or ValueError(), result)
 
 
 def _stub_message(method: TelegramMethod[Any], result: Any) -> Message:

@@ -1,0 +1,252 @@
+"""The platform boundary reads every answer shape seen in the wild (bot/boundary.py).
+
+Each shape is what a real server or an edge proxy in front of it has answered: Bale's stub to
+an edit (bale-mcp's tests, "what tapi.bale.ai really returns"), Bale's 403 "Token not found",
+nginx's and Envoy's rate-limit and 502 pages, Telegram's migrate_to_chat_id.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aiogram import Bot
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramMigrateToChat,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.methods import EditMessageText, GetMe, SendMediaGroup, SendMessage, TelegramMethod
+from aiogram.types import InputMediaPhoto, Message, ReplyParameters
+
+from bot.boundary import BaleReplies, Outcome, PlatformSession, classify
+from bot.platforms import repair_update, repairing_json_loads
+
+SEND = SendMessage(chat_id=-100123, text="card")
+EDIT = EditMessageText(chat_id=-100123, message_id=7, text="card, claimed")
+MESSAGE = {"message_id": 7, "date": 1, "chat": {"id": -100123, "type": "group", "title": "u"}}
+NGINX_429 = (
+    "<html><head><title>429 Too Many Requests</title></head><body><center><h1>429 Too Many "
+    "Requests</h1></center><hr><center>nginx</center></body></html>"
+)
+NGINX_502 = (
+    "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
+    "</center><hr><center>nginx</center></body></html>"
+)
+
+
+@pytest.fixture
+def session() -> PlatformSession:
+    return PlatformSession(
+        platform_name="bale",
+        api=TelegramAPIServer.from_base("http://127.0.0.1:9"),
+        json_loads=repairing_json_loads,
+    )
+
+
+@pytest.fixture
+def bot(session: PlatformSession) -> Bot:
+    return Bot("123:abc", session=session)
+
+
+def answer(
+    session: PlatformSession, bot: Bot, method: TelegramMethod[Any], status: int, body: Any
+) -> Any:
+    content = body if isinstance(body, str) else json.dumps(body)
+    return session.check_response(bot, method, status, content).result
+
+
+@pytest.mark.parametrize(
+    "result", [{"message_id": 0}, True, None, {**MESSAGE, "text": "card, claimed"}]
+)
+def test_every_edit_answer_is_a_success(session: PlatformSession, bot: Bot, result: Any) -> None:
+    got = answer(session, bot, EDIT, 200, {"ok": True, "result": result})
+    assert got is True or isinstance(got, Message)
+
+
+def test_a_send_answered_with_an_unreadable_result_counts_as_delivered(
+    session: PlatformSession, bot: Bot
+) -> None:
+    got = answer(session, bot, SEND, 200, {"ok": True, "result": {"message_id": "x", "w": [1]}})
+    assert isinstance(got, Message) and got.message_id == 0 and got.chat.id == -100123
+    got = answer(session, bot, SEND, 200, {"ok": True, "result": {"message_id": 55}})
+    assert got.message_id == 55, "the id is kept when it can be read"
+    assert session.unparsed == 2
+
+
+def test_an_album_answered_oddly_counts_as_delivered(session: PlatformSession, bot: Bot) -> None:
+    album = SendMediaGroup(
+        chat_id=5, media=[InputMediaPhoto(media="a"), InputMediaPhoto(media="b")]
+    )
+    got = answer(session, bot, album, 200, {"ok": True, "result": [{"message_id": 3}, {}]})
+    assert [m.message_id for m in got] == [3, 0]
+
+
+def test_a_read_answered_oddly_is_not_invented(session: PlatformSession, bot: Bot) -> None:
+    with pytest.raises(ClientDecodeError) as error:
+        answer(session, bot, GetMe(), 200, {"ok": True, "result": {"id": "me"}})
+    assert classify(error.value, group=False).outcome is Outcome.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "content"),
+    [
+        (429, {"ok": False, "error_code": 429, "description": "Too Many Requests"}, "json"),
+        (429, "local_rate_limited", "text"),
+        (429, NGINX_429, "html"),
+        (420, {"ok": False, "error_code": 420, "description": "Flood wait"}, "json"),
+        (400, {"ok": False, "error_code": 400, "description": "bot limit exceed"}, "json"),
+        (200, {"ok": False, "error_code": 429, "description": "bot limit exceed"}, "json"),
+        (503, "local_rate_limited", "text"),
+    ],
+)
+def test_a_rate_limit_in_any_shape_pauses_with_a_growing_guess(
+    session: PlatformSession, bot: Bot, status: int, body: Any, content: str
+) -> None:
+    waits = []
+    for _ in range(3):
+        with pytest.raises(TelegramRetryAfter) as error:
+            answer(session, bot, SEND, status, body)
+        verdict = classify(error.value, group=True)
+        assert verdict.outcome is Outcome.RATE_LIMITED
+        waits.append(verdict.wait)
+    assert waits == [1.0, 2.0, 4.0], "no wait named: a guess that grows while it repeats"
+    answer(session, bot, SEND, 200, {"ok": True, "result": MESSAGE})
+    with pytest.raises(TelegramRetryAfter) as error:
+        answer(session, bot, SEND, status, body)
+    assert error.value.retry_after == 1.0, "a success starts the guess again"
+
+
+def test_a_named_wait_is_kept(session: PlatformSession, bot: Bot) -> None:
+    body = {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 7",
+            "parameters": {"retry_after": 7}}  # fmt: skip
+    with pytest.raises(TelegramRetryAfter) as error:
+        answer(session, bot, SEND, 429, body)
+    assert error.value.retry_after == 7
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (502, NGINX_502),
+        (503, "upstream connect error or disconnect/reset before headers. reset reason: x"),
+        (500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}),
+        (200, "<html><body>captive portal</body></html>"),
+        (504, ""),
+    ],
+)
+def test_pages_that_are_not_the_api_are_transient(
+    session: PlatformSession, bot: Bot, status: int, body: Any
+) -> None:
+    with pytest.raises(TelegramServerError) as error:
+        answer(session, bot, SEND, status, body)
+    assert classify(error.value, group=True).outcome is Outcome.TRANSIENT
+    assert "\n" not in error.value.message and len(error.value.message) <= 120
+
+
+@pytest.mark.parametrize(
+    ("status", "description"),
+    [
+        (401, "Unauthorized"),
+        (403, "Bad Request: Token not found"),
+        (404, "Not Found: Unauthorized"),
+    ],
+)
+def test_a_refused_token_in_each_shape(
+    session: PlatformSession, bot: Bot, status: int, description: str
+) -> None:
+    body = {"ok": False, "error_code": status, "description": description}
+    with pytest.raises(TelegramUnauthorizedError) as error:
+        answer(session, bot, SEND, status, body)
+    assert classify(error.value, group=True).outcome is Outcome.UNAUTHORIZED
+
+
+@pytest.mark.parametrize(
+    ("status", "description"),
+    [
+        (403, "Forbidden: bot was kicked from the group chat"),
+        (403, "Forbidden: bot is not a member of the group chat"),
+        (400, "Bad Request: chat not found"),
+        (400, "Bad Request: not enough rights to send text messages to the chat"),
+        (400, "no such group or user"),
+    ],
+)
+def test_a_group_that_refuses_the_bot_is_held_a_citizen_is_blocked(
+    session: PlatformSession, bot: Bot, status: int, description: str
+) -> None:
+    body = {"ok": False, "error_code": status, "description": description}
+    with pytest.raises(TelegramAPIError) as error:
+        answer(session, bot, SEND, status, body)
+    assert classify(error.value, group=True).outcome is Outcome.HELD
+    assert classify(error.value, group=False).outcome is Outcome.BLOCKED
+
+
+def test_an_upgraded_group_is_held_with_its_new_id(session: PlatformSession, bot: Bot) -> None:
+    body = {"ok": False, "error_code": 400, "description": "Bad Request: group chat was upgraded "
+            "to a supergroup chat", "parameters": {"migrate_to_chat_id": -1009}}  # fmt: skip
+    with pytest.raises(TelegramMigrateToChat) as error:
+        answer(session, bot, SEND, 400, body)
+    verdict = classify(error.value, group=True)
+    assert verdict.outcome is Outcome.HELD and verdict.new_chat_id == -1009
+
+
+def test_refusals_of_the_message_itself_and_edits_with_nothing_to_do(
+    session: PlatformSession, bot: Bot
+) -> None:
+    def refused(description: str) -> TelegramBadRequest:
+        body = {"ok": False, "error_code": 400, "description": description}
+        with pytest.raises(TelegramBadRequest) as error:
+            answer(session, bot, SEND, 400, body)
+        return error.value
+
+    bad = refused("Bad Request: can't parse entities: Unsupported start tag")
+    assert classify(bad, group=True).outcome is Outcome.PERMANENT
+    same = refused("Bad Request: message is not modified: specified new message content")
+    assert classify(same, group=True).outcome is Outcome.DONE
+    gone = refused("Bad Request: message to edit not found")
+    assert classify(gone, group=True).outcome is Outcome.DONE
+    assert classify(RuntimeError("?"), group=True).outcome is Outcome.UNKNOWN
+    assert classify(TimeoutError(), group=False).outcome is Outcome.TRANSIENT
+
+
+async def test_bale_replies_thread_by_reply_to_message_id(bot: Bot) -> None:
+    seen: list[Any] = []
+
+    async def call(bot: Bot, method: Any) -> Any:
+        seen.append(method.model_dump(exclude_none=True))
+        return True
+
+    method = SendMessage(
+        chat_id=5,
+        text="x",
+        reply_parameters=ReplyParameters(message_id=9, allow_sending_without_reply=True),
+    )
+    await BaleReplies()(call, bot, method)
+    assert seen[0]["reply_to_message_id"] == 9 and seen[0]["allow_sending_without_reply"]
+    assert "reply_parameters" not in seen[0]
+
+
+def test_bale_updates_without_file_unique_id_or_chat_type_are_repaired() -> None:
+    sender = {"id": 77, "is_bot": False, "first_name": "x"}
+    updates = [
+        {"update_id": 1, "message": {"message_id": 1, "date": 1, "from": sender,
+         "chat": {"id": 77}, "photo": [{"file_id": "AgAD1"}]}},
+        {"update_id": 2, "message": {"message_id": 2, "date": 1, "from": sender,
+         "chat": {"id": 5100000001, "title": "واحد"}, "document": {"file_id": "BQAD2"}}},
+        {"update_id": 3, "message": {"message_id": 3, "date": 1, "from": sender,
+         "chat": {"id": 5100000002}, "voice": {"file_id": "AwAD3"}}},
+        {"update_id": 4, "channel_post": {"message_id": 4, "date": 1, "chat": {"id": -5}}},
+    ]  # fmt: skip
+    repaired = [repair_update(u) for u in updates]
+    assert repaired[0]["message"]["chat"]["type"] == "private", "its own sender's id: private"
+    assert repaired[0]["message"]["photo"][0]["file_unique_id"] == "AgAD1"
+    assert repaired[1]["message"]["chat"]["type"] == "group", "a chat with a title is a group"
+    assert repaired[1]["message"]["document"]["file_unique_id"] == "BQAD2"
+    assert repaired[2]["message"]["chat"]["type"] == "group", "never defaulted to private"
+    assert repaired[3]["channel_post"]["chat"]["type"] == "channel"
