@@ -26,7 +26,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardMarkup,
+    InputMediaAudio,
+    InputMediaDocument,
+    InputMediaPhoto,
+    InputMediaVideo,
+    Message,
+)
 
 from bot import keyboards, render
 from bot.boundary import Outcome, Verdict, classify
@@ -708,24 +717,47 @@ class DeliveryWorker:
         return await bot.send_message(item.chat_id, text, **kwargs)
 
     async def _send_file(self, bot: PlatformBot, item: Pending) -> Message:
-        """An attachment by file id on the same platform, re-uploaded across platforms."""
-        raw = item.data["file"]
-        assert isinstance(raw, dict)
-        attachment = Attachment.from_dict(raw)
+        """An attachment (or an album of them) by file id on the same platform, re-uploaded
+        across platforms, as a reply to the card in a staff chat."""
         source = Platform(str(item.data.get("source") or item.platform.value))
         card = await self._reply_to(item) if item.kind is NoticeKind.STAFF_COPY else None
         extra: dict[str, Any] = {}
         if card is not None:
             extra = {"reply_to_message_id": card, "allow_sending_without_reply": True}
+        files = item.data.get("files")
+        if isinstance(files, list):
+            group = [Attachment.from_dict(raw) for raw in files if isinstance(raw, dict)]
+            sent = await self._send_album(bot, item, group, source, extra)
+            if item.kind is NoticeKind.STAFF_COPY and item.code is not None:
+                for message in sent[1:]:  # the first is linked with the row (mark_sent)
+                    if message.message_id:
+                        await self.store.link(item.platform, item.chat_id, message.message_id,
+                                              item.code, "attachment", self.wall.now())  # fmt: skip
+            return sent[0]
+        raw = item.data["file"]
+        assert isinstance(raw, dict)
+        return await self._send_one(bot, item, Attachment.from_dict(raw), source, extra)
+
+    async def _file(self, source: Platform, attachment: Attachment, target: Platform) -> Any:
+        assert attachment.file_id is not None
+        if source is not target:
+            return await self._transfer(source, attachment, target)
+        return attachment.file_id
+
+    async def _send_one(
+        self,
+        bot: PlatformBot,
+        item: Pending,
+        attachment: Attachment,
+        source: Platform,
+        extra: dict[str, Any],
+    ) -> Message:
         if attachment.kind is AttachmentKind.LOCATION:
             assert attachment.latitude is not None and attachment.longitude is not None
             return await bot.send_location(
                 item.chat_id, attachment.latitude, attachment.longitude, **extra
             )
-        assert attachment.file_id is not None
-        file: Any = attachment.file_id
-        if source is not item.platform:
-            file = await self._transfer(source, attachment, item.platform)
+        file = await self._file(source, attachment, item.platform)
         senders = {
             AttachmentKind.PHOTO: bot.send_photo,
             AttachmentKind.VOICE: bot.send_voice,
@@ -736,6 +768,38 @@ class DeliveryWorker:
         send: Any = senders[attachment.kind]
         sent: Message = await send(item.chat_id, file, **extra)
         return sent
+
+    async def _send_album(
+        self,
+        bot: PlatformBot,
+        item: Pending,
+        group: list[Attachment],
+        source: Platform,
+        extra: dict[str, Any],
+    ) -> list[Message]:
+        """One sendMediaGroup where the platform groups these kinds (Telegram: photos with
+        videos, documents, audio; Bale: photos with videos, as Balethon documents), else the
+        files one by one. An album the platform refuses as such is sent one by one too."""
+        visual = all(a.kind in (AttachmentKind.PHOTO, AttachmentKind.VIDEO) for a in group)
+        if len(group) >= 2 and (visual or item.platform is Platform.TELEGRAM):
+            media: list[Any] = []
+            for attachment in group:
+                file = await self._file(source, attachment, item.platform)
+                cls = {
+                    AttachmentKind.PHOTO: InputMediaPhoto,
+                    AttachmentKind.VIDEO: InputMediaVideo,
+                    AttachmentKind.DOCUMENT: InputMediaDocument,
+                    AttachmentKind.AUDIO: InputMediaAudio,
+                }[attachment.kind]
+                media.append(cls(media=file))
+            try:
+                return list(await bot.send_media_group(item.chat_id, media, **extra))
+            except TelegramBadRequest as exc:
+                if classify(exc, group=True).outcome is not Outcome.PERMANENT:
+                    raise
+                log.warning("outbox %d: %s refused the album (%s); sending its files one by one",
+                            item.id, item.platform.value, exc.message)  # fmt: skip
+        return [await self._send_one(bot, item, a, source, extra) for a in group]
 
     async def _transfer(self, source: Platform, attachment: Attachment, target: Platform) -> Any:
         """Download from the platform the file lives on, to upload on the other one."""

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from desk import tracking
 from desk.model import (
     Attachment,
+    AttachmentKind,
     ChatRef,
     Event,
     Kind,
@@ -127,6 +128,35 @@ async def post_card(tx: UnitOfWork, rules: RoutingRules, request: Request, **dat
     await queue_files(tx, chat, request.code, request.attachments, source=request.platform)
 
 
+# Attachments that may travel together as one album (Telegram's sendMediaGroup: photos and
+# videos mix; documents and audio only with their own kind). Voice notes and locations go alone.
+_ALBUMS = {
+    AttachmentKind.PHOTO: "visual",
+    AttachmentKind.VIDEO: "visual",
+    AttachmentKind.DOCUMENT: "document",
+    AttachmentKind.AUDIO: "audio",
+}
+ALBUM_MAX = 10
+
+
+def album_groups(files: list[Attachment]) -> list[list[Attachment]]:
+    """The attachments in the order sent, those that may share an album put together (at the
+    place of the first of them), at most ALBUM_MAX in one."""
+    groups: list[list[Attachment]] = []
+    open_group: dict[str, list[Attachment]] = {}
+    for attachment in files:
+        family = _ALBUMS.get(attachment.kind)
+        group = open_group.get(family) if family else None
+        if group is None or len(group) >= ALBUM_MAX:
+            group = [attachment]
+            groups.append(group)
+            if family:
+                open_group[family] = group
+        else:
+            group.append(attachment)
+    return groups
+
+
 async def queue_files(
     tx: UnitOfWork,
     chat: ChatRef,
@@ -136,17 +166,17 @@ async def queue_files(
     source: Platform | None,
     kind: NoticeKind = NoticeKind.STAFF_COPY,
 ) -> None:
-    """Queue attachments for a chat; the worker re-uploads them when platforms differ."""
-    for attachment in files:
-        await tx.outbox.add(
-            Notice(
-                chat.platform,
-                chat.chat_id,
-                kind,
-                code,
-                {"file": attachment.to_dict(), "source": (source or chat.platform).value},
-            )
+    """Queue attachments for a chat, after whatever was queued before them (the card): one
+    row per album (`files`) or per single file (`file`); the worker re-uploads them when
+    platforms differ, and sends an album one by one where the platform has no such album."""
+    origin = (source or chat.platform).value
+    for group in album_groups(files):
+        data: dict[str, object] = (
+            {"file": group[0].to_dict(), "source": origin}
+            if len(group) == 1
+            else {"files": [a.to_dict() for a in group], "source": origin}
         )
+        await tx.outbox.add(Notice(chat.platform, chat.chat_id, kind, code, data))
 
 
 def _actor(chat: ChatRef) -> str:
