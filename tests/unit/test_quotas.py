@@ -252,3 +252,22 @@ async def test_clarifications_unlimited_with_zero(
     for i in range(30):
         await staff.clarify(desk, request.code, f"توضیح {i}", chat=CITIZEN)
     assert sum(1 for e in store.events if e.action == "clarified") == 30
+
+
+# --- settings ----------------------------------------------------------------------------------
+
+
+def test_settings_give_the_documented_defaults_and_refuse_negatives() -> None:
+    from bot.config import SettingsError, load_settings
+
+    assert load_settings(_env_file=None).quotas() == DEFAULTS
+    off = load_settings(_env_file=None, filings_per_hour=0, clarifications_per_hour="0")
+    assert off.quotas() == Quotas(filings_per_hour=0, filings_per_day=20)
+    with pytest.raises(SettingsError, match="FILINGS_PER_DAY"):
+        load_settings(_env_file=None, filings_per_day=-1)
+
+
+def test_env_example_documents_each_quota() -> None:
+    example = (RULES_FILE.parent / ".env.example").read_text(encoding="utf-8")
+    for line in ("FILINGS_PER_HOUR=5", "FILINGS_PER_DAY=20", "CLARIFICATIONS_PER_HOUR=20"):
+        assert f"\n{line}\n" in example
