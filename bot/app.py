@@ -221,6 +221,7 @@ def build_app(
         links=links,
         delivery=delivery,
         directory=directory,
+        quotas=settings.quotas(),
     )
     handled = SqlHandledUpdates(sessions)
     dispatcher = LaneDispatcher(storage=storage, deps=deps)

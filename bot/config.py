@@ -17,6 +17,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from desk.model import Platform
+from desk.services import Quotas
 
 PROXY_SCHEMES = ("http://", "https://", "socks4://", "socks5://")
 
@@ -48,6 +49,9 @@ class Settings(BaseSettings):
     polling_timeout: Annotated[int, Field(ge=0, le=60)] = 25
     sla_check_seconds: Annotated[float, Field(gt=0)] = 300.0
     flood_per_minute: Annotated[int, Field(ge=0)] = 30
+    filings_per_hour: Annotated[int, Field(ge=0)] = 5
+    filings_per_day: Annotated[int, Field(ge=0)] = 20
+    clarifications_per_hour: Annotated[int, Field(ge=0)] = 20
     banned_file: Path = Path("banned.yaml")
 
     @field_validator("telegram_bot_token", "bale_bot_token", mode="before")
@@ -109,6 +113,14 @@ class Settings(BaseSettings):
         if "banned_file" not in self.model_fields_set:
             self.banned_file = self.routing_rules.parent / "banned.yaml"
         return self
+
+    def quotas(self) -> Quotas:
+        """What one citizen account may send before it is asked to wait (0: no limit)."""
+        return Quotas(
+            filings_per_hour=self.filings_per_hour,
+            filings_per_day=self.filings_per_day,
+            clarifications_per_hour=self.clarifications_per_hour,
+        )
 
     def tokens(self) -> dict[Platform, str]:
         """The platforms to run, with their tokens."""

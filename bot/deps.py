@@ -9,6 +9,7 @@ from typing import Any
 from desk.directory import Directory
 from desk.ports import Clock, UnitOfWorkFactory
 from desk.routing import RoutingRules
+from desk.services import Quotas
 from desk.staff import Desk
 
 
@@ -23,8 +24,9 @@ class Deps:
     links: Any = None  # storage.delivery.SqlDelivery: which request a message belongs to
     delivery: Any = None  # bot.delivery.DeliveryWorker: draft files cached per platform
     directory: Directory | None = None  # «تماس با ما»: loaded from DIRECTORY_FILE at start
+    quotas: Quotas = field(default_factory=Quotas)  # FILINGS_PER_HOUR, … (off unless given)
 
     @property
     def desk(self) -> Desk:
         """The collaborators of the staff-side use cases."""
-        return Desk(self.uow, self.rules, self.clock)
+        return Desk(self.uow, self.rules, self.clock, self.quotas)

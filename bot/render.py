@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import jdatetime
@@ -14,6 +14,7 @@ from bot.platforms import Raw, Renderer
 from desk import validation
 from desk.model import ChatRef, Draft, Kind, Platform, Request, Status
 from desk.routing import Choice, RoutingRules
+from desk.services import QuotaExceeded
 from desk.text import to_persian_digits
 
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -29,6 +30,33 @@ def jalali(moment: datetime, *, with_time: bool = True) -> str:
         month=texts.MONTHS[j.month - 1],
         year=to_persian_digits(j.year),
         time=to_persian_digits(f"{local.hour:02d}:{local.minute:02d}"),
+    )
+
+
+def not_before(moment: datetime) -> str:
+    """`jalali` of the first whole minute at or after `moment`: «from 10:31» never names a
+    minute in which the citizen would still be refused."""
+    whole = moment.replace(second=0, microsecond=0)
+    return jalali(whole if whole == moment else whole + timedelta(minutes=1))
+
+
+def quota(ui: Renderer, refused: QuotaExceeded, then: str, **data: str) -> str:
+    """Why a citizen must wait (the limit kindly), then `then` with the time they may again."""
+    time = not_before(refused.retry_at)
+    limit = to_persian_digits(refused.limit)
+    if refused.window > timedelta(hours=1):
+        reason = ui.fmt(texts.QUOTA_FILINGS["day"], limit=limit)
+    else:
+        reason = ui.fmt(texts.QUOTA_FILINGS["hour"], limit=limit)
+    return f"{reason}\n{ui.fmt(then, time=time, **data)}"
+
+
+def clarification_quota(ui: Renderer, refused: QuotaExceeded) -> str:
+    """The clarification quota: this message did not reach the unit; when to send it again."""
+    return ui.fmt(
+        texts.QUOTA_CLARIFICATIONS,
+        limit=to_persian_digits(refused.limit),
+        time=not_before(refused.retry_at),
     )
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from desk.model import ChatRef, Draft, DraftFile, Event, Notice, Request
+from desk.model import ChatRef, Draft, DraftFile, Event, Notice, Platform, Request
 
 
 class RequestRepository(Protocol):
@@ -27,6 +27,10 @@ class RequestRepository(Protocol):
 
     async def by_chat(self, chat: ChatRef, limit: int) -> list[Request]:
         """A chat's requests, newest first."""
+
+    async def filed_by(self, platform: Platform, user_id: int, since: datetime) -> list[datetime]:
+        """When this account filed after `since` (exclusive), oldest first (for quotas).
+        Anonymous filings keep no account, so they are not among them."""
 
     async def update(self, request: Request) -> None:
         """Store the changed fields of a request read in this unit of work."""

@@ -300,6 +300,7 @@ async def comment(
         uow=desk.uow,
         rules=desk.rules,
         clock=desk.clock,
+        quotas=desk.quotas,
     )
 
 

@@ -23,6 +23,9 @@ from desk.model import (
 from desk.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from desk.routing import RoutingRules
 
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+
 LOOKUP_FAILURES_PER_HOUR = 10
 LOOKUP_WINDOW = timedelta(hours=1)
 MY_REQUESTS_LIMIT = 20
@@ -43,6 +46,72 @@ class Throttled(DeskError):
     def __init__(self, until: datetime) -> None:
         super().__init__(until.isoformat())
         self.until = until
+
+
+class QuotaExceeded(DeskError):
+    """This citizen sent as much as `limit` allows in `window`; they may again at `retry_at`."""
+
+    def __init__(self, retry_at: datetime, *, limit: int, window: timedelta) -> None:
+        super().__init__(retry_at.isoformat())
+        self.retry_at = retry_at
+        self.limit = limit
+        self.window = window
+
+
+@dataclass(frozen=True, slots=True)
+class Quotas:
+    """How much one citizen account may send before the desk asks them to wait (0: no limit).
+
+    They keep two accounts from burying a unit's staff chat; the defaults here are off, the
+    operator's numbers come from Settings."""
+
+    filings_per_hour: int = 0
+    filings_per_day: int = 0
+    clarifications_per_hour: int = 0
+
+
+def quota_retry_at(
+    times: list[datetime], limit: int, window: timedelta, now: datetime
+) -> datetime | None:
+    """When one more may be sent, if `limit` of `times` already fall in the sliding `window`
+    ending at `now` (a moment exactly `window` old has left it); None when one may go now."""
+    if limit <= 0:
+        return None
+    recent = sorted(t for t in times if t > now - window)
+    if len(recent) < limit:
+        return None
+    return recent[-limit] + window
+
+
+async def check_filing_quota(
+    tx: UnitOfWork, quotas: Quotas, platform: Platform, user_id: int | None, now: datetime
+) -> None:
+    """Raise QuotaExceeded when this account filed its hourly or daily share already."""
+    limits = [(quotas.filings_per_hour, HOUR), (quotas.filings_per_day, DAY)]
+    if user_id is None or all(limit <= 0 for limit, _ in limits):
+        return
+    times = await tx.requests.filed_by(platform, user_id, now - DAY)
+    refusals = [
+        QuotaExceeded(at, limit=limit, window=window)
+        for limit, window in limits
+        if (at := quota_retry_at(times, limit, window, now)) is not None
+    ]
+    if refusals:
+        raise max(refusals, key=lambda r: r.retry_at)
+
+
+async def filing_quota(
+    platform: Platform,
+    user_id: int | None,
+    *,
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    quotas: Quotas,
+) -> None:
+    """The same check before a conversation starts, so nobody types a filing only to be
+    refused at the end; `file_request` checks again and has the last word."""
+    async with uow() as tx:
+        await check_filing_quota(tx, quotas, platform, user_id, clock.now())
 
 
 class MalformedCode(DeskError):
@@ -67,14 +136,19 @@ async def file_request(
     uow: UnitOfWorkFactory,
     rules: RoutingRules,
     clock: Clock,
+    quotas: Quotas = Quotas(),
     new_code: Callable[[], str] = tracking.generate,
 ) -> Request:
-    """Store a filing under a fresh tracking code, routed to its unit, with a 'filed' event."""
+    """Store a filing under a fresh tracking code, routed to its unit, with a 'filed' event.
+
+    Every kind counts against the account's filing quota (each posts a card in a staff chat);
+    QuotaExceeded leaves nothing stored."""
     now = clock.now()
     unit = rules.units[new.unit] if new.unit else rules.match(new.kind, new.topic, new.county)
     async with uow() as tx:
         if new.filing_key and (done := await tx.requests.by_filing_key(new.filing_key)):
             return done  # the same confirm again (a redelivered update): filed once
+        await check_filing_quota(tx, quotas, new.chat.platform, new.user_id, now)
         for _ in range(_CODE_ATTEMPTS):
             code = new_code()
             if not await tx.requests.code_exists(code):

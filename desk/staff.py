@@ -3,7 +3,7 @@ rates and reopens. Each change, its event and the notices announcing it commit t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from desk.model import (
@@ -19,7 +19,16 @@ from desk.model import (
 )
 from desk.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from desk.routing import RoutingRules
-from desk.services import DeskError, NotFound, post_card, queue_files
+from desk.services import (
+    HOUR,
+    DeskError,
+    NotFound,
+    QuotaExceeded,
+    Quotas,
+    post_card,
+    queue_files,
+    quota_retry_at,
+)
 
 REOPEN_WINDOW = timedelta(days=7)
 UNSATISFIED = 2  # a rating at or below this offers reopening
@@ -57,6 +66,7 @@ class Desk:
     uow: UnitOfWorkFactory
     rules: RoutingRules
     clock: Clock
+    quotas: Quotas = field(default_factory=Quotas)
 
 
 async def _load(tx: UnitOfWork, code: str) -> Request:
@@ -245,12 +255,14 @@ async def clarify(
     """The citizen's reply to a question goes back into the unit's thread.
 
     Accepted while the request is open, not only while waiting: a question may cross a
-    transfer, and a citizen's words are never turned away."""
+    transfer, and a citizen's words are never turned away, only asked to wait: each message
+    counts against CLARIFICATIONS_PER_HOUR on this request (QuotaExceeded stores nothing)."""
     async with desk.uow() as tx:
         request = await _load(tx, code)
         _owner(request, chat)
         if not request.is_open:
             raise WrongStatus(request.status)
+        await _check_clarification_quota(tx, desk, request, chat)
         status = Status.IN_PROGRESS if request.status is Status.WAITING else None
         await _change(
             tx, desk, request, "clarified", f"{chat.platform.value}:{chat.chat_id}",
@@ -263,6 +275,23 @@ async def clarify(
             await _refresh_card(tx, desk, request, staff)
         await tx.commit()
     return request
+
+
+async def _check_clarification_quota(
+    tx: UnitOfWork, desk: Desk, request: Request, chat: ChatRef
+) -> None:
+    limit = desk.quotas.clarifications_per_hour
+    if limit <= 0:
+        return
+    now = desk.clock.now()
+    actor = f"{chat.platform.value}:{chat.chat_id}"
+    times = [
+        e.at for e in await tx.requests.events(request.code)
+        if e.action == "clarified" and e.actor == actor
+    ]  # fmt: skip
+    retry_at = quota_retry_at(times, limit, HOUR, now)
+    if retry_at is not None:
+        raise QuotaExceeded(retry_at, limit=limit, window=HOUR)
 
 
 def reopen_refusal(request: Request, now: datetime) -> str | None:

@@ -171,6 +171,19 @@ class SqlRequests:
         )
         return [_to_domain(r) for r in rows.scalars()]
 
+    async def filed_by(self, platform: Platform, user_id: int, since: datetime) -> list[datetime]:
+        """When this account filed after `since` (exclusive), oldest first."""
+        rows = await self.session.execute(
+            select(col(RequestRow.created_at))
+            .where(
+                col(RequestRow.created_at) > since,
+                col(RequestRow.platform) == platform.value,
+                col(RequestRow.user_id) == user_id,
+            )
+            .order_by(col(RequestRow.created_at))
+        )
+        return list(rows.scalars())
+
     async def update(self, request: Request) -> None:
         """Write back the fields a use case may change."""
         row = (

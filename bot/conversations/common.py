@@ -164,6 +164,11 @@ async def take(
     await advance(message, state, deps, ui, nxt=nxt, summary=summary)
 
 
+def user_id_of(message: Message) -> int | None:
+    """The sender's account id (quotas count per account), None when the update has none."""
+    return message.from_user.id if message.from_user else None
+
+
 def chat_of(message: Message, platform: Platform) -> ChatRef:
     """The chat a message came from, with its platform."""
     return ChatRef(platform, message.chat.id)

@@ -10,7 +10,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
 from bot import keyboards, texts
-from bot.conversations import common, steps
+from bot.conversations import common, filing, steps
 from bot.conversations.common import ask, prompt
 from bot.deps import Deps
 from bot.platforms import PlatformBot, Renderer
@@ -48,8 +48,12 @@ DONE = Complaint.confirm
 
 
 @router.message(F.text == texts.BTN_COMPLAINT)
-async def begin(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
-    """Start a complaint."""
+async def begin(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
+) -> None:
+    """Start a complaint, unless this account has used its filing quota."""
+    if await filing.quota_refuses(message, state, deps, ui, bot, common.user_id_of(message)):
+        return
     await state.set_data({"flow": "complaint"})
     await ask(Complaint.topic, message, state, deps, ui)
 

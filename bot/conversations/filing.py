@@ -9,10 +9,10 @@ import uuid
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
-from bot import keyboards, render
+from bot import keyboards, render, texts
 from bot.deps import Deps
 from bot.middlewares import current_update_key
-from bot.platforms import Renderer
+from bot.platforms import PlatformBot, Renderer
 from desk import services
 from desk.model import NewRequest
 
@@ -28,13 +28,57 @@ def filing_key() -> str:
     return current_update_key() or uuid.uuid4().hex
 
 
+async def quota_refuses(
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    bot: PlatformBot,
+    user_id: int | None,
+) -> bool:
+    """At the start of a filing: True, after saying kindly until when, when this account has
+    used its share already, so nobody types a whole filing only to be refused at the end.
+    A conversation in hand is left as it was, and its step asked again (else the menu)."""
+    from bot.conversations.common import reask
+
+    try:
+        await services.filing_quota(
+            bot.platform, user_id, uow=deps.uow, clock=deps.clock, quotas=deps.quotas
+        )
+    except services.QuotaExceeded as refused:
+        await reask(message, state, deps, ui, render.quota(ui, refused, texts.QUOTA_START_LATER))
+        return True
+    return False
+
+
 async def submit(
-    message: Message, state: FSMContext, deps: Deps, ui: Renderer, new: NewRequest
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    new: NewRequest,
+    *,
+    later: str = texts.QUOTA_CONFIRM_LATER,
 ) -> None:
     """File the request and show the receipt; the draft is cleared only after both, so a crash
-    in between ends in the same receipt for the same request when the update comes again."""
+    in between ends in the same receipt for the same request when the update comes again.
+
+    Over the filing quota, the draft stays and the step is asked again after `later` (when
+    they may send it): for a summary, pressing «تأیید و ارسال» then files it."""
+    from bot.conversations.common import reask
+
     new = dataclasses.replace(new, filing_key=filing_key())
-    request = await services.file_request(new, uow=deps.uow, rules=deps.rules, clock=deps.clock)
+    try:
+        request = await services.file_request(
+            new, uow=deps.uow, rules=deps.rules, clock=deps.clock, quotas=deps.quotas
+        )
+    except services.QuotaExceeded as refused:
+        log.info("filing quota: %s:%s waits until %s", new.chat.platform.value,
+                 new.chat.chat_id, refused.retry_at.isoformat())  # fmt: skip
+        await reask(
+            message, state, deps, ui, render.quota(ui, refused, later, confirm=texts.BTN_CONFIRM)
+        )
+        return
     log.info("filed %s request %s to unit %s", request.kind.value, request.code, request.unit)
     deps.wake_delivery()
     await message.answer(

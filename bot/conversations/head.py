@@ -10,7 +10,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
 from bot import keyboards, texts
-from bot.conversations import common, steps
+from bot.conversations import common, filing, steps
 from bot.conversations.common import ask, prompt
 from bot.deps import Deps
 from bot.platforms import PlatformBot, Renderer
@@ -42,8 +42,12 @@ DONE = HeadMessage.confirm
 
 
 @router.message(F.text == texts.BTN_HEAD)
-async def begin(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
-    """Start a message to the head."""
+async def begin(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
+) -> None:
+    """Start a message to the head, unless this account has used its filing quota."""
+    if await filing.quota_refuses(message, state, deps, ui, bot, common.user_id_of(message)):
+        return
     await state.set_data({"flow": "head"})
     await ask(HeadMessage.name, message, state, deps, ui)
 

@@ -10,7 +10,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
 from bot import keyboards, texts
-from bot.conversations import common, steps
+from bot.conversations import common, filing, steps
 from bot.conversations.common import ask, prompt
 from bot.deps import Deps
 from bot.platforms import PlatformBot, Renderer
@@ -39,8 +39,12 @@ EDITABLE = {
 
 
 @router.message(F.text == texts.BTN_SUGGESTION)
-async def begin(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
-    """Start a suggestion."""
+async def begin(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
+) -> None:
+    """Start a suggestion, unless this account has used its filing quota."""
+    if await filing.quota_refuses(message, state, deps, ui, bot, common.user_id_of(message)):
+        return
     await state.set_data({"flow": "suggestion"})
     await ask(Suggestion.topic, message, state, deps, ui)
 

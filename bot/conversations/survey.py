@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards, texts
 from bot.conversations import common
 from bot.conversations.common import ask, prompt
-from bot.conversations.filing import submit
+from bot.conversations.filing import quota_refuses, submit
 from bot.deps import Deps
 from bot.platforms import PlatformBot, Renderer
 from bot.registry import Handlers
@@ -34,8 +34,12 @@ class Survey(StatesGroup):
 
 
 @router.message(F.text == texts.BTN_SURVEY)
-async def begin(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
-    """Start the survey."""
+async def begin(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
+) -> None:
+    """Start the survey, unless this account has used its filing quota."""
+    if await quota_refuses(message, state, deps, ui, bot, common.user_id_of(message)):
+        return
     await state.set_data({"flow": "survey", "answers": []})
     await ask(Survey.service, message, state, deps, ui)
 
@@ -163,4 +167,5 @@ async def got_comment(
                 ],
             },
         ),
+        later=texts.QUOTA_SEND_LATER,
     )

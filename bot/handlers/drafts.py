@@ -13,12 +13,13 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards, render, texts
 from bot.conversations.common import attachment_of, prompt
-from bot.conversations.filing import filing_key
+from bot.conversations.filing import filing_key, quota_refuses
 from bot.deps import Deps
 from bot.platforms import PlatformBot, Renderer
 from bot.registry import Handlers
 from desk import regulations, validation
 from desk.model import ChatRef
+from desk.services import QuotaExceeded
 from desk.text import normalize, to_persian_digits
 from desk.validation import InvalidInput
 
@@ -141,12 +142,16 @@ async def _commentable(
 
 
 @router.callback_query(F.data.startswith("dc:"))
-async def comment(query: CallbackQuery, state: FSMContext, deps: Deps, ui: Renderer) -> None:
-    """«ثبت نظر»: pick a section when there are several, then write."""
+async def comment(
+    query: CallbackQuery, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
+) -> None:
+    """«ثبت نظر»: pick a section when there are several, then write (within the quota)."""
     found = await _commentable(query, deps, ui, 2)
     if found is None:
         return
     message, draft, _ = found
+    if await quota_refuses(message, state, deps, ui, bot, query.from_user.id):
+        return
     sections = draft.sections()
     if len(sections) > 1:
         await message.answer(
@@ -216,6 +221,9 @@ async def comment_text(
     except regulations.DraftClosed as exc:
         await state.clear()
         await _closed(message, ui, exc.draft)
+        return
+    except QuotaExceeded as refused:  # the comment stays in the chat; the step waits for it
+        await reask(message, state, deps, ui, render.quota(ui, refused, texts.QUOTA_COMMENT_LATER))
         return
     deps.wake_delivery()
     await message.answer(

@@ -12,14 +12,14 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot import keyboards, texts
+from bot import keyboards, render, texts
 from bot.conversations.common import attachment_of, prompt, too_long
 from bot.deps import Deps
 from bot.platforms import PlatformBot, Renderer
 from bot.registry import Handlers
 from desk import staff, validation
 from desk.model import ChatRef
-from desk.services import DeskError
+from desk.services import DeskError, QuotaExceeded
 from desk.text import normalize, to_persian_digits
 
 log = logging.getLogger(__name__)
@@ -121,6 +121,11 @@ async def _clarify(
     except staff.WrongStatus:
         await state.clear()
         await message.answer(texts.CLARIFICATION_NOT_NEEDED, reply_markup=keyboards.main_menu())
+        return
+    except QuotaExceeded as refused:
+        # nothing reached the unit; the state stays, so sending it again later is enough
+        log.info("clarification quota on %s: waits until %s", code, refused.retry_at.isoformat())
+        await message.answer(render.clarification_quota(ui, refused))
         return
     except DeskError:
         await state.clear()

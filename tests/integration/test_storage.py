@@ -44,6 +44,7 @@ TG = ChatRef(Platform.TELEGRAM, -1_001_234_567_890)  # big ids need BIGINT
 BALE = ChatRef(Platform.BALE, -1_001_234_567_890)
 OTHER = ChatRef(Platform.TELEGRAM, 5)
 TEHRAN = timezone(timedelta(hours=3, minutes=30))
+DAY = timedelta(days=1)
 
 
 class Filing(StatesGroup):
@@ -290,6 +291,30 @@ async def test_anonymous_filing_has_no_chat_in_the_database(
         assert got is not None and got.chat is None and got.user_id is None and got.anonymous
         assert await tx.requests.by_chat(TG, 10) == []
         assert (await tx.requests.events(filed.code))[0].actor == "anonymous"
+
+
+async def test_filed_by_counts_one_account_and_refuses_over_the_quota(
+    db: Database, rules: RoutingRules, clock: FixedClock
+) -> None:
+    first = clock.now()
+    for _ in range(2):
+        await file(db, rules, clock)  # user 9_876_543_210 on Telegram
+        await file(db, rules, clock, chat=BALE)  # the same number on Bale: another account
+        clock.advance(timedelta(minutes=10))
+    anonymous = full_request()
+    anonymous.anonymous, anonymous.contact = True, Contact()
+    await services.file_request(anonymous, uow=db.uow(), rules=rules, clock=clock)
+    async with db.uow()() as tx:
+        times = await tx.requests.filed_by(Platform.TELEGRAM, 9_876_543_210, first)
+        assert times == [first + timedelta(minutes=10)], "after `since`, exclusive; UTC"
+        assert_utc(times[0])
+        assert len(await tx.requests.filed_by(Platform.BALE, 9_876_543_210, first - DAY)) == 2
+    quotas = services.Quotas(filings_per_hour=2)
+    with pytest.raises(services.QuotaExceeded) as refused:
+        await services.file_request(
+            full_request(), uow=db.uow(), rules=rules, clock=clock, quotas=quotas
+        )
+    assert refused.value.retry_at == first + timedelta(hours=1)
 
 
 # --- look-ups and throttling -------------------------------------------------------------------

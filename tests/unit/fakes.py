@@ -26,6 +26,7 @@ from desk.model import (
     Event,
     Kind,
     Notice,
+    Platform,
     Request,
 )
 from desk.ports import Clock, UnitOfWorkFactory
@@ -124,6 +125,13 @@ class FakeRequests:
         mine = [r for r in self._all().values() if r.chat == chat]
         mine.sort(key=lambda r: (r.created_at, r.id or 0), reverse=True)
         return copy.deepcopy(mine[:limit])
+
+    async def filed_by(self, platform: Platform, user_id: int, since: datetime) -> list[datetime]:
+        return sorted(
+            r.created_at
+            for r in self._all().values()
+            if r.platform is platform and r.user_id == user_id and r.created_at > since
+        )
 
     async def update(self, request: Request) -> None:
         if request.code not in self._all():
