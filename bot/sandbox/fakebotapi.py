@@ -35,8 +35,8 @@ Profiles and switches:
   the bot for a while (calls are recorded in ``FakeBot.refused``).
 - ``FakeBotAPI.reality(seed, rate, token, kinds)`` / ``reality_off()``: seeded random faults
   on every call (getUpdates only gets transient ones); counted in ``FakeBotAPI.injected``.
-- ``FakeBot.edit_answer``: what edits answer: "message" (Telegram's default), "true" (Bale's
-  default), "stub" (``{"message_id": 0}``, seen from Bale), "null" or "random" (seeded by
+- ``FakeBot.edit_answer``: what edits answer: "message" (Telegram's default), "true", "stub"
+  (``{"message_id": 0}``, seen from Bale: Bale's default), "null" or "random" (seeded by
   ``FakeBot.edit_seed``).
 - ``FakeBot.bale_quirks``: Bale leaves ``file_unique_id`` and ``chat.type`` out of messages.
 """
@@ -435,7 +435,7 @@ class FakeBot:
         self.commands: list[Json] = []
         self.allowed_updates: list[str] | None = None
         self.last_poll: float | None = None
-        self.edit_answer = "true" if flavour == BALE else "message"
+        self.edit_answer = "stub" if flavour == BALE else "message"
         self.edit_seed = self.id  # seeds the "random" edit answers
         self.edit_answers: list[str] = []  # the shape each successful edit answered in
         self.bale_quirks = False
