@@ -4,17 +4,54 @@ The bot under test talks to it over real HTTP (``TelegramAPIServer.from_base(api
 tests play citizens and staff through :class:`FakeUser` / :class:`FakeGroup` and read what the
 bot sent from :attr:`FakeBot.sent`.  ``send()``/``click()`` wait until the bot confirms the update
 with a later ``getUpdates(offset=...)``, so poll with ``handle_as_tasks=False``.
+
+Fault kinds (``FakeBotAPI.fail(method, kind, ...)``, ``refuse_chat(..., kind)``, ``reality``):
+
+- ``429``: HTTP 429 JSON "Too Many Requests: retry after N" with ``parameters.retry_after``.
+- ``429_bare``: HTTP 429 JSON "Too Many Requests" without parameters / retry_after.
+- ``429_text``: HTTP 429 ``text/plain`` ``local_rate_limited`` (Envoy-style edge proxy).
+- ``429_html``: HTTP 429 nginx HTML page "429 Too Many Requests".
+- ``420``: HTTP 420 JSON "Flood wait".
+- ``bale_limit``: HTTP 400 JSON "bot limit exceed" (Bale's rate limit).
+- ``bale_limit_any``: HTTP 200 JSON ``ok: false``, error_code 429, "bot limit exceed".
+- ``500``: HTTP 500 JSON "Internal Server Error".
+- ``502_html``: HTTP 502 nginx HTML page "502 Bad Gateway".
+- ``503_text``: HTTP 503 ``text/plain`` "upstream connect error or disconnect/reset ...".
+- ``timeout``: answers normally (the call is carried out) after ``delay`` seconds.
+- ``drop``: the connection is aborted without an answer (the call is not carried out).
+- ``401``: HTTP 401 JSON "Unauthorized".
+- ``403``: HTTP 403 JSON "Forbidden: bot was blocked by the user".
+- ``403_kicked``: HTTP 403 JSON "Forbidden: bot was kicked from the group chat".
+- ``403_not_member``: HTTP 403 JSON "Forbidden: bot is not a member of the group chat".
+- ``chat_not_found``: HTTP 400 JSON "Bad Request: chat not found".
+- ``400``: HTTP 400 JSON "Bad Request: can't parse entities: ..." (a refusal no retry fixes).
+- ``ok_garbage``: the call is carried out, but the answer is ``ok: true`` with a result that
+  does not parse as the declared type.
+
+Profiles and switches:
+
+- ``FakeBotAPI.fail(method, kind, times, retry_after, delay, token)``: the next calls fail.
+- ``FakeBotAPI.refuse_chat(token, chat_id, seconds, kind)`` / ``restore_chat``: a chat refuses
+  the bot for a while (calls are recorded in ``FakeBot.refused``).
+- ``FakeBotAPI.reality(seed, rate, token, kinds)`` / ``reality_off()``: seeded random faults
+  on every call (getUpdates only gets transient ones); counted in ``FakeBotAPI.injected``.
+- ``FakeBot.edit_answer``: what edits answer: "message" (Telegram's default), "true", "stub"
+  (``{"message_id": 0}``, seen from Bale: Bale's default), "null" or "random" (seeded by
+  ``FakeBot.edit_seed``).
+- ``FakeBot.bale_quirks``: Bale leaves ``file_unique_id`` and ``chat.type`` out of messages.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import html
 import itertools
 import json
 import random
 import re
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -31,7 +68,18 @@ DOWNLOAD_LIMIT = 20 * MB
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
-FAULT_KINDS = ("429", "500", "bale_limit", "timeout", "drop", "403")
+FAULT_KINDS = (
+    "429", "500", "bale_limit", "timeout", "drop", "403",
+    "429_bare", "429_text", "429_html", "420", "bale_limit_any", "502_html", "503_text",
+    "401", "403_kicked", "403_not_member", "chat_not_found", "400", "ok_garbage",
+)  # fmt: skip
+REALITY_KINDS = (  # what reality() draws from by default: transient and rate-limit answers
+    "429", "429_bare", "429_text", "429_html", "420", "bale_limit", "bale_limit_any",
+    "500", "502_html", "503_text", "drop", "ok_garbage",
+)  # fmt: skip
+POLL_SAFE_KINDS = ("500", "502_html", "503_text", "429_bare", "timeout")  # never lose updates
+REALITY_TIMEOUT_DELAY = 0.2  # a reality "timeout" is only a late answer
+EDIT_ANSWERS = ("message", "true", "stub", "null", "random")
 
 # fmt: off
 _STRING_FIELDS = frozenset({  # form fields kept as strings (everything else is JSON-decoded)
@@ -98,6 +146,54 @@ def _json_response(body: Any, status: int = 200) -> web.Response:
     return web.json_response(body, status=status, dumps=partial(json.dumps, ensure_ascii=False))
 
 
+def _nginx_page(status: str) -> str:
+    """nginx's default error page for a status line such as "502 Bad Gateway"."""
+    return (
+        f"<html><head><title>{status}</title></head><body><center><h1>{status}</h1></center>"
+        "<hr><center>nginx</center></body></html>"
+    )
+
+
+_UPSTREAM_RESET = (
+    "upstream connect error or disconnect/reset before headers. reset reason: connection failure"
+)
+_GARBAGE = {"message_id": "not-a-number", "weird": [1]}
+_JSON_FAULTS: dict[str, tuple[int, str]] = {
+    "500": (500, "Internal Server Error"),
+    "bale_limit": (400, "bot limit exceed"),
+    "403": (403, "Forbidden: bot was blocked by the user"),
+    "429_bare": (429, "Too Many Requests"),
+    "420": (420, "Flood wait"),
+    "401": (401, "Unauthorized"),
+    "403_kicked": (403, "Forbidden: bot was kicked from the group chat"),
+    "403_not_member": (403, "Forbidden: bot is not a member of the group chat"),
+    "chat_not_found": (400, "Bad Request: chat not found"),
+    "400": (400, 'Bad Request: can\'t parse entities: Unsupported start tag "x" at byte offset 0'),
+}
+
+
+def _fault_response(kind: str, retry_after: int) -> web.Response | None:
+    """The answer of a fault kind; None when the call goes on ("timeout", "ok_garbage")."""
+    if kind == "429":
+        description = f"Too Many Requests: retry after {retry_after}"
+        return _error_response(429, description, {"retry_after": retry_after})
+    if kind in _JSON_FAULTS:
+        return _error_response(*_JSON_FAULTS[kind])
+    if kind == "bale_limit_any":
+        return _json_response({"ok": False, "error_code": 429, "description": "bot limit exceed"})
+    if kind == "429_text":
+        return web.Response(status=429, text="local_rate_limited", content_type="text/plain")
+    if kind == "429_html":
+        page = _nginx_page("429 Too Many Requests")
+        return web.Response(status=429, text=page, content_type="text/html")
+    if kind == "502_html":
+        page = _nginx_page("502 Bad Gateway")
+        return web.Response(status=502, text=page, content_type="text/html")
+    if kind == "503_text":
+        return web.Response(status=503, text=_UPSTREAM_RESET, content_type="text/plain")
+    return None
+
+
 def _decode_form(key: str, value: str) -> Any:
     """Decode one form field the way Telegram does (JSON-encoded unless a string field)."""
     if key in _STRING_FIELDS:
@@ -160,6 +256,46 @@ def _media_of(content: Json) -> Json | None:
             return {"type": key, **obj}
         return {"type": key, "file_id": obj["file_id"], "size": obj.get("file_size")}
     return None
+
+
+_QUIRK_FILES = ("document", "voice", "video", "audio")
+_QUIRK_CHATS = frozenset({"private", "group", "supergroup"})
+_MESSAGE_KEYS = ("message", "edited_message", "channel_post", "edited_channel_post")
+
+
+def _strip_bale_quirks(message: Json) -> None:
+    """Remove in place what Bale leaves out of a message: file_unique_id and chat.type."""
+    chat = message.get("chat")
+    if isinstance(chat, dict) and chat.get("type") in _QUIRK_CHATS:
+        del chat["type"]
+    for size in message.get("photo") or []:
+        if isinstance(size, dict):
+            size.pop("file_unique_id", None)
+    for key in _QUIRK_FILES:
+        if isinstance(message.get(key), dict):
+            message[key].pop("file_unique_id", None)
+    reply = message.get("reply_to_message")
+    if isinstance(reply, dict):
+        _strip_bale_quirks(reply)
+
+
+def _with_bale_quirks(result: Any) -> Any:
+    """A copy of an answer's result (updates, a message, messages) shaped as Bale does."""
+    result = copy.deepcopy(result)
+    for item in result if isinstance(result, list) else [result]:
+        if not isinstance(item, dict):
+            continue
+        if "update_id" in item:
+            messages = [item.get(key) for key in _MESSAGE_KEYS]
+            query = item.get("callback_query")
+            if isinstance(query, dict):
+                messages.append(query.get("message"))
+            for message in messages:
+                if isinstance(message, dict):
+                    _strip_bale_quirks(message)
+        elif "message_id" in item and "chat" in item:
+            _strip_bale_quirks(item)
+    return result
 
 
 @dataclass
@@ -270,6 +406,17 @@ class _Fault:
     token: str | None
 
 
+@dataclass
+class _Reality:
+    """The randomised "reality" profile: seeded faults on a share of the calls."""
+
+    rng: random.Random
+    rate: float
+    token: str | None
+    kinds: tuple[str, ...]
+    poll_kinds: tuple[str, ...]
+
+
 class FakeBot:
     """State of one bot account (token) on the fake server."""
 
@@ -288,6 +435,13 @@ class FakeBot:
         self.commands: list[Json] = []
         self.allowed_updates: list[str] | None = None
         self.last_poll: float | None = None
+        self.edit_answer = "stub" if flavour == BALE else "message"
+        self.edit_seed = self.id  # seeds the "random" edit answers
+        self.edit_answers: list[str] = []  # the shape each successful edit answered in
+        self.bale_quirks = False
+        self.refused: list[tuple[str, int]] = []  # (method, chat_id) refused by refuse_chat
+        self._refusals: dict[int, tuple[float, str]] = {}  # chat_id -> (until, fault kind)
+        self._random_edits = False  # set on Bale bots while FakeBotAPI.reality is on
         self._chats: dict[int, _Chat] = {}
         self._senders: dict[int, FakeUser | FakeGroup] = {}
         self._files: dict[str, _StoredFile] = {}
@@ -325,6 +479,27 @@ class FakeBot:
         self._canonical = {name.lower(): name for name in self.handlers}
 
     # ----------------------------------------------------------------- public helpers
+    @property
+    def edit_answer(self) -> str:
+        """What successful edits answer: "message", "true", "stub", "null" or "random"."""
+        return self._edit_answer
+
+    @edit_answer.setter
+    def edit_answer(self, value: str) -> None:
+        if value not in EDIT_ANSWERS:
+            raise ValueError(f"edit_answer must be one of {EDIT_ANSWERS}, not {value!r}")
+        self._edit_answer = value
+
+    @property
+    def edit_seed(self) -> int:
+        """Seed of the "random" edit answers; setting it (even to the same value) restarts them."""
+        return self._edit_seed
+
+    @edit_seed.setter
+    def edit_seed(self, value: int) -> None:
+        self._edit_seed = value
+        self._edit_rng = random.Random(value)
+
     @property
     def is_bale(self) -> bool:
         """True for the Bale flavour."""
@@ -925,8 +1100,8 @@ class FakeBot:
             raise self._reject(method, 400, "Bad Request: message can't be edited")
         raise self._reject(method, 400, "Bad Request: message to edit not found")
 
-    def _apply_edit(self, method: str, sent: SentMessage, p: Json, changes: Json) -> Json | bool:
-        """Apply an edit (not-modified check on Telegram) and answer like the flavour does."""
+    def _apply_edit(self, method: str, sent: SentMessage, p: Json, changes: Json) -> Any:
+        """Apply an edit (not-modified check on Telegram); answer in the edit_answer shape."""
         markup = p.get("reply_markup")
         before = {k: sent.result.get(k) for k in changes}, sent.result.get("reply_markup")
         if not self.is_bale and before == (changes, markup):
@@ -942,12 +1117,35 @@ class FakeBot:
             sent.result.pop("reply_markup", None)
         else:
             sent.result["reply_markup"] = markup
-        if self.is_bale:
+        shape = self.edit_answer
+        if shape == "random" or self._random_edits:
+            shape = self._edit_rng.choice(("message", "true", "stub", "null"))
+        self.edit_answers.append(shape)
+        if shape == "true":
             return True
+        if shape == "stub":
+            return {"message_id": 0}
+        if shape == "null":
+            return None
         return {**sent.result, "edit_date": int(time.time())}
 
-    async def _api_edit_text(self, p: Json, up: dict[str, Upload]) -> Json | bool:
-        """editMessageText (Bale answers true)."""
+    def _refusal(self, method: str, params: Json) -> str | None:
+        """The fault kind a refusing chat answers this call with (and record it), if any."""
+        if not self._refusals or "chat_id" not in params:
+            return None
+        try:
+            chat_id = int(params["chat_id"])
+        except (TypeError, ValueError):
+            return None
+        until, kind = self._refusals.get(chat_id, (0.0, ""))
+        if time.monotonic() >= until:
+            self._refusals.pop(chat_id, None)
+            return None
+        self.refused.append((method, chat_id))
+        return kind
+
+    async def _api_edit_text(self, p: Json, up: dict[str, Upload]) -> Any:
+        """editMessageText (answer shaped by edit_answer)."""
         method = "editMessageText"
         sent = self._editable(method, p)
         plain = self._message_text(method, p)
@@ -956,15 +1154,15 @@ class FakeBot:
             raise self._reject(method, 400, "Bad Request: there is no text in the message to edit")
         return self._apply_edit(method, sent, p, {"text": plain})
 
-    async def _api_edit_markup(self, p: Json, up: dict[str, Upload]) -> Json | bool:
-        """editMessageReplyMarkup (Bale answers true)."""
+    async def _api_edit_markup(self, p: Json, up: dict[str, Upload]) -> Any:
+        """editMessageReplyMarkup (answer shaped by edit_answer)."""
         method = "editMessageReplyMarkup"
         sent = self._editable(method, p)
         self._check_markup(method, p.get("reply_markup"), inline_only=True)
         return self._apply_edit(method, sent, p, {})
 
-    async def _api_edit_caption(self, p: Json, up: dict[str, Upload]) -> Json | bool:
-        """editMessageCaption (Bale answers true)."""
+    async def _api_edit_caption(self, p: Json, up: dict[str, Upload]) -> Any:
+        """editMessageCaption (answer shaped by edit_answer)."""
         method = "editMessageCaption"
         sent = self._editable(method, p)
         _, caption = self._caption(method, p)
@@ -1464,6 +1662,9 @@ class FakeBotAPI:
         self.base_url = ""
         self._bots: dict[str, FakeBot] = {}
         self._faults: list[_Fault] = []
+        self._reality: _Reality | None = None
+        self.injected: Counter[str] = Counter()  # faults answered, per kind (all sources)
+        self.injected_log: list[tuple[str, str, str]] = []  # (token, method, kind) in order
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -1502,6 +1703,8 @@ class FakeBotAPI:
             raise ValueError(f"bot {token!r} already registered")
         bot = FakeBot(token, flavour, username or f"{flavour}_test_bot", first_update_id)
         self._bots[token] = bot
+        if self._reality is not None:
+            self._reality_edits(bot, self._reality)
         return bot
 
     def bot(self, token: str) -> FakeBot:
@@ -1522,6 +1725,52 @@ class FakeBotAPI:
             raise ValueError(f"kind must be one of {FAULT_KINDS}, not {kind!r}")
         self._faults.append(_Fault(method, kind, times, retry_after, delay, token))
 
+    def refuse_chat(
+        self, token: str, chat_id: int, seconds: float, kind: str = "403_kicked"
+    ) -> None:
+        """For `seconds`, every call of this bot with this chat_id answers the fault kind."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"kind must be one of {FAULT_KINDS}, not {kind!r}")
+        self._bots[token]._refusals[int(chat_id)] = (time.monotonic() + seconds, kind)
+
+    def restore_chat(self, token: str, chat_id: int) -> None:
+        """End a refuse_chat early: the chat takes the bot back."""
+        self._bots[token]._refusals.pop(int(chat_id), None)
+
+    def reality(
+        self,
+        seed: int,
+        rate: float = 0.1,
+        token: str | None = None,
+        kinds: tuple[str, ...] | None = None,
+    ) -> None:
+        """From now on each call (of token's bot; None: all) fails with probability `rate`, with
+        a kind drawn by ``random.Random(seed)`` from `kinds` (default REALITY_KINDS). getUpdates
+        only gets POLL_SAFE_KINDS (of `kinds`, when given); Bale bots answer edits at random."""
+        if not 0 <= rate <= 1:
+            raise ValueError(f"rate must be within [0, 1], not {rate!r}")
+        mix = REALITY_KINDS if kinds is None else tuple(kinds)
+        unknown = [kind for kind in mix if kind not in FAULT_KINDS]
+        if unknown:
+            raise ValueError(f"kinds must be among {FAULT_KINDS}, not {unknown}")
+        poll = tuple(k for k in (POLL_SAFE_KINDS if kinds is None else mix) if k in POLL_SAFE_KINDS)
+        self._reality = _Reality(random.Random(seed), rate, token, mix, poll)
+        for bot in self._bots.values():
+            self._reality_edits(bot, self._reality)
+
+    def reality_off(self) -> None:
+        """Stop the reality profile (faults from fail() and refuse_chat still apply)."""
+        self._reality = None
+        for bot in self._bots.values():
+            bot._random_edits = False
+
+    @staticmethod
+    def _reality_edits(bot: FakeBot, reality: _Reality) -> None:
+        """Make a Bale bot under the reality profile answer edits at random (seeded)."""
+        bot._random_edits = bot.is_bale and reality.token in (None, bot.token)
+        if bot._random_edits:
+            bot.edit_seed = reality.rng.getrandbits(32)
+
     def clear_faults(self) -> None:
         """Forget the faults not yet used up: the messenger is healthy again."""
         self._faults.clear()
@@ -1540,6 +1789,24 @@ class FakeBotAPI:
                 self._faults.remove(fault)
             return fault
         return None
+
+    def _pick_fault(self, bot: FakeBot, method: str, params: Json) -> tuple[str, int, float] | None:
+        """(kind, retry_after, delay) of the fault this call meets: fail(), then a refusing
+        chat, then the reality profile; None for a healthy call."""
+        fault = self._take_fault(method, bot.token)
+        if fault is not None:
+            return fault.kind, fault.retry_after, fault.delay
+        kind = bot._refusal(method, params)
+        if kind is not None:
+            return kind, 1, 0.0
+        reality = self._reality
+        if reality is None or reality.token not in (None, bot.token):
+            return None
+        mix = reality.poll_kinds if method == "getUpdates" else reality.kinds
+        if not mix or reality.rng.random() >= reality.rate:
+            return None
+        kind = reality.rng.choice(mix)
+        return kind, 1, REALITY_TIMEOUT_DELAY if kind == "timeout" else 0.0
 
     @staticmethod
     async def _read_params(request: web.Request) -> tuple[Json, dict[str, Upload]]:
@@ -1574,26 +1841,22 @@ class FakeBotAPI:
         except ValueError:
             return _error_response(400, "Bad Request: can't parse request body")
         bot.calls.append((method, params))
-        fault = self._take_fault(method, bot.token)
+        fault = self._pick_fault(bot, method, params)
+        garbage = False
         if fault is not None:
-            if fault.delay > 0:
-                await asyncio.sleep(fault.delay)
-            if fault.kind == "drop":
+            kind, retry_after, delay = fault
+            self.injected[kind] += 1
+            self.injected_log.append((bot.token, method, kind))
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if kind == "drop":
                 if request.transport is not None:
                     request.transport.abort()
                 return web.Response(status=500)
-            if fault.kind == "429":
-                return _error_response(
-                    429,
-                    f"Too Many Requests: retry after {fault.retry_after}",
-                    {"retry_after": fault.retry_after},
-                )
-            if fault.kind == "500":
-                return _error_response(500, "Internal Server Error")
-            if fault.kind == "bale_limit":
-                return _error_response(400, "bot limit exceed")
-            if fault.kind == "403":
-                return _error_response(403, "Forbidden: bot was blocked by the user")
+            response = _fault_response(kind, retry_after)
+            if response is not None:
+                return response
+            garbage = kind == "ok_garbage"  # carried out below, answered with garbage
         handler = bot.handlers.get(method)
         if handler is None:
             bot._violation(f"{method}: method not found ({bot.flavour})")
@@ -1606,6 +1869,10 @@ class FakeBotAPI:
             bot._violation(f"{method}: fake server crashed on {params}: {exc!r}")
             return _error_response(500, f"Internal Server Error: {exc!r}")
         await bot._notify()
+        if garbage:
+            return _json_response({"ok": True, "result": _GARBAGE})
+        if bot.bale_quirks and bot.is_bale:
+            result = _with_bale_quirks(result)
         return _json_response({"ok": True, "result": result})
 
     async def _download(self, request: web.Request) -> web.StreamResponse:
