@@ -636,7 +636,7 @@ ALERT_RELEASED = (
 ALERT_PARKED = (
     "⚠️ {count} پیام فرستاده نشد و کنار گذاشته شد:\n{lines}\n"
     "فهرست کامل: python -m bot outbox\n"
-    "فرستادن دوباره: python -m bot outbox retry <شناسه> (یا ‎--all)"
+    "فرستادن دوباره: python -m bot outbox retry و شماره پیام (یا ‎--all)"
 )
 ALERT_PARKED_LINE = "• #{id} {kind} در {platform}: {error}"
 ALERT_PARKED_MORE = "• و {count} پیام دیگر"

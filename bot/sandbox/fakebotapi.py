@@ -806,9 +806,11 @@ class FakeBot:
             raise self._reject(method, 400, "Bad Request: can't parse reply keyboard markup")
 
     def _reply_target(self, method: str, chat: _Chat, p: Json) -> int | None:
-        """The message id being replied to (reply_parameters or reply_to_message_id)."""
+        """The message id being replied to (reply_parameters or reply_to_message_id). Bale
+        threads by reply_to_message_id only: no Bale library sends reply_parameters (Balethon,
+        python-bale-bot), so the Bale flavour ignores it, as an unknown field."""
         params = p.get("reply_parameters")
-        params = params if isinstance(params, dict) else {}
+        params = params if isinstance(params, dict) and not self.is_bale else {}
         target = params.get("message_id", p.get("reply_to_message_id"))
         if target is None:
             return None

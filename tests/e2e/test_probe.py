@@ -147,8 +147,8 @@ async def test_probe_against_the_fake_writes_scrubbed_answers_and_says_ok(
             assert verdicts[name].startswith("FAIL HTTP 404"), verdicts[name]
         else:
             assert verdicts[name].split()[0] == "OK", (name, verdicts[name])
-    for name in EDITS:  # the fake's Bale flavour answers an edit with `true`
-        assert verdicts[name] == "OK answered true"
+    for name in EDITS:  # the fake's Bale flavour answers an edit with Bale's stub
+        assert verdicts[name] == "OK answered a stub {message_id}"
     assert "threaded" in verdicts["reply"]
     assert "equal" in verdicts["download"]
     # the fake flags only the probe's deliberate mistake and a method it lacks

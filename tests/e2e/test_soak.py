@@ -1,0 +1,266 @@
+"""Soak: citizens on both platforms file, staff claim and answer, for a few minutes, while the
+fake Bot API answers like reality does (a random mix of rate limits in every shape, 5xx pages,
+dropped connections, answers that cannot be parsed, Bale's stub edits), one unit's group
+refuses the bot for a while, and the real `python -m bot` is killed with -9 twice.
+
+Every receipt, card, card refresh and answer arrives; nothing arrives twice unless the API
+confirmed it in the instant before a kill (CUT_WINDOW); the refusing group's queue resumes
+within the held-retry bound once it takes the bot back; every parked row was alerted.
+The figures are printed (`-s`) and quoted in the README.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import texts
+from bot.delivery import HELD_RETRY
+from desk.model import Platform
+from desk.text import to_persian_digits
+from tests.e2e.conftest import BALE_TOKEN, TELEGRAM_TOKEN, Front, wait_until
+from tests.e2e.helpers import tracking_code
+from tests.e2e.test_faults import (
+    CUT_WINDOW,
+    PLATFORMS,
+    ROUTES,
+    assert_once_unless_cut,
+    name_of,
+    patient,
+    unit_of,
+)
+from tests.e2e.test_process import bot_env
+from tests.fakebotapi import FakeBotAPI, SentMessage
+
+PER_PLATFORM = 30
+HELD_SPELL = 12.0  # seconds the refusing group keeps the bot out
+STEP = 15.0  # a person waits this long for an answer before assuming the bot is down
+PATIENCE = 150.0
+
+
+def steps(n: int) -> list[tuple[str, Any]]:
+    """A complaint with one photo, routed to `unit_of(n)`."""
+    topic, county, _unit = ROUTES[n % len(ROUTES)]
+    return [
+        ("send", "/start"),
+        ("click", texts.BTN_COMPLAINT),
+        ("click", topic),
+        ("click", county),
+        ("send", name_of(n)),
+        ("send_contact", "+989151234567"),
+        ("click", texts.BTN_SKIP),
+        ("send", f"آب چاه کشاورزی شماره {to_persian_digits(str(n))} سه هفته است قطع شده."),
+        ("send_photo", None),
+        ("click", texts.BTN_DONE),
+        ("click", texts.BTN_CONFIRM),
+    ]
+
+
+def saying(chat_id: int, text: str) -> Callable[[SentMessage], bool]:
+    """A message to this chat that contains `text`."""
+    return lambda m: m.chat_id == chat_id and text in (m.text or "")
+
+
+@pytest.mark.timeout(600)
+async def test_soak_under_reality_with_two_kills(tmp_path: Path) -> None:
+    rng = random.Random(2026)
+    api = FakeBotAPI()
+    await api.start()
+    db = tmp_path / "bot.db"
+    front = Front(api, f"sqlite+aiosqlite:///{db}")  # the fake's side; the bot is a process
+    env = bot_env(
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
+        BALE_BOT_TOKEN=BALE_TOKEN,
+        TELEGRAM_API_URL=api.base_url,
+        BALE_API_URL=api.base_url,
+        BALE_MESSAGES_PER_SECOND="30",
+        POLLING_TIMEOUT="1",
+        FILINGS_PER_HOUR="0",
+        LOG_LEVEL="WARNING",
+    )
+    log_path = tmp_path / "bot.log"
+    log = log_path.open("wb")
+    fakes = (front.telegram, front.bale)
+    held_group = front.group(unit_of(1), Platform.BALE)  # a Bale unit's group refuses for a while
+
+    async def launch() -> asyncio.subprocess.Process:
+        marks = [len(f.calls) for f in fakes]
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=tmp_path, env=env, stdout=log, stderr=log
+        )
+        await wait_until(
+            lambda: all(
+                any(m == "getUpdates" for m, _ in f.calls[mark:])
+                for f, mark in zip(fakes, marks, strict=True)
+            ),
+            what="both platforms polling",
+            timeout=90,
+        )
+        return proc
+
+    def handled() -> int:
+        return sum(len(f._confirmed) for f in fakes)
+
+    total = 2 * PER_PLATFORM * (len(steps(0)) + 2)  # + a claim and an answer each
+    kill_at = sorted(rng.sample(range(total // 5, total * 7 // 10), 2))
+    kills: list[float] = []
+    spell: dict[str, float] = {}
+    started = time.monotonic()
+    proc = await launch()
+    api.reality(seed=2026, rate=0.08)
+
+    async def killer() -> None:
+        nonlocal proc
+        for point in kill_at:
+            await wait_until(lambda p=point: handled() >= p, what=f"{point} handled", timeout=400)
+            await asyncio.sleep(rng.random() * 0.3)
+            kills.append(time.monotonic())
+            proc.kill()
+            await proc.wait()
+            proc = await launch()
+
+    async def refuser() -> None:
+        await wait_until(lambda: handled() >= total // 3, what="a third handled", timeout=400)
+        spell["from"] = time.monotonic()
+        api.refuse_chat(BALE_TOKEN, held_group.id, HELD_SPELL, kind="403_kicked")
+        spell["to"] = spell["from"] + HELD_SPELL
+
+    async def person(platform: Platform, n: int) -> tuple[Platform, int, str, str]:
+        fake = front.bot(platform)
+        citizen = fake.private_chat(30_000 + n, f"شهروند{n}")
+        await asyncio.sleep(rng.random() * 20)
+        replies: list[SentMessage] = []
+        for how, value in steps(n):
+
+            async def act(how: str = how, value: Any = value) -> list[SentMessage]:
+                if how == "send_photo":
+                    return await citizen.send_photo(timeout=STEP)
+                return await getattr(citizen, how)(value, timeout=STEP)  # type: ignore[no-any-return]
+
+            replies = await patient(fake, citizen.chat_id, act, wait=PATIENCE)
+        code = tracking_code(replies)
+        group = front.group(unit_of(n), platform)
+        shown = to_persian_digits(code)
+        card = await fake.wait_for(
+            lambda m: (
+                m.chat_id == group.id and m.method == "sendMessage" and shown in (m.text or "")
+            ),
+            timeout=PATIENCE,
+        )
+        staff = group.as_member(900 + n, "کارشناس")
+        await patient(
+            fake,
+            group.id,
+            lambda: staff.click(texts.BTN_CLAIM, message=card, timeout=STEP),
+            wait=PATIENCE,
+        )
+        answer = f"پاسخ کارشناس به {name_of(n)}: فردا بازدید می‌شود."
+        await patient(
+            fake, group.id, lambda: staff.send(answer, reply_to=card, timeout=STEP), wait=PATIENCE
+        )
+        return platform, n, code, answer
+
+    try:
+        runs = [person(p, i * 2 + k) for i in range(PER_PLATFORM) for k, p in enumerate(PLATFORMS)]
+        results, _, _ = await asyncio.gather(asyncio.gather(*runs), killer(), refuser())
+        for platform, n, _code, answer in results:
+            await front.bot(platform).wait_for(saying(30_000 + n, answer), timeout=PATIENCE)
+
+        def drained() -> bool:
+            with sqlite3.connect(db) as conn:
+                return not conn.execute(
+                    "select count(*) from outbox where sent_at is null and not failed"
+                ).fetchone()[0]
+
+        await wait_until(drained, what="the outbox drained", timeout=PATIENCE)
+        api.reality_off()
+        elapsed = time.monotonic() - started
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        log.close()
+        await api.stop()
+
+    assert len(kills) == 2 and spell, (kills, spell)
+    with sqlite3.connect(db) as conn:
+        in_db = {r[0]: r[1:] for r in conn.execute("select code, platform, chat_id from requests")}
+        parked = conn.execute(
+            "select id, kind, alerted, last_error from outbox where failed and sent_at is null"
+        ).fetchall()
+        held = conn.execute("select count(*) from held_chats").fetchone()[0]
+    for platform, n, code, answer in results:
+        fake = front.bot(platform)
+        assert in_db[code] == (platform.value, 30_000 + n), f"{code} filed as it was sent"
+        shown = to_persian_digits(code)
+        assert_once_unless_cut(fake, 30_000 + n, kills, shown, "ثبت شد")  # the receipt
+        assert_once_unless_cut(fake, 30_000 + n, kills, answer)  # the answer
+        group = front.group(unit_of(n), platform).id
+        assert_once_unless_cut(fake, group, kills, shown, "کد رهگیری")  # the card
+        cards = [
+            m
+            for m in fake.sent
+            if m.chat_id == group
+            and m.method == "sendMessage"
+            and shown in (m.text or "")
+            and "کد رهگیری" in (m.text or "")
+        ]
+        assert any(answer[:20] in (c.current_text() or "") for c in cards), (
+            f"the card of {code} was refreshed to show the answer"
+        )
+        photos = [
+            m
+            for m in fake.sent
+            if m.chat_id == group
+            and m.method == "sendPhoto"
+            and m.reply_to_message_id in {c.message_id for c in cards}
+        ]
+        assert photos, f"the photo of {code} followed its card"
+    assert len(in_db) == len(results), "no request was filed twice"
+    assert held == 0, "the refusing group is no longer held"
+    assert all(alerted for _, _, alerted, _ in parked), f"every parked row was alerted: {parked}"
+
+    # the held group: refused for HELD_SPELL seconds, then its queue resumed within the bound
+    bale = front.bale
+    refused_calls = [m for m, c in bale.refused if c == held_group.id]
+    after = [m.at for m in bale.sent if m.chat_id == held_group.id and m.at >= spell["to"]]
+    resumed = (min(after) - spell["to"]) if after and refused_calls else 0.0
+    assert resumed <= HELD_RETRY + 5, f"the held group waited {resumed:.1f}s after it was back"
+    told = [
+        m
+        for p in Platform
+        for m in front.bot(p).sent
+        if m.chat_id == front.admins(p).id and "نمی‌تواند در گروه" in (m.text or "")
+    ]
+    if refused_calls:
+        assert 1 <= len(told) <= 2 * 3, "the admin chats were told (once per hold, per platform)"
+    for fake in fakes:
+        assert not fake.violations, fake.violations
+    duplicates = sum(
+        len(
+            [
+                m
+                for m in f.sent
+                if m.chat_id == c and m.method == "sendMessage" and (m.text or "") == t
+            ]
+        )
+        - 1
+        for f in fakes
+        for c, t in {(m.chat_id, m.text) for m in f.sent if m.method == "sendMessage" and m.text}
+    )
+    print(
+        f"\nsoak: {len(results)} citizens, {handled()} updates handled in {elapsed:.0f}s, "
+        f"kills at {[round(k - started) for k in kills]}s; injected {dict(api.injected)}; "
+        f"held group refused {len(refused_calls)} calls and resumed {resumed:.1f}s after the "
+        f"spell; {len(told)} held alerts; parked {len(parked)}; identical texts sent twice "
+        f"(cut by a kill, within {CUT_WINDOW}s) {duplicates}"
+    )
