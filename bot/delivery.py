@@ -566,9 +566,17 @@ class DeliveryWorker:
             case NoticeKind.CARD_REFRESH:
                 assert request is not None
                 card_id = await self.store.card(item.platform, item.chat_id, request.code)
-                if card_id is None:
-                    return None, None
                 text = render.staff_card(ui, request, self.rules, chat, now)
+                if card_id is None:
+                    # no card to edit: its send was parked, or the platform's answer to it
+                    # named no message id. Staff must still see the truth: a new card.
+                    log.warning("outbox %d: no card of %s in %s:%s to edit; sending it anew",
+                                item.id, request.code, item.platform.value,
+                                item.chat_id)  # fmt: skip
+                    sent = await bot.send_message(
+                        item.chat_id, text, reply_markup=self._card_markup(request, chat)
+                    )
+                    return sent.message_id, "card"
                 # "not modified" is classified as done; any `ok: true` answer (a Message, true,
                 # Bale's stub) is a success (`bot/boundary.py`): the edit's answer is not used
                 await bot.edit_message_text(

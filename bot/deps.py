@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.middlewares import current_update_key
 from desk.directory import Directory
 from desk.ports import Clock, UnitOfWorkFactory
 from desk.routing import RoutingRules
@@ -29,4 +30,4 @@ class Deps:
     @property
     def desk(self) -> Desk:
         """The collaborators of the staff-side use cases."""
-        return Desk(self.uow, self.rules, self.clock, self.quotas)
+        return Desk(self.uow, self.rules, self.clock, self.quotas, current_update_key)

@@ -231,6 +231,9 @@ class Event:
     actor: str
     status: Status | None = None
     note: str | None = None
+    # the update that made the change (`bot id:update id`): the same update handled again
+    # after a crash finds it and changes nothing twice
+    update_key: str | None = None
 
 
 class DraftStatus(StrEnum):

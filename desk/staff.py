@@ -3,6 +3,7 @@ rates and reopens. Each change, its event and the notices announcing it commit t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -67,6 +68,9 @@ class Desk:
     rules: RoutingRules
     clock: Clock
     quotas: Quotas = field(default_factory=Quotas)
+    # the key of the update being handled (bot.middlewares.current_update_key): an action
+    # whose update comes again after a crash is recognised by its event and not done twice
+    update_key: Callable[[], str | None] = field(default=lambda: None)
 
 
 async def _load(tx: UnitOfWork, code: str) -> Request:
@@ -74,6 +78,13 @@ async def _load(tx: UnitOfWork, code: str) -> Request:
     if request is None:
         raise NotFound(code)
     return request
+
+
+async def _replayed(tx: UnitOfWork, desk: Desk, code: str) -> bool:
+    """Whether the update being handled already changed this request (handled again after a
+    crash cut it short between the change and its handled mark)."""
+    key = desk.update_key()
+    return key is not None and any(e.update_key == key for e in await tx.requests.events(code))
 
 
 def _authorize(desk: Desk, request: Request, chat: ChatRef) -> None:
@@ -97,7 +108,10 @@ async def _change(
         request.status = status
     request.updated_at = now
     await tx.requests.update(request)
-    await tx.requests.add_event(Event(request.code, action, now, actor, status=status, note=note))
+    await tx.requests.add_event(
+        Event(request.code, action, now, actor, status=status, note=note,
+              update_key=desk.update_key())
+    )  # fmt: skip
 
 
 async def _refresh_card(tx: UnitOfWork, desk: Desk, request: Request, chat: ChatRef) -> None:
@@ -138,6 +152,8 @@ async def claim(desk: Desk, code: str, *, chat: ChatRef, actor: Actor) -> Reques
     """«بررسی می‌کنم»: the request is in progress, and the citizen is told."""
     async with desk.uow() as tx:
         request = await _load(tx, code)
+        if await _replayed(tx, desk, code):
+            return request
         _authorize(desk, request, chat)
         if request.status not in (Status.FILED, Status.ROUTED, Status.REOPENED):
             raise WrongStatus(request.status)
@@ -155,6 +171,8 @@ async def transfer(
     """Move a request to another unit: the old card says where it went, a new card appears."""
     async with desk.uow() as tx:
         request = await _load(tx, code)
+        if await _replayed(tx, desk, code):
+            return request
         _authorize(desk, request, chat)
         if to_unit not in desk.rules.units:
             raise NotFound(to_unit)
@@ -182,6 +200,8 @@ async def ask(desk: Desk, code: str, question: str, *, chat: ChatRef, actor: Act
     """Ask the citizen for more information; their reply comes back into the thread."""
     async with desk.uow() as tx:
         request = await _load(tx, code)
+        if await _replayed(tx, desk, code):
+            return request
         _authorize(desk, request, chat)
         if not request.is_open:
             raise WrongStatus(request.status)
@@ -206,6 +226,8 @@ async def answer(
     """A staff reply in the thread: stored as the answer and sent to the citizen with the code."""
     async with desk.uow() as tx:
         request = await _load(tx, code)
+        if await _replayed(tx, desk, code):
+            return request
         _authorize(desk, request, chat)
         if request.status is Status.CLOSED:
             raise WrongStatus(request.status)
@@ -230,6 +252,8 @@ async def close(
     """Close without an answer; the citizen sees the reason, except for spam."""
     async with desk.uow() as tx:
         request = await _load(tx, code)
+        if await _replayed(tx, desk, code):
+            return request
         _authorize(desk, request, chat)
         if not request.is_open:
             raise WrongStatus(request.status)
@@ -259,6 +283,8 @@ async def clarify(
     counts against CLARIFICATIONS_PER_HOUR on this request (QuotaExceeded stores nothing)."""
     async with desk.uow() as tx:
         request = await _load(tx, code)
+        if await _replayed(tx, desk, code):
+            return request
         _owner(request, chat)
         if not request.is_open:
             raise WrongStatus(request.status)
@@ -311,6 +337,10 @@ async def rate(desk: Desk, code: str, score: int, *, chat: ChatRef) -> tuple[Req
         raise ValueError(score)
     async with desk.uow() as tx:
         request = await _load(tx, code)
+        if await _replayed(tx, desk, code):
+            return request, score <= UNSATISFIED and reopen_refusal(
+                request, desk.clock.now()
+            ) is None
         _owner(request, chat)
         if request.status is not Status.ANSWERED:
             raise WrongStatus(request.status)
@@ -327,6 +357,8 @@ async def reopen(desk: Desk, code: str, note: str, *, chat: ChatRef) -> Request:
     """An unsatisfied citizen reopens an answered request once, within 7 days, with a note."""
     async with desk.uow() as tx:
         request = await _load(tx, code)
+        if await _replayed(tx, desk, code):
+            return request
         _owner(request, chat)
         refusal = reopen_refusal(request, desk.clock.now())
         if refusal is not None:

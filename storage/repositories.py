@@ -217,6 +217,7 @@ class SqlRequests:
                 actor=event.actor,
                 status=event.status.value if event.status else None,
                 note=event.note,
+                update_key=event.update_key,
             )
         )
 
@@ -233,6 +234,7 @@ class SqlRequests:
                 r.actor,
                 Status(r.status) if r.status else None,
                 r.note,
+                r.update_key,
             )
             for r in rows.scalars()
         ]

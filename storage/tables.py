@@ -103,6 +103,7 @@ class EventRow(SQLModel, table=True):
     actor: str = Field(max_length=64)
     status: str | None = Field(default=None, max_length=16)
     note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    update_key: str | None = Field(default=None, max_length=64)
 
 
 class LookupFailureRow(SQLModel, table=True):

@@ -316,6 +316,7 @@ class SentMessage:
     deleted: bool = False
     edit_methods: list[str] = field(default_factory=list, repr=False)
     at: float = field(default_factory=time.monotonic)  # when the API accepted it
+    unreadable_answer: bool = False  # sent, but answered with an ok_garbage result
 
     def current_markup(self) -> Json | None:
         """Reply markup after the latest edit (an edit without reply_markup drops inline ones)."""
@@ -1863,6 +1864,7 @@ class FakeBotAPI:
         if handler is None:
             bot._violation(f"{method}: method not found ({bot.flavour})")
             return _error_response(404, "Not Found: method not found")
+        mark = len(bot.sent)
         try:
             result = await handler(params, uploads)
         except ApiError as error:
@@ -1872,6 +1874,8 @@ class FakeBotAPI:
             return _error_response(500, f"Internal Server Error: {exc!r}")
         await bot._notify()
         if garbage:
+            for sent in bot.sent[mark:]:
+                sent.unreadable_answer = True  # the bot cannot know its message id
             return _json_response({"ok": True, "result": _GARBAGE})
         if bot.bale_quirks and bot.is_bale:
             result = _with_bale_quirks(result)

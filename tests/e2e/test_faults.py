@@ -165,7 +165,9 @@ def assert_once_unless_cut(fake: FakeBot, chat_id: int, kills: list[float], *con
     assert hits, f"nothing to {chat_id} contains {contains!r}"
     for early in hits[:-1]:
         assert any(0 <= k - early.at <= CUT_WINDOW for k in kills), (
-            f"{len(hits)} messages to {chat_id} contain {contains!r}, the first not cut by a kill"
+            f"{len(hits)} messages to {chat_id} contain {contains!r}, the first not cut by a "
+            f"kill: sent at {[round(h.at, 2) for h in hits]}, "
+            f"kills at {[round(k, 2) for k in kills]}"
         )
 
 

@@ -842,3 +842,30 @@ def test_reopen_refusal_order() -> None:
     assert staff.reopen_refusal(request, now) == "status"
     request.status, request.reopen_count, request.answered_at = Status.ANSWERED, 0, None
     assert staff.reopen_refusal(request, now) == "late"  # answered without a time: be safe
+
+
+# --- an update handled again after a crash changes nothing twice ------------------------------
+
+
+async def test_an_action_whose_update_comes_again_is_not_done_twice(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    """Killed after the desk committed an answer and before the update's handled mark, the bot
+    gets the same update again: the citizen must not receive the answer a second time."""
+    key = ["telegram-bot:1001"]
+    desk = Desk(uow=store, rules=rules, clock=clock, update_key=lambda: key[0])
+    request = await file(desk)
+    watch = Watch(store)
+    await staff.claim(desk, request.code, chat=WATER, actor=CLERK)
+    key[0] = "telegram-bot:1002"
+    await staff.answer(desk, request.code, "پاسخ کارشناس", chat=WATER, actor=CLERK)
+    after_once = (len(watch.notices), len(watch.new_events))
+    await staff.answer(desk, request.code, "پاسخ کارشناس", chat=WATER, actor=CLERK)  # again
+    key[0] = "telegram-bot:1001"
+    await staff.claim(desk, request.code, chat=WATER, actor=CLERK)  # the claim's update again
+    assert (len(watch.notices), len(watch.new_events)) == after_once
+    assert [e.update_key for e in watch.new_events] == ["telegram-bot:1001", "telegram-bot:1002"]
+    key[0] = "telegram-bot:1003"  # a new update: a second answer is a real second answer
+    await staff.answer(desk, request.code, "پاسخ دوم", chat=WATER, actor=CLERK)
+    answers = [n for n in watch.notices if n.data.get("template") == "answer"]
+    assert len(answers) == 2
