@@ -47,10 +47,12 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.methods import TelegramMethod
+from aiogram.methods import AnswerCallbackQuery, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import Chat, Message, ReplyParameters
+from aiohttp import ClientError
 from pydantic import ValidationError
+from python_socks import ProxyConnectionError, ProxyError, ProxyTimeoutError
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -133,6 +135,9 @@ def classify(error: BaseException, *, group: bool) -> Verdict:
         if any(m in low for m in CHAT_REFUSES_MARKERS):
             return Verdict(Outcome.HELD if group else Outcome.BLOCKED, reason)
         return Verdict(Outcome.PERMANENT, reason)
+    if isinstance(error, TelegramNotFound) and any(m in low for m in CHAT_REFUSES_MARKERS):
+        # Bale answers a gone chat with 404 "no such group or user" (Balethon, python-bale-bot)
+        return Verdict(Outcome.HELD if group else Outcome.BLOCKED, reason)
     if isinstance(error, TelegramEntityTooLarge | TelegramNotFound):
         return Verdict(Outcome.PERMANENT, reason)
     if isinstance(
@@ -142,7 +147,11 @@ def classify(error: BaseException, *, group: bool) -> Verdict:
         | TelegramNetworkError
         | TelegramConflictError
         | TimeoutError
-        | ConnectionError,
+        | OSError  # resets, refused connections
+        | ClientError  # aiohttp, when it is not wrapped in TelegramNetworkError
+        | ProxyError  # TELEGRAM_PROXY / BALE_PROXY down or refusing (aiohttp_socks)
+        | ProxyConnectionError
+        | ProxyTimeoutError,
     ):
         return Verdict(Outcome.TRANSIENT, reason)
     return Verdict(Outcome.UNKNOWN, reason)
@@ -190,7 +199,12 @@ class PlatformSession(AiohttpSession):
         except (ValueError, TypeError):
             data = None
         if not isinstance(data, dict) or not isinstance(data.get("ok"), bool):
-            self._refuse(method, status_code, _snippet(content), None)
+            # not the Bot API's answer: a proxy's or firewall's page, whatever its status (an
+            # HTML 403 from a WAF is no word from the platform about this chat or token)
+            text = _snippet(content)
+            if status_code in (HTTPStatus.TOO_MANY_REQUESTS, 420) or _is_rate_limit_text(content):
+                self._refuse(method, HTTPStatus.TOO_MANY_REQUESTS, text, None)
+            raise TelegramServerError(method=method, message=f"HTTP {status_code}: {text}")
         ok = data["ok"] is True and HTTPStatus.OK <= status_code <= HTTPStatus.IM_USED
         if not ok:
             parameters = data.get("parameters")
@@ -313,3 +327,29 @@ class BaleReplies(BaseRequestMiddleware):
                 method.allow_sending_without_reply = True
             method.reply_parameters = None  # type: ignore[attr-defined]
         return await make_request(bot, method)
+
+
+CALLBACK_GONE_MARKERS = ("query is too old", "query id is invalid", "query_id_invalid")
+
+
+class ForgivingCallbackAnswers(BaseRequestMiddleware):
+    """An update handled again after a crash answers its button press again; the platform
+    refuses the second answer ("query is too old"). The spinner stopped long ago, so that
+    refusal must not cut the handler short before it does the work the press asked for."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        """Answer the callback; a stale one counts as answered."""
+        try:
+            return await make_request(bot, method)
+        except TelegramBadRequest as exc:
+            if not isinstance(method, AnswerCallbackQuery) or not any(
+                m in exc.message.lower() for m in CALLBACK_GONE_MARKERS
+            ):
+                raise
+            log.info("a button press was answered before (%s); going on", exc.message[:80])
+            return Response[Any](ok=True, result=True)

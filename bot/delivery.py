@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import random
@@ -63,7 +62,7 @@ HELD_RETRY = 60.0  # a group that refuses the bot is tried again this often, at 
 TOKEN_RETRY = 300.0  # a platform that refuses the token is tried again this often
 PARK_AFTER_MINUTES = 15
 PARK_AFTER = timedelta(minutes=PARK_AFTER_MINUTES)  # then a row failing alone is set aside
-ALERT_EVERY = 15.0  # seconds between looks for parked rows to tell the admin chats about
+ALERT_EVERY = 60.0  # at most one message about parked rows a minute, per admin chat
 # After this many seconds without an answer from a platform (and nothing in flight), its next
 # send goes alone, for at most as long again: it may be slow (a new connection), and sends
 # paced from its start would reach the API right behind it.
@@ -164,6 +163,16 @@ class Permanent(Exception):
     """A send that no retry can make succeed."""
 
 
+class SourceFailed(Exception):
+    """Fetching a file from the platform it lives on failed: that platform's trouble, not the
+    target's (a refused Bale token must not pause Telegram)."""
+
+    def __init__(self, platform: Platform, error: Exception) -> None:
+        super().__init__(f"fetching from {platform.value}: {type(error).__name__}: {error}")
+        self.platform = platform
+        self.error = error
+
+
 class DeliveryWorker:
     """Sends outbox rows until stopped; `wake()` after queuing makes it look at once.
 
@@ -224,8 +233,9 @@ class DeliveryWorker:
         self._held: set[tuple[Platform, int]] = set()  # groups refusing the bot (held_chats)
         self._token_refused: set[Platform] = set()
         self._worked: dict[Platform, datetime] = {}  # the last send each platform took
-        self._alert_due = True
+        self._alert_due = True  # rows parked before a restart are told about too
         self._alert_at = -math.inf
+        self._held_loaded = False
 
     def wake(self) -> None:
         """Something was queued: look now rather than at the next poll."""
@@ -241,8 +251,6 @@ class DeliveryWorker:
         """The loop: pick each chat's oldest due row, send within the limits, repeat."""
         tasks: set[asyncio.Task[None]] = set()
         loop = asyncio.get_running_loop()
-        with contextlib.suppress(Exception):  # the first round reads them again if this fails
-            self._held = {(h.platform, h.chat_id) for h in await self.store.held()}
         while not self._stopping:
             try:
                 delay = await self._round(tasks)
@@ -291,8 +299,10 @@ class DeliveryWorker:
 
     async def _round(self, tasks: set[asyncio.Task[None]]) -> float:
         """Start sends for everything ready; return how long to sleep before the next look."""
-        if self._alert_due or time.monotonic() - self._alert_at > ALERT_EVERY:
-            self._alert_at = time.monotonic()
+        if not self._held_loaded:
+            self._held = {(h.platform, h.chat_id) for h in await self.store.held()}
+            self._held_loaded = True
+        if self._alert_due and time.monotonic() - self._alert_at > ALERT_EVERY:
             await self._alert_parked()
         if self._needs_fetch(time.monotonic()):
             await self._fetch(time.monotonic())
@@ -393,6 +403,8 @@ class DeliveryWorker:
     async def _failed(self, item: Pending, exc: Exception) -> Pending | None:
         """Act on a failed send as its classification says (`bot/boundary.py`); returns the
         row as it now waits, or None when it is finished with (parked, dropped, done)."""
+        if isinstance(exc, SourceFailed):
+            return await self._source_failed(item, exc)
         if isinstance(exc, Permanent):
             verdict = Verdict(Outcome.PERMANENT, str(exc))
         else:
@@ -403,7 +415,7 @@ class DeliveryWorker:
             case Outcome.RATE_LIMITED:
                 # the platform says slow down: nothing goes on it until the wait has passed
                 self.limiters[platform].pause(verdict.wait, time.monotonic())
-                return await self._later(item, verdict.wait, verdict.reason)
+                return await self._later(item, verdict.wait, verdict.reason, failing=False)
             case Outcome.TRANSIENT:
                 if self._stuck(item, now, transient=True):
                     await self._park(item, f"{verdict.reason} (for {PARK_AFTER_MINUTES} min)")
@@ -412,16 +424,25 @@ class DeliveryWorker:
             case Outcome.UNAUTHORIZED:
                 await self._token_refused_by(platform, verdict.reason)
                 self.limiters[platform].pause(self.token_retry, time.monotonic())
-                return await self._later(item, self.token_retry, verdict.reason)
+                return await self._later(item, self.token_retry, verdict.reason, failing=False)
             case Outcome.BLOCKED:
                 count = await self.store.block_chat(platform, item.chat_id, verdict.reason, now)
                 log.warning("chat %s:%s unreachable (%s); %d messages dropped from the queue",
                             platform.value, item.chat_id, verdict.reason, count)  # fmt: skip
                 return None
+            case Outcome.HELD if verdict.new_chat_id is not None:
+                # upgraded to a supergroup: the admins are told once (to put the new id in
+                # routing_rules.yaml), and what is queued goes to the new id meanwhile
+                await self._hold(item, verdict, now)
+                moved = await self.store.move_chat(platform, item.chat_id, verdict.new_chat_id)
+                log.warning("%s group %s is now %s; %d queued messages moved there",
+                            platform.value, item.chat_id, verdict.new_chat_id, moved)  # fmt: skip
+                self._stale = True
+                return None
             case Outcome.HELD:
                 await self._hold(item, verdict, now)
                 delay = min(self.held_retry, self._backoff(item.attempts))
-                return await self._later(item, delay, verdict.reason)
+                return await self._later(item, delay, verdict.reason, failing=False)
             case Outcome.DONE:
                 log.info("outbox %d (%s): %s; nothing left to do", item.id, item.kind.value,
                          verdict.reason)  # fmt: skip
@@ -435,6 +456,24 @@ class DeliveryWorker:
             await self._park(item, f"{verdict.reason} (for {PARK_AFTER_MINUTES} min)")
             return None
         return await self._later(item, self._backoff(item.attempts), verdict.reason)
+
+    async def _source_failed(self, item: Pending, exc: SourceFailed) -> Pending | None:
+        """The file could not be fetched from its own platform: retry on that platform's
+        terms, without pausing the target; a file that is gone is parked."""
+        verdict = classify(exc.error, group=False)
+        reason = f"{exc.platform.value}: {verdict.reason}"
+        match verdict.outcome:
+            case Outcome.RATE_LIMITED:
+                return await self._later(item, verdict.wait, reason, failing=False)
+            case Outcome.UNAUTHORIZED:
+                return await self._later(item, self.token_retry, reason, failing=False)
+            case Outcome.TRANSIENT | Outcome.UNKNOWN:
+                if self._stuck(item, self.wall.now(), transient=False):
+                    await self._park(item, f"{reason} (for {PARK_AFTER_MINUTES} min)")
+                    return None
+                return await self._later(item, self._backoff(item.attempts), reason)
+        await self._park(item, reason)
+        return None
 
     def _stuck(self, item: Pending, now: datetime, *, transient: bool) -> bool:
         """Whether a row has failed long enough to be parked: an unclassified failure after
@@ -459,13 +498,14 @@ class DeliveryWorker:
         key = (item.platform, item.chat_id)
         if key in self._held:
             return
-        self._held.add(key)
         alert = {"template": "held", "platform": item.platform.value, "chat_id": item.chat_id,
                  "reason": verdict.reason, "new_chat_id": verdict.new_chat_id}  # fmt: skip
-        if await self.store.hold_chat(
+        newly = await self.store.hold_chat(
             item.platform, item.chat_id, verdict.reason, now,
             new_chat_id=verdict.new_chat_id, alerts=self._alerts(alert, skip=key),
-        ):  # fmt: skip
+        )  # fmt: skip
+        self._held.add(key)  # after the write: a failed write is tried again next time
+        if newly:
             log.error("%s group %s refuses the bot (%s); its messages are held and the admin "
                       "chats told", item.platform.value, item.chat_id, verdict.reason)  # fmt: skip
 
@@ -476,10 +516,13 @@ class DeliveryWorker:
         log.error("%s refuses the bot token (401): check %s_BOT_TOKEN; messages to %s wait, "
                   "the other platform is served", platform.value, platform.value.upper(),
                   platform.value)  # fmt: skip
-        others = [p for p in self.bots if p is not platform]
-        for other in others:
-            alert = {"template": "token", "platform": platform.value, "other": other.value}
-            await self.store.queue(self._alerts(alert, only=other), self.wall.now())
+        try:
+            for other in (p for p in self.bots if p is not platform):
+                alert = {"template": "token", "platform": platform.value, "other": other.value}
+                await self.store.queue(self._alerts(alert, only=other), self.wall.now())
+        except Exception:
+            self._token_refused.discard(platform)  # told next time instead
+            raise
 
     def _alerts(
         self,
@@ -509,6 +552,7 @@ class DeliveryWorker:
 
         self._alert_due = False
         if await self.store.alert_parked(notices, self.wall.now()):
+            self._alert_at = time.monotonic()  # the next one waits ALERT_EVERY: one per batch
             self.wake()
 
     def _is_group(self, item: Pending) -> bool:
@@ -520,14 +564,20 @@ class DeliveryWorker:
             self.rules.unit_for_chat(item.platform, chat) is not None
         )
 
-    async def _later(self, item: Pending, delay: float, error: str) -> Pending:
+    async def _later(
+        self, item: Pending, delay: float, error: str, *, failing: bool = True
+    ) -> Pending:
+        """Try the row again after `delay`. `failing` (a transient or unclassified failure)
+        starts or continues its run of failures, which may end in parking; waiting on a rate
+        limit, a held group or a refused token is no failure of the row and ends the run."""
         log.warning("outbox %d (%s) to %s: %s; retry in %.1fs", item.id, item.kind.value,
                     item.platform.value, error, delay)  # fmt: skip
         now = self.wall.now()
         when = now + timedelta(seconds=delay)
-        await self.store.retry_later(item, when, error, now=now)
+        since = (item.failing_since or now) if failing else None
+        await self.store.retry_later(item, when, error, failing_since=since)
         return replace(item, attempts=item.attempts + 1, next_attempt_at=when,
-                       failing_since=item.failing_since or now)  # fmt: skip
+                       failing_since=since)  # fmt: skip
 
     @staticmethod
     def _backoff(attempts: int) -> float:
@@ -626,9 +676,9 @@ class DeliveryWorker:
                 text = render.admin_alert(ui, self.rules, item.data)
                 return (await bot.send_message(item.chat_id, text)).message_id, None
             case NoticeKind.STAFF_COPY | NoticeKind.CITIZEN_COPY:
-                sent = await self._send_file(bot, item)
+                copy = await self._send_file(bot, item)
                 copied = "attachment" if item.kind is NoticeKind.STAFF_COPY else None
-                return sent.message_id, copied
+                return (copy.message_id if copy else None), copied
         raise Permanent(f"unknown notice kind {item.kind}")
 
     async def _draft(self, item: Pending) -> Draft:
@@ -724,7 +774,7 @@ class DeliveryWorker:
             kwargs = {"reply_to_message_id": card, "allow_sending_without_reply": True}
         return await bot.send_message(item.chat_id, text, **kwargs)
 
-    async def _send_file(self, bot: PlatformBot, item: Pending) -> Message:
+    async def _send_file(self, bot: PlatformBot, item: Pending) -> Message | None:
         """An attachment (or an album of them) by file id on the same platform, re-uploaded
         across platforms, as a reply to the card in a staff chat."""
         source = Platform(str(item.data.get("source") or item.platform.value))
@@ -741,7 +791,7 @@ class DeliveryWorker:
                     if message.message_id:
                         await self.store.link(item.platform, item.chat_id, message.message_id,
                                               item.code, "attachment", self.wall.now())  # fmt: skip
-            return sent[0]
+            return sent[0] if sent else None  # empty: all sent before a crash
         raw = item.data["file"]
         assert isinstance(raw, dict)
         return await self._send_one(bot, item, Attachment.from_dict(raw), source, extra)
@@ -807,7 +857,31 @@ class DeliveryWorker:
                     raise
                 log.warning("outbox %d: %s refused the album (%s); sending its files one by one",
                             item.id, item.platform.value, exc.message)  # fmt: skip
-        return [await self._send_one(bot, item, a, source, extra) for a in group]
+        return await self._one_by_one(bot, item, group, source, extra)
+
+    async def _one_by_one(
+        self,
+        bot: PlatformBot,
+        item: Pending,
+        group: list[Attachment],
+        source: Platform,
+        extra: dict[str, Any],
+    ) -> list[Message]:
+        """An album's files one at a time, a second apart (the chat's own pace), each one's
+        sending recorded on the row (`done`), so a retry after a failure half-way sends only
+        the rest (the retry's snapshot of the row shares this data)."""
+        done = int(str(item.data.get("done") or 0))
+        interval = self.limiters[item.platform].limits.per_chat_interval
+        sent: list[Message] = []
+        for index, attachment in enumerate(group):
+            if index < done:
+                continue
+            if sent:
+                await asyncio.sleep(interval)
+            sent.append(await self._send_one(bot, item, attachment, source, extra))
+            item.data["done"] = index + 1
+            await self.store.set_data(item.id, item.data)
+        return sent
 
     async def _transfer(self, source: Platform, attachment: Attachment, target: Platform) -> Any:
         """Download from the platform the file lives on, to upload on the other one."""
@@ -817,7 +891,10 @@ class DeliveryWorker:
         if (attachment.file_size or 0) > max_file_size(target, attachment.kind):
             raise Permanent("file too large for the other platform")
         assert attachment.file_id is not None
-        data = await source_bot.download(attachment.file_id)
+        try:
+            data = await source_bot.download(attachment.file_id)
+        except Exception as exc:
+            raise SourceFailed(source, exc) from exc
         if data is None:  # pragma: no cover - download() without destination returns BytesIO
             raise Permanent("download returned nothing")
         name = attachment.file_name or f"{attachment.kind.value}"

@@ -14,7 +14,7 @@ from aiogram.enums import ParseMode
 from aiogram.types import Update
 from pydantic import ValidationError
 
-from bot.boundary import BaleReplies, PlatformSession
+from bot.boundary import BaleReplies, ForgivingCallbackAnswers, PlatformSession
 from bot.retry import RetryRequests
 from desk.model import AttachmentKind, Platform
 
@@ -116,13 +116,17 @@ def _repair_file(obj: dict[str, Any]) -> None:
         obj["file_unique_id"] = obj["file_id"][:64]
 
 
-def _repair_message(message: dict[str, Any], *, channel: bool = False) -> None:
-    """Fill fields Bale may omit in a message so aiogram's models accept it."""
+def _repair_message(
+    message: dict[str, Any], *, channel: bool = False, person: Any = None, chat_type: str = ""
+) -> None:
+    """Fill fields Bale may omit in a message so aiogram's models accept it. `person` is who
+    acts (a button's presser: the message under a button is the bot's own); `chat_type` is a
+    type already known for this chat (a replied-to message is in the same chat)."""
     message.setdefault("date", 0)
     sender = message.get("from")
     chat = message.get("chat")
     if isinstance(chat, dict) and not chat.get("type"):
-        chat["type"] = _chat_type(chat, sender, channel)
+        chat["type"] = chat_type or _chat_type(chat, person or sender, channel)
     if isinstance(sender, dict):
         _fill(sender, {"is_bot": False, "first_name": ""})
     for field, defaults in _MEDIA_DEFAULTS.items():
@@ -139,7 +143,9 @@ def _repair_message(message: dict[str, Any], *, channel: bool = False) -> None:
         message["contact"].setdefault("first_name", "")
     reply = message.get("reply_to_message")
     if isinstance(reply, dict):
-        _repair_message(reply)
+        known = str(chat.get("type") or "") if isinstance(chat, dict) else ""
+        same = isinstance(chat, dict) and (reply.get("chat") or {}).get("id") == chat.get("id")
+        _repair_message(reply, channel=channel, chat_type=known if same else "")
 
 
 def repair_update(update: dict[str, Any]) -> dict[str, Any]:
@@ -151,7 +157,7 @@ def repair_update(update: dict[str, Any]) -> dict[str, Any]:
     if isinstance(callback, dict):
         message = callback.get("message")
         if isinstance(message, dict):
-            _repair_message(message)
+            _repair_message(message, person=callback.get("from"))
         chat_id = message.get("chat", {}).get("id") if isinstance(message, dict) else None
         callback.setdefault("chat_instance", str(chat_id or callback.get("id", "")))
         sender = callback.get("from")
@@ -227,6 +233,7 @@ def make_bot(
     )
     bot = PlatformBot(token, session=session, default=default)
     bot.platform = platform
+    session.middleware(ForgivingCallbackAnswers())
     if platform is Platform.BALE:
         session.middleware(BaleReplies())
     if retry:

@@ -213,13 +213,13 @@ _ALBUMS = {
 ALBUM_MAX = 10
 
 
-def album_groups(files: list[Attachment]) -> list[list[Attachment]]:
+def album_groups(files: list[Attachment], *, albums: bool = True) -> list[list[Attachment]]:
     """The attachments in the order sent, those that may share an album put together (at the
-    place of the first of them), at most ALBUM_MAX in one."""
+    place of the first of them), at most ALBUM_MAX in one; each alone without `albums`."""
     groups: list[list[Attachment]] = []
     open_group: dict[str, list[Attachment]] = {}
     for attachment in files:
-        family = _ALBUMS.get(attachment.kind)
+        family = _ALBUMS.get(attachment.kind) if albums else None
         group = open_group.get(family) if family else None
         if group is None or len(group) >= ALBUM_MAX:
             group = [attachment]
@@ -244,7 +244,9 @@ async def queue_files(
     row per album (`files`) or per single file (`file`); the worker re-uploads them when
     platforms differ, and sends an album one by one where the platform has no such album."""
     origin = (source or chat.platform).value
-    for group in album_groups(files):
+    # across platforms each file is downloaded and uploaded again: one row each, so that one
+    # file too large for the other platform is set aside alone
+    for group in album_groups(files, albums=origin == chat.platform.value):
         data: dict[str, object] = (
             {"file": group[0].to_dict(), "source": origin}
             if len(group) == 1

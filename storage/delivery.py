@@ -157,13 +157,13 @@ class SqlDelivery:
                                  link_role, now)  # fmt: skip
 
     async def retry_later(
-        self, item: Pending, when: datetime, error: str, *, now: datetime | None = None
+        self, item: Pending, when: datetime, error: str, *, failing_since: datetime | None = None
     ) -> None:
-        """Try again at `when`; `now` starts the row's run of failures if none is running."""
-        since = item.failing_since or now
+        """Try again at `when`; `failing_since` is the start of the row's run of failures
+        (None: it is waiting, not failing)."""
         async with self._sessions() as session, session.begin():
             await self._update(session, item, next_attempt_at=when, last_error=error[:500],
-                               failing_since=since)  # fmt: skip
+                               failing_since=failing_since)  # fmt: skip
 
     async def park(self, item: Pending, error: str, *, alerted: bool = False) -> None:
         """Give up on a row (no retry can fix it, or it failed too long in a way nothing
@@ -175,6 +175,13 @@ class SqlDelivery:
     async def give_up(self, item: Pending, error: str) -> None:
         """A permanent failure (the API refuses the message itself); kept for operators."""
         await self.park(item, error)
+
+    async def set_data(self, row_id: int, data: dict[str, Any]) -> None:
+        """Keep a row's progress (the files of an album sent so far)."""
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(OutboxRow).where(col(OutboxRow.id) == row_id).values(data=dict(data))
+            )
 
     async def done(self, item: Pending, now: datetime, note: str) -> None:
         """Nothing is left to do for a row (an edit that changes nothing): counted as sent."""
@@ -221,6 +228,21 @@ class SqlDelivery:
             )  # fmt: skip
             await self._queue(session, alerts or [], now)
             return True
+
+    async def move_chat(self, platform: Platform, old: int, new: int) -> int:
+        """A group became a supergroup with a new id: its queued rows go there."""
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                update(OutboxRow)
+                .where(
+                    col(OutboxRow.platform) == platform.value,
+                    col(OutboxRow.chat_id) == old,
+                    col(OutboxRow.sent_at).is_(None),
+                    col(OutboxRow.failed).is_(False),
+                )
+                .values(chat_id=new)
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def release_chat(
         self, platform: Platform, chat_id: int, now: datetime, *, alerts: list[Notice] | None = None
@@ -308,11 +330,11 @@ class SqlDelivery:
             if ids is not None:
                 which.append(col(OutboxRow.id).in_(ids))
             else:
-                for blocked in (await session.execute(select(BlockedChatRow))).scalars():
-                    which.append(
-                        ~((col(OutboxRow.platform) == blocked.platform)
-                          & (col(OutboxRow.chat_id) == blocked.chat_id))
-                    )  # fmt: skip
+                blocked = select(BlockedChatRow).where(
+                    col(BlockedChatRow.platform) == col(OutboxRow.platform),
+                    col(BlockedChatRow.chat_id) == col(OutboxRow.chat_id),
+                )
+                which.append(~blocked.exists())
             result = await session.execute(
                 update(OutboxRow)
                 .where(*which)

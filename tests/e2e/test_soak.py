@@ -265,7 +265,14 @@ async def test_soak_under_reality_with_two_kills(tmp_path: Path) -> None:
     if refused_calls:
         assert 1 <= len(told) <= 2 * 3, "the admin chats were told (once per hold, per platform)"
     for fake in fakes:
-        assert not fake.violations, fake.violations
+        # a button press handled again after a kill is answered again, and the platform
+        # refuses that second answer: expected, and the bot goes on (ForgivingCallbackAnswers)
+        unexpected = [
+            v
+            for v in fake.violations
+            if not v.startswith("answerCallbackQuery: Bad Request: query is too old")
+        ]
+        assert not unexpected, unexpected
     duplicates = sum(
         len(
             [

@@ -360,3 +360,38 @@ async def wait_for_async(condition: Any, timeout: float = 10) -> None:
     while not await condition():
         assert time.monotonic() < deadline, "timed out"
         await asyncio.sleep(0.05)
+
+
+async def test_many_parked_rows_make_one_alert_a_minute(db: Database) -> None:
+    ids = await queue(db, list(range(300, 320)))
+    worker = Recorder(db, per_second=30)
+    for row in ids:
+        worker.faults[row] = [TelegramBadRequest(SEND, "Bad Request: can't parse entities")]
+    await run_until_sent(worker, db, timeout=20)
+    told = await alerts(db)
+    assert len(told) <= 2, f"{len(told)} alerts for 20 parked rows within the minute"
+    await worker._alert_parked()  # a minute later: the rest in one message
+    told = await alerts(db)
+    assert len(told) <= 3
+    assert sum(int(a.data["count"]) for a in told) == 20, "every parked row is counted once"
+
+
+async def test_waiting_on_a_rate_limit_or_a_held_group_is_no_failure(db: Database) -> None:
+    """A row held for a long time and then failing once is not parked at once: the run of
+    failures starts with the first real failure."""
+    (row,) = await queue(db, [UNIT_CHAT])
+    wall = WallClock()
+    worker = Recorder(db, per_second=30, wall=wall)
+    worker.held_retry = 0.3
+    kicked = TelegramForbiddenError(SEND, "Forbidden: bot was kicked from the group chat")
+    worker.faults[row] = [kicked, TelegramRetryAfter(SEND, "slow", 1)]
+    task = asyncio.create_task(worker.run())
+    try:
+        await wait_for(lambda: not worker.faults[row])
+        wall.advance(minutes=20)  # held and rate limited for 20 minutes
+        worker.faults[row] = [TelegramServerError(SEND, "Bad Gateway")]
+        await wait_for(lambda: any(i == row for _, _, i in worker.sent), timeout=15)
+    finally:
+        await worker.stop()
+        await asyncio.wait_for(task, 10)
+    assert not (await rows(db))[row].failed

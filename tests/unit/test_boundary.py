@@ -250,3 +250,66 @@ def test_bale_updates_without_file_unique_id_or_chat_type_are_repaired() -> None
     assert repaired[1]["message"]["document"]["file_unique_id"] == "BQAD2"
     assert repaired[2]["message"]["chat"]["type"] == "group", "never defaulted to private"
     assert repaired[3]["channel_post"]["chat"]["type"] == "channel"
+
+
+def test_a_citizens_button_press_on_bale_stays_in_a_private_chat() -> None:
+    """The message under a button is the bot's own: its sender is the bot, so the presser's
+    id tells a private chat; a reply in a chat takes that chat's type."""
+    bot_user = {"id": 222222, "is_bot": True, "first_name": "bot"}
+    citizen = {"id": 77, "is_bot": False, "first_name": "x"}
+    press = {
+        "update_id": 5,
+        "callback_query": {
+            "id": "q",
+            "from": citizen,
+            "data": "d",
+            "message": {"message_id": 9, "date": 1, "from": bot_user, "chat": {"id": 77}},
+        },
+    }
+    reply = {"update_id": 6, "message": {"message_id": 10, "date": 1, "from": citizen,
+             "chat": {"id": 77}, "text": "x", "reply_to_message": {"message_id": 9, "date": 1,
+             "from": bot_user, "chat": {"id": 77}}}}  # fmt: skip
+    assert repair_update(press)["callback_query"]["message"]["chat"]["type"] == "private"
+    replied = repair_update(reply)["message"]["reply_to_message"]
+    assert replied["chat"]["type"] == "private"
+
+
+def test_pages_in_front_of_the_api_say_nothing_about_chats_or_tokens(
+    session: PlatformSession, bot: Bot
+) -> None:
+    for status in (401, 403, 404):
+        page = f"<html><head><title>{status} Forbidden</title></head><body>WAF</body></html>"
+        with pytest.raises(TelegramServerError) as error:
+            answer(session, bot, SEND, status, page)
+        assert classify(error.value, group=False).outcome is Outcome.TRANSIENT
+
+
+def test_a_gone_chat_in_bales_404_shape(session: PlatformSession, bot: Bot) -> None:
+    body = {"ok": False, "error_code": 404, "description": "no such group or user"}
+    with pytest.raises(TelegramAPIError) as error:
+        answer(session, bot, SEND, 404, body)
+    assert classify(error.value, group=True).outcome is Outcome.HELD
+    assert classify(error.value, group=False).outcome is Outcome.BLOCKED
+
+
+def test_a_proxy_that_is_down_is_transient() -> None:
+    from python_socks import ProxyConnectionError, ProxyError
+
+    assert classify(ProxyError("refused"), group=True).outcome is Outcome.TRANSIENT
+    assert classify(ProxyConnectionError("down"), group=True).outcome is Outcome.TRANSIENT
+    assert classify(ConnectionResetError(), group=False).outcome is Outcome.TRANSIENT
+
+
+async def test_a_button_press_answered_before_does_not_cut_the_handler_short(bot: Bot) -> None:
+    from aiogram.methods import AnswerCallbackQuery
+
+    from bot.boundary import ForgivingCallbackAnswers
+
+    async def stale(bot: Bot, method: Any) -> Any:
+        raise TelegramBadRequest(method, "Bad Request: query is too old and response timeout "
+                                 "expired or query ID is invalid")  # fmt: skip
+
+    got = await ForgivingCallbackAnswers()(stale, bot, AnswerCallbackQuery(callback_query_id="1"))
+    assert got.result is True
+    with pytest.raises(TelegramBadRequest):
+        await ForgivingCallbackAnswers()(stale, bot, SEND)

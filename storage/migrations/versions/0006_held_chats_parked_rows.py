@@ -37,6 +37,8 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("alerted", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+    # rows that failed before this revision were never to be alerted about: not now either
+    op.execute(sa.text("UPDATE outbox SET alerted = :yes WHERE failed = :yes").bindparams(yes=True))
 
 
 def downgrade() -> None:
