@@ -145,6 +145,25 @@ def assert_once(fake: FakeBot, chat_id: int, *contains: str) -> None:
     assert len(hits) == 1, f"{len(hits)} messages to {chat_id} contain {contains!r}"
 
 
+async def launch_bot(
+    fakes: tuple[FakeBot, ...], cwd: Path, env: dict[str, str], log: Any, *, timeout: float
+) -> asyncio.subprocess.Process:
+    """Start the real `python -m bot`; return once every platform has polled."""
+    marks = [len(f.calls) for f in fakes]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=cwd, env=env, stdout=log, stderr=log
+    )
+    await wait_until(
+        lambda: all(
+            any(m == "getUpdates" for m, _ in f.calls[mark:])
+            for f, mark in zip(fakes, marks, strict=True)
+        ),
+        what="every platform polling",
+        timeout=timeout,
+    )
+    return proc
+
+
 # ------------------------------------------------------------------------------------ kill -9
 # A message the API confirmed can go out a second time only if the bot was killed after the
 # API confirmed it and before the bot recorded that (a database write: milliseconds, more under
@@ -195,19 +214,7 @@ async def test_kill_9_at_random_points_while_200_citizens_file_and_staff_answer(
     fakes = (front.telegram, front.bale)
 
     async def launch() -> asyncio.subprocess.Process:
-        marks = [len(f.calls) for f in fakes]
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=tmp_path, env=env, stdout=log, stderr=log
-        )
-        await wait_until(
-            lambda: all(
-                any(m == "getUpdates" for m, _ in f.calls[mark:])
-                for f, mark in zip(fakes, marks, strict=True)
-            ),
-            what="both platforms polling",
-            timeout=60,
-        )
-        return proc
+        return await launch_bot(fakes, tmp_path, env, log, timeout=60)
 
     def handled() -> int:
         return sum(len(f._confirmed) for f in fakes)

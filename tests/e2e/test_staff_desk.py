@@ -15,8 +15,9 @@ AGRONOMY = "agronomy"
 DESCRIPTION = "آب چاه کشاورزی ما از سه هفته پیش قطع شده و کسی پاسخگو نیست."
 
 
-async def file_water_complaint(citizen, *, photo: bool = True) -> str:
-    """A complaint on water (routed to water and soil) with an optional photo."""
+async def file_water_complaint(citizen, *, photo: bool = True, files: tuple[str, ...] = ()) -> str:
+    """A complaint on water (routed to water and soil) with an optional photo, or with the
+    attachments named in `files` (photo, video, document, voice ...)."""
     await citizen.send("/start")
     await citizen.click(texts.BTN_COMPLAINT)
     await citizen.click("آب و آبیاری")
@@ -25,7 +26,12 @@ async def file_water_complaint(citizen, *, photo: bool = True) -> str:
     await citizen.send_contact("+989151234567")
     await citizen.click(texts.BTN_SKIP)
     await citizen.send(DESCRIPTION)
-    if photo:
+    if files:
+        for kind in files:
+            await getattr(citizen, f"send_{kind}")()
+        if len(files) < 5:  # the fifth attachment leads to the summary by itself
+            await citizen.click(texts.BTN_DONE)
+    elif photo:
         await citizen.send_photo(size=60_000)
         await citizen.click(texts.BTN_DONE)
     else:

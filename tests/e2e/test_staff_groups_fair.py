@@ -5,32 +5,17 @@ from __future__ import annotations
 
 from bot import texts
 from desk.model import Platform, Status
-from tests.e2e.helpers import stored, tracking_code
-from tests.e2e.test_staff_desk import DESCRIPTION, WATER, card_in
-
-
-async def file_with(citizen, *senders: str) -> str:
-    """A water complaint with the attachments named (photo, video, document, voice)."""
-    await citizen.send("/start")
-    await citizen.click(texts.BTN_COMPLAINT)
-    await citizen.click("آب و آبیاری")
-    await citizen.click("فردوس")
-    await citizen.send("علی رضایی")
-    await citizen.send_contact("+989151234567")
-    await citizen.click(texts.BTN_SKIP)
-    await citizen.send(DESCRIPTION)
-    for kind in senders:
-        await getattr(citizen, f"send_{kind}")()
-    if len(senders) < 5:  # the fifth attachment leads to the summary by itself
-        await citizen.click(texts.BTN_DONE)
-    return tracking_code(await citizen.click(texts.BTN_CONFIRM))
+from tests.e2e.helpers import stored
+from tests.e2e.test_staff_desk import WATER, card_in, file_water_complaint
 
 
 async def test_attachments_follow_the_card_as_one_album(front, platform: Platform) -> None:
     fake = front.bot(platform)
     citizen = fake.private_chat(12001, "علی")
     mark = len(fake.sent)
-    code = await file_with(citizen, "photo", "voice", "photo", "video", "document")
+    code = await file_water_complaint(
+        citizen, files=("photo", "voice", "photo", "video", "document")
+    )
     card = await card_in(front, platform, WATER, code)
     await front.delivered()
     water = front.group(WATER, platform)
@@ -57,7 +42,7 @@ async def test_documents_share_an_album_on_telegram_only(front, platform: Platfo
     fake = front.bot(platform)
     citizen = fake.private_chat(12002, "علی")
     mark = len(fake.sent)
-    code = await file_with(citizen, "document", "document")
+    code = await file_water_complaint(citizen, files=("document", "document"))
     await card_in(front, platform, WATER, code)
     await front.delivered()
     water = front.group(WATER, platform)
@@ -72,7 +57,7 @@ async def test_several_refreshes_of_one_card_go_as_one_edit(front, platform: Pla
     shows the latest state."""
     fake = front.bot(platform)
     citizen = fake.private_chat(12003, "علی")
-    code = await file_with(citizen, "photo")
+    code = await file_water_complaint(citizen, files=("photo",))
     card = await card_in(front, platform, WATER, code)
     await front.delivered()
     water = front.group(WATER, platform)
