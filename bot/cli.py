@@ -14,6 +14,7 @@ import getpass
 import logging
 import mimetypes
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
@@ -238,14 +239,12 @@ async def _main(args: argparse.Namespace, rules: RoutingRules, database_url: str
         await engine.dispose()
 
 
-def main(argv: list[str]) -> int:
-    """`python -m bot drafts ...`; returns the exit code."""
-    args = build_parser().parse_args(argv)
+def one_line_errors(command: Callable[[], str]) -> int:
+    """Run a sub-command that returns what to print: a mistake (settings, rules, arguments, the
+    database or a file) is one line on stderr and exit code 2, never a traceback."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        settings = load_settings()
-        rules = load_rules(settings.routing_rules)
-        print(asyncio.run(_main(args, rules, settings.database_url)))
+        print(command())
     except (SettingsError, RulesError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -254,3 +253,15 @@ def main(argv: list[str]) -> int:
         print(f"error: {type(exc).__name__}: {first}", file=sys.stderr)
         return 2
     return 0
+
+
+def main(argv: list[str]) -> int:
+    """`python -m bot drafts ...`; returns the exit code."""
+    args = build_parser().parse_args(argv)
+
+    def run() -> str:
+        settings = load_settings()
+        rules = load_rules(settings.routing_rules)
+        return asyncio.run(_main(args, rules, settings.database_url))
+
+    return one_line_errors(run)

@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
-import sys
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from bot import exports
-from bot.cli import UsageError, _Parser, tehran
-from bot.config import SettingsError, load_settings
+from bot.cli import UsageError, _Parser, one_line_errors, tehran
+from bot.config import load_settings
 from desk import retention
 from desk.calendar import parse_jalali
 from desk.ports import Clock, SystemClock
-from desk.routing import RoutingRules, RulesError, load_rules
+from desk.routing import RoutingRules, load_rules
 from storage import migrate
 from storage.db import make_engine, session_factory
 from storage.exports import collect
@@ -179,20 +175,12 @@ async def apply_retention(
 def main(command: str, argv: list[str]) -> int:
     """`python -m bot export|retention ...`; returns the exit code."""
     args = build_parser(command).parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
+
+    def run() -> str:
         settings = load_settings()
         if command == "export":
             rules = load_rules(settings.routing_rules)
-            line = asyncio.run(export(args, rules, settings.database_url))
-        else:
-            line = asyncio.run(apply_retention(args, settings.database_url))
-        print(line)
-    except (SettingsError, RulesError, UsageError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except (OSError, SQLAlchemyError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        print(f"error: {type(exc).__name__}: {first}", file=sys.stderr)
-        return 2
-    return 0
+            return asyncio.run(export(args, rules, settings.database_url))
+        return asyncio.run(apply_retention(args, settings.database_url))
+
+    return one_line_errors(run)

@@ -12,14 +12,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
-import sys
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from bot.cli import UsageError, _Parser, tehran
-from bot.config import SettingsError, load_settings
+from bot.cli import UsageError, _Parser, one_line_errors, tehran
+from bot.config import load_settings
 from storage import migrate
 from storage.db import make_engine, session_factory
 from storage.delivery import HeldChat, Parked, SqlDelivery
@@ -89,14 +85,4 @@ async def run(args: argparse.Namespace, database_url: str) -> str:
 def main(argv: list[str]) -> int:
     """`python -m bot outbox ...`; returns the exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        print(asyncio.run(run(args, load_settings().database_url)))
-    except (SettingsError, UsageError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except (OSError, SQLAlchemyError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        print(f"error: {type(exc).__name__}: {first}", file=sys.stderr)
-        return 2
-    return 0
+    return one_line_errors(lambda: asyncio.run(run(args, load_settings().database_url)))
