@@ -59,8 +59,9 @@ def name_of(n: int) -> str:
     return "شهروند " + "".join("ابپتثجچحخد"[int(d)] for d in str(n))
 
 
-def complaint_steps(n: int) -> list[tuple[str, Any]]:
-    """The steps of a complaint without attachments, routed to `unit_of(n)`."""
+def complaint_steps(n: int, *, photo: bool = False) -> list[tuple[str, Any]]:
+    """The steps of a complaint (without attachments, or with one photo), routed to
+    `unit_of(n)`."""
     topic, county, _unit = ROUTES[n % len(ROUTES)]
     return [
         ("send", "/start"),
@@ -71,7 +72,11 @@ def complaint_steps(n: int) -> list[tuple[str, Any]]:
         ("send_contact", "+989151234567"),
         ("click", texts.BTN_SKIP),
         ("send", f"آب چاه کشاورزی شماره {to_persian_digits(str(n))} سه هفته است قطع شده."),
-        ("click", texts.BTN_NO_ATTACHMENTS),
+        *(
+            [("send_photo", None), ("click", texts.BTN_DONE)]
+            if photo
+            else [("click", texts.BTN_NO_ATTACHMENTS)]
+        ),
         ("click", texts.BTN_CONFIRM),
     ]
 

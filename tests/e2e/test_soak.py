@@ -30,8 +30,8 @@ from tests.e2e.helpers import tracking_code
 from tests.e2e.test_faults import (
     CUT_WINDOW,
     PLATFORMS,
-    ROUTES,
     assert_once_unless_cut,
+    complaint_steps,
     launch_bot,
     name_of,
     patient,
@@ -48,20 +48,7 @@ PATIENCE = 150.0
 
 def steps(n: int) -> list[tuple[str, Any]]:
     """A complaint with one photo, routed to `unit_of(n)`."""
-    topic, county, _unit = ROUTES[n % len(ROUTES)]
-    return [
-        ("send", "/start"),
-        ("click", texts.BTN_COMPLAINT),
-        ("click", topic),
-        ("click", county),
-        ("send", name_of(n)),
-        ("send_contact", "+989151234567"),
-        ("click", texts.BTN_SKIP),
-        ("send", f"آب چاه کشاورزی شماره {to_persian_digits(str(n))} سه هفته است قطع شده."),
-        ("send_photo", None),
-        ("click", texts.BTN_DONE),
-        ("click", texts.BTN_CONFIRM),
-    ]
+    return complaint_steps(n, photo=True)
 
 
 def saying(chat_id: int, text: str) -> Callable[[SentMessage], bool]:
