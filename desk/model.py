@@ -284,6 +284,11 @@ class Draft:
         """Whether comments are accepted at `now`."""
         return self.status is DraftStatus.OPEN and self.opens_at <= now < self.closes_at
 
+    def is_public_at(self, now: datetime) -> bool:
+        """Whether citizens may see it at `now`: its window has opened (a scheduled draft is
+        still the organisation's own, whatever a forged button asks)."""
+        return self.status is not DraftStatus.SCHEDULED and self.opens_at <= now
+
 
 SECTION_SOFT_LIMIT = 900
 

@@ -259,6 +259,16 @@ async def get(desk: Desk, draft_id: int) -> Draft:
         return await _get(tx, draft_id)
 
 
+async def public(desk: Desk, draft_id: int) -> Draft:
+    """A draft citizens may read (its window has opened), or DraftError('unknown') as for a
+    draft that does not exist: ids are sequential, and a draft not yet published is not told
+    about, not even its title."""
+    draft = await get(desk, draft_id)
+    if not draft.is_public_at(desk.clock.now()):
+        raise DraftError("unknown")
+    return draft
+
+
 async def document(desk: Desk, draft_id: int, role: str = "document") -> DraftFile | None:
     """A draft's stored document or final version."""
     async with desk.uow() as tx:
@@ -279,7 +289,7 @@ async def comment(
 ) -> Request:
     """A citizen's comment: a tracking code, a card in the owning unit's chat (filed once per
     `filing_key`)."""
-    draft = await get(desk, draft_id)
+    draft = await public(desk, draft_id)
     if not draft.is_open_at(desk.clock.now()):
         raise DraftClosed(draft)
     if not 0 <= section <= len(draft.sections()):

@@ -94,7 +94,7 @@ async def toggle_subscription(query: CallbackQuery, deps: Deps, bot: PlatformBot
 
 async def _draft_or_say(message: Message, deps: Deps, draft_id: int) -> Any:
     try:
-        return await regulations.get(deps.desk, draft_id)
+        return await regulations.public(deps.desk, draft_id)
     except regulations.DraftError:
         await message.answer(texts.DRAFT_UNKNOWN)
         return None

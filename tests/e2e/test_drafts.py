@@ -240,3 +240,36 @@ async def test_a_thousand_subscribers_a_kill_midway_and_no_duplicates(api, tmp_p
         assert elapsed < 90
     finally:
         await front.stop()
+
+
+async def test_a_draft_not_yet_open_cannot_be_read_or_commented(timed, platform) -> None:
+    """Draft ids are sequential: a forged «read» or «comment» button for a draft scheduled for
+    next week tells nothing about it, not even its title, and sends no file."""
+    front = timed
+    desk = front.app.dispatcher["deps"].desk
+    title = "طرح محرمانه هنوز منتشرنشده"
+    draft = await regulations.publish(
+        desk, title=title, summary=SUMMARY, unit="water_soil",
+        document=DraftFile("طرح.pdf", PDF, "application/pdf"),
+        opens_at=front.clock.now() + timedelta(days=7),
+    )  # fmt: skip
+    assert draft.id is not None
+    fake = front.bot(platform)
+    citizen = fake.private_chat(31001, "کنجکاو")
+    menu = (await citizen.send("/start"))[-1]
+    mark = len(fake.sent)
+    for data in (f"dr:{draft.id}", f"dc:{draft.id}", f"dx:{draft.id}:0"):
+        await citizen.click_data(data, menu)
+    mine = [m for m in fake.sent[mark:] if m.chat_id == citizen.chat_id]
+    assert mine and all(texts.DRAFT_UNKNOWN in (m.text or "") for m in mine), [
+        m.text for m in mine
+    ]
+    assert not any(m.method == "sendDocument" for m in mine), "no file of it"
+    assert not any(title in (m.current_text() or "") for m in fake.sent), "not even its title"
+    front.clock.advance(days=8)  # now it opens (the scheduler's job): the same button reads it
+    for _ in range(200):
+        if (await regulations.get(desk, draft.id)).status is DraftStatus.OPEN:
+            break
+        await asyncio.sleep(0.05)
+    await citizen.click_data(f"dr:{draft.id}", menu)
+    await fake.wait_for(lambda m: m.chat_id == citizen.chat_id and m.method == "sendDocument")
