@@ -632,12 +632,16 @@ async def test_a_comment_on_an_unknown_draft_is_refused(desk: Desk, store: FakeS
     assert store.requests == {}
 
 
-async def test_a_comment_before_opening_is_refused(desk: Desk, store: FakeStore) -> None:
+async def test_a_comment_before_opening_is_refused_as_unknown(
+    desk: Desk, store: FakeStore
+) -> None:
+    """Not yet published: refused as a draft that does not exist (its title is not told)."""
     await publish(desk, opens_at=NOW + timedelta(days=1))
-    with pytest.raises(DraftClosed) as caught:
+    with pytest.raises(DraftError) as caught:
         await comment(desk, 1, ALI)
-    assert caught.value.draft.id == 1
-    assert caught.value.draft.status is DraftStatus.SCHEDULED
+    assert str(caught.value) == "unknown" and not isinstance(caught.value, DraftClosed)
+    with pytest.raises(DraftError):
+        await regulations.public(desk, 1)
     assert store.requests == {}
 
 
