@@ -54,7 +54,7 @@ async def begin(
     """Start a complaint, unless this account has used its filing quota."""
     if await filing.quota_refuses(message, state, deps, ui, bot, common.user_id_of(message)):
         return
-    await state.set_data({"flow": "complaint"})
+    await state.set_data(filing.draft_data("complaint"))
     await ask(Complaint.topic, message, state, deps, ui)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
+from typing import Any
 
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
@@ -17,6 +18,12 @@ from desk import services
 from desk.model import NewRequest
 
 log = logging.getLogger(__name__)
+
+
+def draft_data(flow: str, **values: Any) -> dict[str, Any]:
+    """A new draft's FSM data: its flow and its idempotency key, drawn once for the draft, so
+    every confirm of this draft (the first, and one after a lost receipt) files it once."""
+    return {"flow": flow, "filing_key": uuid.uuid4().hex, **values}
 
 
 def filing_key() -> str:
@@ -67,7 +74,11 @@ async def submit(
     they may send it): for a summary, pressing «تأیید و ارسال» then files it."""
     from bot.conversations.common import reask
 
-    new = dataclasses.replace(new, filing_key=filing_key())
+    # The draft's own key (`draft_data`): when a receipt was lost (the platform refused it, or
+    # was down past the retry budget) and the citizen confirms again, the desk returns the
+    # request already filed and the same receipt goes out, not a second filing.
+    key = (await state.get_data()).get("filing_key") or filing_key()
+    new = dataclasses.replace(new, filing_key=str(key))
     try:
         request = await services.file_request(
             new, uow=deps.uow, rules=deps.rules, clock=deps.clock, quotas=deps.quotas

@@ -48,7 +48,7 @@ async def begin(
     """Start a message to the head, unless this account has used its filing quota."""
     if await filing.quota_refuses(message, state, deps, ui, bot, common.user_id_of(message)):
         return
-    await state.set_data({"flow": "head"})
+    await state.set_data(filing.draft_data("head"))
     await ask(HeadMessage.name, message, state, deps, ui)
 
 

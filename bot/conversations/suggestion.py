@@ -45,7 +45,7 @@ async def begin(
     """Start a suggestion, unless this account has used its filing quota."""
     if await filing.quota_refuses(message, state, deps, ui, bot, common.user_id_of(message)):
         return
-    await state.set_data({"flow": "suggestion"})
+    await state.set_data(filing.draft_data("suggestion"))
     await ask(Suggestion.topic, message, state, deps, ui)
 
 

@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards, texts
 from bot.conversations import common
 from bot.conversations.common import ask, prompt
-from bot.conversations.filing import quota_refuses, submit
+from bot.conversations.filing import draft_data, quota_refuses, submit
 from bot.deps import Deps
 from bot.platforms import PlatformBot, Renderer
 from bot.registry import Handlers
@@ -40,7 +40,7 @@ async def begin(
     """Start the survey, unless this account has used its filing quota."""
     if await quota_refuses(message, state, deps, ui, bot, common.user_id_of(message)):
         return
-    await state.set_data({"flow": "survey", "answers": []})
+    await state.set_data(draft_data("survey", answers=[]))
     await ask(Survey.service, message, state, deps, ui)
 
 

@@ -19,7 +19,7 @@ from desk.model import Platform, Status
 from desk.text import to_persian_digits
 from storage.delivery import SqlDelivery
 from tests.e2e.conftest import BALE_TOKEN, TELEGRAM_TOKEN, Front, wait_until
-from tests.e2e.helpers import stored
+from tests.e2e.helpers import stored, tracking_code
 from tests.e2e.test_soak import saying
 from tests.e2e.test_staff_desk import WATER, card_in, file_water_complaint
 from tests.fakebotapi import FakeBotAPI, SentMessage
@@ -245,3 +245,27 @@ async def test_polling_without_a_long_poll_does_not_spin(api: FakeBotAPI, tmp_pa
         assert code, "and it still answers"
     finally:
         await front.stop()
+
+
+async def test_a_lost_receipt_and_a_second_confirm_file_once(front: Front, platform) -> None:
+    """The receipt is refused by the platform after the request was filed; the citizen is
+    asked to try again and confirms again: the same request, filed once, one card."""
+    fake = front.bot(platform)
+    citizen = fake.private_chat(13070, "علی")
+    await citizen.send("/start")
+    await citizen.click(texts.BTN_SUGGESTION)
+    await citizen.click("سایر موارد")
+    await citizen.send("پیشنهاد می‌کنم نوبت‌دهی اینترنتی راه‌اندازی شود.")
+    await citizen.click(texts.BTN_ANONYMOUS)  # the summary
+    front.api.fail("sendMessage", "400", times=1, token=TOKEN[platform])  # the receipt
+    first = await citizen.click(texts.BTN_CONFIRM)
+    assert any(texts.ERR_TRY_AGAIN in (m.text or "") for m in first), [m.text for m in first]
+    code = tracking_code(await citizen.click(texts.BTN_CONFIRM))
+    assert front.app is not None
+    async with front.app.engine.connect() as conn:
+        filed = (await conn.exec_driver_sql("select count(*) from requests")).scalar()
+    assert filed == 1, "filed once"
+    await front.delivered()
+    shown = to_persian_digits(code)
+    cards = [m for m in fake.sent if shown in (m.text or "") and m.chat_id != citizen.chat_id]
+    assert len(cards) == 1
