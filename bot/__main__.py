@@ -1,5 +1,6 @@
 """`python -m bot`: load settings, build the app, poll every platform whose token is set
-(no token set: the local browser sandbox, as `python -m bot sandbox`)."""
+(plain `python -m bot` with no token set: the local browser sandbox, as `python -m bot sandbox`;
+`python -m bot run` with no token set is an error)."""
 
 from __future__ import annotations
 
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "command",
         nargs="?",
-        default="run",
+        default=None,
         choices=["run", "check", "sandbox", "drafts", "export", "retention", "outbox", "probe"],
     )
     parser.add_argument(
@@ -104,15 +105,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     setup_logging(settings.log_level)
-    if args.command == "sandbox" or (args.command == "run" and not settings.tokens()):
-        if args.command == "run":
-            print(
-                "no bot token is set (TELEGRAM_BOT_TOKEN, BALE_BOT_TOKEN): "
-                "starting the local sandbox instead",
-                file=sys.stderr,
-                flush=True,
-            )
+    if args.command is None and not settings.tokens():
+        print(
+            "no bot token is set (TELEGRAM_BOT_TOKEN, BALE_BOT_TOKEN): "
+            "starting the local browser sandbox instead",
+            file=sys.stderr,
+            flush=True,
+        )
         return sandbox(args.port)
+    if args.command == "sandbox":
+        return sandbox(args.port)
+    if args.command == "run" and not settings.tokens():
+        print(
+            "error: no bot token is set: set TELEGRAM_BOT_TOKEN or BALE_BOT_TOKEN "
+            "(python -m bot sandbox tries the bot in the browser without one)",
+            file=sys.stderr,
+        )
+        return 2
     from bot.app import build_app
 
     try:

@@ -8,6 +8,7 @@ import logging
 import signal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 from sqlalchemy.engine import make_url
@@ -55,7 +56,9 @@ class Sandbox:
         self.api = FakeBotAPI()
         self.app: App | None = None
         self.task: asyncio.Task[None] | None = None
-        self.url = ""
+        self.url = ""  # the page's address with its key: what the person who started it opens
+        self.origin = ""  # http://127.0.0.1:PORT
+        self.key = ""
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> str:
@@ -100,9 +103,16 @@ class Sandbox:
             log.warning("port %s is taken: using a free one", self.port)
             await web.TCPSite(self._runner, self.host, 0).start()
         port = self._runner.addresses[-1][1]
-        self.url = f"http://{self.host}:{port}/"
+        self.key = page.key
+        self.origin = f"http://{self.host}:{port}"
+        self.url = self.link()
         await self._polling(fakes.values())
         return self.url
+
+    def link(self, **params: object) -> str:
+        """The page's address with its key and these query parameters (as=citizen ...)."""
+        query = urlencode({"k": self.key, **params})
+        return f"{self.origin}/?{query}"
 
     async def _polling(self, fakes: Any, within: float = 30) -> None:
         """Wait until every bot has asked for updates (or the bot died trying)."""
@@ -136,11 +146,10 @@ async def serve(port: int = DEFAULT_PORT, **settings: Any) -> None:
     try:
         url = await sandbox.start()
         print(f"Sandbox ready: open {url}", flush=True)
-        print(
-            "  second citizen: "
-            f"{url}?as=citizen&platform=bale&id=1002 · staff group: {url}?as=staff&unit=water_soil",
-            flush=True,
-        )
+        second = sandbox.link(**{"as": "citizen", "platform": "bale", "id": 1002})
+        staff = sandbox.link(**{"as": "staff", "unit": "water_soil"})
+        print(f"  second citizen: {second} · staff group: {staff}", flush=True)
+        print("  the address carries a secret key: keep it to yourself", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -1,5 +1,13 @@
 """The sandbox's web page and its small JSON API over the fake messenger (same event loop).
 
+Only the person who started the sandbox may use it, not the web pages their browser visits:
+every request needs the secret key printed with the address (`/?k=KEY` sets an HttpOnly,
+SameSite=Strict cookie and redirects to the clean address); only `127.0.0.1:PORT`,
+`localhost:PORT` and `[::1]:PORT` are served as Host (DNS rebinding); every POST carries the
+page's own Origin and JSON (the upload: multipart with an `X-Sandbox: 1` header, which a
+cross-site form cannot send); uploaded files come back as downloads (nosniff, a sandboxing
+CSP; plain photo types inline), under unguessable ids.
+
 The page (`page.html`, inline CSS and JS, no build step, nothing from the internet) polls
 `GET /api/messages` every half second and acts through `POST /api/send`, `/api/click`,
 `/api/contact` and `/api/file`, which call the same FakeUser / FakeGroup methods the e2e
@@ -10,6 +18,8 @@ from __future__ import annotations
 
 import html
 import re
+import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -24,6 +34,18 @@ STAFF_MEMBER_ID = 7_000_001
 _TAG = re.compile(r"<(/?)([a-zA-Z][\w-]*)[^<>]*>")
 _KEEP_TAGS = {"b": "b", "strong": "b", "i": "i", "em": "i", "code": "code"}
 _MEDIA_KINDS = ("photo", "document", "voice", "video", "audio", "animation", "sticker")
+KEY_PARAM = "k"
+UPLOAD_HEADER = "X-Sandbox"
+_INLINE_IMAGES = {"image/png", "image/jpeg", "image/gif", "image/webp"}  # never SVG: it runs JS
+_FILE_CSP = "default-src 'none'; sandbox"
+_PAGE_HEADERS = {
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def telegram_html(text: str) -> str:
@@ -53,6 +75,17 @@ class Chats:
     units: list[Json]  # {"key", "name", "chats": {"telegram": id, "bale": id}}
     admins: dict[str, list[int]] = field(default_factory=dict)
     groups: dict[tuple[str, int], FakeGroup] = field(default_factory=dict)
+    files: dict[str, tuple[str, str]] = field(default_factory=dict)  # handle -> (platform, id)
+    _handles: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def file_url(self, platform: str, file_id: str) -> str:
+        """The page's address of a file: an unguessable handle, not the messenger's file id."""
+        handle = self._handles.get((platform, file_id))
+        if handle is None:
+            handle = secrets.token_urlsafe(18)
+            self._handles[(platform, file_id)] = handle
+            self.files[handle] = (platform, file_id)
+        return f"/api/file/{handle}"
 
     def add_group(self, platform: str, chat_id: int, title: str) -> None:
         """Make a group chat the bot knows (a unit's staff group, the admins' group)."""
@@ -79,17 +112,17 @@ def _sent_index(bot: FakeBot, chat_id: int) -> dict[int, SentMessage]:
     return {m.message_id: m for m in bot.messages_to(chat_id) if not m.deleted}
 
 
-def _media(message: Json, platform: str) -> Json | None:
+def _media(chats: Chats, message: Json, platform: str) -> Json | None:
     if message.get("photo"):
         largest = message["photo"][-1]
-        return {"kind": "photo", "url": f"/api/file/{platform}/{largest['file_id']}"}
+        return {"kind": "photo", "url": chats.file_url(platform, largest["file_id"])}
     for kind in _MEDIA_KINDS:
         if kind in message:
             obj = message[kind]
             return {
                 "kind": kind,
                 "name": obj.get("file_name") or kind,
-                "url": f"/api/file/{platform}/{obj['file_id']}",
+                "url": chats.file_url(platform, obj["file_id"]),
             }
     return None
 
@@ -138,7 +171,7 @@ def timeline(chats: Chats, platform: str, chat_id: int) -> Json:
             "from": "bot" if is_bot else "user",
             "name": (message.get("from") or {}).get("first_name", ""),
             "date": message.get("date"),
-            "media": _media(message, platform),
+            "media": _media(chats, message, platform),
         }
         reply = message.get("reply_to_message")
         if reply:
@@ -176,14 +209,19 @@ def fake_phone(user_id: int) -> str:
     return f"98915{user_id % 10_000_000:07d}"
 
 
-class SandboxWeb:
-    """The aiohttp application of the page and its API."""
+def _refuse(status: int, reason: str) -> web.Response:
+    return web.Response(status=status, text=f"sandbox: {reason}\n", headers=_PAGE_HEADERS)
 
-    def __init__(self, chats: Chats, info: Json) -> None:
-        """Serve these chats; `info` goes to the page as-is (names, platforms)."""
+
+class SandboxWeb:
+    """The aiohttp application of the page and its API, for the holder of `key` only."""
+
+    def __init__(self, chats: Chats, info: Json, key: str | None = None) -> None:
+        """Serve these chats; `info` goes to the page as-is; `key`: the secret (else a new one)."""
         self.chats = chats
         self.info = info
-        self.app = web.Application(client_max_size=25 * 1024 * 1024)
+        self.key = key or secrets.token_urlsafe(24)
+        self.app = web.Application(client_max_size=25 * 1024 * 1024, middlewares=[self.guard])
         self.app.router.add_get("/", self.page)
         self.app.router.add_get("/api/config", self.config)
         self.app.router.add_get("/api/messages", self.messages)
@@ -191,10 +229,65 @@ class SandboxWeb:
         self.app.router.add_post("/api/click", self.click)
         self.app.router.add_post("/api/contact", self.contact)
         self.app.router.add_post("/api/file", self.upload)
-        self.app.router.add_get("/api/file/{platform}/{file_id}", self.download)
+        self.app.router.add_get("/api/file/{handle}", self.download)
 
-    async def page(self, request: web.Request) -> web.Response:
-        """The one HTML page."""
+    @staticmethod
+    def _port(request: web.Request) -> int | None:
+        sockname = request.transport.get_extra_info("sockname") if request.transport else None
+        return int(sockname[1]) if sockname else None
+
+    def cookie_name(self, port: int | None) -> str:
+        """Cookies ignore ports: two sandboxes on one machine keep a cookie each."""
+        return f"sandbox_key_{port}"
+
+    def _holds_key(self, request: web.Request, port: int | None) -> bool:
+        given = request.query.get(KEY_PARAM)
+        if given is not None:
+            return secrets.compare_digest(given.encode(), self.key.encode())
+        cookie = request.cookies.get(self.cookie_name(port), "")
+        return secrets.compare_digest(cookie.encode(), self.key.encode())
+
+    @web.middleware
+    async def guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Host, key, Origin and body type, before any handler runs."""
+        port = self._port(request)
+        host = (request.headers.get("Host") or "").lower()
+        if port is None or host not in {f"{h}:{port}" for h in ("127.0.0.1", "localhost", "[::1]")}:
+            return _refuse(421, "this address is served as 127.0.0.1 or localhost only")
+        if not self._holds_key(request, port):
+            return _refuse(403, "open the address the sandbox printed (it carries ?k=...)")
+        site = request.headers.get("Sec-Fetch-Site")
+        if request.path.startswith("/api/") and site in ("cross-site", "same-site"):
+            return _refuse(403, "the API answers this page only")
+        if request.method not in ("GET", "HEAD"):
+            if request.headers.get("Origin", "").lower() != f"http://{host}":
+                return _refuse(403, "a request from another origin")
+            if request.path == "/api/file":
+                if request.headers.get(UPLOAD_HEADER) != "1":
+                    return _refuse(403, f"an upload needs the {UPLOAD_HEADER} header")
+                if request.content_type != "multipart/form-data":
+                    return _refuse(415, "an upload is multipart/form-data")
+            elif request.content_type != "application/json":
+                return _refuse(415, "the API takes application/json only")
+        response = await handler(request)
+        for name, value in _PAGE_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    async def page(self, request: web.Request) -> web.StreamResponse:
+        """The one HTML page; `?k=KEY` leaves the key in a cookie and goes to the clean address."""
+        if KEY_PARAM in request.query:
+            rest = [(k, v) for k, v in request.query.items() if k != KEY_PARAM]
+            target = request.rel_url.with_query(rest) if rest else request.rel_url.with_query(None)
+            response = web.Response(status=303, headers={"Location": str(target)})
+            response.set_cookie(
+                self.cookie_name(self._port(request)),
+                self.key,
+                httponly=True,
+                samesite="Strict",
+                path="/",
+            )
+            return response
         text = resources.files("bot.sandbox").joinpath("page.html").read_text(encoding="utf-8")
         return web.Response(text=text, content_type="text/html", charset="utf-8")
 
@@ -281,10 +374,16 @@ class SandboxWeb:
         )
 
     async def download(self, request: web.Request) -> web.Response:
-        """The bytes of a file in a chat (to show photos and offer documents)."""
-        bot = self.chats.bot(request.match_info["platform"])
-        stored = bot._files.get(request.match_info["file_id"])
+        """The bytes of a file in a chat: a download, or a plain photo type shown inline."""
+        found = self.chats.files.get(request.match_info["handle"])
+        stored = self.chats.bot(found[0])._files.get(found[1]) if found else None
         if stored is None:
             raise web.HTTPNotFound()
-        kind = stored.mime_type or ("image/jpeg" if stored.kind == "photo" else None)
-        return web.Response(body=stored.content, content_type=kind or "application/octet-stream")
+        kind = (stored.mime_type or ("image/jpeg" if stored.kind == "photo" else "")).lower()
+        headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": _FILE_CSP}
+        if kind not in _INLINE_IMAGES:
+            kind = "application/octet-stream"
+            name = (stored.file_name or "file").encode("ascii", "replace").decode()
+            safe = re.sub(r"[^\w.-]", "_", name)
+            headers["Content-Disposition"] = f'attachment; filename="{safe}"'
+        return web.Response(body=stored.content, content_type=kind, headers=headers)

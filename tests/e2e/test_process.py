@@ -70,11 +70,39 @@ async def test_broken_routing_rules_name_the_line(tmp_path: Path) -> None:
     assert code == 2 and f"line {line}" in err and "water_and_soil" in err
 
 
+async def test_run_without_token_is_an_error_not_the_sandbox(tmp_path: Path) -> None:
+    code, err = await run_with(tmp_path, "run")
+    assert code == 2, err
+    assert err.strip().count("\n") == 0, f"one line expected: {err!r}"
+    assert "TELEGRAM_BOT_TOKEN" in err and "BALE_BOT_TOKEN" in err
+    assert not (tmp_path / "data" / "sandbox.db").exists(), "no sandbox was started"
+
+
+async def run_with(tmp_path: Path, *args: str) -> tuple[int, str]:
+    """Run `python -m bot ARGS` (this checkout's code) to completion: (exit code, stderr)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=tmp_path,
+        env=bot_env(tmp_path, PYTHONPATH=str(ROOT)),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    return proc.returncode or 0, err.decode()
+
+
 @pytest.mark.timeout(60)
-async def test_no_token_says_what_to_set(tmp_path: Path) -> None:
-    """No token: one line says so and the browser sandbox starts; its page answers."""
+@pytest.mark.parametrize("command", [[], ["sandbox"]])
+async def test_no_token_says_what_to_set(tmp_path: Path, command: list[str]) -> None:
+    """No token, no command: one line says so and the browser sandbox starts; its page answers
+    with the printed (keyed) address only."""
+    import http.cookiejar
     import socket
     import time
+    import urllib.error
     import urllib.request
 
     with socket.socket() as sock:
@@ -85,21 +113,29 @@ async def test_no_token_says_what_to_set(tmp_path: Path) -> None:
         sys.executable,
         "-m",
         "bot",
+        *command,
         "--port",
         str(port),
         cwd=tmp_path,
-        env=bot_env(tmp_path),
+        env=bot_env(tmp_path, PYTHONPATH=str(ROOT)),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     try:
         assert proc.stdout is not None and proc.stderr is not None
         ready = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
-        assert ready.startswith("Sandbox ready: open http://127.0.0.1:"), ready
+        assert ready.startswith(f"Sandbox ready: open http://127.0.0.1:{port}/?k="), ready
         url = ready.split("open ", 1)[1].strip()
-        page = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=10).read())
+        browser = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        page = await asyncio.to_thread(lambda: browser.open(url, timeout=10).read())
         elapsed = time.monotonic() - started
         assert 'dir="rtl"' in page.decode() and elapsed < 10, f"page after {elapsed:.1f} s"
+        bare = url.split("?", 1)[0]
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            await asyncio.to_thread(lambda: urllib.request.urlopen(bare, timeout=10))
+        assert refused.value.code == 403, "the address without its key"
         proc.send_signal(signal.SIGINT)
         code = await asyncio.wait_for(proc.wait(), 20)
         err = (await proc.stderr.read()).decode()
@@ -107,8 +143,9 @@ async def test_no_token_says_what_to_set(tmp_path: Path) -> None:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
-    first = err.splitlines()[0]
-    assert "TELEGRAM_BOT_TOKEN" in first and "BALE_BOT_TOKEN" in first and "sandbox" in first
+    if not command:
+        first = err.splitlines()[0]
+        assert "TELEGRAM_BOT_TOKEN" in first and "BALE_BOT_TOKEN" in first and "sandbox" in first
     assert code == 0, err
     assert (tmp_path / "data" / "sandbox.db").exists(), "the sandbox uses its own SQLite file"
 

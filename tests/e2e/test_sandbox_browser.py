@@ -92,6 +92,7 @@ async def test_citizen_files_staff_answers_in_the_browser(sandbox: Sandbox, tmp_
         try:
             page = await browser.new_page(viewport={"width": 1500, "height": 900})
             await page.goto(sandbox.url)  # the full view: citizen, staff group, head's office
+            assert page.url == sandbox.origin + "/", "the key is left in a cookie, not the address"
             html = page.locator("html")
             assert await html.get_attribute("dir") == "rtl"
             assert await html.get_attribute("lang") == "fa"
@@ -152,7 +153,7 @@ async def test_citizen_files_staff_answers_in_the_browser(sandbox: Sandbox, tmp_
 
             # A second citizen in another tab starts with an empty chat of their own.
             second = await browser.new_page()
-            await second.goto(f"{sandbox.url}?as=citizen&platform=bale&id=2002")
+            await second.goto(sandbox.link(**{"as": "citizen", "platform": "bale", "id": 2002}))
             await expect(second.locator('section[data-pane="citizen"].bale')).to_be_visible()
             assert await second.locator('section[data-pane="staff"]').count() == 0
             assert await second.locator(".msg").count() == 0
