@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, Update
+from aiogram.types import Message, TelegramObject, Update
 from aiogram.types.update import UpdateTypeLookupError
 
 from bot import texts
@@ -215,7 +215,8 @@ class IgnoreBanned(BaseMiddleware):
 
 
 class FloodLimit(BaseMiddleware):
-    """At most `per_minute` messages a minute from one citizen's private chat.
+    """At most `per_minute` messages, edits and button presses a minute from one citizen's
+    private chat.
 
     An in-memory sliding window per chat (lost on restart, not shared between processes):
     a message beyond the limit is not handled; the first one gets a polite notice, the rest
@@ -254,7 +255,11 @@ class FloodLimit(BaseMiddleware):
         assert isinstance(event, Update)
         bot = data["bot"]
         assert isinstance(bot, PlatformBot)
-        message = event.message
+        # messages, edits of them and button presses all count: each may make the bot write
+        query = event.callback_query
+        message = event.message or event.edited_message
+        if message is None and query is not None and isinstance(query.message, Message):
+            message = query.message
         if self.per_minute <= 0 or message is None or message.chat.type != "private":
             return await handler(event, data)
         key = (bot.platform, message.chat.id)
@@ -271,6 +276,9 @@ class FloodLimit(BaseMiddleware):
             times.append(now)
             self._warned.discard(key)
             return await handler(event, data)
+        if query is not None:  # stop the button's spinner; nothing else is done for it
+            with contextlib.suppress(Exception):
+                await query.answer()
         if key not in self._warned:
             self._warned.add(key)
             log.info("chat %s on %s is over the flood limit; slowed", message.chat.id, bot.platform)

@@ -97,6 +97,26 @@ async def test_flooding_citizen_is_slowed_staff_are_not(front, platform: Platfor
     assert await citizen.send("/start")
 
 
+async def test_button_presses_count_toward_the_flood_limit(front, platform: Platform) -> None:
+    """60 presses of a button may not make the bot write 120 messages to one chat: presses
+    count like messages, the ones over the limit only stop the button's spinner."""
+    fake = front.bot(platform)
+    citizen = fake.private_chat(32003, "رضا")
+    menu = (await citizen.send("/start"))[-1]
+    offer = [m for m in citizen.messages() if texts.BTN_SUBSCRIBE in m.buttons()]
+    target = offer[0] if offer else menu
+    mark = len(fake.sent)
+    for _ in range(60):
+        if offer:
+            await citizen.click(texts.BTN_SUBSCRIBE, message=target)
+        else:
+            await citizen.click_data("ds:1", target)
+    to_citizen = [m for m in fake.sent[mark:] if m.chat_id == citizen.chat_id]
+    assert len(to_citizen) <= 30 + 1, f"{len(to_citizen)} messages for 60 presses"
+    assert sum(m.current_text() == texts.FLOOD_SLOW_DOWN for m in to_citizen) == 1
+    assert len(fake.callback_answers) >= 60, "every press was answered (no endless spinner)"
+
+
 async def test_ban_list_is_reread_and_unban_restores(api, tmp_path: Path) -> None:
     banned = tmp_path / "banned.yaml"
     front = Front(api, f"sqlite+aiosqlite:///{tmp_path / 'front.db'}", banned_file=banned)
