@@ -206,6 +206,9 @@ class Request:
     draft_id: int | None = None
     section: int | None = None
     id: int | None = None
+    # bumped by every write: a change made from a stale copy (two staff at the same moment,
+    # one on Telegram, one on Bale) is refused instead of overwriting the other's
+    version: int = 0
 
     @property
     def is_open(self) -> bool:

@@ -36,6 +36,17 @@ class DeskError(Exception):
     """A request the desk refuses; handlers turn each subclass into a polite message."""
 
 
+class ChangedMeanwhile(DeskError):
+    """The request was changed by someone else since it was read (two staff at the same
+    moment): nothing was written; `status` is what it is now. Raised by the repository's
+    `update`, which writes only over the version it read."""
+
+    def __init__(self, code: str, status: str) -> None:
+        super().__init__(code)
+        self.code = code
+        self.status = status
+
+
 class NotFound(DeskError):
     """No request has this tracking code."""
 

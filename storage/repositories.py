@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -26,6 +27,7 @@ from desk.model import (
     Request,
     Status,
 )
+from desk.services import ChangedMeanwhile
 from storage.tables import (
     CitizenRow,
     DraftFileRow,
@@ -75,6 +77,7 @@ def _to_domain(row: RequestRow) -> Request:
         draft_id=row.draft_id,
         section=row.section,
         filing_key=row.filing_key,
+        version=row.version,
     )
 
 
@@ -185,15 +188,24 @@ class SqlRequests:
         return list(rows.scalars())
 
     async def update(self, request: Request) -> None:
-        """Write back the fields a use case may change."""
-        row = (
-            await self.session.execute(
-                select(RequestRow).where(col(RequestRow.code) == request.code)
+        """Write back the fields a use case may change, if nobody wrote the request since it
+        was read (its version): else ChangedMeanwhile, and nothing is written."""
+        values = {
+            name: (v.value if isinstance(v := getattr(request, name), Status) else v)
+            for name in _MUTABLE
+        }
+        result = await self.session.execute(
+            sql_update(RequestRow)
+            .where(col(RequestRow.code) == request.code, col(RequestRow.version) == request.version)
+            .values(**values, version=request.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            now = await self.session.scalar(
+                select(col(RequestRow.status)).where(col(RequestRow.code) == request.code)
             )
-        ).scalar_one()
-        for name in _MUTABLE:
-            value = getattr(request, name)
-            setattr(row, name, value.value if isinstance(value, Status) else value)
+            raise ChangedMeanwhile(request.code, str(now))
+        request.version += 1
 
     async def open_with_deadline(self) -> list[Request]:
         """Open requests with a deadline, oldest deadline first."""

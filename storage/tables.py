@@ -77,6 +77,7 @@ class RequestRow(SQLModel, table=True):
     rating: int | None = None
     rated_at: datetime | None = _utc(nullable=True)
     reopen_count: int = 0
+    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     reminded_half_at: datetime | None = _utc(nullable=True)
     reminded_due_at: datetime | None = _utc(nullable=True)
     escalated_at: datetime | None = _utc(nullable=True)

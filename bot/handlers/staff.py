@@ -21,9 +21,9 @@ from bot.deps import Deps
 from bot.platforms import PlatformBot, Renderer
 from bot.registry import Handlers
 from desk import regulations, staff, tracking, validation
-from desk.model import Actor, ChatRef, CloseReason, DraftFile
+from desk.model import Actor, ChatRef, CloseReason, DraftFile, Status
 from desk.routing import Unit
-from desk.services import DeskError, NotFound
+from desk.services import ChangedMeanwhile, DeskError, NotFound
 from desk.text import normalize, to_persian_digits
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,9 @@ def _refusal(error: DeskError) -> str:
         return texts.STAFF_WRONG_STATUS.format(status=texts.STATUS_NAMES[error.status])
     if isinstance(error, staff.NotOwner):
         return texts.STAFF_NO_OWNER
+    if isinstance(error, ChangedMeanwhile):  # two staff at the same moment: say what it is now
+        name = texts.STATUS_NAMES.get(Status(error.status), error.status)
+        return texts.STAFF_CHANGED_MEANWHILE.format(status=name.split("«")[0].strip(" —"))
     return texts.ACTION_DONE_ALREADY
 
 

@@ -500,3 +500,37 @@ async def test_fsm_round_trip_on_redis(redis_url: str) -> None:
     finally:
         await storage.redis.delete(*redis_keys)
         await storage.close()
+
+
+# --- two staff at the same moment ---------------------------------------------------------------
+
+
+async def test_a_change_from_a_stale_copy_is_refused_not_written_over(
+    db: Database, rules: RoutingRules, clock: FixedClock
+) -> None:
+    """One member claims on Telegram while another, who read the request a moment before,
+    closes it on Bale: the second write is refused with what it is now, and nothing of it
+    is written; read again, it can act on the truth."""
+    from desk.services import ChangedMeanwhile
+
+    filed = await file(db, rules, clock)
+    async with db.uow()() as first, db.uow()() as second:
+        mine = await first.requests.get(filed.code)
+        theirs = await second.requests.get(filed.code)
+        assert mine is not None and theirs is not None
+        mine.status, mine.claimed_by = Status.IN_PROGRESS, "telegram:501:مریم"
+        await first.requests.update(mine)
+        await first.commit()
+        theirs.status, theirs.close_reason = Status.CLOSED, "duplicate"
+        with pytest.raises(ChangedMeanwhile) as refused:
+            await second.requests.update(theirs)
+        assert refused.value.status == Status.IN_PROGRESS.value
+    async with db.uow()() as tx:
+        now = await tx.requests.get(filed.code)
+        assert now is not None
+        assert now.status is Status.IN_PROGRESS and now.close_reason is None
+        assert now.version == filed.version + 1
+        now.status = Status.CLOSED
+        await tx.requests.update(now)  # from a fresh copy it works
+        await tx.requests.update(now)  # and twice in one unit of work
+        await tx.commit()

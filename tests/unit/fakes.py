@@ -30,6 +30,7 @@ from desk.model import (
     Request,
 )
 from desk.ports import Clock, UnitOfWorkFactory
+from desk.services import ChangedMeanwhile
 
 
 class DuplicateCode(Exception):
@@ -134,8 +135,12 @@ class FakeRequests:
         )
 
     async def update(self, request: Request) -> None:
-        if request.code not in self._all():
+        current = self._all().get(request.code)
+        if current is None:
             raise KeyError(request.code)
+        if current.version != request.version:  # as the SQL repository: no stale write
+            raise ChangedMeanwhile(request.code, current.status.value)
+        request.version += 1
         self.pending[request.code] = copy.deepcopy(request)
 
     async def open_with_deadline(self) -> list[Request]:
