@@ -3,6 +3,8 @@ shows without it, and a transfer reason that would make the card undeliverable i
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot import texts
 from desk.model import Platform
 from desk.text import to_persian_digits
@@ -12,7 +14,7 @@ from tests.e2e.test_staff_desk import AGRONOMY, WATER, card_in, next_to
 LONG_COMPLAINT = ("آب چاه کشاورزی ما قطع شده است و کسی پاسخگو نیست. " * 60)[:2990]
 
 
-async def file_long_complaint(citizen, text: str) -> list:
+async def file_long_complaint(citizen: Any, text: str) -> Any:
     await citizen.send("/start")
     await citizen.click(texts.BTN_COMPLAINT)
     await citizen.click("آب و آبیاری")
