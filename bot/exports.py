@@ -3,7 +3,8 @@ same four tables as CSV files (UTF-8 with a BOM, so Excel reads Persian) in a zi
 
 Dates are Jalali in Tehran time, written `1405-09-07 14:30`: a spreadsheet sorts them as text.
 A cell that a spreadsheet would run as a formula (a citizen's note starting with «=») is kept as
-text: a string cell in XLSX, a leading apostrophe in CSV.
+text by bot/cells.py, the guard every writer shares: a string cell in XLSX, a leading apostrophe
+in CSV.
 """
 
 from __future__ import annotations
@@ -17,19 +18,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
 from bot import texts
+from bot.cells import Cell, append_row, csv_cell
 from desk.calendar import TEHRAN, gregorian_to_jalali, parse_jalali, start_of_day
 from desk.model import Request, Status
 from desk.ports import UnitOfWorkFactory
 from desk.routing import Choice, RoutingRules
 from storage.exports import ExportData, collect_with
 
-Cell = str | int | float | None
 SCORES = (1, 2, 3, 4, 5)
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CHAT_MAX_DAYS = 366  # a longer period is for the command line
 CHAT_MAX_BYTES = 50 * 1024 * 1024  # what Telegram and Bale let a bot upload
 
@@ -271,10 +270,6 @@ def sheets(data: ExportData, rules: RoutingRules) -> list[Sheet]:
 # --- the files ---------------------------------------------------------------------------------
 
 
-def _clean(value: Cell) -> Cell:
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-
-
 def workbook(tables: list[Sheet]) -> bytes:
     """An .xlsx file: one right-to-left sheet per table, bold frozen header, filters on."""
     book = Workbook()
@@ -289,10 +284,7 @@ def workbook(tables: list[Sheet]) -> bytes:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for row in table.rows:
-            sheet.append([_clean(v) for v in row])
-            for cell in sheet[sheet.max_row]:
-                if cell.data_type == "f":  # a citizen's «=…» is text, never a formula
-                    cell.data_type = "s"
+            append_row(sheet, row)
         for index, width in enumerate(table.widths, start=1):
             sheet.column_dimensions[sheet.cell(1, index).column_letter].width = width
         for row in sheet.iter_rows(min_row=2):
@@ -305,18 +297,12 @@ def workbook(tables: list[Sheet]) -> bytes:
     return buffer.getvalue()
 
 
-def _csv_cell(value: Cell) -> Cell:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def csv_file(table: Sheet) -> bytes:
     """One table as CSV, UTF-8 with a BOM."""
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(table.headers)
-    writer.writerows([_csv_cell(v) for v in row] for row in table.rows)
+    writer.writerows([csv_cell(v) for v in row] for row in table.rows)
     return text.getvalue().encode("utf-8-sig")
 
 

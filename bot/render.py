@@ -206,8 +206,8 @@ def staff_card(
             answers=Raw(lines),
             text=request.text or texts.NOT_GIVEN,
         )
-    body = ui.fmt(
-        texts.CARD,
+    name = request.contact.name or (texts.CARD_ANONYMOUS if request.anonymous else "—")
+    head = dict(
         kind=Raw(ui.bold(texts.KIND_NAMES[request.kind])),
         code=code(ui, request.code),
         status=staff_status(request, rules, now),
@@ -216,19 +216,20 @@ def staff_card(
         county=_choice_name(rules.counties, request.county),
         created=jalali(request.created_at),
         due=due_text(request),
-        name=request.contact.name or (texts.CARD_ANONYMOUS if request.anonymous else "—"),
+        name=clip(name, CARD_NAME_MAX),
         phone=to_persian_digits(request.contact.phone or "—"),
         platform=texts.PLATFORM_NAMES.get(request.platform.value if request.platform else "", "—"),
-        text=request.text,
     )
+    notes = ""
     if request.claimed_by:
-        body += ui.fmt(texts.CARD_CLAIMED, who=request.claimed_by.split(" (", 1)[-1].rstrip(")"))
+        who = request.claimed_by.split(" (", 1)[-1].rstrip(")")
+        notes += ui.fmt(texts.CARD_CLAIMED, who=clip(who, CARD_NAME_MAX))
     if extra.get("from_unit"):
-        reason = str(extra.get("reason") or "")
-        body += ui.fmt(
+        reason = clip(str(extra.get("reason") or ""), CARD_REASON_MAX)
+        notes += ui.fmt(
             texts.CARD_TRANSFERRED_IN,
             unit=unit_name(rules, str(extra["from_unit"])),
-            by=str(extra.get("by") or "—"),
+            by=clip(str(extra.get("by") or "—"), CARD_NAME_MAX),
             reason=Raw(ui.fmt(texts.CARD_REASON, reason=reason) if reason else ""),
         )
     if not card_is_live(request, rules, chat):
@@ -237,15 +238,26 @@ def staff_card(
         tail = texts.CARD_REPLY_HINT
     else:
         tail = ""
-    if request.answer:
-        date = jalali(request.answered_at or request.updated_at)
-        frame = ui.fmt(texts.CARD_ANSWER, date=date, answer="")
-        room = MAX_CARD - sum(_visible_length(ui, part) for part in (body, frame, tail))
-        body += ui.fmt(texts.CARD_ANSWER, date=date, answer=clip(request.answer, room))
+    date = jalali(request.answered_at or request.updated_at)
+    frame = ui.fmt(texts.CARD_ANSWER, date=date, answer="") if request.answer else ""
+    empty = ui.fmt(texts.CARD, **head, text="")
+    # the description and the answer share what the frame leaves; the answer gives way first,
+    # but never below half of it, so a long complaint cannot push a long answer off the card
+    room = MAX_CARD - sum(_visible_length(ui, part) for part in (empty, notes, tail, frame))
+    answer = request.answer or ""
+    text_room = max(room - validation.message_length(answer), room // 2) if answer else room
+    text = clip(request.text, text_room)
+    body = ui.fmt(texts.CARD, **head, text=text) + notes
+    if answer:
+        answer_room = room - validation.message_length(text)
+        body += ui.fmt(texts.CARD_ANSWER, date=date, answer=clip(answer, answer_room))
     return body + tail
 
 
 MAX_CARD = 4000  # messengers take 4,096 per message; the answer on a card gives way first
+# older rows may hold names and reasons longer than the bot now accepts; a card clips them
+CARD_NAME_MAX = 100
+CARD_REASON_MAX = 600
 
 
 def _visible_length(ui: Renderer, text: str) -> int:

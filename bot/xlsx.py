@@ -8,6 +8,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from bot import texts
+from bot.cells import append_row
 from bot.render import jalali
 from desk.model import Draft, Request
 
@@ -22,17 +23,18 @@ def section_label(draft: Draft, section: int | None) -> str:
 
 
 def comments_workbook(draft: Draft, comments: list[Request]) -> bytes:
-    """An .xlsx file of every comment, for the unit that owns the draft."""
+    """An .xlsx file of every comment for the draft's unit; a comment is text, never a formula."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.title = "نظرها"
+    sheet.title = texts.XLSX_SHEET
     sheet.sheet_view.rightToLeft = True
     sheet.append(list(texts.XLSX_HEADERS))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for request in comments:
-        sheet.append(
+        append_row(
+            sheet,
             [
                 request.code,
                 jalali(request.created_at),
@@ -41,7 +43,7 @@ def comments_workbook(draft: Draft, comments: list[Request]) -> bytes:
                 request.contact.name or "",
                 texts.PLATFORM_NAMES.get(request.platform.value if request.platform else "", ""),
                 len(request.attachments),
-            ]
+            ],
         )
     for column, width in zip("ABCDEFG", (14, 24, 16, 80, 24, 12, 8), strict=True):
         sheet.column_dimensions[column].width = width

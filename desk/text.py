@@ -81,3 +81,11 @@ def normalize_line(text: str) -> str:
 def fold(text: str) -> str:
     """Key for comparing a citizen's words with a button label or a search term."""
     return normalize_line(text).replace("\u200c", " ").casefold()
+
+
+PROFILE_NAME_MAX = 64  # what Telegram allows for a first name; a full name is clipped to it
+
+
+def profile_name(text: str) -> str:
+    """A name from a messenger profile, tidied like typed text: no bidi overrides, one line."""
+    return normalize_line(text)[:PROFILE_NAME_MAX].strip()

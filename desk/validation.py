@@ -14,6 +14,8 @@ COMMENT_MAX = 1000
 # a staff answer or question travels to the citizen inside a ~300-character frame; messengers
 # take 4,096 (UTF-16 units) per message
 STAFF_TEXT_MAX = 3500
+# a transfer reason or a draft's closing note rides on a card or a caption beside other text
+STAFF_NOTE_MAX = 500
 
 _MOBILE = re.compile(r"^(?:\+?98|0098|0)?(9[0-9]{9})$")
 _NAME = re.compile(r"^[^\d@#$%^&*()_+=<>{}\[\]|\\/~`!?؟;:\"]+$")

@@ -14,7 +14,7 @@ from aiogram import F
 from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
-from aiogram.types import CallbackQuery, Message, ReplyKeyboardMarkup
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardMarkup, User
 
 from bot import keyboards, texts
 from bot.deps import Deps
@@ -23,7 +23,7 @@ from bot.registry import Handlers
 from desk import validation
 from desk.model import Attachment, AttachmentKind, ChatRef, NewRequest, Platform
 from desk.routing import Choice
-from desk.text import fold, normalize, to_persian_digits
+from desk.text import fold, normalize, profile_name, to_persian_digits
 from desk.validation import InvalidInput
 
 MAX_ATTACHMENTS = 5
@@ -175,6 +175,11 @@ def chat_of(message: Message, platform: Platform) -> ChatRef:
 
 
 # --- shared steps ------------------------------------------------------------------------------
+
+
+def name_of(user: User | None) -> str:
+    """The sender's profile name, normalised at the boundary like anything typed ('' if none)."""
+    return profile_name(user.full_name) if user is not None else ""
 
 
 def parse_name(message: Message) -> str:

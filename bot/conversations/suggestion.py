@@ -128,7 +128,7 @@ async def got_confirm(
             user_id=sender.id if sender else None,
             text=data["text"],
             topic=data["topic"],
-            contact=Contact(name=None if anonymous or not sender else sender.full_name),
+            contact=Contact(name=None if anonymous else common.name_of(sender) or None),
             anonymous=anonymous,
         )
 

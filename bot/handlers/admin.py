@@ -36,13 +36,13 @@ from aiohttp import ClientError
 
 from bot import exports, render, texts
 from bot import reports as report_text
-from bot.conversations.common import error_text
+from bot.conversations.common import error_text, too_long
 from bot.deps import Deps
 from bot.handlers.staff import actor_of
 from bot.platforms import PlatformBot, Raw, Renderer
 from bot.registry import Handlers
 from bot.render import jalali, unit_name
-from desk import regulations, reports
+from desk import regulations, reports, validation
 from desk.calendar import end_of_day, local_date
 from desk.model import ChatRef, Draft, DraftFile, Platform
 from desk.regulations import DraftError
@@ -318,6 +318,9 @@ async def finalize(
     document = message.document or (replied.document if replied is not None else None)
     if document is None or not note:
         await message.reply(texts.DRAFT_FINAL_NEEDS_NOTE)
+        return
+    if why := too_long(note, validation.STAFF_NOTE_MAX, texts.STAFF_NOTE_TOO_LONG):
+        await message.reply(why)
         return
     try:
         await regulations.get(deps.desk, draft_id)

@@ -12,7 +12,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards, render, texts
-from bot.conversations.common import attachment_of, prompt
+from bot.conversations.common import attachment_of, name_of, prompt
 from bot.conversations.filing import filing_key, quota_refuses
 from bot.deps import Deps
 from bot.platforms import PlatformBot, Renderer
@@ -214,7 +214,7 @@ async def comment_text(
             text=text,
             chat=ChatRef(bot.platform, message.chat.id),
             user_id=sender.id if sender else None,
-            name=sender.full_name if sender else None,
+            name=name_of(sender) or None,
             attachments=[attachment] if attachment else [],
             filing_key=filing_key(),
         )

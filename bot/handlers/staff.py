@@ -16,7 +16,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, User
 
 from bot import keyboards, texts
-from bot.conversations.common import attachment_of, too_long
+from bot.conversations.common import attachment_of, name_of, too_long
 from bot.deps import Deps
 from bot.platforms import PlatformBot, Renderer
 from bot.registry import Handlers
@@ -70,7 +70,7 @@ def actor_of(user: User | None, bot: PlatformBot) -> Actor:
     """Who acts, for the audit trail."""
     if user is None:
         return Actor(bot.platform, 0, "")
-    return Actor(bot.platform, user.id, user.full_name)
+    return Actor(bot.platform, user.id, name_of(user))
 
 
 def _refusal(error: DeskError) -> str:
@@ -107,6 +107,7 @@ async def card_button(
     query: CallbackQuery,
     state: FSMContext,
     deps: Deps,
+    ui: Renderer,
     bot: PlatformBot,
     staff_chat: ChatRef,
 ) -> None:
@@ -149,7 +150,9 @@ async def card_button(
         await state.set_state(StaffAsk.question)
         await state.update_data(code=code)
         await query.answer()
-        await message.reply(texts.STAFF_ASK_QUESTION.format(who=actor.name or "همکار گرامی"))
+        await message.reply(
+            ui.fmt(texts.STAFF_ASK_QUESTION, who=actor.name or texts.STAFF_COLLEAGUE)
+        )
     else:
         await query.answer(texts.ACTION_DONE_ALREADY)
 
@@ -168,7 +171,12 @@ async def _owned_request(deps: Deps, code: str, chat: ChatRef) -> Any:
 
 @router.callback_query(StaffChat(), F.data.startswith("st:"))
 async def transfer_target(
-    query: CallbackQuery, state: FSMContext, deps: Deps, bot: PlatformBot, staff_chat: ChatRef
+    query: CallbackQuery,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    bot: PlatformBot,
+    staff_chat: ChatRef,
 ) -> None:
     """A unit picked for a transfer: now the reason."""
     parts = _split(query.data, 3)
@@ -185,10 +193,13 @@ async def transfer_target(
     await state.set_state(StaffTransfer.reason)
     await state.update_data(code=code, unit=unit_key)
     await query.answer()
-    who = actor_of(query.from_user, bot).name or "همکار گرامی"
+    who = actor_of(query.from_user, bot).name or texts.STAFF_COLLEAGUE
     await message.reply(
-        texts.STAFF_ASK_TRANSFER_REASON.format(
-            who=who, unit=deps.rules.units[unit_key].name, skip=texts.BTN_NO_REASON
+        ui.fmt(
+            texts.STAFF_ASK_TRANSFER_REASON,
+            who=who,
+            unit=deps.rules.units[unit_key].name,
+            skip=texts.BTN_NO_REASON,
         ),
         reply_markup=keyboards.no_reason(code),
     )
@@ -285,6 +296,9 @@ async def transfer_reason(
 ) -> None:
     """The reason for a transfer, typed by the member who picked the unit."""
     reason = normalize(message.text or message.caption or "") or None
+    if reason and (why := too_long(reason, validation.STAFF_NOTE_MAX, texts.STAFF_NOTE_TOO_LONG)):
+        await message.reply(why)  # the state stays: a shorter reason still transfers
+        return
     await _transfer(message, state, deps, ui, actor_of(message.from_user, bot), staff_chat, reason)
 
 
@@ -388,6 +402,9 @@ async def _publish_final(
     document = message.document
     if not note:
         await message.reply(texts.DRAFT_FINAL_NEEDS_NOTE)
+        return
+    if why := too_long(note, validation.STAFF_NOTE_MAX, texts.STAFF_NOTE_TOO_LONG):
+        await message.reply(why)
         return
     final = None
     if document is not None:
