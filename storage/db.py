@@ -27,8 +27,12 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, a busy timeout and its parent folder created."""
+    """An async engine; SQLite gets WAL, a busy timeout and its parent folder created.
+
+    Statement parameters (citizens' names, phones, national codes, complaint texts) are
+    never shown: not in exception messages (`[parameters: ...]`), not in echo logs."""
     url = normalise_url(url)
+    kwargs["hide_parameters"] = True
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
