@@ -7,8 +7,8 @@ import logging
 from pathlib import Path
 
 from bot import texts
-from bot.__main__ import RedactSecrets
 from bot.middlewares import FloodLimit
+from bot.redact import RedactSecrets
 from desk.model import Platform
 from tests.e2e.conftest import BALE_TOKEN, TELEGRAM_TOKEN, Front
 from tests.e2e.helpers import said
