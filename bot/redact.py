@@ -23,7 +23,7 @@ import re
 _D = "[0-9\u06f0-\u06f9\u0660-\u0669]"  # ASCII, Persian and Arabic-Indic digits
 _SEP = r"[ \u00a0\u200c.\-()]{0,3}"  # what people put between digit groups
 _ZERO, _EIGHT, _NINE = "[0\u06f0\u0660]", "[8\u06f8\u0668]", "[9\u06f9\u0669]"
-_INTL = rf"(?:\+|{_ZERO}{_ZERO})?{_SEP}{_NINE}{_EIGHT}"  # +98, 0098, 98
+_INTL = rf"(?:(?:\+|{_ZERO}{_ZERO}){_SEP})?{_NINE}{_EIGHT}"  # +98, 0098, 98
 _PREFIX = rf"(?:{_INTL}{_SEP}{_ZERO}?{_SEP}|{_ZERO}{_SEP})"  # +98 (0) 9…, 0098-9…, 0 9…
 
 
