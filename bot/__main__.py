@@ -19,6 +19,9 @@ def setup_logging(level: str) -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets())
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    # aiosqlite's DEBUG lines repeat every statement with its parameters (citizens' names,
+    # phones, complaint texts): never shown, whatever the level
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.getLogger().level))
     if level != "DEBUG":
         for noisy in ("alembic", "apscheduler", "aiogram.event"):
             # aiogram.event logs a line per update, apscheduler one per job run
