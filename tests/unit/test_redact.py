@@ -6,13 +6,17 @@ from __future__ import annotations
 import logging
 import random
 import sys
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from bot.redact import RedactSecrets, is_national_code, redact
 from desk import tracking, validation
 from desk.text import to_persian_digits
 from desk.validation import InvalidInput
+from storage.db import make_engine
 
 ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 NATIONAL_CODE = "0084575948"  # passes the checksum
@@ -180,3 +184,20 @@ def test_filter_is_fast() -> None:
         redact(line)
     redact(pathological)
     assert time.perf_counter() - start < 1.0
+
+
+async def test_engines_hide_statement_parameters(tmp_path: Path) -> None:
+    """Without any log filter: SQLAlchemy's error text names the statement, not its values."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    try:
+        async with engine.connect() as conn:
+            with pytest.raises(DBAPIError) as caught:
+                await conn.execute(
+                    text("INSERT INTO nowhere (name, phone) VALUES (:name, :phone)"),
+                    {"name": "علی رضایی", "phone": "09151234567"},
+                )
+    finally:
+        await engine.dispose()
+    message = str(caught.value)
+    assert "INSERT INTO nowhere" in message and "hide_parameters" in message
+    assert "علی" not in message and "09151234567" not in message
