@@ -7,39 +7,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import re
 import sys
 
 from bot.config import SettingsError, load_settings
+from bot.redact import RedactSecrets
 from desk.routing import RulesError
-
-_D = "[0-9\u06f0-\u06f9\u0660-\u0669]"  # ASCII, Persian and Arabic-Indic digits
-_SECRETS = (
-    (re.compile(r"\d{5,}:[A-Za-z0-9_-]{10,}"), "<token>"),
-    (
-        re.compile(rf"(?<!{_D})(?:\+?[9۹٩][8۸٨]|[0۰٠])?[9۹٩]{_D}{{9}}(?!{_D})"),
-        "<phone>",
-    ),
-)
-
-
-class RedactSecrets(logging.Filter):
-    """Tokens and phone numbers never reach the logs, whoever logs them (aiohttp URLs included)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the formatted message with secrets masked."""
-        message = record.getMessage()
-        if record.exc_info or record.exc_text or record.stack_info:
-            # a traceback's text (an aiohttp error names the URL, token included) is masked too
-            extra = record.exc_text or (
-                logging.Formatter().formatException(record.exc_info) if record.exc_info else ""
-            )
-            message = "\n".join(p for p in (message, extra, record.stack_info or "") if p)
-            record.exc_info, record.exc_text, record.stack_info = None, None, None
-        for pattern, mask in _SECRETS:
-            message = pattern.sub(mask, message)
-        record.msg, record.args = message, None
-        return True
 
 
 def setup_logging(level: str) -> None:
@@ -48,6 +20,9 @@ def setup_logging(level: str) -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets())
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    # aiosqlite's DEBUG lines repeat every statement with its parameters (citizens' names,
+    # phones, complaint texts): never shown, whatever the level
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.getLogger().level))
     if level != "DEBUG":
         for noisy in ("alembic", "apscheduler", "aiogram.event"):
             # aiogram.event logs a line per update, apscheduler one per job run

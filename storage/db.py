@@ -34,10 +34,14 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", **kwargs: Any) ->
 
     SQLite syncs every commit to disk (`synchronous=FULL`): with NORMAL in WAL mode a power cut
     can roll back the last commits, a filing among them whose receipt (with its tracking code)
-    the citizen already has. The cost is measured by bench/durability.py."""
+    the citizen already has. The cost is measured by bench/durability.py.
+
+    Statement parameters (citizens' names, phones, national codes, complaint texts) are
+    never shown: not in exception messages (`[parameters: ...]`), not in echo logs."""
     if sqlite_synchronous not in SQLITE_SYNCHRONOUS:
         raise ValueError(f"sqlite_synchronous must be one of {SQLITE_SYNCHRONOUS}")
     url = normalise_url(url)
+    kwargs["hide_parameters"] = True
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

@@ -1,17 +1,25 @@
-"""Security end to end: no token or phone number in the logs, the per-chat flood limit,
+"""Security end to end: no token, phone number, national code, name or complaint text in the
+logs (a failing write at DEBUG included), the per-chat flood limit,
 and the ban list operators edit (issue 7)."""
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event
 
 from bot import texts
-from bot.__main__ import RedactSecrets
+from bot.__main__ import setup_logging
 from bot.middlewares import FloodLimit
+from bot.redact import RedactSecrets
 from desk.model import Platform
+from desk.text import to_persian_digits
 from tests.e2e.conftest import BALE_TOKEN, TELEGRAM_TOKEN, Front
-from tests.e2e.helpers import said
+from tests.e2e.helpers import said, tracking_code
 from tests.e2e.test_staff_desk import WATER, card_in, file_water_complaint, next_to
 
 PHONE_DIGITS = ("9151234567", "۹۱۵۱۲۳۴۵۶۷")  # the tail every format shares: 0915…, +98915…, 98915…
@@ -145,3 +153,109 @@ async def test_ban_list_is_reread_and_unban_restores(api, tmp_path: Path) -> Non
         await front.stop()
     for fake in (front.telegram, front.bale):
         assert not fake.violations
+
+
+# ------------------------------------------------------------- personal data in a faulty session
+NAME = "پرویز ناصری‌پور"
+PHONE_TYPED = "(0915) 765-4321"  # at the phone step
+PHONES_IN_TEXT = (
+    "0915 765 4321", "0098-915-765-4321", "۰۹۱۵۷۶۵۴۳۲۱", "٠٩١٥ ٧٦٥ ٤٣٢١", "056-32224410",
+)  # fmt: skip
+NATIONAL_CODE = "0084575948"  # passes the national-code checksum
+PHRASE = "چاه عمیق روستای گزیک"
+DESCRIPTION_WITH_DATA = (
+    f"{PHRASE} سه هفته است خاموش است. با {PHONES_IN_TEXT[0]} یا {PHONES_IN_TEXT[1]} یا "
+    f"{PHONES_IN_TEXT[2]} یا {PHONES_IN_TEXT[3]} یا تلفن ثابت {PHONES_IN_TEXT[4]} تماس بگیرید. "
+    f"کد ملی من {to_persian_digits(NATIONAL_CODE)} است."
+)
+
+
+def _personal_data(*, words: bool = True) -> list[str]:
+    """Every piece of personal data the citizen types, as typed and as bare digits, in each
+    digit script (`words`: the name and the description's phrase too)."""
+    pieces = {PHONE_TYPED, *PHONES_IN_TEXT}
+    if words:
+        pieces |= {NAME, *NAME.split(), PHRASE}
+    digits = {
+        "09157654321", "9157654321", "989157654321", "00989157654321", "7654321", "765 4321",
+        "765-4321", "05632224410", "32224410", NATIONAL_CODE,
+    }  # fmt: skip
+    for number in digits:
+        pieces |= {number, to_persian_digits(number), number.translate(ARABIC_DIGITS)}
+    return sorted(pieces)
+
+
+ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+@pytest.mark.parametrize("driver_lines", [False, True], ids=["as-shipped", "driver-debug-on"])
+async def test_faulty_session_at_debug_logs_no_personal_data(
+    api, tmp_path: Path, platform: Platform, capsys: pytest.CaptureFixture[str], driver_lines: bool
+) -> None:
+    """A complaint full of personal data, its first confirm refused by a locked database, at
+    LOG_LEVEL=DEBUG through the real setup_logging. As shipped, nothing personal is logged.
+    With the SQL driver's DEBUG lines forced on (every statement with its values: a logging
+    setup gone wrong), RedactSecrets still masks every phone and the national code; a name or
+    a description it cannot tell from other text, hence the driver's lines are off."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    loggers = {name: logging.getLogger(name).level for name in logging.root.manager.loggerDict}
+    capsys.readouterr()
+    setup_logging("DEBUG")  # the real thing: a stderr handler with RedactSecrets, at DEBUG
+    if driver_lines:
+        logging.getLogger("aiosqlite").setLevel(logging.DEBUG)
+    front = Front(api, f"sqlite+aiosqlite:///{tmp_path / 'front.db'}")
+    refused: list[str] = []
+    try:
+        await front.start()
+        fake = front.bot(platform)
+        citizen = fake.private_chat(34001, "پرویز")
+        await citizen.send("/start")
+        await citizen.click(texts.BTN_COMPLAINT)
+        await citizen.click("آب و آبیاری")
+        await citizen.click("فردوس")
+        await citizen.send(NAME)
+        await citizen.send(PHONE_TYPED)
+        await citizen.send(NATIONAL_CODE)
+        await citizen.send(DESCRIPTION_WITH_DATA)
+        summary = said(await citizen.click(texts.BTN_NO_ATTACHMENTS))
+        assert to_persian_digits(NATIONAL_CODE) in summary, "every step took what was typed"
+        assert front.app is not None
+        engine = front.app.engine.sync_engine
+
+        def locked(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+                refused.append(statement)
+                # the driver's own error: SQLAlchemy wraps it with the statement's parameters
+                raise sqlite3.OperationalError("database is locked")
+
+        event.listen(engine, "before_cursor_execute", locked)
+        try:
+            assert texts.ERR_TRY_AGAIN in said(await citizen.click(texts.BTN_CONFIRM))
+        finally:
+            event.remove(engine, "before_cursor_execute", locked)
+        # the lock is gone: the complaint is filed and its card reaches the staff group
+        code = tracking_code(await citizen.click(texts.BTN_CONFIRM))
+        await card_in(front, platform, WATER, code)
+        await front.delivered()
+        await front.stop()
+    finally:
+        await front.stop()
+        for handler in root.handlers[:]:
+            root.removeHandler(handler)
+        for handler in handlers:
+            root.addHandler(handler)
+        root.setLevel(level)
+        for name, old in loggers.items():
+            logging.getLogger(name).setLevel(old)
+    text = capsys.readouterr().err
+    assert refused, "the write was attempted"
+    assert text.count("\n") > 50, "DEBUG logging was captured"
+    assert "Traceback" in text and "database is locked" in text, "the failure was logged"
+    assert "[SQL: INSERT" in text, "the statement (without its values) is still there to debug"
+    assert code in text or "<national-code>" in text, "the tracking code is visible (or masked)"
+    leaked = [piece for piece in _personal_data(words=not driver_lines) if piece in text]
+    assert not leaked, f"personal data in the logs: {leaked}"
+    if driver_lines:
+        assert "aiosqlite: executing" in text and "INSERT INTO requests" in text
+        assert "<phone>" in text and "<national-code>" in text, "the values passed the filter"

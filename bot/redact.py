@@ -1,0 +1,89 @@
+"""A logging filter that keeps secrets and citizens' personal data out of every log line.
+
+Masked, in the message and in the traceback of every record:
+
+* bot tokens (`123456:ABC…`) → `<token>`;
+* SQL statement parameters (`[parameters: (...)]`, as SQLAlchemy writes them in an exception's
+  text) → `[parameters: <hidden>]`; engines are also built with `hide_parameters=True`;
+* Iranian mobiles (`9xx xxx xxxx` with an optional `0`, `+98`, `98` or `0098` in front) and
+  landlines with their area code (`0` + 2-3 digits + 8 digits, `+98` in place of the `0`), in
+  ASCII, Persian (۰-۹) or Arabic-Indic (٠-٩) digits, mixed, with spaces, dashes, dots or
+  parentheses between the digit groups → `<phone>`;
+* national codes: ten digits standing alone (or written 3-6-1 with dashes or spaces) that
+  pass the national-code checksum → `<national-code>`. A tracking code is ten digits too and
+  stays visible unless it happens to pass that checksum as well (about one in eleven do):
+  masking one of those is the price of never logging a national code.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_D = "[0-9\u06f0-\u06f9\u0660-\u0669]"  # ASCII, Persian and Arabic-Indic digits
+_SEP = r"[ \u00a0\u200c.\-()]{0,3}"  # what people put between digit groups
+_ZERO, _EIGHT, _NINE = "[0\u06f0\u0660]", "[8\u06f8\u0668]", "[9\u06f9\u0669]"
+_INTL = rf"(?:(?:\+|{_ZERO}{_ZERO}){_SEP})?{_NINE}{_EIGHT}"  # +98, 0098, 98
+_PREFIX = rf"(?:{_INTL}{_SEP}{_ZERO}?{_SEP}|{_ZERO}{_SEP})"  # +98 (0) 9…, 0098-9…, 0 9…
+
+
+def _digits(count: int) -> str:
+    """`count` digits with separators allowed between any two of them."""
+    return rf"{_D}(?:{_SEP}{_D}){{{count - 1}}}"
+
+
+_TOKEN = re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{10,}")
+_SQL_PARAMETERS = re.compile(r"\[(?:SQL )?parameters[^\n]*")
+# (the start may not follow a digit: no tail of a longer number is taken for a phone)
+_MOBILE = re.compile(rf"(?<!{_D})\(?{_PREFIX}?{_NINE}{_SEP}{_digits(9)}(?!{_D})")
+_LANDLINE = re.compile(
+    rf"(?<!{_D})\(?{_PREFIX}[1-8\u06f1-\u06f8\u0661-\u0668]{_D}{{1,2}}{_SEP}{_digits(8)}(?!{_D})"
+)
+_NATIONAL_CODE = re.compile(rf"(?<!{_D})(?:{_D}{{10}}|{_D}{{3}}[ \-]{_D}{{6}}[ \-]{_D})(?!{_D})")
+_TO_ASCII = str.maketrans("\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9"
+                          "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669",
+                          "01234567890123456789")  # fmt: skip
+_ANY_DIGITS = re.compile(rf"{_D}{{5}}|{_D}[ \-.()]")
+
+
+def is_national_code(text: str) -> bool:
+    """True when `text` holds ten digits (any script, separators ignored) that pass the
+    Iranian national-code checksum (and are not one digit ten times)."""
+    code = "".join(ch for ch in text.translate(_TO_ASCII) if ch.isascii() and ch.isdigit())
+    if len(code) != 10 or len(set(code)) == 1:
+        return False
+    remainder = sum(int(code[i]) * (10 - i) for i in range(9)) % 11
+    return int(code[9]) == (remainder if remainder < 2 else 11 - remainder)
+
+
+def _national_code(match: re.Match[str]) -> str:
+    return "<national-code>" if is_national_code(match.group()) else match.group()
+
+
+def redact(text: str) -> str:
+    """`text` with tokens, SQL parameters, phone numbers and national codes masked."""
+    text = _TOKEN.sub("<token>", text)
+    text = _SQL_PARAMETERS.sub("[parameters: <hidden>]", text)
+    if not _ANY_DIGITS.search(text):
+        return text
+    text = _MOBILE.sub("<phone>", text)
+    text = _LANDLINE.sub("<phone>", text)
+    return _NATIONAL_CODE.sub(_national_code, text)
+
+
+class RedactSecrets(logging.Filter):
+    """Tokens, SQL parameters, phone numbers and national codes never reach the logs, whoever
+    logs them (aiohttp URLs, SQLAlchemy errors and tracebacks included)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the formatted message, traceback included, with secrets masked."""
+        message = record.getMessage()
+        if record.exc_info or record.exc_text or record.stack_info:
+            # a traceback's text (an aiohttp error names the URL, token included) is masked too
+            extra = record.exc_text or (
+                logging.Formatter().formatException(record.exc_info) if record.exc_info else ""
+            )
+            message = "\n".join(p for p in (message, extra, record.stack_info or "") if p)
+            record.exc_info, record.exc_text, record.stack_info = None, None, None
+        record.msg, record.args = redact(message), None
+        return True
