@@ -3,28 +3,13 @@ shows without it, and a transfer reason that would make the card undeliverable i
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot import texts
 from desk.model import Platform
 from desk.text import to_persian_digits
 from desk.validation import STAFF_NOTE_MAX
-from tests.e2e.test_staff_desk import AGRONOMY, WATER, card_in, next_to
+from tests.e2e.test_staff_desk import AGRONOMY, WATER, card_in, file_water_complaint, next_to
 
 LONG_COMPLAINT = ("آب چاه کشاورزی ما قطع شده است و کسی پاسخگو نیست. " * 60)[:2990]
-
-
-async def file_long_complaint(citizen: Any, text: str) -> Any:
-    await citizen.send("/start")
-    await citizen.click(texts.BTN_COMPLAINT)
-    await citizen.click("آب و آبیاری")
-    await citizen.click("فردوس")
-    await citizen.send("علی رضایی")
-    await citizen.send_contact("+989151234567")
-    await citizen.click(texts.BTN_SKIP)
-    await citizen.send(text)
-    await citizen.click(texts.BTN_NO_ATTACHMENTS)
-    return await citizen.click(texts.BTN_CONFIRM)
 
 
 async def test_a_claim_shows_the_staff_name_without_a_direction_override(
@@ -51,11 +36,10 @@ async def test_a_claim_shows_the_staff_name_without_a_direction_override(
 async def test_a_too_long_transfer_reason_is_refused_and_a_short_one_transfers(
     front, platform: Platform
 ) -> None:
-    from tests.e2e.helpers import tracking_code
 
     fake = front.bot(platform)
     citizen = fake.private_chat(11302, "علی")
-    code = tracking_code(await file_long_complaint(citizen, LONG_COMPLAINT))
+    code = await file_water_complaint(citizen, photo=False, description=LONG_COMPLAINT)
     card = await card_in(front, platform, WATER, code)
     water = front.group(WATER, platform)
     ahmad = water.as_member(503, "احمد")

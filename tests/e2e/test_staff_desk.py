@@ -15,7 +15,9 @@ AGRONOMY = "agronomy"
 DESCRIPTION = "آب چاه کشاورزی ما از سه هفته پیش قطع شده و کسی پاسخگو نیست."
 
 
-async def file_water_complaint(citizen, *, photo: bool = True, files: tuple[str, ...] = ()) -> str:
+async def file_water_complaint(
+    citizen, *, photo: bool = True, files: tuple[str, ...] = (), description: str = DESCRIPTION
+) -> str:
     """A complaint on water (routed to water and soil) with an optional photo, or with the
     attachments named in `files` (photo, video, document, voice ...)."""
     await citizen.send("/start")
@@ -25,7 +27,7 @@ async def file_water_complaint(citizen, *, photo: bool = True, files: tuple[str,
     await citizen.send("علی رضایی")
     await citizen.send_contact("+989151234567")
     await citizen.click(texts.BTN_SKIP)
-    await citizen.send(DESCRIPTION)
+    await citizen.send(description)
     if files:
         for kind in files:
             await getattr(citizen, f"send_{kind}")()
