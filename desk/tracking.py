@@ -12,6 +12,7 @@ import re
 import secrets
 
 from desk.text import to_latin_digits
+from desk.validation import passes_national_checksum
 
 LENGTH = 10
 
@@ -54,11 +55,19 @@ def is_valid(code: str) -> bool:
 
 
 def generate() -> str:
-    """A fresh random code: a non-zero first digit, eight more, then the check digit."""
-    body = str(secrets.randbelow(9) + 1) + "".join(
-        str(secrets.randbelow(10)) for _ in range(LENGTH - 2)
-    )
-    return body + check_digit(body)
+    """A fresh random code: a first digit from 1 to 8, eight more, then the check digit.
+
+    A code never starts with 9 or 0 and never passes the national-code checksum, so nobody
+    (a farmer reading it aloud, a clerk, the log filter that masks personal data) can take it
+    for a mobile number written without its 0 or for a national code. About 7.3e8 codes remain.
+    """
+    while True:
+        body = str(secrets.randbelow(8) + 1) + "".join(
+            str(secrets.randbelow(10)) for _ in range(LENGTH - 2)
+        )
+        code = body + check_digit(body)
+        if not passes_national_checksum(code):
+            return code
 
 
 def clean(text: str) -> str:

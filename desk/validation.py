@@ -39,15 +39,19 @@ def mobile_number(text: str) -> str:
     return "0" + match.group(1)
 
 
+def passes_national_checksum(code: str) -> bool:
+    """True when `code` is ten ASCII digits, not one digit ten times, whose last digit is the
+    Iranian national code's check digit."""
+    if not re.fullmatch(r"[0-9]{10}", code) or len(set(code)) == 1:
+        return False
+    remainder = sum(int(code[i]) * (10 - i) for i in range(9)) % 11
+    return int(code[9]) == (remainder if remainder < 2 else 11 - remainder)
+
+
 def national_code(text: str) -> str:
     """Check an Iranian national code (کد ملی): ten digits and its check digit."""
     code = re.sub(r"[\s\-]", "", normalize_line(text))
-    if not re.fullmatch(r"[0-9]{10}", code) or len(set(code)) == 1:
-        raise InvalidInput("national_code")
-    total = sum(int(code[i]) * (10 - i) for i in range(9))
-    remainder = total % 11
-    check = remainder if remainder < 2 else 11 - remainder
-    if int(code[9]) != check:
+    if not passes_national_checksum(code):
         raise InvalidInput("national_code")
     return code
 
