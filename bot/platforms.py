@@ -64,6 +64,13 @@ class Renderer:
         return template.format(**safe)
 
 
+def plain(template: str, **values: object) -> str:
+    """Fill a template for a destination the platform never parses as markup: a button's
+    label, the pop-up notice of a press, a file name. Anything sent as a message goes through
+    `Renderer.fmt` instead (tests/unit/test_one_way_to_format.py holds the handlers to it)."""
+    return template.format(**values)
+
+
 class Raw:
     """A value already rendered for the platform (e.g. bold), so fmt must not escape it."""
 

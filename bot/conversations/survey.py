@@ -76,7 +76,8 @@ async def ask_question(
     data = await state.get_data()
     index = len(data.get("answers") or [])
     questions = deps.rules.survey.questions
-    text = texts.ASK_SURVEY_QUESTION.format(
+    text = ui.fmt(
+        texts.ASK_SURVEY_QUESTION,
         n=to_persian_digits(index + 1),
         total=to_persian_digits(len(questions)),
         question=questions[index],

@@ -429,8 +429,8 @@ async def export(
         return
     content, data = await exports.xlsx_for(deps.uow, deps.rules, first, last)
     if len(content) > exports.CHAT_MAX_BYTES:
-        max_mb = to_persian_digits(exports.CHAT_MAX_BYTES // 1024 // 1024)
-        await message.reply(texts.EXPORT_TOO_BIG.format(max=max_mb))
+        max_mb = exports.CHAT_MAX_BYTES // 1024 // 1024
+        await message.reply(texts.EXPORT_TOO_BIG.format(max=to_persian_digits(max_mb)))
         return
     # the file holds citizens' names and phones: who took it is worth a line in the log
     log.info(

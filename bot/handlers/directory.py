@@ -19,7 +19,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from bot import keyboards, texts
 from bot.conversations.common import prompt, reask
 from bot.deps import Deps
-from bot.platforms import PlatformBot, Raw, Renderer
+from bot.platforms import PlatformBot, Raw, Renderer, plain
 from bot.registry import Handlers
 from desk.directory import Directory, Entry, display_phone, searchable
 from desk.model import Platform
@@ -61,7 +61,7 @@ def office_text(ui: Renderer, directory: Directory, organisation: str) -> str:
     """The organisation's address, switchboard, hours (and postal code, e-mail if given)."""
     office = directory.office
     lines = [
-        ui.bold(texts.DIRECTORY_TITLE.format(org=organisation)),
+        ui.bold(plain(texts.DIRECTORY_TITLE, org=organisation)),  # bold escapes it
         "",
         ui.fmt(texts.DIRECTORY_ADDRESS, address=to_persian_digits(office.address)),
     ]
@@ -115,7 +115,7 @@ def office_keyboard(directory: Directory) -> InlineKeyboardMarkup:
 
 def card_label(entry: Entry) -> str:
     """The label of an entry's «ارسال کارت تماس» button: the name tells the buttons apart."""
-    return texts.BTN_SEND_CARD_OF.format(button=texts.BTN_SEND_CARD, name=entry.name)
+    return plain(texts.BTN_SEND_CARD_OF, button=texts.BTN_SEND_CARD, name=entry.name)
 
 
 def cards_keyboard(entries: Sequence[Entry], *, search_again: bool) -> InlineKeyboardMarkup:

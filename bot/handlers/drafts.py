@@ -15,7 +15,7 @@ from bot import keyboards, render, texts
 from bot.conversations.common import attachment_of, name_of, prompt
 from bot.conversations.filing import filing_key, quota_refuses
 from bot.deps import Deps
-from bot.platforms import PlatformBot, Renderer
+from bot.platforms import PlatformBot, Renderer, plain
 from bot.registry import Handlers
 from desk import regulations, validation
 from desk.model import ChatRef
@@ -40,16 +40,17 @@ async def ask_comment(
 ) -> tuple[str, Any]:
     """The comment itself."""
     data = await state.get_data()
-    return _ask_text(int(data.get("section") or 0)), keyboards.cancel_only()
+    return _ask_text(ui, int(data.get("section") or 0)), keyboards.cancel_only()
 
 
-def _ask_text(section: int) -> str:
+def _ask_text(ui: Renderer, section: int) -> str:
     part = (
         texts.DRAFT_WHOLE
         if section == 0
-        else texts.BTN_SECTION.format(n=to_persian_digits(section))
+        else plain(texts.BTN_SECTION, n=to_persian_digits(section))
     )
-    return texts.DRAFT_ASK_COMMENT.format(
+    return ui.fmt(
+        texts.DRAFT_ASK_COMMENT,
         part=part,
         min=to_persian_digits(validation.DESCRIPTION_MIN),
         max=to_persian_digits(validation.DESCRIPTION_MAX),
@@ -159,7 +160,7 @@ async def comment(
             reply_markup=keyboards.draft_sections(draft.id, len(sections)),
         )
         return
-    await _start(message, state, draft.id, 0)
+    await _start(message, state, ui, draft.id, 0)
 
 
 async def _closed(message: Message, ui: Renderer, draft: Any) -> None:
@@ -170,10 +171,12 @@ async def _closed(message: Message, ui: Renderer, draft: Any) -> None:
     )  # fmt: skip
 
 
-async def _start(message: Message, state: FSMContext, draft_id: int, section: int) -> None:
+async def _start(
+    message: Message, state: FSMContext, ui: Renderer, draft_id: int, section: int
+) -> None:
     await state.set_state(DraftComment.text)
     await state.set_data({"flow": "draft_comment", "draft": draft_id, "section": section})
-    await message.answer(_ask_text(section), reply_markup=keyboards.cancel_only())
+    await message.answer(_ask_text(ui, section), reply_markup=keyboards.cancel_only())
 
 
 @router.callback_query(F.data.startswith("dx:"))
@@ -184,7 +187,7 @@ async def section_picked(query: CallbackQuery, state: FSMContext, deps: Deps, ui
         return
     message, draft, ids = found
     if 0 <= ids[1] <= len(draft.sections()):
-        await _start(message, state, ids[0], ids[1])
+        await _start(message, state, ui, ids[0], ids[1])
 
 
 @router.message(DraftComment.text)

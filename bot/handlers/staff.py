@@ -18,7 +18,7 @@ from aiogram.types import CallbackQuery, Message, User
 from bot import keyboards, texts
 from bot.conversations.common import attachment_of, name_of, too_long
 from bot.deps import Deps
-from bot.platforms import PlatformBot, Renderer
+from bot.platforms import PlatformBot, Renderer, plain
 from bot.registry import Handlers
 from desk import regulations, staff, tracking, validation
 from desk.model import Actor, ChatRef, CloseReason, DraftFile, Status
@@ -74,6 +74,8 @@ def actor_of(user: User | None, bot: PlatformBot) -> Actor:
 
 
 def _refusal(error: DeskError) -> str:
+    """Why a staff action changed nothing, in the bot's own words only (no value anyone typed):
+    shown as a press's pop-up notice or as a short message."""
     if isinstance(error, staff.NotYourRequest):
         return texts.STAFF_NOT_YOURS
     if isinstance(error, staff.WrongStatus):
@@ -82,7 +84,7 @@ def _refusal(error: DeskError) -> str:
         return texts.STAFF_NO_OWNER
     if isinstance(error, ChangedMeanwhile):  # two staff at the same moment: say what it is now
         name = texts.STATUS_NAMES.get(Status(error.status), error.status)
-        return texts.STAFF_CHANGED_MEANWHILE.format(status=name.split("«")[0].strip(" —"))
+        return plain(texts.STAFF_CHANGED_MEANWHILE, status=name.split("«")[0].strip(" —"))
     return texts.ACTION_DONE_ALREADY
 
 
@@ -131,7 +133,7 @@ async def card_button(
             await _refuse(query, exc, staff_chat)
             return
         deps.wake_delivery()
-        await query.answer(texts.STAFF_DONE_CLAIM.format(who=actor.name, code=code))
+        await query.answer(plain(texts.STAFF_DONE_CLAIM, who=actor.name, code=code))  # a pop-up
     elif action == "transfer":
         units = [(u.key, u.name) for u in deps.rules.units.values() if u.key != request.unit]
         await query.answer()
