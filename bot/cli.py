@@ -88,6 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     close.add_argument("id", type=int, help="the draft's id (see `list`)")
 
+    withdraw = sub.add_parser(
+        "withdraw",
+        help="take a draft back: nobody reads or comments on it; commenters are told why",
+        description="Withdraw a draft. " + EPILOG,
+    )
+    withdraw.add_argument("id", type=int, help="the draft's id (see `list`)")
+    withdraw.add_argument("--reason", required=True, help="why, for everyone who commented")
+
     final = sub.add_parser(
         "final",
         help="publish the final version; every commenter is told",
@@ -137,7 +145,7 @@ def _reason(error: DraftError, rules: RoutingRules, draft_id: int | None = None)
         case "days":
             return f"--days must be between 1 and {regulations.MAX_DAYS}"
         case "empty":
-            return "title, summary and note must not be empty"
+            return "title, summary, note and reason must not be empty"
         case "file":
             return "the file is empty or larger than 20 MB"
     return error.reason
@@ -215,6 +223,9 @@ async def run(desk: Desk, args: argparse.Namespace) -> str:
                     f'closed draft {draft.id} "{draft.title}"; the running bot sends the digest '
                     f"to {draft.unit}"
                 )
+            case "withdraw":
+                draft, told = await regulations.withdraw(desk, args.id, reason=args.reason)
+                return f'withdrew draft {draft.id} "{draft.title}"; {told} commenters queued'
             case "final":
                 final = _read_file(args.file) if args.file is not None else None
                 draft, told = await regulations.finalize(

@@ -45,6 +45,12 @@ class Renderer:
         self.platform = platform
         self.html = platform is Platform.TELEGRAM
 
+    def shown(self, text: object) -> str:
+        """How a value embedded with `esc` reads on this platform: as typed on Telegram (HTML
+        entities render back), with Bale's look-alikes for Markdown and angle brackets."""
+        value = str(text)
+        return value if self.html else value.translate(_BALE_NEUTRAL)
+
     def esc(self, text: object) -> str:
         """Make a citizen's (or anyone's) text safe to embed."""
         value = str(text)

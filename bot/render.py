@@ -12,7 +12,7 @@ import jdatetime
 from bot import texts
 from bot.platforms import Raw, Renderer
 from desk import validation
-from desk.model import ChatRef, Draft, Kind, Platform, Request, Status
+from desk.model import ChatRef, Draft, DraftStatus, Kind, Platform, Request, Status
 from desk.routing import Choice, RoutingRules
 from desk.services import QuotaExceeded
 from desk.text import to_persian_digits
@@ -394,9 +394,11 @@ def draft_digest(ui: Renderer, draft: Draft, comments: list[Request]) -> str:
 
 
 def draft_outcome(ui: Renderer, draft: Draft, request_code: str) -> str:
-    """The final version, to a citizen who commented."""
+    """The final version (or the withdrawal), to a citizen who commented."""
     return ui.fmt(
-        texts.DRAFT_OUTCOME,
+        texts.DRAFT_WITHDRAWN_OUTCOME
+        if draft.status is DraftStatus.WITHDRAWN
+        else texts.DRAFT_OUTCOME,
         title=draft.title,
         note=draft.final_note or "",
         code=code(ui, request_code),

@@ -419,6 +419,9 @@ DRAFT_ASK_COMMENT = (
 DRAFT_WHOLE = "کل پیش‌نویس"
 DRAFT_CLOSED = "مهلت نظرخواهی «{title}» در {closed} به پایان رسیده است و نظر تازه پذیرفته نمی‌شود."
 DRAFT_UNKNOWN = "این پیش‌نویس پیدا نشد."
+DRAFT_WITHDRAWN = (
+    "سازمان این پیش‌نویس را پس گرفته است. دیگر نمی‌شود آن را خواند یا درباره آن نظر داد."
+)
 DRAFT_DIGEST = (
     "📊 نظرخواهی «{title}» بسته شد ({closed}).\n"
     "تعداد نظرها: {count}\n{per_section}\n\n"
@@ -430,6 +433,15 @@ DRAFT_OUTCOME = (
     "✅ نسخه نهایی «{title}» منتشر شد.\n\nتغییرات پس از نظرخواهی:\n{note}\n\n"
     "نظر شما با کد رهگیری {code} در این بازنگری بررسی شد. سپاس از مشارکت شما."
 )
+DRAFT_WITHDRAWN_OUTCOME = (
+    "سازمان پیش‌نویس «{title}» را پس گرفت و آن را اجرا نمی‌کند.\n\nدلیل:\n{note}\n\n"
+    "نظر شما با کد رهگیری {code} ثبت شده بود. سپاس از مشارکت شما."
+)
+DRAFT_WITHDRAWN_DONE = (
+    "پیش‌نویس «{title}» پس گرفته شد. دیگر کسی آن را نمی‌خواند و نظری نمی‌گیرد؛ "
+    "به {count} نفر از نظردهندگان خبر داده می‌شود."
+)
+DRAFT_WITHDRAW_NEEDS_REASON = "لطفاً شناسه پیش‌نویس و دلیل پس گرفتن آن را بنویسید: {example}"
 DRAFT_OPENED_ADMIN = "📢 نظرخواهی «{title}» آغاز شد؛ اعلان برای {total} مشترک در صف ارسال است."
 DRAFT_PROGRESS_ADMIN = "📨 اعلان «{title}»: {sent} از {total} ارسال شد{failed}."
 DRAFT_PROGRESS_FAILED = "، {failed} نرسید"
@@ -474,6 +486,7 @@ ADMIN_DRAFT_STATUS = {
     "open": "در نظرخواهی",
     "closed": "بسته",
     "final": "نهایی",
+    "withdrawn": "پس گرفته شده",
 }
 ADMIN_CLOSED = "نظرخواهی «{title}» بسته شد؛ گزارش آن برای «{unit}» فرستاده می‌شود."
 ADMIN_DRAFT_ERROR = {
@@ -484,6 +497,7 @@ ADMIN_DRAFT_ERROR = {
     "days": "مهلت باید بین ۱ تا ۹۰ روز باشد.",
     "file": "فایل خالی است یا از ۲۰ مگابایت بزرگ‌تر است.",
     "section": "بخش نامعتبر است.",
+    "withdrawn": "این پیش‌نویس پس گرفته شده است.",
 }
 
 # --- admin: reports (/report, /overdue) ----------------------------------------------------------

@@ -246,6 +246,7 @@ class DraftStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
     FINAL = "final"
+    WITHDRAWN = "withdrawn"  # the organisation took it back: nobody reads or comments on it
 
 
 @dataclass(slots=True)
@@ -271,7 +272,7 @@ class Draft:
     announced_at: datetime | None = None
     reminded_at: datetime | None = None
     closed_at: datetime | None = None
-    final_note: str | None = None
+    final_note: str | None = None  # what changed after the comments, or why it was withdrawn
     final_file_name: str | None = None
     finalized_at: datetime | None = None
     created_by: str = ""
@@ -289,8 +290,10 @@ class Draft:
 
     def is_public_at(self, now: datetime) -> bool:
         """Whether citizens may see it at `now`: its window has opened (a scheduled draft is
-        still the organisation's own, whatever a forged button asks)."""
-        return self.status is not DraftStatus.SCHEDULED and self.opens_at <= now
+        still the organisation's own, whatever a forged button asks) and it was not withdrawn."""
+        if self.status in (DraftStatus.SCHEDULED, DraftStatus.WITHDRAWN):
+            return False
+        return self.opens_at <= now
 
 
 SECTION_SOFT_LIMIT = 900

@@ -262,8 +262,11 @@ async def get(desk: Desk, draft_id: int) -> Draft:
 async def public(desk: Desk, draft_id: int) -> Draft:
     """A draft citizens may read (its window has opened), or DraftError('unknown') as for a
     draft that does not exist: ids are sequential, and a draft not yet published is not told
-    about, not even its title."""
+    about, not even its title. A withdrawn draft is DraftError('withdrawn'): its old buttons
+    are in citizens' chats, and they are told it was taken back, nothing of its text."""
     draft = await get(desk, draft_id)
+    if draft.status is DraftStatus.WITHDRAWN:
+        raise DraftError("withdrawn")
     if not draft.is_public_at(desk.clock.now()):
         raise DraftError("unknown")
     return draft
@@ -333,6 +336,36 @@ async def finalize(
         if final is not None:
             draft.final_file_name = final.name
             await tx.drafts.set_file(draft_id, "final", final)
+        await tx.drafts.update(draft)
+        told = 0
+        for request in await tx.drafts.comments(draft_id):
+            if request.chat is not None:
+                await tx.outbox.add(
+                    Notice(request.chat.platform, request.chat.chat_id,
+                           NoticeKind.DRAFT_OUTCOME, request.code, {"draft": draft_id})
+                )  # fmt: skip
+                told += 1
+        await tx.commit()
+    return draft, told
+
+
+async def withdraw(desk: Desk, draft_id: int, *, reason: str) -> tuple[Draft, int]:
+    """Take a draft back before its final version (scheduled, open or closed): nobody may read
+    it or comment on it any more, announcements still queued are dropped, and everyone who
+    commented is told why, with their comment's code. Returns the draft and how many are told.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise DraftError("empty")
+    async with desk.uow() as tx:
+        draft = await _get(tx, draft_id)
+        if draft.status not in (DraftStatus.SCHEDULED, DraftStatus.OPEN, DraftStatus.CLOSED):
+            raise DraftError("status")
+        now = desk.clock.now()
+        draft.status = DraftStatus.WITHDRAWN
+        draft.closed_at = draft.closed_at or now
+        draft.final_note = reason
+        draft.finalized_at = now
         await tx.drafts.update(draft)
         told = 0
         for request in await tx.drafts.comments(draft_id):

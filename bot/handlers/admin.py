@@ -303,6 +303,34 @@ async def close_draft(
     )
 
 
+@router.message(AdminChat(), Command("withdraw_draft"))
+async def withdraw_draft(
+    message: Message, command: CommandObject, deps: Deps, ui: Renderer, bot: PlatformBot
+) -> None:
+    """`/withdraw_draft <id> <reason>`: take a draft back; nobody reads or comments on it any
+    more, and everyone who commented is told the reason."""
+    parts = (command.args or "").split(maxsplit=1)
+    draft_id = _draft_id(parts[0] if parts else None)
+    reason = normalize(parts[1], digits=False) if len(parts) > 1 else ""
+    if draft_id is None or not reason:
+        example = _command(ui, "/withdraw_draft ۳ …")
+        await message.reply(ui.fmt(texts.DRAFT_WITHDRAW_NEEDS_REASON, example=example))
+        return
+    if why := too_long(reason, validation.STAFF_NOTE_MAX, texts.STAFF_NOTE_TOO_LONG):
+        await message.reply(why)
+        return
+    try:
+        draft, told = await regulations.withdraw(deps.desk, draft_id, reason=reason)
+    except DraftError as exc:
+        await message.reply(texts.ADMIN_DRAFT_ERROR.get(exc.reason, texts.ACTION_DONE_ALREADY))
+        return
+    log.info("draft %s withdrawn by %s", draft_id, actor_of(message.from_user, bot).label)
+    deps.wake_delivery()
+    await message.reply(
+        ui.fmt(texts.DRAFT_WITHDRAWN_DONE, title=draft.title, count=to_persian_digits(told))
+    )
+
+
 @router.message(AdminChat(), Command("final"))
 async def finalize(
     message: Message, command: CommandObject, deps: Deps, ui: Renderer, bot: PlatformBot

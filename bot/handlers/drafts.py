@@ -96,8 +96,9 @@ async def toggle_subscription(query: CallbackQuery, deps: Deps, bot: PlatformBot
 async def _draft_or_say(message: Message, deps: Deps, draft_id: int) -> Any:
     try:
         return await regulations.public(deps.desk, draft_id)
-    except regulations.DraftError:
-        await message.answer(texts.DRAFT_UNKNOWN)
+    except regulations.DraftError as exc:
+        withdrawn = exc.reason == "withdrawn"
+        await message.answer(texts.DRAFT_WITHDRAWN if withdrawn else texts.DRAFT_UNKNOWN)
         return None
 
 
@@ -224,6 +225,14 @@ async def comment_text(
     except regulations.DraftClosed as exc:
         await state.clear()
         await _closed(message, ui, exc.draft)
+        return
+    except regulations.DraftError as exc:  # withdrawn while the citizen was writing
+        await state.clear()
+        withdrawn = exc.reason == "withdrawn"
+        await message.answer(
+            texts.DRAFT_WITHDRAWN if withdrawn else texts.DRAFT_UNKNOWN,
+            reply_markup=keyboards.main_menu(),
+        )
         return
     except QuotaExceeded as refused:  # the comment stays in the chat; the step waits for it
         await reask(message, state, deps, ui, render.quota(ui, refused, texts.QUOTA_COMMENT_LATER))

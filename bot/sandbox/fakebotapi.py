@@ -342,7 +342,7 @@ class SentMessage:
         return None
 
     def current_text(self) -> str | None:
-        """Text or caption after the latest edit."""
+        """Text or caption after the latest edit, as sent (HTML markup included)."""
         text = self.text
         for method, edit in zip(self.edit_methods, self.edits, strict=True):
             if method == "editMessageText":
@@ -350,6 +350,18 @@ class SentMessage:
             elif method == "editMessageCaption":
                 text = edit.get("caption")
         return text
+
+    def seen(self) -> str:
+        """What the person reads after the latest edit: HTML tags and entities rendered away
+        where the text was sent as HTML (a value escaped for HTML reads as it was typed)."""
+        text, mode = self.text, self.params.get("parse_mode")
+        for method, edit in zip(self.edit_methods, self.edits, strict=True):
+            if method in ("editMessageText", "editMessageCaption"):
+                text = edit.get("text" if method == "editMessageText" else "caption")
+                mode = edit.get("parse_mode")
+        if text and isinstance(mode, str) and mode.upper() == "HTML":
+            return html.unescape(_HTML_TAG.sub("", text))
+        return text or ""
 
 
 @dataclass

@@ -15,6 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from bot import texts
+from bot.platforms import Renderer
 from desk import regulations
 from desk.model import DraftFile, DraftStatus, Kind, Platform
 from desk.text import to_persian_digits
@@ -261,9 +262,7 @@ async def test_a_draft_not_yet_open_cannot_be_read_or_commented(timed, platform)
     for data in (f"dr:{draft.id}", f"dc:{draft.id}", f"dx:{draft.id}:0"):
         await citizen.click_data(data, menu)
     mine = [m for m in fake.sent[mark:] if m.chat_id == citizen.chat_id]
-    assert mine and all(texts.DRAFT_UNKNOWN in (m.text or "") for m in mine), [
-        m.text for m in mine
-    ]
+    assert mine and all(texts.DRAFT_UNKNOWN in (m.text or "") for m in mine), [m.text for m in mine]
     assert not any(m.method == "sendDocument" for m in mine), "no file of it"
     assert not any(title in (m.current_text() or "") for m in fake.sent), "not even its title"
     front.clock.advance(days=8)  # now it opens (the scheduler's job): the same button reads it
@@ -273,3 +272,52 @@ async def test_a_draft_not_yet_open_cannot_be_read_or_commented(timed, platform)
         await asyncio.sleep(0.05)
     await citizen.click_data(f"dr:{draft.id}", menu)
     await fake.wait_for(lambda m: m.chat_id == citizen.chat_id and m.method == "sendDocument")
+
+
+async def test_a_withdrawn_draft_is_closed_to_every_button_and_commenters_are_told(
+    timed, platform
+) -> None:
+    """An admin withdraws an open draft with a reason: the commenter is told why (with the
+    comment's code), the admins are told how many were told, and from then on no button (the
+    announcement's, or one pressed mid-comment) shows its text or files a comment."""
+    front = timed
+    fake = front.bot(platform)
+    draft = await publish(front, title="طرح پس‌گرفتنی کشت گلخانه‌ای")
+    assert draft.id is not None
+    commenter = fake.private_chat(32001, "نظردهنده")
+    writer = fake.private_chat(32002, "نیمه‌کاره")
+    menu = (await commenter.send("/start"))[-1]
+    await commenter.click_data(f"dx:{draft.id}:0", menu)
+    code = tracking_code(
+        await commenter.send("این طرح باید برای باغداران کوچک هم یارانه داشته باشد.")
+    )
+    await front.delivered()
+    writer_menu = (await writer.send("/start"))[-1]
+    await writer.click_data(f"dx:{draft.id}:0", writer_menu)  # writing, not yet sent
+
+    admin = front.admins(platform).as_member(7001, "مریم", "احمدی")
+    assert "/withdraw_draft" in said(await admin.send(f"/withdraw_draft {draft.id}")), "no reason"
+    assert (await regulations.get(front.app.dispatcher["deps"].desk, draft.id)).status is (
+        DraftStatus.OPEN
+    )
+    reason = "قانون تازه مجلس <همه> را دگرگون کرد & طرح دوباره نوشته می‌شود"
+    done = said(await admin.send(f"/withdraw_draft {draft.id} {reason}"))
+    assert "پس گرفته شد" in done and "۱ نفر" in done
+    told = await fake.wait_for(
+        lambda m: m.chat_id == commenter.chat_id and "پس گرفت" in (m.text or ""), timeout=10
+    )
+    assert Renderer(platform).shown(reason) in told.seen()
+    assert to_persian_digits(code) in told.seen()
+
+    mark = len(fake.sent)
+    lost = await writer.send("نظر من درباره این طرح این است که زودتر اجرا شود.")
+    assert texts.DRAFT_WITHDRAWN in said(lost), "told, not a receipt"
+    for data in (f"dr:{draft.id}", f"dc:{draft.id}", f"dx:{draft.id}:1"):
+        await commenter.click_data(data, menu)
+    mine = [m for m in fake.sent[mark:] if m.chat_id in (commenter.chat_id, writer.chat_id)]
+    assert len(mine) == 4 and all(texts.DRAFT_WITHDRAWN in (m.text or "") for m in mine)
+    assert not any(m.method == "sendDocument" for m in mine), "no file of it"
+    async with front.app.dispatcher["deps"].uow() as tx:
+        assert len(await tx.drafts.comments(draft.id)) == 1, "the late comment was not filed"
+    again = said(await admin.send(f"/withdraw_draft {draft.id} دوباره"))
+    assert texts.ADMIN_DRAFT_ERROR["status"] in again

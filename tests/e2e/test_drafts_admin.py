@@ -283,6 +283,15 @@ async def test_cli_publishes_lists_and_closes_on_the_running_database(
     assert code == 0 and out.startswith(f"closed draft {now_open.id}")
     assert (await regulations.get(desk_of(front), now_open.id)).status is DraftStatus.CLOSED
 
+    assert scheduled.id is not None
+    code, out, err = await cli(
+        front, tmp_path, "withdraw", str(scheduled.id), "--reason", "زود بود"
+    )
+    assert code == 0 and out.startswith(f"withdrew draft {scheduled.id}"), err
+    assert (await regulations.get(desk_of(front), scheduled.id)).status is DraftStatus.WITHDRAWN
+    code, out, err = await cli(front, tmp_path, "withdraw", str(scheduled.id), "--reason", "باز")
+    assert code == 2 and "current status" in err
+
 
 async def test_cli_errors_are_one_line_and_exit_2(front, tmp_path: Path) -> None:
     document = tmp_path / "d.pdf"

@@ -632,9 +632,7 @@ async def test_a_comment_on_an_unknown_draft_is_refused(desk: Desk, store: FakeS
     assert store.requests == {}
 
 
-async def test_a_comment_before_opening_is_refused_as_unknown(
-    desk: Desk, store: FakeStore
-) -> None:
+async def test_a_comment_before_opening_is_refused_as_unknown(desk: Desk, store: FakeStore) -> None:
     """Not yet published: refused as a draft that does not exist (its title is not told)."""
     await publish(desk, opens_at=NOW + timedelta(days=1))
     with pytest.raises(DraftError) as caught:
@@ -860,3 +858,39 @@ def test_a_draft_splits_its_summary() -> None:
         "۱. سهم هر بهره‌بردار بر اساس سطح زیر کشت تعیین می‌شود.",
         "۲. نوبت آبیاری را شورای آب روستا اعلام می‌کند.",
     ]
+
+
+async def test_a_withdrawn_draft_is_neither_read_nor_commented_and_commenters_are_told(
+    desk: Desk, store: FakeStore, clock: FixedClock
+) -> None:
+    await publish(desk)
+    await comment(desk, 1, ALI)
+    with pytest.raises(DraftError) as caught:
+        await regulations.withdraw(desk, 1, reason="  ")
+    assert caught.value.reason == "empty"
+    draft, told = await regulations.withdraw(desk, 1, reason="قانون تازه")
+    assert told == 1 and draft.status is DraftStatus.WITHDRAWN and draft.final_note == "قانون تازه"
+    outcome = [n for n in store.outbox if n.kind is NoticeKind.DRAFT_OUTCOME]
+    assert [n.chat_id for n in outcome] == [ALI.chat_id]
+    for attempt in (regulations.public(desk, 1), comment(desk, 1, ZAHRA)):
+        with pytest.raises(DraftError) as caught:
+            await attempt
+        assert caught.value.reason == "withdrawn" and not isinstance(caught.value, DraftClosed)
+    assert len(store.requests) == 1
+    for step in ("withdraw", "finalize"):  # nothing more happens to it
+        with pytest.raises(DraftError) as caught:
+            if step == "withdraw":
+                await regulations.withdraw(desk, 1, reason="دوباره")
+            else:
+                await regulations.finalize(desk, 1, note="نسخه نهایی", final=None)
+        assert caught.value.reason == "status"
+    clock.advance(CLOSES + timedelta(days=1) - clock.now())
+    assert await regulations.close_due(desk) == 0, "no digest for a withdrawn draft"
+
+
+async def test_a_scheduled_draft_withdrawn_never_opens(desk: Desk, clock: FixedClock) -> None:
+    await publish(desk, opens_at=NOW + timedelta(days=1))
+    await regulations.withdraw(desk, 1, reason="زود بود")
+    clock.advance(timedelta(days=2))
+    assert await regulations.open_due(desk) == 0
+    assert (await regulations.get(desk, 1)).status is DraftStatus.WITHDRAWN
