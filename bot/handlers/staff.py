@@ -133,7 +133,8 @@ async def card_button(
             await _refuse(query, exc, staff_chat)
             return
         deps.wake_delivery()
-        await query.answer(plain(texts.STAFF_DONE_CLAIM, who=actor.name, code=code))  # a pop-up
+        shown = to_persian_digits(code)
+        await query.answer(plain(texts.STAFF_DONE_CLAIM, who=actor.name, code=shown))  # a pop-up
     elif action == "transfer":
         units = [(u.key, u.name) for u in deps.rules.units.values() if u.key != request.unit]
         await query.answer()
