@@ -222,12 +222,13 @@ async def _close(tx: UnitOfWork, desk: Desk, draft: Draft, now: datetime) -> Non
         )
 
 
-async def close_now(desk: Desk, draft_id: int) -> Draft:
-    """Close a window before its deadline (an operator's decision)."""
+async def close_now(desk: Desk, draft_id: int, *, by: str = "") -> Draft:
+    """Close a window before its deadline (an admin's decision, `by` is their Actor.label)."""
     async with desk.uow() as tx:
         draft = await _get(tx, draft_id)
         if draft.status not in (DraftStatus.OPEN, DraftStatus.SCHEDULED):
             raise DraftError("status")
+        draft.closed_by = by
         await _close(tx, desk, draft, desk.clock.now())
         await tx.commit()
     return draft
@@ -330,6 +331,7 @@ async def finalize(
         draft.status = DraftStatus.FINAL
         draft.final_note = note
         draft.finalized_at = desk.clock.now()
+        draft.finalized_by = by
         if final is not None:
             draft.final_file_name = final.name
             await tx.drafts.set_file(draft_id, "final", final)

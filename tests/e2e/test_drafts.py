@@ -261,9 +261,7 @@ async def test_a_draft_not_yet_open_cannot_be_read_or_commented(timed, platform)
     for data in (f"dr:{draft.id}", f"dc:{draft.id}", f"dx:{draft.id}:0"):
         await citizen.click_data(data, menu)
     mine = [m for m in fake.sent[mark:] if m.chat_id == citizen.chat_id]
-    assert mine and all(texts.DRAFT_UNKNOWN in (m.text or "") for m in mine), [
-        m.text for m in mine
-    ]
+    assert mine and all(texts.DRAFT_UNKNOWN in (m.text or "") for m in mine), [m.text for m in mine]
     assert not any(m.method == "sendDocument" for m in mine), "no file of it"
     assert not any(title in (m.current_text() or "") for m in fake.sent), "not even its title"
     front.clock.advance(days=8)  # now it opens (the scheduler's job): the same button reads it

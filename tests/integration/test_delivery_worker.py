@@ -263,7 +263,7 @@ async def test_an_unclassified_failure_is_parked_after_15_minutes(db: Database) 
     worker.faults[odd] = [RuntimeError("a shape nobody knows")] * 50
     task = asyncio.create_task(worker.run())
     try:
-        await wait_for(lambda: (worker.faults[odd] and len(worker.faults[odd]) <= 48))
+        await wait_for(lambda: worker.faults[odd] and len(worker.faults[odd]) <= 48)
         assert not (await rows(db))[odd].failed, "retried, not parked, at first"
         wall.advance(minutes=16)
         await wait_for_async(lambda: _failed(db, odd))

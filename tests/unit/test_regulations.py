@@ -632,9 +632,7 @@ async def test_a_comment_on_an_unknown_draft_is_refused(desk: Desk, store: FakeS
     assert store.requests == {}
 
 
-async def test_a_comment_before_opening_is_refused_as_unknown(
-    desk: Desk, store: FakeStore
-) -> None:
+async def test_a_comment_before_opening_is_refused_as_unknown(desk: Desk, store: FakeStore) -> None:
     """Not yet published: refused as a draft that does not exist (its title is not told)."""
     await publish(desk, opens_at=NOW + timedelta(days=1))
     with pytest.raises(DraftError) as caught:
