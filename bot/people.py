@@ -45,7 +45,7 @@ class GetChatAdministratorsRaw(TelegramMethod[list[dict[str, Any]]]):
     chat_id: int
 
 
-def admins_of(result: list[dict[str, Any]]) -> list[ChatAdmin]:
+def admins_of(result: list[Any]) -> list[ChatAdmin]:
     """The people among a getChatAdministrators answer: entries with a user id whose status is
     creator or administrator (a missing status counts as administrator: the method lists
     nothing else); bots, the bot itself included, are left out."""

@@ -1,12 +1,12 @@
 """Who is staff in a group: its administrators, as the messenger lists them, and the members
 an administrator granted. A chat id alone authorises nobody.
 
-The administrators are asked of the messenger (`AdminSource`) and kept for `ttl` seconds. Someone
-not in the list who acts makes the roster ask once more before refusing (a freshly promoted
-administrator works at once); such refreshes are at most one per chat every `refresh_gap`
-seconds, so a stranger pressing buttons cannot make the bot hammer the messenger. When the
-messenger does not answer, the last list known stays in force; a chat whose list was never
-known has only its granted members. Nobody is let through for want of an answer.
+The administrators are asked of the messenger (`AdminSource`) and kept for `ttl` seconds.
+Someone not in the list who acts makes the roster ask once more before refusing (a freshly
+promoted administrator works at once); such refreshes are at most one per person and chat every
+`refresh_gap` seconds, so a stranger pressing buttons cannot make the bot hammer the messenger.
+When the messenger does not answer, the last list known stays in force; a chat whose list was
+never known has only its granted members. Nobody is let through for want of an answer.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from desk.ports import Clock
 log = logging.getLogger(__name__)
 
 ADMINS_TTL = 300.0  # seconds a group's list of administrators is trusted
-REFRESH_GAP = 2.0  # seconds between two refreshes of one chat's list caused by refusals
+REFRESH_GAP = 2.0  # seconds between two refreshes caused by one person's refusals in a chat
 RETRY_AFTER_FAILURE = 30.0  # seconds before a list that could not be fetched is asked again
 
 
@@ -127,6 +127,7 @@ class Roster:
     refresh_gap: float = REFRESH_GAP
     retry_after_failure: float = RETRY_AFTER_FAILURE
     _known: dict[ChatRef, _Known] = field(default_factory=dict)
+    _refreshed: dict[tuple[ChatRef, int], datetime] = field(default_factory=dict)
 
     async def _fetch(self, chat: ChatRef, known: _Known) -> None:
         now = self.clock.now()
@@ -166,13 +167,23 @@ class Roster:
             return Standing.ADMIN
         if await self.grants.find(chat, user_id) is not None:
             return Standing.GRANTED
-        known = self._known[chat]
-        gap = timedelta(seconds=self.refresh_gap)
-        if known.tried_at is None or self.clock.now() - known.tried_at >= gap:
+        if self._may_refresh(chat, user_id):
+            known = self._known[chat]
             await self._fetch(chat, known)
             if user_id in (known.admins or {}):
                 return Standing.ADMIN
         return Standing.NOBODY
+
+    def _may_refresh(self, chat: ChatRef, user_id: int) -> bool:
+        """Whether this person's refusal may ask the messenger again now (and note it)."""
+        now, gap = self.clock.now(), timedelta(seconds=self.refresh_gap)
+        last = self._refreshed.get((chat, user_id))
+        if last is not None and now - last < gap:
+            return False
+        if len(self._refreshed) > 10_000:  # forget old refusals, keep the map small
+            self._refreshed = {k: t for k, t in self._refreshed.items() if now - t < gap}
+        self._refreshed[(chat, user_id)] = now
+        return True
 
     async def grant(self, chat: ChatRef, *, by: Person, member: Actor, is_bot: bool) -> Grant:
         """An administrator makes a member staff of the group."""
