@@ -224,9 +224,9 @@ def build_app(
         delivery=delivery,
         directory=directory,
         quotas=settings.quotas(),
-        # the delivery worker's bots: no in-call retries, a slow answer falls back at once
+        # the handlers' bots: a passing failure is retried within BotAdmins' time limit
         roster=Roster(
-            BotAdmins(delivery_bots), SqlGrants(sessions), clock, ttl=settings.staff_admins_seconds
+            BotAdmins(bots), SqlGrants(sessions), clock, ttl=settings.staff_admins_seconds
         ),
     )
     handled = SqlHandledUpdates(sessions)

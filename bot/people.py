@@ -33,7 +33,9 @@ CHANNEL_BOT = 136817688
 TELEGRAM_SERVICE = 777000
 STAND_INS = frozenset({GROUP_ANONYMOUS_BOT, CHANNEL_BOT, TELEGRAM_SERVICE})
 ADMIN_STATUSES = frozenset({"creator", "administrator"})
-LOOKUP_TIMEOUT = 5.0  # seconds a handler waits for the list before using the last one known
+# seconds a handler waits for the list (passing failures retried meanwhile by the bot's
+# RetryRequests) before using the last one known
+LOOKUP_TIMEOUT = 5.0
 
 
 class GetChatAdministratorsRaw(TelegramMethod[list[dict[str, Any]]]):

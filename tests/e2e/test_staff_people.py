@@ -148,9 +148,9 @@ async def test_unreachable_administrators_fall_back_to_the_last_known_list(
         await admin.click(texts.BTN_CLAIM, message=card)  # the list is known
         api.fail("getChatAdministrators", "500", times=1000)
         stranger = water.as_member(609, "غریبه")
-        replies = await stranger.send("پاسخ غریبه", reply_to=card, timeout=20)
+        replies = await stranger.send("پاسخ غریبه", reply_to=card, timeout=40)
         assert texts.STAFF_ONLY in said(replies), "nobody is let through for want of an answer"
-        await admin.send("پاسخ مدیر با فهرست قبلی", reply_to=card, timeout=20)
+        await admin.send("پاسخ مدیر با فهرست قبلی", reply_to=card, timeout=40)
         await front.delivered()
         assert (await stored(front, code)).status is Status.ANSWERED
         assert ("answered", f"{platform.value}:608 (مدیر)") in await _actors(front, code)
