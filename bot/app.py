@@ -25,18 +25,20 @@ from bot.middlewares import (
     PlatformContext,
     SkipHandledUpdates,
 )
+from bot.people import BotAdmins
 from bot.platforms import PlatformBot, make_bot
 from bot.polling import LaneDispatcher
 from bot.scheduler import build_scheduler
 from desk.directory import Directory, load_directory
 from desk.model import Platform
+from desk.people import Roster
 from desk.ports import Clock, SystemClock
 from desk.routing import RoutingRules, load_rules
 from storage import migrate
 from storage.db import make_engine, session_factory
 from storage.delivery import SqlDelivery
 from storage.fsm import SQLStorage, UpdateScopedStorage
-from storage.repositories import SqlHandledUpdates, SqlUnitOfWork
+from storage.repositories import SqlGrants, SqlHandledUpdates, SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +224,10 @@ def build_app(
         delivery=delivery,
         directory=directory,
         quotas=settings.quotas(),
+        # the handlers' bots: a passing failure is retried within BotAdmins' time limit
+        roster=Roster(
+            BotAdmins(bots), SqlGrants(sessions), clock, ttl=settings.staff_admins_seconds
+        ),
     )
     handled = SqlHandledUpdates(sessions)
     dispatcher = LaneDispatcher(storage=storage, deps=deps)

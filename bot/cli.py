@@ -218,13 +218,15 @@ async def run(desk: Desk, args: argparse.Namespace) -> str:
             case "list":
                 return await _list(desk)
             case "close":
-                draft = await regulations.close_now(desk, args.id)
+                draft = await regulations.close_now(desk, args.id, by=_operator())
                 return (
                     f'closed draft {draft.id} "{draft.title}"; the running bot sends the digest '
                     f"to {draft.unit}"
                 )
             case "withdraw":
-                draft, told = await regulations.withdraw(desk, args.id, reason=args.reason)
+                draft, told = await regulations.withdraw(
+                    desk, args.id, reason=args.reason, by=_operator()
+                )
                 return f'withdrew draft {draft.id} "{draft.title}"; {told} commenters queued'
             case "final":
                 final = _read_file(args.file) if args.file is not None else None

@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     filings_per_day: Annotated[int, Field(ge=0)] = 20
     clarifications_per_hour: Annotated[int, Field(ge=0)] = 20
     banned_file: Path = Path("banned.yaml")
+    staff_admins_seconds: Annotated[float, Field(ge=0)] = 300.0  # groups' administrators cached
 
     @field_validator("telegram_bot_token", "bale_bot_token", mode="before")
     @classmethod

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.middlewares import current_update_key
 from desk.directory import Directory
+from desk.people import Roster
 from desk.ports import Clock, UnitOfWorkFactory
 from desk.routing import RoutingRules
 from desk.services import Quotas
@@ -26,6 +27,7 @@ class Deps:
     delivery: Any = None  # bot.delivery.DeliveryWorker: draft files cached per platform
     directory: Directory | None = None  # «تماس با ما»: loaded from DIRECTORY_FILE at start
     quotas: Quotas = field(default_factory=Quotas)  # FILINGS_PER_HOUR, … (off unless given)
+    roster: Roster | None = None  # who is staff in a group; without one, nobody is
 
     @property
     def desk(self) -> Desk:

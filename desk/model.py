@@ -276,6 +276,8 @@ class Draft:
     final_file_name: str | None = None
     finalized_at: datetime | None = None
     created_by: str = ""
+    closed_by: str = ""  # Actor.label of whoever closed the window early
+    finalized_by: str = ""
     announce_total: int = 0
     progress_reported: int = 0  # percent of the announcement last reported to admins
     id: int | None = None

@@ -222,12 +222,13 @@ async def _close(tx: UnitOfWork, desk: Desk, draft: Draft, now: datetime) -> Non
         )
 
 
-async def close_now(desk: Desk, draft_id: int) -> Draft:
-    """Close a window before its deadline (an operator's decision)."""
+async def close_now(desk: Desk, draft_id: int, *, by: str = "") -> Draft:
+    """Close a window before its deadline (an admin's decision, `by` is their Actor.label)."""
     async with desk.uow() as tx:
         draft = await _get(tx, draft_id)
         if draft.status not in (DraftStatus.OPEN, DraftStatus.SCHEDULED):
             raise DraftError("status")
+        draft.closed_by = by
         await _close(tx, desk, draft, desk.clock.now())
         await tx.commit()
     return draft
@@ -333,6 +334,7 @@ async def finalize(
         draft.status = DraftStatus.FINAL
         draft.final_note = note
         draft.finalized_at = desk.clock.now()
+        draft.finalized_by = by
         if final is not None:
             draft.final_file_name = final.name
             await tx.drafts.set_file(draft_id, "final", final)
@@ -349,7 +351,7 @@ async def finalize(
     return draft, told
 
 
-async def withdraw(desk: Desk, draft_id: int, *, reason: str) -> tuple[Draft, int]:
+async def withdraw(desk: Desk, draft_id: int, *, reason: str, by: str = "") -> tuple[Draft, int]:
     """Take a draft back before its final version (scheduled, open or closed): nobody may read
     it or comment on it any more, announcements still queued are dropped, and everyone who
     commented is told why, with their comment's code. Returns the draft and how many are told.
@@ -363,9 +365,10 @@ async def withdraw(desk: Desk, draft_id: int, *, reason: str) -> tuple[Draft, in
             raise DraftError("status")
         now = desk.clock.now()
         draft.status = DraftStatus.WITHDRAWN
-        draft.closed_at = draft.closed_at or now
+        if draft.closed_at is None:
+            draft.closed_at, draft.closed_by = now, by
         draft.final_note = reason
-        draft.finalized_at = now
+        draft.finalized_at, draft.finalized_by = now, by
         await tx.drafts.update(draft)
         told = 0
         for request in await tx.drafts.comments(draft_id):

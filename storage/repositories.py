@@ -27,6 +27,7 @@ from desk.model import (
     Request,
     Status,
 )
+from desk.people import Grant
 from desk.services import ChangedMeanwhile
 from storage.tables import (
     CitizenRow,
@@ -38,6 +39,7 @@ from storage.tables import (
     LookupFailureRow,
     OutboxRow,
     RequestRow,
+    StaffGrantRow,
 )
 
 
@@ -409,6 +411,8 @@ def _draft(row: DraftRow) -> Draft:
         final_file_name=row.final_file_name,
         finalized_at=row.finalized_at,
         created_by=row.created_by,
+        closed_by=row.closed_by,
+        finalized_by=row.finalized_by,
         announce_total=row.announce_total,
         progress_reported=row.progress_reported,
     )
@@ -417,7 +421,7 @@ def _draft(row: DraftRow) -> Draft:
 _DRAFT_FIELDS = (
     "title", "summary", "unit", "opens_at", "closes_at", "file_name", "announced_at",
     "reminded_at", "closed_at", "final_note", "final_file_name", "finalized_at", "created_by",
-    "announce_total", "progress_reported",
+    "closed_by", "finalized_by", "announce_total", "progress_reported",
 )  # fmt: skip
 
 
@@ -608,3 +612,61 @@ class SqlHandledUpdates:
                 delete(HandledUpdateRow).where(col(HandledUpdateRow.handled_at) < before)
             )
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+class SqlGrants:
+    """Granted staff per group on SQL (desk.people.GrantStore), each call its own transaction."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    @staticmethod
+    def _in_force(chat: ChatRef) -> Any:
+        return (
+            (col(StaffGrantRow.platform) == chat.platform.value)
+            & (col(StaffGrantRow.chat_id) == chat.chat_id)
+            & col(StaffGrantRow.revoked_at).is_(None)
+        )
+
+    @staticmethod
+    def _grant(row: StaffGrantRow) -> Grant:
+        return Grant(ChatRef(Platform(row.platform), row.chat_id), row.user_id, row.name,
+                     row.granted_by, row.granted_at, row.revoked_by, row.revoked_at)  # fmt: skip
+
+    async def active(self, chat: ChatRef) -> list[Grant]:
+        """The grants in force in a group, oldest first."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(StaffGrantRow).where(self._in_force(chat)).order_by(col(StaffGrantRow.id))
+            )
+            return [self._grant(row) for row in rows.scalars()]
+
+    async def find(self, chat: ChatRef, user_id: int) -> Grant | None:
+        """The grant in force for this member, or None."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(StaffGrantRow)
+                .where(self._in_force(chat) & (col(StaffGrantRow.user_id) == user_id))
+                .limit(1)
+            )
+            row = rows.scalars().first()
+            return None if row is None else self._grant(row)
+
+    async def add(self, grant: Grant) -> None:
+        """Store a new grant."""
+        async with self._sessions() as session, session.begin():
+            session.add(
+                StaffGrantRow(platform=grant.chat.platform.value, chat_id=grant.chat.chat_id,
+                              user_id=grant.user_id, name=grant.name[:120],
+                              granted_by=grant.granted_by[:200], granted_at=grant.granted_at)
+            )  # fmt: skip
+
+    async def revoke(self, chat: ChatRef, user_id: int, by: str, at: datetime) -> bool:
+        """Mark the grant in force revoked; False when there was none."""
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                sql_update(StaffGrantRow)
+                .where(self._in_force(chat) & (col(StaffGrantRow.user_id) == user_id))
+                .values(revoked_by=by[:200], revoked_at=at)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]

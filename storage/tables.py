@@ -247,6 +247,8 @@ class DraftRow(SQLModel, table=True):
     final_file_name: str | None = Field(default=None, max_length=200)
     finalized_at: datetime | None = _utc(nullable=True)
     created_by: str = Field(default="", max_length=120)
+    closed_by: str = Field(default="", max_length=120)  # who closed the window early
+    finalized_by: str = Field(default="", max_length=120)
     announce_total: int = 0
     progress_reported: int = 0
 
@@ -271,3 +273,21 @@ class UploadedFileRow(SQLModel, table=True):
     key: str = Field(sa_column=Column(String(64), primary_key=True))
     platform: str = Field(sa_column=Column(String(16), primary_key=True))
     file_id: str = Field(max_length=300)
+
+
+class StaffGrantRow(SQLModel, table=True):
+    """A member an administrator made staff of a group. A revoke marks the row, never deletes
+    it: who granted and who revoked stay on record."""
+
+    __tablename__ = "staff_grants"
+    __table_args__ = (Index("ix_staff_grants_member", "platform", "chat_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    name: str = Field(default="", max_length=120)
+    granted_by: str = Field(max_length=200)
+    granted_at: datetime = _utc()
+    revoked_by: str | None = Field(default=None, max_length=200)
+    revoked_at: datetime | None = _utc(nullable=True)

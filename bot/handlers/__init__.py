@@ -13,17 +13,20 @@ from bot.handlers import (
     errors,
     fallback,
     followup,
+    grants,
     staff,
 )
 
 
 def build_router() -> Router:
-    """The root router. Order matters: staff groups first (their own filter), then cancel and
-    /start mid-way before any conversation step, the flows, follow-ups, the citizen menu, and
-    last the catch-all for unexpected button presses."""
+    """The root router. Order matters: who is staff (/staff, /unstaff, /staff_list) first, so a
+    /staff replying to a card is never taken for an answer; then staff groups (their own filter),
+    then cancel and /start mid-way before any conversation step, the flows, follow-ups, the
+    citizen menu, and last the catch-all for unexpected button presses."""
     root = Router(name="root")
     root.include_routers(
         errors.router.router(),
+        grants.router.router(),
         staff.router.router(),
         admin.router.router(),
         common.router.router(),

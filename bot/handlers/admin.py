@@ -1,10 +1,14 @@
 """Admins in their chats (routing_rules.yaml `admins`): publish, list, close and finalise drafts;
 reports (/report) and the list of overdue requests (/overdue).
 
-Only a configured admin chat reaches these handlers (`AdminChat`); anything there that is not
-one of the commands below, or a step of an admin's own /publish, is left alone. The /publish
-conversation keeps the document's file id in FSM data, not its bytes: the file is fetched from
-the messenger when the admin confirms, so a 20 MB draft never sits in the conversation storage.
+Only a configured admin chat reaches these handlers (`AdminChat`), and only a group: a private
+chat listed under `admins` is ignored (logged once). In it only staff act, as in a unit's group:
+the chat's administrators and the members they granted (`/staff`); anyone else's command or press
+gets a short notice and changes nothing (`outsider_command`, `outsider_press`). Anything there
+that is not one of the commands below, or a step of an admin's own /publish, is left alone.
+The /publish conversation keeps the document's file id in FSM data, not its bytes: the file is
+fetched from the messenger when the admin confirms, so a 20 MB draft never sits in the
+conversation storage.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from bot import reports as report_text
 from bot.conversations.common import error_text, too_long
 from bot.deps import Deps
 from bot.handlers.staff import actor_of
+from bot.people import staff_or_notice, standing_of
 from bot.platforms import PlatformBot, Raw, Renderer
 from bot.registry import Handlers
 from bot.render import jalali, unit_name
@@ -63,19 +68,48 @@ MAX_MESSAGE = 4000
 _DAYS = re.compile(r"^(\d{1,3})(?:\s*روز)?$")
 
 
+_PRIVATE_ADMIN_CHATS_LOGGED: set[tuple[Platform, int]] = set()
+
+
+def admin_group(message: Message, platform: Platform, deps: Deps) -> ChatRef | None:
+    """The admin chat this message is in: listed under `admins` and a group. A private chat
+    listed there is ignored, with one log line the first time it is used."""
+    if message.chat.id not in deps.rules.admins.get(platform, frozenset()):
+        return None
+    if message.chat.type not in ("group", "supergroup"):
+        if (platform, message.chat.id) not in _PRIVATE_ADMIN_CHATS_LOGGED:
+            _PRIVATE_ADMIN_CHATS_LOGGED.add((platform, message.chat.id))
+            log.warning(
+                "admin chat %s:%s in routing_rules.yaml is a %s chat, not a group: ignored "
+                "(admins act in a group, as its administrators or members they grant)",
+                platform.value, message.chat.id, message.chat.type,
+            )  # fmt: skip
+        return None
+    return ChatRef(platform, message.chat.id)
+
+
 class AdminChat(BaseFilter):
-    """Passes messages and presses from a chat listed under `admins`; injects `admin_chat`."""
+    """Passes messages and presses of staff (the group's administrators and granted members)
+    in a group listed under `admins`; injects `admin_chat`. `outsiders=True` passes the others
+    instead, to tell them no."""
+
+    def __init__(self, *, outsiders: bool = False) -> None:
+        self.outsiders = outsiders
 
     async def __call__(
         self, event: Message | CallbackQuery, bot: PlatformBot, deps: Deps
     ) -> bool | dict[str, Any]:
-        """Check the chat against routing_rules.yaml."""
+        """Check the chat against routing_rules.yaml and the sender against the roster."""
         message = event.message if isinstance(event, CallbackQuery) else event
         if not isinstance(message, Message):
             return False
-        if message.chat.id not in deps.rules.admins.get(bot.platform, frozenset()):
+        chat = admin_group(message, bot.platform, deps)
+        if chat is None:
             return False
-        return {"admin_chat": ChatRef(bot.platform, message.chat.id)}
+        staff = (await standing_of(event, chat, deps)).is_staff
+        if staff is self.outsiders:
+            return False
+        return {"admin_chat": chat}
 
 
 class Publish(StatesGroup):
@@ -243,21 +277,21 @@ def _chunks(lines: list[str]) -> list[str]:
 # --- commands ----------------------------------------------------------------------------------
 
 
-@router.message(AdminChat(), Command("publish"))
+@router.message(Command("publish"), AdminChat())
 async def publish_start(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
     """Start publishing a draft (a half-done one of the same admin starts over)."""
     await state.clear()
     await _ask(message, state, deps, ui, Publish.title)
 
 
-@router.message(AdminChat(), Command("cancel"), StateFilter(Publish))
+@router.message(Command("cancel"), StateFilter(Publish), AdminChat())
 async def publish_cancel(message: Message, state: FSMContext) -> None:
     """Drop a half-done /publish."""
     await state.clear()
     await message.reply(texts.ADMIN_CANCELLED)
 
 
-@router.message(AdminChat(), Command("drafts"))
+@router.message(Command("drafts"), AdminChat())
 async def drafts_list(message: Message, deps: Deps, ui: Renderer) -> None:
     """Every draft, newest first: status, deadline, number of comments."""
     async with deps.uow() as tx:
@@ -282,7 +316,7 @@ async def drafts_list(message: Message, deps: Deps, ui: Renderer) -> None:
         await message.answer(chunk)
 
 
-@router.message(AdminChat(), Command("close_draft"))
+@router.message(Command("close_draft"), AdminChat())
 async def close_draft(
     message: Message, command: CommandObject, deps: Deps, ui: Renderer, bot: PlatformBot
 ) -> None:
@@ -292,7 +326,9 @@ async def close_draft(
         await message.reply(ui.fmt(ADMIN_NEED_ID, example=_command(ui, "/close_draft ۳")))
         return
     try:
-        draft = await regulations.close_now(deps.desk, draft_id)
+        draft = await regulations.close_now(
+            deps.desk, draft_id, by=actor_of(message.from_user, bot).label
+        )
     except DraftError as exc:
         await message.reply(texts.ADMIN_DRAFT_ERROR.get(exc.reason, texts.ACTION_DONE_ALREADY))
         return
@@ -303,7 +339,7 @@ async def close_draft(
     )
 
 
-@router.message(AdminChat(), Command("withdraw_draft"))
+@router.message(Command("withdraw_draft"), AdminChat())
 async def withdraw_draft(
     message: Message, command: CommandObject, deps: Deps, ui: Renderer, bot: PlatformBot
 ) -> None:
@@ -320,7 +356,9 @@ async def withdraw_draft(
         await message.reply(why)
         return
     try:
-        draft, told = await regulations.withdraw(deps.desk, draft_id, reason=reason)
+        draft, told = await regulations.withdraw(
+            deps.desk, draft_id, reason=reason, by=actor_of(message.from_user, bot).label
+        )
     except DraftError as exc:
         await message.reply(texts.ADMIN_DRAFT_ERROR.get(exc.reason, texts.ACTION_DONE_ALREADY))
         return
@@ -331,7 +369,7 @@ async def withdraw_draft(
     )
 
 
-@router.message(AdminChat(), Command("final"))
+@router.message(Command("final"), AdminChat())
 async def finalize(
     message: Message, command: CommandObject, deps: Deps, ui: Renderer, bot: PlatformBot
 ) -> None:
@@ -382,7 +420,7 @@ async def finalize(
     )
 
 
-@router.message(AdminChat(), Command("report"))
+@router.message(Command("report"), AdminChat())
 async def report(message: Message, command: CommandObject, deps: Deps, ui: Renderer) -> None:
     """`/report` (this month), `/report هفته` (this week) or two Jalali dates: the numbers per
     unit and per kind, then a chart of them."""
@@ -423,7 +461,7 @@ async def _card_links(deps: Deps, codes: list[tuple[str, str | None]]) -> dict[s
     return links
 
 
-@router.message(AdminChat(), Command("overdue"))
+@router.message(Command("overdue"), AdminChat())
 async def overdue(message: Message, deps: Deps, ui: Renderer) -> None:
     """Every overdue request, the most overdue first: code (a link to its card on Telegram;
     Bale documents no message links), unit, deadline, days late."""
@@ -437,7 +475,7 @@ async def overdue(message: Message, deps: Deps, ui: Renderer) -> None:
         await message.answer(chunk)
 
 
-@router.message(AdminChat(), Command("export"))
+@router.message(Command("export"), AdminChat())
 async def export(
     message: Message, command: CommandObject, deps: Deps, ui: Renderer, bot: PlatformBot
 ) -> None:
@@ -482,7 +520,7 @@ async def export(
 # --- /publish steps ----------------------------------------------------------------------------
 
 
-@router.message(AdminChat(), Publish.title)
+@router.message(Publish.title, AdminChat())
 async def take_title(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
     """The title, as citizens will read it."""
     try:
@@ -494,7 +532,7 @@ async def take_title(message: Message, state: FSMContext, deps: Deps, ui: Render
     await _ask(message, state, deps, ui, Publish.summary)
 
 
-@router.message(AdminChat(), Publish.summary)
+@router.message(Publish.summary, AdminChat())
 async def take_summary(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
     """The summary; blank lines split it into sections citizens comment on."""
     try:
@@ -506,7 +544,7 @@ async def take_summary(message: Message, state: FSMContext, deps: Deps, ui: Rend
     await _ask(message, state, deps, ui, Publish.document)
 
 
-@router.message(AdminChat(), Publish.document)
+@router.message(Publish.document, AdminChat())
 async def take_document(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
 ) -> None:
@@ -537,7 +575,7 @@ async def take_document(
     await _ask(message, state, deps, ui, Publish.unit)
 
 
-@router.callback_query(AdminChat(), F.data.startswith("pu:"), Publish.unit)
+@router.callback_query(F.data.startswith("pu:"), Publish.unit, AdminChat())
 async def take_unit(query: CallbackQuery, state: FSMContext, deps: Deps, ui: Renderer) -> None:
     """The owning unit, picked from the buttons."""
     key = (query.data or "")[3:]
@@ -551,13 +589,13 @@ async def take_unit(query: CallbackQuery, state: FSMContext, deps: Deps, ui: Ren
     await _ask(message, state, deps, ui, Publish.days)
 
 
-@router.message(AdminChat(), Publish.unit)
+@router.message(Publish.unit, AdminChat())
 async def unit_typed(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
     """The unit must be a button: typing one is refused politely."""
     await _ask(message, state, deps, ui, error=texts.ERR_PICK_BUTTON)
 
 
-@router.callback_query(AdminChat(), F.data.startswith("pd:"), Publish.days)
+@router.callback_query(F.data.startswith("pd:"), Publish.days, AdminChat())
 async def take_default_days(
     query: CallbackQuery, state: FSMContext, deps: Deps, ui: Renderer
 ) -> None:
@@ -571,7 +609,7 @@ async def take_default_days(
     await _ask(message, state, deps, ui, Publish.confirm)
 
 
-@router.message(AdminChat(), Publish.days)
+@router.message(Publish.days, AdminChat())
 async def take_days(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
     """A typed number of days, 1 to 90 (Persian digits welcome)."""
     match = _DAYS.match(to_latin_digits(normalize(message.text or "", digits=False)))
@@ -583,13 +621,13 @@ async def take_days(message: Message, state: FSMContext, deps: Deps, ui: Rendere
     await _ask(message, state, deps, ui, Publish.confirm)
 
 
-@router.message(AdminChat(), Publish.confirm)
+@router.message(Publish.confirm, AdminChat())
 async def confirm_typed(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
     """The preview is answered with its buttons."""
     await _ask(message, state, deps, ui, error=texts.ERR_PICK_BUTTON)
 
 
-@router.callback_query(AdminChat(), F.data == "pc:yes", Publish.confirm)
+@router.callback_query(F.data == "pc:yes", Publish.confirm, AdminChat())
 async def confirm(
     query: CallbackQuery, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
 ) -> None:
@@ -635,7 +673,7 @@ async def confirm(
     )
 
 
-@router.callback_query(AdminChat(), F.data == "pc:no", StateFilter(Publish))
+@router.callback_query(F.data == "pc:no", StateFilter(Publish), AdminChat())
 async def cancel_button(query: CallbackQuery, state: FSMContext) -> None:
     """«انصراف» on any /publish question."""
     await query.answer()
@@ -645,7 +683,22 @@ async def cancel_button(query: CallbackQuery, state: FSMContext) -> None:
         await query.message.answer(texts.ADMIN_CANCELLED)
 
 
-@router.callback_query(AdminChat(), F.data.regexp(r"^p[udc]:"))
+@router.callback_query(F.data.regexp(r"^p[udc]:"), AdminChat())
 async def stale_button(query: CallbackQuery) -> None:
     """A /publish button of another admin's flow, or of one already finished."""
     await query.answer(texts.STALE_BUTTON)
+
+
+ADMIN_COMMANDS = ("publish", "drafts", "close_draft", "final", "report", "overdue", "export")
+
+
+@router.message(Command(*ADMIN_COMMANDS), AdminChat(outsiders=True))
+async def outsider_command(message: Message, deps: Deps, admin_chat: ChatRef) -> None:
+    """An admin command from someone who is not staff of the admin chat: a short no."""
+    await staff_or_notice(message, admin_chat, deps, notice=texts.ADMIN_ONLY)
+
+
+@router.callback_query(F.data.regexp(r"^p[udc]:"), AdminChat(outsiders=True))
+async def outsider_press(query: CallbackQuery, deps: Deps, admin_chat: ChatRef) -> None:
+    """A /publish button pressed by someone who is not staff of the admin chat."""
+    await staff_or_notice(query, admin_chat, deps, notice=texts.ADMIN_ONLY)

@@ -1,7 +1,10 @@
 """Staff in their units' group chats: card buttons, answering by reply, questions, transfers.
 
-Only a configured unit chat reaches these handlers (`StaffChat`), and the desk checks that the
-request belongs to that chat's unit, so a press or a reply from anywhere else changes nothing.
+Only a configured unit chat reaches these handlers (`StaffChat`); in it, only staff act: the
+group's administrators and the members they granted (`bot.people.staff_or_notice`, deciding with
+`desk.people.Roster`). Anyone else's press or reply changes nothing and gets a short notice. The
+desk checks that the request belongs to that chat's unit, so a press or a reply from anywhere
+else changes nothing either.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from aiogram.types import CallbackQuery, Message, User
 from bot import keyboards, texts
 from bot.conversations.common import attachment_of, name_of, too_long
 from bot.deps import Deps
+from bot.people import staff_or_notice
 from bot.platforms import PlatformBot, Renderer, plain
 from bot.registry import Handlers
 from desk import regulations, staff, tracking, validation
@@ -120,7 +124,10 @@ async def card_button(
         await query.answer(texts.ACTION_DONE_ALREADY)
         return
     _, action, code = parts
-    actor = actor_of(query.from_user, bot)
+    person = await staff_or_notice(query, staff_chat, deps)
+    if person is None:
+        return
+    actor = person.actor
     try:
         request = await _owned_request(deps, code, staff_chat)
     except DeskError as exc:
@@ -188,6 +195,9 @@ async def transfer_target(
         await query.answer(texts.ACTION_DONE_ALREADY)
         return
     _, code, unit_key = parts
+    person = await staff_or_notice(query, staff_chat, deps)
+    if person is None:
+        return
     try:
         await _owned_request(deps, code, staff_chat)
     except DeskError as exc:
@@ -196,7 +206,7 @@ async def transfer_target(
     await state.set_state(StaffTransfer.reason)
     await state.update_data(code=code, unit=unit_key)
     await query.answer()
-    who = actor_of(query.from_user, bot).name or texts.STAFF_COLLEAGUE
+    who = person.actor.name or texts.STAFF_COLLEAGUE
     await message.reply(
         ui.fmt(
             texts.STAFF_ASK_TRANSFER_REASON,
@@ -246,10 +256,13 @@ async def transfer_without_reason(
     staff_chat: ChatRef,
 ) -> None:
     """«بدون توضیح»: transfer now."""
+    person = await staff_or_notice(query, staff_chat, deps)
+    if person is None:
+        await state.clear()
+        return
     await query.answer()
     if isinstance(query.message, Message):
-        actor = actor_of(query.from_user, bot)
-        await _transfer(query.message, state, deps, ui, actor, staff_chat, None)
+        await _transfer(query.message, state, deps, ui, person.actor, staff_chat, None)
 
 
 @router.callback_query(StaffChat(), F.data.startswith("sx:"))
@@ -262,7 +275,10 @@ async def close_reason(
         await query.answer(texts.ACTION_DONE_ALREADY)
         return
     _, code, reason = parts
-    actor = actor_of(query.from_user, bot)
+    person = await staff_or_notice(query, staff_chat, deps)
+    if person is None:
+        return
+    actor = person.actor
     try:
         await staff.close(deps.desk, code, CloseReason(reason), chat=staff_chat, actor=actor)
     except DeskError as exc:
@@ -298,11 +314,15 @@ async def transfer_reason(
     staff_chat: ChatRef,
 ) -> None:
     """The reason for a transfer, typed by the member who picked the unit."""
+    person = await staff_or_notice(message, staff_chat, deps)
+    if person is None:  # no longer staff since the press
+        await state.clear()
+        return
     reason = normalize(message.text or message.caption or "") or None
     if reason and (why := too_long(reason, validation.STAFF_NOTE_MAX, texts.STAFF_NOTE_TOO_LONG)):
         await message.reply(why)  # the state stays: a shorter reason still transfers
         return
-    await _transfer(message, state, deps, ui, actor_of(message.from_user, bot), staff_chat, reason)
+    await _transfer(message, state, deps, ui, person.actor, staff_chat, reason)
 
 
 @router.message(StaffChat(), StaffAsk.question)
@@ -315,6 +335,10 @@ async def question_for_citizen(
     staff_chat: ChatRef,
 ) -> None:
     """The question a staff member asks the citizen."""
+    person = await staff_or_notice(message, staff_chat, deps)
+    if person is None:  # no longer staff since the press
+        await state.clear()
+        return
     question = normalize(message.text or message.caption or "")
     if not question:
         await message.reply(texts.STAFF_EMPTY_ANSWER)
@@ -325,9 +349,7 @@ async def question_for_citizen(
     code = str((await state.get_data()).get("code"))
     await state.clear()
     try:
-        await staff.ask(
-            deps.desk, code, question, chat=staff_chat, actor=actor_of(message.from_user, bot)
-        )
+        await staff.ask(deps.desk, code, question, chat=staff_chat, actor=person.actor)
     except DeskError as exc:
         await message.reply(_refusal(exc))
         return
@@ -352,9 +374,12 @@ async def reply_in_thread(
         link = _card_without_link(replied, bot)
     if link is None:
         return  # a conversation among staff, not an answer
+    person = await staff_or_notice(message, staff_chat, deps)
+    if person is None:
+        return
     code, role = link
     if role == "digest":
-        await _publish_final(message, deps, ui, bot, int(code[1:]))
+        await _publish_final(message, deps, ui, bot, int(code[1:]), person.actor)
         return
     text = normalize(message.text or message.caption or "")
     attachment = attachment_of(message)
@@ -370,7 +395,7 @@ async def reply_in_thread(
             code,
             text,
             chat=staff_chat,
-            actor=actor_of(message.from_user, bot),
+            actor=person.actor,
             attachments=[attachment] if attachment else [],
         )
     except DeskError as exc:
@@ -398,7 +423,7 @@ def _card_without_link(replied: Message, bot: PlatformBot) -> tuple[str, str] | 
 
 
 async def _publish_final(
-    message: Message, deps: Deps, ui: Renderer, bot: PlatformBot, draft_id: int
+    message: Message, deps: Deps, ui: Renderer, bot: PlatformBot, draft_id: int, actor: Actor
 ) -> None:
     """A reply to a draft's digest with the final file and a note publishes the outcome."""
     note = normalize(message.caption or message.text or "")
@@ -417,7 +442,7 @@ async def _publish_final(
         final = DraftFile(
             document.file_name or "final", data.read(), document.mime_type or "application/pdf"
         )
-    who = actor_of(message.from_user, bot).label
+    who = actor.label
     try:
         draft, told = await regulations.finalize(
             deps.desk, draft_id, note=note, final=final, by=who

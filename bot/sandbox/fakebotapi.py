@@ -124,6 +124,10 @@ Upload = tuple[bytes, str | None, str | None]
 Handler = Callable[[Json, dict[str, Upload]], Awaitable[Any]]
 
 
+GROUP_ANONYMOUS_BOT = 1087968824  # Telegram's sender of an anonymous administrator's messages
+CHANNEL_BOT = 136817688  # Telegram's sender of messages sent on behalf of a channel
+
+
 class ApiError(Exception):
     """An error answer of the fake API (HTTP status, description, optional parameters)."""
 
@@ -400,6 +404,9 @@ class _Chat:
     blocked: bool = False
     left: bool = False
     admins: set[int] = field(default_factory=set)
+    owner: int | None = None  # the creator, listed as "creator" by getChatAdministrators
+    anonymous_admins: set[int] = field(default_factory=set)  # admins who write as the group
+    members: dict[int, Json] = field(default_factory=dict)  # User objects of known members
 
     def new_message_id(self) -> int:
         """Allocate the next message id of this chat."""
@@ -479,6 +486,7 @@ class FakeBot:
             "forwardMessage": self._api_forward, "getFile": self._api_get_file,
             "sendChatAction": self._api_chat_action, "getChat": self._api_get_chat,
             "getChatMember": self._api_get_chat_member, "leaveChat": self._api_leave_chat,
+            "getChatAdministrators": self._api_get_chat_administrators,
             "close": self._api_true, "logOut": self._api_true,
             "setMyCommands": self._api_set_commands, "deleteMyCommands": self._api_delete_commands,
             "getMyCommands": self._api_get_commands,
@@ -1288,6 +1296,48 @@ class FakeBot:
         rights.update(can_be_edited=False, is_anonymous=False)
         return {"status": "administrator", "user": user, **rights}
 
+    async def _api_get_chat_administrators(self, p: Json, up: dict[str, Upload]) -> list[Json]:
+        """getChatAdministrators: the creator and the administrators, the bot among them.
+
+        Telegram answers ChatMemberOwner (`creator`, `is_anonymous`) and ChatMemberAdministrator
+        with every right; Bale, as Balethon and python-bale-bot model it, the creator with only
+        `status` and `user`, and administrators with some `can_*` flags, no `is_anonymous`."""
+        method = "getChatAdministrators"
+        chat = self._chat_of(method, p.get("chat_id"))
+        if chat.obj.get("type") == "private":
+            raise self._reject(
+                method, 400, "Bad Request: there are no administrators in the private chat"
+            )
+        ids = ([chat.owner] if chat.owner is not None else []) + sorted(chat.admins - {chat.owner})
+        result = [self._member_json(chat, user_id) for user_id in ids]
+        result.append(self._member_json(chat, self.id))
+        return result
+
+    def _member_json(self, chat: _Chat, user_id: int) -> Json:
+        """One administrator as this flavour lists it."""
+        user = self.user_json if user_id == self.id else chat.members.get(user_id)
+        if user is None:
+            user = {"id": user_id, "is_bot": False, "first_name": "مدیر"}
+        anonymous = user_id in chat.anonymous_admins
+        if user_id == chat.owner:
+            if self.is_bale:
+                return {"status": "creator", "user": user}
+            return {"status": "creator", "user": user, "is_anonymous": anonymous}
+        if self.is_bale:
+            flags = ("can_change_info", "can_delete_messages", "can_invite_users",
+                     "can_restrict_members", "can_pin_messages")  # fmt: skip
+            return {"status": "administrator", "user": user, "can_be_edited": False,
+                    **dict.fromkeys(flags, True), "can_promote_members": False}  # fmt: skip
+        rights = dict.fromkeys(
+            ("can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+             "can_restrict_members", "can_promote_members", "can_change_info",
+             "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories",
+             "can_pin_messages"),
+            True,
+        )  # fmt: skip
+        return {"status": "administrator", "user": user, "can_be_edited": False,
+                "is_anonymous": anonymous, **rights}  # fmt: skip
+
     async def _api_leave_chat(self, p: Json, up: dict[str, Upload]) -> bool:
         """leaveChat (later sends to the chat answer 403)."""
         self._chat_of("leaveChat", p.get("chat_id"), check_access=False).left = True
@@ -1320,6 +1370,7 @@ class _Sender:
 
     def __init__(self, bot: FakeBot, chat: _Chat, user: Json) -> None:
         """Bind a chat and the user who acts in it."""
+        self.sender_chat: Json | None = None  # set: the messages are sent as this chat
         self.bot, self.chat, self.user = bot, chat, user
 
     @property
@@ -1368,6 +1419,8 @@ class _Sender:
             "chat": self.chat.obj,
             "date": int(time.time()),
         }
+        if self.sender_chat is not None:
+            message["sender_chat"] = self.sender_chat
         if reply_to is not None:
             target = reply_to.message_id if isinstance(reply_to, SentMessage) else reply_to
             if target not in self.chat.messages:
@@ -1654,9 +1707,61 @@ class FakeGroup(_Sender):
             user["last_name"] = last_name
         if username:
             user["username"] = username
+        self.chat.members[user_id] = user
         if admin:
             self.chat.admins.add(user_id)
         return FakeMember(self.bot, self.chat, user)
+
+    def as_admin(
+        self,
+        user_id: int,
+        first_name: str = "عضو",
+        last_name: str | None = None,
+        username: str | None = None,
+    ) -> FakeMember:
+        """A handle sending into this group as one of its administrators."""
+        return self.as_member(user_id, first_name, last_name, username, admin=True)
+
+    def set_admins(self, *user_ids: int, owner: int | None = None) -> None:
+        """The group's administrators are these (and `owner`, listed as its creator)."""
+        self.chat.admins = set(user_ids) | ({owner} if owner is not None else set())
+        self.chat.owner = owner
+
+    def admins(self) -> set[int]:
+        """The user ids of the group's administrators now."""
+        return set(self.chat.admins)
+
+    def promote(self, member: FakeMember | int, *, anonymous: bool = False) -> None:
+        """Make a member an administrator (`anonymous`: one who writes as the group)."""
+        user_id = member if isinstance(member, int) else member.id
+        self.chat.admins.add(user_id)
+        if anonymous:
+            self.chat.anonymous_admins.add(user_id)
+
+    def demote(self, member: FakeMember | int) -> None:
+        """Take a member's administrator rights away."""
+        user_id = member if isinstance(member, int) else member.id
+        self.chat.admins.discard(user_id)
+        self.chat.anonymous_admins.discard(user_id)
+        if self.chat.owner == user_id:
+            self.chat.owner = None
+
+    def as_anonymous_admin(self) -> FakeMember:
+        """An anonymous administrator: Telegram sends their messages from @GroupAnonymousBot
+        with the group itself as `sender_chat` (who it is, nobody can tell)."""
+        user: Json = {"id": GROUP_ANONYMOUS_BOT, "is_bot": True, "first_name": "Group",
+                      "username": "GroupAnonymousBot"}  # fmt: skip
+        member = FakeMember(self.bot, self.chat, user)
+        member.sender_chat = dict(self.chat.obj)
+        return member
+
+    def as_channel(self, channel_id: int, title: str) -> FakeMember:
+        """A member writing as a channel: `from` is @Channel_Bot, `sender_chat` the channel."""
+        user: Json = {"id": CHANNEL_BOT, "is_bot": True, "first_name": "Channel",
+                      "username": "Channel_Bot"}  # fmt: skip
+        member = FakeMember(self.bot, self.chat, user)
+        member.sender_chat = {"id": channel_id, "type": "channel", "title": title}
+        return member
 
     def kick_bot(self) -> None:
         """Remove the bot from the group: later sends answer 403."""

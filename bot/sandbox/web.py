@@ -30,7 +30,9 @@ from bot.sandbox.fakebotapi import FakeBot, FakeGroup, FakeUser, SentMessage
 
 Json = dict[str, Any]
 
-STAFF_MEMBER_ID = 7_000_001
+STAFF_MEMBER_ID = (
+    7_100_001  # not a bot's id (the Telegram bot is 7000001): a person, an admin of the groups
+)
 _TAG = re.compile(r"<(/?)([a-zA-Z][\w-]*)[^<>]*>")
 _KEEP_TAGS = {"b": "b", "strong": "b", "i": "i", "em": "i", "code": "code"}
 _MEDIA_KINDS = ("photo", "document", "voice", "video", "audio", "animation", "sticker")

@@ -18,7 +18,7 @@ from bot.app import App, build_app
 from bot.config import load_settings
 from desk.model import Platform
 from desk.routing import load_rules
-from tests.fakebotapi import FakeBot, FakeBotAPI
+from tests.fakebotapi import FakeBot, FakeBotAPI, FakeGroup
 
 TELEGRAM_TOKEN = "111111:telegram-test-token-AAAAAAAA"
 BALE_TOKEN = "222222:bale-test-token-BBBBBBBB"
@@ -58,7 +58,17 @@ class MovableClock:
 class Front:
     """A running front office the tests can stop, restart and inspect."""
 
-    def __init__(self, api: FakeBotAPI, db_url: str, clock: Any = None, **settings: Any) -> None:
+    def __init__(
+        self,
+        api: FakeBotAPI,
+        db_url: str,
+        clock: Any = None,
+        *,
+        private_chats: tuple[int, ...] = (),
+        **settings: Any,
+    ) -> None:
+        """`private_chats`: ids in the routing rules that are people's private chats, not
+        groups (a misconfigured admin chat); no fake group is made for them."""
         self.api = api
         self.db_url = db_url
         self.extra = settings
@@ -74,8 +84,14 @@ class Front:
                 fake = self.bot(platform)
                 self.groups[(unit.key, platform)] = fake.group_chat(chat_id, unit.name)
         for platform, ids in self.rules.admins.items():
-            for chat_id in ids:
+            for chat_id in set(ids) - set(private_chats):
                 self.groups[("admins", platform)] = self.bot(platform).group_chat(chat_id, "مدیران")
+        # Staff are a group's administrators (and the members they grant). The default sender
+        # of `group.send(...)` is made an administrator of every group here, so tests that
+        # write as "the group" act as its staff; a test's own staff use `group.as_admin(...)`,
+        # a plain member `group.as_member(...)`.
+        for group in self.groups.values():
+            group.promote(FakeGroup.DEFAULT_MEMBER_ID)
 
     def admins(self, platform: Platform) -> Any:
         """The fake admin group on a platform (from routing_rules.yaml's `admins`)."""

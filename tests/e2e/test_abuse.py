@@ -744,7 +744,7 @@ async def clarify_step(abuse: Abuse, platform: Platform, inputs: list[Hostile]) 
     code = await file_water_complaint(citizen, photo=False)
     card = await card_in(front, platform, WATER, code)
     water = front.group(WATER, platform)
-    staff = water.as_member(501, "احمد")
+    staff = water.as_admin(501, "احمد")
     mark = len(fake.sent)
     await staff.click(texts.BTN_ASK, message=card)
     await staff.send(QUESTION)
@@ -800,7 +800,7 @@ async def staff_reply_step(abuse: Abuse, platform: Platform, inputs: list[Hostil
     citizen = abuse.citizen(platform)
     code = await file_water_complaint(citizen, photo=False)
     card = await card_in(front, platform, WATER, code)
-    staff = front.group(WATER, platform).as_member(503, "رضا")
+    staff = front.group(WATER, platform).as_admin(503, "رضا")
     where = f"a staff reply to a card on {platform.value}"
     answered = False
     for hostile in inputs:

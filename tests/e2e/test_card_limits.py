@@ -22,7 +22,7 @@ async def test_a_claim_shows_the_staff_name_without_a_direction_override(
     code = await file_water_complaint(citizen, photo=False)
     card = await card_in(front, platform, WATER, code)
     water = front.group(WATER, platform)
-    maryam = water.as_member(502, "\u202eRTL مریم")
+    maryam = water.as_admin(502, "\u202eRTL مریم")
     mark = len(fake.sent)
     await maryam.click(texts.BTN_CLAIM, message=card)
     await next_to(front, platform, citizen.chat_id, mark, "در حال بررسی")
@@ -42,7 +42,7 @@ async def test_a_too_long_transfer_reason_is_refused_and_a_short_one_transfers(
     code = await file_water_complaint(citizen, photo=False, description=LONG_COMPLAINT)
     card = await card_in(front, platform, WATER, code)
     water = front.group(WATER, platform)
-    ahmad = water.as_member(503, "احمد")
+    ahmad = water.as_admin(503, "احمد")
     await ahmad.click(texts.BTN_TRANSFER, message=card)
     await ahmad.click("مدیریت زراعت", message=card)
 

@@ -295,7 +295,7 @@ async def test_a_withdrawn_draft_is_closed_to_every_button_and_commenters_are_to
     writer_menu = (await writer.send("/start"))[-1]
     await writer.click_data(f"dx:{draft.id}:0", writer_menu)  # writing, not yet sent
 
-    admin = front.admins(platform).as_member(7001, "مریم", "احمدی")
+    admin = front.admins(platform).as_admin(7001, "مریم", "احمدی")
     assert "/withdraw_draft" in said(await admin.send(f"/withdraw_draft {draft.id}")), "no reason"
     assert (await regulations.get(front.app.dispatcher["deps"].desk, draft.id)).status is (
         DraftStatus.OPEN

@@ -53,7 +53,7 @@ def answers(front: Any, platform: Platform) -> list[str]:
 
 
 async def test_admin_publishes_a_draft_step_by_step(front, platform: Platform) -> None:
-    admin = front.admins(platform).as_member(7001, "مریم", "احمدی")
+    admin = front.admins(platform).as_admin(7001, "مریم", "احمدی")
 
     replies = await admin.send("/publish")
     assert texts.ADMIN_ASK_TITLE in said(replies)
@@ -129,7 +129,7 @@ async def test_only_the_admin_who_started_can_confirm_and_cancel_drops_it(
     front, platform: Platform
 ) -> None:
     group = front.admins(platform)
-    first, second = group.as_member(7001, "مریم"), group.as_member(7002, "رضا")
+    first, second = group.as_admin(7001, "مریم"), group.as_admin(7002, "رضا")
     await first.send("/publish")
     await first.send(TITLE)
     await first.send(SUMMARY)
@@ -162,7 +162,7 @@ async def test_only_the_admin_who_started_can_confirm_and_cancel_drops_it(
 
 
 async def test_publish_is_for_admin_chats_only(front, platform: Platform) -> None:
-    unit_group = front.group(UNIT, platform).as_member(8001, "کارشناس")
+    unit_group = front.group(UNIT, platform).as_admin(8001, "کارشناس")
     for command in ("/publish", "/drafts", "/close_draft 1"):
         assert await unit_group.send(command) == []
     assert await unit_group.send(TITLE) == []  # no conversation was started there
@@ -173,7 +173,7 @@ async def test_publish_is_for_admin_chats_only(front, platform: Platform) -> Non
 
 
 async def test_drafts_list_close_and_final(front, platform: Platform) -> None:
-    admin = front.admins(platform).as_member(7001, "مریم")
+    admin = front.admins(platform).as_admin(7001, "مریم")
     assert "هنوز پیش‌نویسی" in said(await admin.send("/drafts"))
 
     draft = await publish_directly(front)
@@ -207,7 +207,7 @@ async def test_drafts_list_close_and_final(front, platform: Platform) -> None:
 
 
 async def test_final_as_a_reply_to_a_document(front, platform: Platform) -> None:
-    admin = front.admins(platform).as_member(7001, "مریم")
+    admin = front.admins(platform).as_admin(7001, "مریم")
     draft = await publish_directly(front)
     assert await admin.send_document(size=3_000, file_name="نهایی.docx") == []  # ignored alone
     sent = [
@@ -273,7 +273,7 @@ async def test_cli_publishes_lists_and_closes_on_the_running_database(
     assert stored is not None and stored.name == "پیش‌نویس.pdf" and len(stored.content) == 5009
 
     # The running bot sees what the command line wrote.
-    admin = front.admins(Platform.TELEGRAM).as_member(7001, "مریم")
+    admin = front.admins(Platform.TELEGRAM).as_admin(7001, "مریم")
     assert f"#{to_persian_digits(now_open.id)} {TITLE}" in said(await admin.send("/drafts"))
 
     code, out, err = await cli(front, tmp_path, "list")

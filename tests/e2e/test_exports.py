@@ -198,7 +198,7 @@ async def test_export_in_the_admin_chat_sends_the_workbook(front, platform: Plat
     deps = front.app.dispatcher["deps"]
     filed = await file_at(deps.uow, deps.rules, IN_AZAR, complaint(92_001, platform))
     await file_at(deps.uow, deps.rules, IN_AZAR + timedelta(days=40), complaint(92_002, platform))
-    admin = front.admins(platform).as_member(7001, "مریم")
+    admin = front.admins(platform).as_admin(7001, "مریم")
 
     replies = await admin.send("/export ۱۴۰۵-۰۹-۰۱ ۱۴۰۵-۰۹-۳۰")
     documents = [m for m in replies if m.method == "sendDocument"]
@@ -221,7 +221,7 @@ async def test_export_in_the_admin_chat_sends_the_workbook(front, platform: Plat
 async def test_export_mistakes_are_explained_and_other_chats_get_nothing(
     front, platform: Platform
 ) -> None:
-    admin = front.admins(platform).as_member(7001, "مریم")
+    admin = front.admins(platform).as_admin(7001, "مریم")
     usage = texts.EXPORT_USAGE.split("{")[0]
     assert usage in said(await admin.send("/export"))
     replies = await admin.send("/export 1405-09-30 1405-09-01")
@@ -230,7 +230,7 @@ async def test_export_mistakes_are_explained_and_other_chats_get_nothing(
     too_long = texts.EXPORT_TOO_LONG.format(days=to_persian_digits(366))
     assert too_long in said(await admin.send("/export 1403-01-01 1405-09-30"))
 
-    unit = front.group("agronomy", platform).as_member(8001, "کارشناس")
+    unit = front.group("agronomy", platform).as_admin(8001, "کارشناس")
     assert await unit.send("/export 1405-09-01 1405-09-30") == []
     citizen = front.bot(platform).private_chat(8002, "شهروند")
     replies = await citizen.send("/export 1405-09-01 1405-09-30")

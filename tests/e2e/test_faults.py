@@ -126,7 +126,7 @@ async def answer_card(
         timeout=wait,
     )
     answer = f"پاسخ کارشناس به {name_of(n)}: کارشناس فردا بازدید می‌کند."
-    staff = group.as_member(900, "کارشناس")
+    staff = group.as_admin(900, "کارشناس")
     await patient(
         fake, group.id, lambda: staff.send(answer, reply_to=card, timeout=step_timeout), wait=wait
     )

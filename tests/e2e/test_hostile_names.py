@@ -1,4 +1,5 @@
-"""Every staff and admin action, on both platforms, by people whose names are hostile: markup
+"""Every staff and admin action (card buttons, answers, /staff, /staff_list, /unstaff,
+/publish to /withdraw_draft), on both platforms, by people whose names are hostile: markup
 («R<D & Co», a link), a right-to-left override, 200 characters. Each prompt, card and notice
 arrives (the fake refuses HTML Telegram would refuse, and flags markup sent to Bale), and a
 name reads as it was typed, tidied (`desk.text.profile_name`) and made safe for the platform.
@@ -21,6 +22,7 @@ from desk.model import DraftStatus, Platform, Status
 from desk.text import profile_name, to_persian_digits
 from tests.e2e.helpers import said, stored
 from tests.e2e.test_staff_desk import AGRONOMY, WATER, card_in, file_water_complaint, next_to
+from tests.e2e.test_staff_people import _newest_id
 
 NAMES = {
     "markup": ("R<D", "& Co"),
@@ -52,7 +54,7 @@ async def test_every_staff_action_arrives_whatever_the_staff_names(
     code = await file_water_complaint(citizen, photo=False)
     card = await card_in(front, platform, WATER, code)
     water = front.group(WATER, platform)
-    staff = water.as_member(601, first, last, admin=True)
+    staff = water.as_admin(601, first, last)
 
     # claim: the pop-up (plain text, within 200 characters) and the card name the person
     mark = len(fake.sent)
@@ -81,12 +83,24 @@ async def test_every_staff_action_arrives_whatever_the_staff_names(
 
     # answer by reply in the new unit, by someone as hostile; then close another request
     agronomy = front.group(AGRONOMY, platform)
-    other = agronomy.as_member(602, first, last, admin=True)
+    other = agronomy.as_admin(602, first, last)
     mark = len(fake.sent)
     await other.send("کارشناس <زراعت> شنبه & یکشنبه بازدید می‌کند.", reply_to=new_card)
     answer = await next_to(front, platform, citizen.chat_id, mark, "بازدید می‌کند")
     assert Renderer(platform).shown("کارشناس <زراعت> شنبه & یکشنبه") in answer.seen()
     assert (await stored(front, code)).status is Status.ANSWERED
+
+    # /staff, /staff_list, /unstaff: an administrator with the hostile name grants a member
+    # with the hostile name; every answer arrives and names both as typed
+    member = water.as_member(603, first, last)
+    await member.send("من هم کارشناس آب هستم")
+    member_message = _newest_id(water)
+    granted = "\n".join(m.seen() for m in await staff.send("/staff", reply_to=member_message))
+    assert "کارشناس این گروه است" in granted and who[:20] in granted
+    listing = "\n".join(m.seen() for m in await staff.send("/staff_list"))
+    assert listing.count(who[:20]) >= 2, "the administrator and the granted member"
+    revoked = "\n".join(m.seen() for m in await staff.send("/unstaff", reply_to=member_message))
+    assert "دیگر کارشناس این گروه نیست" in revoked and who[:20] in revoked
 
     second = await file_water_complaint(fake.private_chat(41002, first, last), photo=False)
     second_card = await card_in(front, platform, WATER, second)
@@ -101,7 +115,7 @@ async def test_every_admin_action_arrives_whatever_the_admin_names(
     front, platform: Platform, name: tuple[str, str | None], tmp_path: Path
 ) -> None:
     first, last = name
-    admin = front.admins(platform).as_member(7101, first, last, admin=True)
+    admin = front.admins(platform).as_admin(7101, first, last)
 
     # /publish, step by step, with a hostile title and summary
     assert texts.ADMIN_ASK_TITLE in said(await admin.send("/publish"))

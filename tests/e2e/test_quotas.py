@@ -120,7 +120,7 @@ async def test_over_the_clarification_quota_the_message_is_not_passed_on(
     code = await file_water_complaint(citizen, photo=False)
     card = await card_in(front, platform, WATER, code)
     water = front.group(WATER, platform)
-    ahmad = water.as_member(501, "احمد")
+    ahmad = water.as_admin(501, "احمد")
     mark = len(fake.sent)
     await ahmad.click(texts.BTN_ASK, message=card)
     await ahmad.send("لطفاً بفرمایید مساحت زمین چند هکتار است؟")

@@ -52,7 +52,7 @@ async def test_a_bale_group_keeps_receiving_cards_after_stub_edits(front: Front)
     water = front.group(WATER, Platform.BALE)
     first = await file_water_complaint(fake.private_chat(13001, "علی"), photo=False)
     card = await card_in(front, Platform.BALE, WATER, first)
-    await water.as_member(9201, "مریم").click(texts.BTN_CLAIM, message=card)
+    await water.as_admin(9201, "مریم").click(texts.BTN_CLAIM, message=card)
     await front.delivered()
     assert fake.edit_answers and set(fake.edit_answers) == {"stub"}
     assert "مریم" in (card.current_text() or ""), "the card shows who took it"
@@ -68,7 +68,7 @@ async def test_replies_thread_on_bale_by_reply_to_message_id(front: Front, platf
     code = await file_water_complaint(fake.private_chat(13003, "علی"), photo=False)
     card = await card_in(front, platform, WATER, code)
     water = front.group(WATER, platform)
-    staff = water.as_member(9202, "کارشناس")
+    staff = water.as_admin(9202, "کارشناس")
     (said,) = [
         m for m in await staff.send("پاسخ کوتاه کارشناس.", reply_to=card) if m.chat_id == water.id
     ]
@@ -153,10 +153,10 @@ async def test_an_answer_that_cannot_be_parsed_is_delivered_once(
     card = await card_in(front, platform, WATER, code)
     front.api.fail("editMessageText", "ok_garbage", times=1, token=TOKEN[platform])
     water = front.group(WATER, platform)
-    await water.as_member(9203, "مریم").click(texts.BTN_CLAIM, message=card)
+    await water.as_admin(9203, "مریم").click(texts.BTN_CLAIM, message=card)
     await front.delivered()
     assert len(card.edits) == 1
-    await water.as_member(9203, "مریم").send("پاسخ کارشناس.", reply_to=card)
+    await water.as_admin(9203, "مریم").send("پاسخ کارشناس.", reply_to=card)
     await front.delivered()
     assert (await stored(front, code)).status is Status.ANSWERED
     assert len(cards_to(front, platform, water.id, code)) == 1
@@ -170,7 +170,7 @@ async def test_a_refused_refresh_is_parked_alerted_and_the_group_goes_on(
     code = await file_water_complaint(fake.private_chat(13030, "علی"), photo=False)
     card = await card_in(front, platform, WATER, code)
     front.api.fail("editMessageText", "400", times=1, token=TOKEN[platform])
-    await water.as_member(9204, "مریم").click(texts.BTN_CLAIM, message=card)
+    await water.as_admin(9204, "مریم").click(texts.BTN_CLAIM, message=card)
     later = await file_water_complaint(fake.private_chat(13031, "رضا"), photo=False)
     await card_in(front, platform, WATER, later)
     for p in Platform:

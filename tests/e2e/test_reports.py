@@ -48,7 +48,7 @@ async def test_report_for_a_jalali_range(clocked, platform: Platform) -> None:
     front = clocked
     front.clock.set(NOW)  # 1405-09-19 15:30 Tehran
     await seed_month(front)
-    admin = front.admins(platform).as_member(7001, "مریم")
+    admin = front.admins(platform).as_admin(7001, "مریم")
 
     replies = await admin.send("/report ۱۴۰۵-۰۹-۰۱ ۱۴۰۵-۰۹-۱۵", timeout=30)
     text = said([m for m in replies if m.method == "sendMessage"])
@@ -75,7 +75,7 @@ async def test_report_this_week_this_month_and_bad_periods(clocked) -> None:
     front = clocked
     front.clock.set(NOW)  # Thursday 1405-09-19: the week began on Saturday 1405-09-14
     await seed_month(front)
-    admin = front.admins(Platform.BALE).as_member(7002, "رضا")
+    admin = front.admins(Platform.BALE).as_admin(7002, "رضا")
 
     # this month: R1..R8, and R10 (filed 1405-09-16, inside the month); R9 is in Aban
     text = said(await admin.send("/report", timeout=30))
@@ -100,7 +100,7 @@ async def test_report_only_in_admin_chats(clocked) -> None:
     front = clocked
     front.clock.set(NOW)
     await seed_month(front)
-    staff = front.group(WATER, Platform.TELEGRAM).as_member(7003, "کارشناس")
+    staff = front.group(WATER, Platform.TELEGRAM).as_admin(7003, "کارشناس")
     replies = await staff.send("/report")
     assert "گزارش میز خدمت" not in said(replies)
     assert not [m for m in replies if m.method == "sendPhoto"]
@@ -111,7 +111,7 @@ async def test_overdue_lists_requests_with_links_to_their_cards(
     clocked, platform: Platform
 ) -> None:
     front = clocked
-    admin = front.admins(platform).as_member(7001, "مریم")
+    admin = front.admins(platform).as_admin(7001, "مریم")
     assert "هیچ درخواست معوقی نیست." in said(await admin.send("/overdue"))
 
     citizen = front.bot(platform).private_chat(13001, "علی")

@@ -131,7 +131,7 @@ async def test_soak_under_reality_with_two_kills(tmp_path: Path) -> None:
             ),
             timeout=PATIENCE,
         )
-        staff = group.as_member(900 + n, "کارشناس")
+        staff = group.as_admin(900 + n, "کارشناس")
         await patient(
             fake,
             group.id,

@@ -100,7 +100,7 @@ async def test_from_filing_to_answered_and_rated(front, platform: Platform) -> N
     assert photo.reply_to_message_id == card.message_id, "attachments are copied under the card"
 
     # Claim: the card shows it, the citizen is told.
-    ahmad = water.as_member(501, "احمد")
+    ahmad = water.as_admin(501, "احمد")
     mark = len(fake.sent)
     await ahmad.click(texts.BTN_CLAIM, message=card)
     await next_to(front, platform, citizen.chat_id, mark, "در حال بررسی")
@@ -123,7 +123,7 @@ async def test_from_filing_to_answered_and_rated(front, platform: Platform) -> N
 
     # Agronomy asks the citizen; the citizen answers with the button; it lands in the thread.
     agronomy = front.group(AGRONOMY, platform)
-    sara = agronomy.as_member(502, "سارا")
+    sara = agronomy.as_admin(502, "سارا")
     await sara.click(texts.BTN_ASK, message=new_card)
     await sara.send("لطفاً بفرمایید مساحت زمین چند هکتار است؟")
     question = await next_to(front, platform, citizen.chat_id, mark, "مساحت زمین")
@@ -211,7 +211,7 @@ async def test_who_may_act(front, platform: Platform) -> None:
     await other_citizen.click(texts.BTN_NO_ATTACHMENTS)
     other_code = tracking_code(await other_citizen.click(texts.BTN_CONFIRM))
     livestock_card = await card_in(front, platform, "livestock", other_code)
-    intruder = front.group("livestock", platform).as_member(777, "غریبه")
+    intruder = front.group("livestock", platform).as_admin(777, "غریبه")
     refused = await intruder.click_data(f"sc:claim:{code}", livestock_card)
     await intruder.click_data(f"sx:{code}:spam", livestock_card)
     await intruder.click_data(f"st:{code}:livestock", livestock_card)
@@ -281,7 +281,7 @@ async def test_a_reply_to_a_card_whose_link_was_lost_still_answers(front, platfo
     async with front.app.engine.begin() as conn:
         await conn.execute(MessageLinkRow.__table__.delete())  # type: ignore[attr-defined]
     water = front.group(WATER, platform)
-    staff = water.as_member(502, "مریم")
+    staff = water.as_admin(502, "مریم")
     mark = len(fake.sent)
     await staff.send("کارشناس فردا صبح برای بازدید می‌آید.", reply_to=card)
     await next_to(front, platform, citizen.chat_id, mark, "فردا صبح")
@@ -298,7 +298,7 @@ async def test_a_staff_answer_too_long_for_one_message_is_refused_the_longest_go
     citizen = fake.private_chat(11008, "علی")
     code = await file_water_complaint(citizen, photo=False)
     card = await card_in(front, platform, WATER, code)
-    staff = front.group(WATER, platform).as_member(503, "رضا")
+    staff = front.group(WATER, platform).as_admin(503, "رضا")
     too_long = "آ" * 3501
     refused = said(await staff.send(too_long, reply_to=card))
     assert "۳۵۰۱" in refused and "۳۵۰۰" in refused, refused

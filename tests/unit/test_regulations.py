@@ -868,8 +868,9 @@ async def test_a_withdrawn_draft_is_neither_read_nor_commented_and_commenters_ar
     with pytest.raises(DraftError) as caught:
         await regulations.withdraw(desk, 1, reason="  ")
     assert caught.value.reason == "empty"
-    draft, told = await regulations.withdraw(desk, 1, reason="قانون تازه")
+    draft, told = await regulations.withdraw(desk, 1, reason="قانون تازه", by="telegram:7 (مریم)")
     assert told == 1 and draft.status is DraftStatus.WITHDRAWN and draft.final_note == "قانون تازه"
+    assert draft.finalized_by == draft.closed_by == "telegram:7 (مریم)", "who withdrew it"
     outcome = [n for n in store.outbox if n.kind is NoticeKind.DRAFT_OUTCOME]
     assert [n.chat_id for n in outcome] == [ALI.chat_id]
     for attempt in (regulations.public(desk, 1), comment(desk, 1, ZAHRA)):
