@@ -222,6 +222,7 @@ def build_app(
         delivery=delivery,
         directory=directory,
         quotas=settings.quotas(),
+        failed_lookups_alert=settings.failed_lookups_alert,
     )
     handled = SqlHandledUpdates(sessions)
     dispatcher = LaneDispatcher(storage=storage, deps=deps)

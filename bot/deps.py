@@ -10,7 +10,7 @@ from bot.middlewares import current_update_key
 from desk.directory import Directory
 from desk.ports import Clock, UnitOfWorkFactory
 from desk.routing import RoutingRules
-from desk.services import Quotas
+from desk.services import LookupWatch, Quotas
 from desk.staff import Desk
 
 
@@ -26,6 +26,12 @@ class Deps:
     delivery: Any = None  # bot.delivery.DeliveryWorker: draft files cached per platform
     directory: Directory | None = None  # «تماس با ما»: loaded from DIRECTORY_FILE at start
     quotas: Quotas = field(default_factory=Quotas)  # FILINGS_PER_HOUR, … (off unless given)
+    failed_lookups_alert: int = 0  # FAILED_LOOKUPS_ALERT (off unless given)
+
+    @property
+    def lookup_watch(self) -> LookupWatch:
+        """When the admins hear of a wave of failed look-ups, and where."""
+        return LookupWatch(self.failed_lookups_alert, self.rules.admins)
 
     @property
     def desk(self) -> Desk:
