@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot import texts
 from desk import tracking
 from desk.model import Platform
@@ -105,7 +107,7 @@ async def test_three_failed_proofs_lock_a_code_for_every_chat_but_the_filing_one
     late = front.bot(platform).private_chat(8602, "حمید")
     await late.send(code)
     other_platform = Platform.BALE if platform is Platform.TELEGRAM else Platform.TELEGRAM
-    attempts = [
+    attempts: list[tuple[Any, dict[str, Any]]] = [
         (front.bot(platform).private_chat(8603, "الف"), {"phone_book": True}),
         (front.bot(other_platform).private_chat(8604, "ب"), {"user_id": 8601}),
         (front.bot(platform).private_chat(8605, "ج"), {}),  # own account, its own number
