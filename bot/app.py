@@ -228,6 +228,7 @@ def build_app(
         roster=Roster(
             BotAdmins(bots), SqlGrants(sessions), clock, ttl=settings.staff_admins_seconds
         ),
+        failed_lookups_alert=settings.failed_lookups_alert,
     )
     handled = SqlHandledUpdates(sessions)
     dispatcher = LaneDispatcher(storage=storage, deps=deps)

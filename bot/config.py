@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     filings_per_hour: Annotated[int, Field(ge=0)] = 5
     filings_per_day: Annotated[int, Field(ge=0)] = 20
     clarifications_per_hour: Annotated[int, Field(ge=0)] = 20
+    failed_lookups_alert: Annotated[int, Field(ge=0)] = 50
     banned_file: Path = Path("banned.yaml")
     staff_admins_seconds: Annotated[float, Field(ge=0)] = 300.0  # groups' administrators cached
 

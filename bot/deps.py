@@ -11,7 +11,7 @@ from desk.directory import Directory
 from desk.people import Roster
 from desk.ports import Clock, UnitOfWorkFactory
 from desk.routing import RoutingRules
-from desk.services import Quotas
+from desk.services import LookupWatch, Quotas
 from desk.staff import Desk
 
 
@@ -28,6 +28,12 @@ class Deps:
     directory: Directory | None = None  # «تماس با ما»: loaded from DIRECTORY_FILE at start
     quotas: Quotas = field(default_factory=Quotas)  # FILINGS_PER_HOUR, … (off unless given)
     roster: Roster | None = None  # who is staff in a group; without one, nobody is
+    failed_lookups_alert: int = 0  # FAILED_LOOKUPS_ALERT (off unless given)
+
+    @property
+    def lookup_watch(self) -> LookupWatch:
+        """When the admins hear of a wave of failed look-ups, and where."""
+        return LookupWatch(self.failed_lookups_alert, self.rules.admins)
 
     @property
     def desk(self) -> Desk:

@@ -104,9 +104,16 @@ def receipt(ui: Renderer, request: Request, rules: RoutingRules) -> str:
 
 
 def status_card(
-    ui: Renderer, request: Request, rules: RoutingRules, *, full: bool, contact_button: str
+    ui: Renderer,
+    request: Request,
+    rules: RoutingRules,
+    *,
+    full: bool,
+    contact_button: str,
+    offer_contact: bool = True,
 ) -> str:
-    """A request's status; its text and answer only when `full`."""
+    """A request's status; its text and answer only when `full`; otherwise how to see them
+    (unless `offer_contact` is off: a shared number would not show them now)."""
     body = ui.fmt(
         texts.STATUS_CARD,
         kind=texts.KIND_NAMES[request.kind],
@@ -124,7 +131,7 @@ def status_card(
                 date=jalali(request.answered_at or request.updated_at),
                 answer=request.answer,
             )
-    elif request.contact.phone:
+    elif request.contact.phone and offer_contact:
         body += ui.fmt(texts.STATUS_ONLY_NOTE, button=contact_button)
     return body
 
@@ -440,7 +447,8 @@ def group_name(rules: RoutingRules, chat: ChatRef) -> str:
 
 
 def admin_alert(ui: Renderer, rules: RoutingRules, data: dict[str, object]) -> str:
-    """A delivery alert for the admin chats (a group held or back, rows parked, a bad token)."""
+    """An alert for the admin chats (a group held or back, rows parked, a bad token, a wave of
+    failed look-ups)."""
     template = data.get("template")
     platform = texts.PLATFORM_NAMES.get(str(data.get("platform")), str(data.get("platform")))
     if template in ("held", "released"):
@@ -457,6 +465,8 @@ def admin_alert(ui: Renderer, rules: RoutingRules, data: dict[str, object]) -> s
         reason = str(data.get("reason") or "")[:200]
         return ui.fmt(texts.ALERT_HELD, group=group, platform=platform, reason=reason,
                       todo=Raw(todo))  # fmt: skip
+    if template == "lookups":
+        return ui.fmt(texts.ALERT_LOOKUPS, count=to_persian_digits(int(str(data.get("count")))))
     if template == "token":
         other = texts.PLATFORM_NAMES.get(str(data.get("other")), "")
         setting = f"{str(data.get('platform')).upper()}_BOT_TOKEN"

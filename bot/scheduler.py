@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from desk import regulations, sla
+from desk import regulations, services, sla
 from desk.staff import Desk
 from storage.repositories import SqlHandledUpdates
 
@@ -41,7 +41,9 @@ def build_scheduler(
         return run
 
     async def purge() -> int:
-        return await handled.purge_before(desk.clock.now() - HANDLED_UPDATES_KEPT)
+        handled_purged = await handled.purge_before(desk.clock.now() - HANDLED_UPDATES_KEPT)
+        # failed look-ups were never purged before: now they leave once no window needs them
+        return handled_purged + await services.purge_lookup_failures(uow=desk.uow, clock=desk.clock)
 
     common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
     scheduler.add_job(job("deadlines", lambda: sla.check_deadlines(desk)), "interval",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -52,13 +52,28 @@ class RequestRepository(Protocol):
 
 
 class LookupLog(Protocol):
-    """Failed tracking-code look-ups per chat, for throttling guessers."""
+    """Failed tracking-code look-ups, for throttling guessers per chat, per code and in all."""
 
-    async def record_failure(self, chat: ChatRef, at: datetime) -> None:
-        """Remember one failed look-up."""
+    async def record_failure(self, chat: ChatRef, at: datetime, code: str | None = None) -> None:
+        """Remember one failed look-up; `code` when it was a failed proof of owning that code."""
 
     async def failures_since(self, chat: ChatRef, since: datetime) -> list[datetime]:
         """When this chat failed after `since` (exclusive), oldest first."""
+
+    async def proof_failures_since(self, code: str, since: datetime) -> list[datetime]:
+        """When a proof of owning `code` failed after `since` (exclusive), from any chat,
+        oldest first."""
+
+    async def count_since(self, since: datetime) -> int:
+        """How many look-ups failed after `since` (exclusive), from every chat on every platform."""
+
+    async def claim_alert(self, name: str, at: datetime, quiet: timedelta) -> bool:
+        """True when no alert called `name` was claimed in the `quiet` time before `at` (then
+        this one is, as of `at`); False otherwise. Two transactions claiming at once: one wins
+        (the claim is written with the transaction; an uncommitted claim claims nothing)."""
+
+    async def purge_before(self, before: datetime) -> int:
+        """Forget failures older than `before`; returns how many."""
 
 
 class Outbox(Protocol):

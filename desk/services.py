@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from desk import tracking
@@ -26,8 +26,17 @@ from desk.routing import RoutingRules
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 
-LOOKUP_FAILURES_PER_HOUR = 10
+LOOKUP_FAILURES_PER_HOUR = 10  # failed look-ups one chat may make in LOOKUP_WINDOW
 LOOKUP_WINDOW = timedelta(hours=1)
+# A code whose ownership was claimed wrongly this often within PROOF_WINDOW (from any chats)
+# shows its content only in the chat that filed it until the window has passed: a guesser
+# with many accounts gets a few tries per code, not ten per account.
+PROOF_FAILURES_PER_CODE = 3
+PROOF_WINDOW = timedelta(days=1)
+# Failed look-ups of every chat together, above the operator's FAILED_LOOKUPS_ALERT in this
+# window, are told to the admin chats once per window (the mark is stored).
+LOOKUP_ALERT_WINDOW = timedelta(hours=1)
+LOOKUP_ALERT = "failed_lookups"
 MY_REQUESTS_LIMIT = 20
 _CODE_ATTEMPTS = 20
 
@@ -135,10 +144,37 @@ class BadCheckDigit(DeskError):
 
 @dataclass(frozen=True, slots=True)
 class LookupResult:
-    """A request found by code, and whether the asking chat may see its content."""
+    """A request found by code, and whether the asking chat may see its content.
+
+    `proof_failed`: a contact was shared and proves nothing (counted as a failed look-up).
+    `locked`: too many failed proofs of this code lately; only the filing chat sees more
+    than the status, whatever is shared."""
 
     request: Request
     full: bool
+    proof_failed: bool = False
+    locked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Proof:
+    """A contact shared to prove owning a request.
+
+    `phone` is its number normalised ("" when unreadable); `own` is whether the contact is the
+    sender's own account (its `user_id` equals the sender's id). A phone-book card (no user_id)
+    or another person's card is not own and proves nothing, whatever number it carries."""
+
+    phone: str
+    own: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LookupWatch:
+    """When the admins hear of a wave of failed look-ups: more than `alert_over` within
+    LOOKUP_ALERT_WINDOW from all chats together (0: never), told in every chat of `admins`."""
+
+    alert_over: int = 0
+    admins: Mapping[Platform, frozenset[int]] = field(default_factory=dict)
 
 
 async def file_request(
@@ -276,12 +312,16 @@ async def lookup(
     chat: ChatRef,
     uow: UnitOfWorkFactory,
     clock: Clock,
-    shared_phone: str | None = None,
+    proof: Proof | None = None,
+    watch: LookupWatch = LookupWatch(),
 ) -> LookupResult:
-    """Find a request by a typed code; content only for its owner or a matching phone.
+    """Find a request by a typed code; content only for its owner or a valid proof.
 
-    Every failed look-up is remembered; more than LOOKUP_FAILURES_PER_HOUR in an hour
-    from one chat and the chat is refused until the oldest failure leaves the window.
+    Every failed look-up is remembered: a typo, an unknown code, and a proof that proves
+    nothing (another number, a contact that is not the sender's own). More than
+    LOOKUP_FAILURES_PER_HOUR in an hour from one chat and the chat is refused until the oldest
+    failure leaves the window. PROOF_FAILURES_PER_CODE failed proofs of one code within
+    PROOF_WINDOW and even a valid proof shows the status only (`locked`).
     """
     now = clock.now()
     async with uow() as tx:
@@ -298,16 +338,54 @@ async def lookup(
         else:
             request = await tx.requests.get(code)
             if request is not None:
-                full = request.is_owned_by(chat) or (
-                    shared_phone is not None
-                    and request.contact.phone is not None
-                    and request.contact.phone == shared_phone
-                )
-                return LookupResult(request, full)
+                if request.is_owned_by(chat):
+                    return LookupResult(request, True)
+                if proof is not None and not _proves(proof, request):
+                    await _record_failure(tx, chat, now, watch, code=code)
+                    await tx.commit()
+                    return LookupResult(request, False, proof_failed=True)
+                recent = await tx.lookups.proof_failures_since(code, now - PROOF_WINDOW)
+                locked = len(recent) >= PROOF_FAILURES_PER_CODE
+                return LookupResult(request, proof is not None and not locked, locked=locked)
             error = NotFound(code)
-        await tx.lookups.record_failure(chat, now)
+        await _record_failure(tx, chat, now, watch)
         await tx.commit()
     raise error
+
+
+def _proves(proof: Proof, request: Request) -> bool:
+    """The sender's own account shared the number given at filing."""
+    phone = request.contact.phone
+    return proof.own and phone is not None and proof.phone == phone
+
+
+async def _record_failure(
+    tx: UnitOfWork, chat: ChatRef, now: datetime, watch: LookupWatch, *, code: str | None = None
+) -> None:
+    """Remember a failed look-up; the first one over the alert threshold in an alert window
+    queues one alert per admin chat, in the same transaction (so it is sent once)."""
+    await tx.lookups.record_failure(chat, now, code)
+    if watch.alert_over <= 0 or not any(watch.admins.values()):
+        return
+    count = await tx.lookups.count_since(now - LOOKUP_ALERT_WINDOW)
+    if count <= watch.alert_over:
+        return
+    if not await tx.lookups.claim_alert(LOOKUP_ALERT, now, LOOKUP_ALERT_WINDOW):
+        return
+    data: dict[str, object] = {"template": "lookups", "count": count}
+    await tx.outbox.add_many(
+        Notice(platform, chat_id, NoticeKind.ADMIN_ALERT, None, dict(data))
+        for platform, chats in watch.admins.items()
+        for chat_id in sorted(chats)
+    )
+
+
+async def purge_lookup_failures(*, uow: UnitOfWorkFactory, clock: Clock) -> int:
+    """Forget failed look-ups no window looks at any more (the longest is PROOF_WINDOW)."""
+    async with uow() as tx:
+        purged = await tx.lookups.purge_before(clock.now() - PROOF_WINDOW)
+        await tx.commit()
+    return purged
 
 
 async def my_requests(chat: ChatRef, *, uow: UnitOfWorkFactory) -> list[Request]:

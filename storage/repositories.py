@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy import update as sql_update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -30,6 +31,7 @@ from desk.model import (
 from desk.people import Grant
 from desk.services import ChangedMeanwhile
 from storage.tables import (
+    AlertMarkRow,
     CitizenRow,
     DraftFileRow,
     DraftRow,
@@ -291,15 +293,15 @@ _EVENT_BATCH = 500
 
 
 class SqlLookups:
-    """Failed look-ups on SQL."""
+    """Failed look-ups on SQL, and the marks of alerts about them."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def record_failure(self, chat: ChatRef, at: datetime) -> None:
-        """Remember a failure."""
+    async def record_failure(self, chat: ChatRef, at: datetime, code: str | None = None) -> None:
+        """Remember a failure (`code`: a failed proof of owning it)."""
         self.session.add(
-            LookupFailureRow(platform=chat.platform.value, chat_id=chat.chat_id, at=at)
+            LookupFailureRow(platform=chat.platform.value, chat_id=chat.chat_id, at=at, code=code)
         )
 
     async def failures_since(self, chat: ChatRef, since: datetime) -> list[datetime]:
@@ -314,6 +316,41 @@ class SqlLookups:
             .order_by(col(LookupFailureRow.at))
         )
         return list(rows.scalars())
+
+    async def proof_failures_since(self, code: str, since: datetime) -> list[datetime]:
+        """Failed proofs of owning `code` since `since`, from any chat, oldest first."""
+        rows = await self.session.execute(
+            select(col(LookupFailureRow.at))
+            .where(col(LookupFailureRow.code) == code, col(LookupFailureRow.at) > since)
+            .order_by(col(LookupFailureRow.at))
+        )
+        return list(rows.scalars())
+
+    async def count_since(self, since: datetime) -> int:
+        """Failures of every chat since `since`."""
+        found = await self.session.execute(
+            select(func.count()).where(col(LookupFailureRow.at) > since)
+        )
+        return int(found.scalar_one())
+
+    async def claim_alert(self, name: str, at: datetime, quiet: timedelta) -> bool:
+        """Move the mark to `at` unless it is younger than `quiet`; True when this moved it.
+
+        A conditional UPDATE (or an INSERT that yields on conflict): on PostgreSQL a second
+        transaction waits on the row and then finds the condition false; SQLite has one writer."""
+        moved = await self.session.execute(
+            sql_update(AlertMarkRow)
+            .where(col(AlertMarkRow.name) == name, col(AlertMarkRow.at) <= at - quiet)
+            .values(at=at)
+        )
+        if moved.rowcount:  # type: ignore[attr-defined]
+            return True
+        dialect = self.session.get_bind().dialect.name
+        make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        added = await self.session.execute(
+            make(AlertMarkRow).values(name=name, at=at).on_conflict_do_nothing()
+        )
+        return bool(added.rowcount)  # type: ignore[attr-defined]
 
     async def purge_before(self, before: datetime) -> int:
         """Forget failures older than `before`; returns how many."""

@@ -108,14 +108,31 @@ class EventRow(SQLModel, table=True):
 
 
 class LookupFailureRow(SQLModel, table=True):
-    """A failed tracking-code look-up, kept an hour for throttling."""
+    """A failed tracking-code look-up, kept a day for throttling (per chat, per code, in all).
+
+    `code` is set only for a failed proof of owning that code (a contact that proves nothing)."""
 
     __tablename__ = "lookup_failures"
-    __table_args__ = (Index("ix_lookup_failures_chat", "platform", "chat_id", "at"),)
+    __table_args__ = (
+        Index("ix_lookup_failures_chat", "platform", "chat_id", "at"),
+        Index("ix_lookup_failures_code", "code", "at"),
+        Index("ix_lookup_failures_at", "at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    at: datetime = _utc()
+    code: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+
+
+class AlertMarkRow(SQLModel, table=True):
+    """When an alert to the admins was last queued, so it is sent once per window, also
+    after a restart and with two workers."""
+
+    __tablename__ = "alert_marks"
+
+    name: str = Field(sa_column=Column(String(64), primary_key=True))
     at: datetime = _utc()
 
 

@@ -62,47 +62,64 @@ async def _lookup(
     ui: Renderer,
     bot: PlatformBot,
     text: str,
-    shared_phone: str | None = None,
+    proof: services.Proof | None = None,
 ) -> None:
     """Answer a look-up; a polite reason for every way it can fail."""
     chat = ChatRef(bot.platform, message.chat.id)
     try:
         result = await services.lookup(
-            text, chat=chat, uow=deps.uow, clock=deps.clock, shared_phone=shared_phone
+            text, chat=chat, uow=deps.uow, clock=deps.clock, proof=proof, watch=deps.lookup_watch
         )
     except services.Throttled as exc:
         await state.clear()
         reply = ui.fmt(texts.ERR_THROTTLED, time=render.jalali(exc.until))
         await message.answer(reply, reply_markup=keyboards.main_menu())
         return
-    except services.MalformedCode:
+    except services.DeskError as exc:
+        deps.wake_delivery()  # a failure may have queued an alert to the admins
         await state.set_state(Tracking.code)
-        await message.answer(texts.ERR_CODE_FORMAT, reply_markup=keyboards.cancel_only())
-        return
-    except services.BadCheckDigit:
-        await state.set_state(Tracking.code)
-        shown = render.code(ui, tracking.clean(text))
-        reply = ui.fmt(texts.ERR_CODE_CHECK, code=shown)
-        await message.answer(reply, reply_markup=keyboards.cancel_only())
-        return
-    except services.NotFound as exc:
-        await state.set_state(Tracking.code)
-        reply = ui.fmt(texts.ERR_CODE_UNKNOWN, code=render.code(ui, str(exc)))
-        await message.answer(reply, reply_markup=keyboards.cancel_only())
+        await message.answer(_failure_text(ui, text, exc), reply_markup=keyboards.cancel_only())
         return
     request = result.request
     card = render.status_card(
-        ui, request, deps.rules, full=result.full, contact_button=texts.BTN_SHARE_PHONE
+        ui,
+        request,
+        deps.rules,
+        full=result.full,
+        contact_button=texts.BTN_SHARE_PHONE,
+        offer_contact=not result.locked,
     )
-    if not result.full and request.contact.phone and shared_phone is None:
+    if result.proof_failed:
+        deps.wake_delivery()
+        if proof is not None and not proof.own:  # not the sender's own: they may try the button
+            note = ui.fmt(texts.CONTACT_NOT_OWN, button=texts.BTN_SHARE_PHONE)
+            await message.answer(f"{note}\n\n{card}", reply_markup=keyboards.share_phone_only())
+            return
+        await state.clear()
+        reply = f"{texts.PHONE_MISMATCH}\n\n{card}"
+        await message.answer(reply, reply_markup=keyboards.main_menu())
+        return
+    if result.locked and not result.full:
+        await state.clear()
+        reply = f"{texts.CODE_LOCKED}\n\n{card}"
+        await message.answer(reply, reply_markup=keyboards.main_menu())
+        return
+    if not result.full and request.contact.phone and proof is None:
         await state.set_state(Tracking.contact)
         await state.update_data(code=request.code)
         await message.answer(card, reply_markup=keyboards.share_phone_only())
         return
     await state.clear()
-    if not result.full and shared_phone is not None:
-        card = f"{texts.PHONE_MISMATCH}\n\n{card}"
     await message.answer(card, reply_markup=keyboards.main_menu())
+
+
+def _failure_text(ui: Renderer, text: str, error: services.DeskError) -> str:
+    """Why a typed code found nothing: not a code, a typo, or unknown."""
+    if isinstance(error, services.BadCheckDigit):
+        return ui.fmt(texts.ERR_CODE_CHECK, code=render.code(ui, tracking.clean(text)))
+    if isinstance(error, services.NotFound):
+        return ui.fmt(texts.ERR_CODE_UNKNOWN, code=render.code(ui, str(error)))
+    return texts.ERR_CODE_FORMAT
 
 
 @router.message(Tracking.code)
@@ -125,14 +142,14 @@ async def got_contact(
     assert contact is not None
     sender = message.from_user
     code = (await state.get_data()).get("code", "")
-    if contact.user_id is not None and sender is not None and contact.user_id != sender.id:
-        await message.answer(texts.ERR_FOREIGN_CONTACT, reply_markup=keyboards.share_phone_only())
-        return
+    # only the sender's own account proves anything: a phone-book card has no user_id, and
+    # another person's card has theirs (Bale documents user_id as optional, so it may be absent)
+    own = contact.user_id is not None and sender is not None and contact.user_id == sender.id
     try:
         phone = validation.mobile_number(contact.phone_number)
     except InvalidInput:
         phone = ""
-    await _lookup(message, state, deps, ui, bot, code, shared_phone=phone)
+    await _lookup(message, state, deps, ui, bot, code, proof=services.Proof(phone, own))
 
 
 @router.message(Tracking.contact)

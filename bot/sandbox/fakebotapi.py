@@ -1478,13 +1478,18 @@ class _Sender:
         first_name: str | None = None,
         last_name: str | None = None,
         timeout: float = 10,
+        *,
+        phone_book: bool = False,
     ) -> list[SentMessage]:
-        """Share a contact (by default the sender's own, as a request_contact button does)."""
+        """Share a contact: by default the sender's own, with their `user_id`, as a
+        request_contact button does; `user_id=` another person's account card; `phone_book`
+        a card from the phone book of a number with no account, which has no `user_id`."""
         contact: Json = {
             "phone_number": phone_number,
             "first_name": first_name or self.user["first_name"],
-            "user_id": self.user["id"] if user_id is None else user_id,
         }
+        if not phone_book:
+            contact["user_id"] = self.user["id"] if user_id is None else user_id
         if last_name:
             contact["last_name"] = last_name
         return await self._send_content({"contact": contact}, None, timeout)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -326,10 +327,84 @@ async def test_lookup_through_sql(db: Database, rules: RoutingRules, clock: Fixe
     assert owner.full and owner.request == filed
     stranger = await services.lookup(filed.code, chat=BALE, uow=db.uow(), clock=clock)
     assert not stranger.full
-    phone = await services.lookup(
-        filed.code, chat=OTHER, uow=db.uow(), clock=clock, shared_phone="09151234567"
-    )
+    own = services.Proof("09151234567", own=True)
+    phone = await services.lookup(filed.code, chat=OTHER, uow=db.uow(), clock=clock, proof=own)
     assert phone.full
+    foreign = services.Proof("09151234567", own=False)
+    card = await services.lookup(filed.code, chat=OTHER, uow=db.uow(), clock=clock, proof=foreign)
+    assert card.proof_failed and not card.full
+    async with db.uow()() as tx:
+        assert len(await tx.lookups.failures_since(OTHER, clock.now() - timedelta(hours=1))) == 1
+
+
+async def test_failed_proofs_of_a_code_lock_it_across_chats_and_restarts(
+    db: Database, rules: RoutingRules, clock: FixedClock
+) -> None:
+    code = (await file(db, rules, clock)).code
+    wrong = services.Proof("09150000000", own=True)
+    for n in range(services.PROOF_FAILURES_PER_CODE):
+        chat = ChatRef(Platform.BALE if n % 2 else Platform.TELEGRAM, 40_000 + n)
+        await services.lookup(code, chat=chat, uow=db.uow(), clock=clock, proof=wrong)
+    await db.engine.dispose()
+    db.engine = db.reopen()  # a restart: the count is in the database
+    right = services.Proof("09151234567", own=True)
+    late = await services.lookup(code, chat=OTHER, uow=db.uow(), clock=clock, proof=right)
+    assert late.locked and not late.full
+    assert (await services.lookup(code, chat=TG, uow=db.uow(), clock=clock)).full
+    async with db.uow()() as tx:
+        since = clock.now() - timedelta(seconds=1)
+        assert len(await tx.lookups.proof_failures_since(code, since)) == 3
+        assert await tx.lookups.proof_failures_since(missing_code(), since) == []
+        assert await tx.lookups.count_since(since) == 3
+    clock.advance(services.PROOF_WINDOW)
+    opened = await services.lookup(code, chat=OTHER, uow=db.uow(), clock=clock, proof=right)
+    assert opened.full
+
+
+async def test_an_alert_claim_is_won_once_per_window(db: Database, clock: FixedClock) -> None:
+    quiet = timedelta(hours=1)
+    start = clock.now()
+    async with db.uow()() as tx:
+        assert await tx.lookups.claim_alert("failed_lookups", start, quiet)
+        await tx.commit()
+    for later in (timedelta(0), timedelta(minutes=59)):
+        async with db.uow()() as tx:
+            assert not await tx.lookups.claim_alert("failed_lookups", start + later, quiet)
+    async with db.uow()() as tx:  # an uncommitted claim claims nothing
+        assert await tx.lookups.claim_alert("failed_lookups", start + quiet, quiet)
+    async with db.uow()() as tx:
+        assert await tx.lookups.claim_alert("failed_lookups", start + quiet, quiet)
+        assert not await tx.lookups.claim_alert("failed_lookups", start + quiet, quiet)
+        assert await tx.lookups.claim_alert("other", start + quiet, quiet)
+        await tx.commit()
+
+
+async def test_two_workers_over_the_threshold_queue_one_alert(
+    db: Database, rules: RoutingRules, clock: FixedClock
+) -> None:
+    """Two transactions each record the failure that crosses the threshold at the same time:
+    the admins are told once."""
+    watch = services.LookupWatch(alert_over=2, admins=rules.admins)
+    for n in range(2):
+        with pytest.raises(services.NotFound):
+            await services.lookup(missing_code(), chat=ChatRef(Platform.TELEGRAM, 41_000 + n),
+                                  uow=db.uow(), clock=clock, watch=watch)  # fmt: skip
+
+    async def one(n: int) -> None:
+        with pytest.raises(services.NotFound):
+            await services.lookup(missing_code(), chat=ChatRef(Platform.BALE, 42_000 + n),
+                                  uow=db.uow(), clock=clock, watch=watch)  # fmt: skip
+
+    await asyncio.gather(one(0), one(1))
+    async with db.sessions() as session:
+        rows = (
+            await session.execute(
+                text("SELECT platform, chat_id, data FROM outbox WHERE kind = 'admin_alert'")
+            )
+        ).all()
+    expected = sorted((p.value, c) for p, ids in rules.admins.items() for c in ids)
+    assert sorted((p, c) for p, c, _ in rows) == expected
+    assert expected  # the shipped rules name admin chats
 
 
 async def test_failures_and_throttling_across_units_of_work(

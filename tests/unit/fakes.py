@@ -53,7 +53,8 @@ class FakeStore:
 
     requests: dict[str, Request] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
-    failures: list[tuple[ChatRef, datetime]] = field(default_factory=list)
+    failures: list[tuple[ChatRef, datetime, str | None]] = field(default_factory=list)
+    alert_marks: dict[str, datetime] = field(default_factory=dict)
     outbox: list[Notice] = field(default_factory=list)
     jobs: dict[str, str] = field(default_factory=dict)
     drafts: dict[int, Draft] = field(default_factory=dict)
@@ -167,19 +168,41 @@ class FakeRequests:
 
 
 class FakeLookups:
-    """LookupLog: `failures_since` excludes `since` itself, as the port says."""
+    """LookupLog: `…_since` excludes `since` itself, as the port says; an alert claim, like
+    the SQL row, is visible to other transactions only once committed."""
 
     def __init__(self, store: FakeStore) -> None:
         self._store = store
-        self.pending: list[tuple[ChatRef, datetime]] = []
+        self.pending: list[tuple[ChatRef, datetime, str | None]] = []
+        self.pending_marks: dict[str, datetime] = {}
+        self.purged_before: datetime | None = None
 
-    async def record_failure(self, chat: ChatRef, at: datetime) -> None:
-        self.pending.append((chat, at))
+    def _all(self) -> list[tuple[ChatRef, datetime, str | None]]:
+        return [*self._store.failures, *self.pending]
+
+    async def record_failure(self, chat: ChatRef, at: datetime, code: str | None = None) -> None:
+        self.pending.append((chat, at, code))
 
     async def failures_since(self, chat: ChatRef, since: datetime) -> list[datetime]:
-        return sorted(
-            at for c, at in [*self._store.failures, *self.pending] if c == chat and at > since
-        )
+        return sorted(at for c, at, _ in self._all() if c == chat and at > since)
+
+    async def proof_failures_since(self, code: str, since: datetime) -> list[datetime]:
+        return sorted(at for _, at, k in self._all() if k == code and at > since)
+
+    async def count_since(self, since: datetime) -> int:
+        return sum(1 for _, at, _ in self._all() if at > since)
+
+    async def claim_alert(self, name: str, at: datetime, quiet: timedelta) -> bool:
+        last = self.pending_marks.get(name, self._store.alert_marks.get(name))
+        if last is not None and last > at - quiet:
+            return False
+        self.pending_marks[name] = at
+        return True
+
+    async def purge_before(self, before: datetime) -> int:
+        self.purged_before = before  # applied to the store at commit
+        self.pending = [f for f in self.pending if f[1] >= before]
+        return sum(1 for f in self._store.failures if f[1] < before)
 
 
 class FakeOutbox:
@@ -330,7 +353,10 @@ class FakeUnitOfWork:
             raise DuplicateCode(", ".join(sorted(clash)))
         self.store.requests.update(self.requests.pending)
         self.store.events.extend(self.requests.pending_events)
+        if (cutoff := self.lookups.purged_before) is not None:
+            self.store.failures[:] = [f for f in self.store.failures if f[1] >= cutoff]
         self.store.failures.extend(self.lookups.pending)
+        self.store.alert_marks.update(self.lookups.pending_marks)
         self.store.outbox.extend(self.outbox.pending)
         self.store.jobs.update(self.jobs.pending)
         self.store.drafts.update(self.drafts.pending)
@@ -344,6 +370,8 @@ class FakeUnitOfWork:
         self.requests.added.clear()
         self.requests.pending_events.clear()
         self.lookups.pending.clear()
+        self.lookups.pending_marks.clear()
+        self.lookups.purged_before = None
         self.outbox.pending.clear()
         self.jobs.pending.clear()
         self.drafts.pending.clear()

@@ -271,3 +271,14 @@ def test_env_example_documents_each_quota() -> None:
     example = (RULES_FILE.parent / ".env.example").read_text(encoding="utf-8")
     for line in ("FILINGS_PER_HOUR=5", "FILINGS_PER_DAY=20", "CLARIFICATIONS_PER_HOUR=20"):
         assert f"\n{line}\n" in example
+
+
+def test_failed_lookups_alert_setting() -> None:
+    from bot.config import SettingsError, load_settings
+
+    assert load_settings(_env_file=None).failed_lookups_alert == 50
+    assert load_settings(_env_file=None, failed_lookups_alert=0).failed_lookups_alert == 0
+    with pytest.raises(SettingsError, match="FAILED_LOOKUPS_ALERT"):
+        load_settings(_env_file=None, failed_lookups_alert=-1)
+    example = (RULES_FILE.parent / ".env.example").read_text(encoding="utf-8")
+    assert "\nFAILED_LOOKUPS_ALERT=50\n" in example

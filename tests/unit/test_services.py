@@ -16,6 +16,8 @@ from desk.model import (
     Contact,
     Kind,
     NewRequest,
+    Notice,
+    NoticeKind,
     Platform,
     Request,
     Status,
@@ -194,25 +196,159 @@ async def test_other_chat_sees_only_the_status(
     assert not result.full
 
 
-@pytest.mark.parametrize(("shared", "full"), [(PHONE, True), ("09150000000", False)])
-async def test_shared_phone_unlocks_only_a_matching_request(
-    store: FakeStore, rules: RoutingRules, clock: FixedClock, shared: str, full: bool
+async def test_own_contact_with_the_filing_phone_shows_the_content(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
 ) -> None:
     filed = await file(store, rules, clock)
-    result = await services.lookup(
-        filed.code, chat=OTHER, uow=store, clock=clock, shared_phone=shared
-    )
-    assert result.full is full
+    proof = services.Proof(PHONE, own=True)
+    result = await services.lookup(filed.code, chat=OTHER, uow=store, clock=clock, proof=proof)
+    assert result.full and not result.proof_failed and not result.locked
+    assert store.failures == []
 
 
-async def test_shared_phone_does_not_unlock_a_request_without_phone(
+@pytest.mark.parametrize(
+    "proof",
+    [
+        services.Proof("09150000000", own=True),  # the sender's own, another number
+        services.Proof(PHONE, own=False),  # a phone-book card or another person's
+        services.Proof("", own=True),  # a number that is no mobile at all
+    ],
+    ids=["own-other-number", "not-own-victims-number", "unreadable"],
+)
+async def test_a_proof_that_proves_nothing_shows_the_status_and_counts_as_a_failure(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock, proof: services.Proof
+) -> None:
+    filed = await file(store, rules, clock)
+    result = await services.lookup(filed.code, chat=OTHER, uow=store, clock=clock, proof=proof)
+    assert not result.full and result.proof_failed
+    assert store.failures == [(OTHER, clock.now(), filed.code)]
+
+
+async def test_failed_proofs_count_toward_the_chats_throttle(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    code = (await file(store, rules, clock)).code
+    foreign = services.Proof(PHONE, own=False)
+    for _ in range(services.LOOKUP_FAILURES_PER_HOUR):
+        await services.lookup(code, chat=OTHER, uow=store, clock=clock, proof=foreign)
+    with pytest.raises(Throttled):
+        await services.lookup(code, chat=OTHER, uow=store, clock=clock)
+
+
+async def test_a_proof_does_not_unlock_a_request_without_phone(
     store: FakeStore, rules: RoutingRules, clock: FixedClock
 ) -> None:
     filed = await file(store, rules, clock, contact=Contact(), anonymous=True)
-    result = await services.lookup(
-        filed.code, chat=OTHER, uow=store, clock=clock, shared_phone=PHONE
-    )
-    assert not result.full
+    proof = services.Proof(PHONE, own=True)
+    result = await services.lookup(filed.code, chat=OTHER, uow=store, clock=clock, proof=proof)
+    assert not result.full and result.proof_failed
+
+
+async def test_after_failed_proofs_of_a_code_only_the_filing_chat_sees_content(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    code = (await file(store, rules, clock)).code
+    wrong = services.Proof("09150000000", own=True)
+    start = clock.now()
+    for n in range(services.PROOF_FAILURES_PER_CODE):
+        chat = ChatRef(Platform.BALE if n % 2 else Platform.TELEGRAM, 5000 + n)
+        await services.lookup(code, chat=chat, uow=store, clock=clock, proof=wrong)
+        clock.advance(timedelta(hours=1))
+    right = services.Proof(PHONE, own=True)
+    late = await services.lookup(code, chat=OTHER, uow=store, clock=clock, proof=right)
+    assert not late.full and late.locked and not late.proof_failed
+    plain = await services.lookup(code, chat=OTHER, uow=store, clock=clock)
+    assert plain.locked and not plain.full
+    assert (await services.lookup(code, chat=TG, uow=store, clock=clock)).full
+    # another code is not locked by this one's failures
+    other = (await file(store, rules, clock)).code
+    assert (await services.lookup(other, chat=OTHER, uow=store, clock=clock, proof=right)).full
+    # the window slides: once the first failure is a day old, two are left and it opens
+    clock.advance(start + services.PROOF_WINDOW - clock.now())
+    again = await services.lookup(code, chat=OTHER, uow=store, clock=clock, proof=right)
+    assert again.full and not again.locked
+
+
+async def test_unknown_codes_do_not_lock_a_code(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    code = (await file(store, rules, clock)).code
+    for n in range(services.PROOF_FAILURES_PER_CODE + 1):
+        with pytest.raises(BadCheckDigit):
+            await services.lookup(typo(code), chat=ChatRef(Platform.TELEGRAM, 6000 + n),
+                                  uow=store, clock=clock)  # fmt: skip
+    right = services.Proof(PHONE, own=True)
+    assert (await services.lookup(code, chat=OTHER, uow=store, clock=clock, proof=right)).full
+
+
+ADMINS = {Platform.TELEGRAM: frozenset({-100}), Platform.BALE: frozenset({-200, -201})}
+
+
+def alerts(store: FakeStore) -> list[Notice]:
+    return [n for n in store.outbox if n.kind is NoticeKind.ADMIN_ALERT]
+
+
+async def fail_from_many_chats(store: FakeStore, clock: FixedClock, watch, count: int) -> None:
+    for n in range(count):
+        chat = ChatRef(Platform.TELEGRAM, 9000 + n)
+        with pytest.raises(NotFound):
+            await services.lookup(missing_code(store), chat=chat, uow=store, clock=clock,
+                                  watch=watch)  # fmt: skip
+
+
+def missing_code(store: FakeStore) -> str:
+    return next(unused_code(store))
+
+
+async def test_a_wave_of_failures_is_told_to_every_admin_chat_once_an_hour(
+    store: FakeStore, clock: FixedClock
+) -> None:
+    watch = services.LookupWatch(alert_over=5, admins=ADMINS)
+    await fail_from_many_chats(store, clock, watch, 5)
+    assert alerts(store) == []  # at the threshold: not above it
+    await fail_from_many_chats(store, clock, watch, 1)
+    told = alerts(store)
+    assert sorted((n.platform.value, n.chat_id) for n in told) == [
+        ("bale", -201), ("bale", -200), ("telegram", -100)
+    ]  # fmt: skip
+    assert all(n.data == {"template": "lookups", "count": 6} and n.code is None for n in told)
+    # more failures within the hour: no second alert
+    clock.advance(timedelta(minutes=59))
+    await fail_from_many_chats(store, clock, watch, 10)
+    assert len(alerts(store)) == 3
+    # an hour after the alert, failures still over the threshold: told again, once
+    clock.advance(timedelta(minutes=1))
+    await fail_from_many_chats(store, clock, watch, 2)
+    assert len(alerts(store)) == 6
+
+
+async def test_failed_proofs_count_toward_the_alert_and_off_means_off(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    code = (await file(store, rules, clock)).code
+    foreign = services.Proof(PHONE, own=False)
+    off = services.LookupWatch(alert_over=0, admins=ADMINS)
+    for n in range(3):
+        chat = ChatRef(Platform.BALE, 7000 + n)
+        await services.lookup(code, chat=chat, uow=store, clock=clock, proof=foreign, watch=off)
+    assert alerts(store) == []
+    on = services.LookupWatch(alert_over=3, admins=ADMINS)
+    chat = ChatRef(Platform.BALE, 7100)
+    await services.lookup(code, chat=chat, uow=store, clock=clock, proof=foreign, watch=on)
+    assert [n.data["count"] for n in alerts(store)] == [4, 4, 4]
+
+
+async def test_purge_keeps_what_the_day_window_still_needs(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    code = (await file(store, rules, clock)).code
+    wrong = services.Proof("09150000000", own=True)
+    await services.lookup(code, chat=OTHER, uow=store, clock=clock, proof=wrong)
+    clock.advance(timedelta(hours=23))
+    await services.lookup(code, chat=OTHER, uow=store, clock=clock, proof=wrong)
+    clock.advance(timedelta(hours=2))
+    assert await services.purge_lookup_failures(uow=store, clock=clock) == 1
+    assert [at for _, at, _ in store.failures] == [clock.now() - timedelta(hours=2)]
 
 
 async def test_lookup_accepts_persian_and_arabic_digits(
@@ -254,7 +390,7 @@ async def test_failed_lookups_raise_and_are_recorded(
     committed = store.committed
     with pytest.raises(error):
         await services.lookup(make_text(code), chat=OTHER, uow=store, clock=clock)
-    assert store.failures == [(OTHER, clock.now())]
+    assert store.failures == [(OTHER, clock.now(), None)]
     assert store.committed == committed + 1
 
 
