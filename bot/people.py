@@ -112,19 +112,20 @@ async def staff_or_notice(
     event: Message | CallbackQuery, chat: ChatRef, deps: Deps, *, notice: str = texts.STAFF_ONLY
 ) -> Person | None:
     """The person acting, when they are staff of the group; otherwise a short polite notice
-    (an alert for a press, a reply for a message), a log line, and None: nothing else happens."""
+    (an alert for a press; a reply for a message, at most once per person and group in ten
+    minutes), a log line, and None: nothing else happens."""
     person = person_of(event, chat.platform)
     standing = await standing_of(event, chat, deps)
     if standing.is_staff:
         return person
     what = "press" if isinstance(event, CallbackQuery) else "message"
     log.warning(
-        "%s in %s:%s refused: %s is not staff (%s)",
-        what, chat.platform.value, chat.chat_id, person.actor.label, standing.value,
+        "%s in %s:%s refused: user %s is not staff (%s)",
+        what, chat.platform.value, chat.chat_id, person.actor.user_id, standing.value,
     )  # fmt: skip
     text = texts.STAFF_ANONYMOUS if standing is Standing.ANONYMOUS else notice
     if isinstance(event, CallbackQuery):
         await event.answer(text, show_alert=True)
-    else:
+    elif deps.refusals.due(chat, person.actor.user_id):
         await event.reply(text)
     return None

@@ -339,6 +339,7 @@ STAFF_LIST_GRANTED = "کارشناسانی که مدیران اجازه داده
 STAFF_LIST_LINE = "• {name}"
 STAFF_LIST_GRANT_LINE = "• {name} (به اجازه {by})"
 STAFF_LIST_NONE = "• کسی نیست"
+STAFF_LIST_ALSO_ADMIN = " — مدیر گروه هم هست؛ اگر دیگر مدیر نباشد، با این اجازه کارشناس می‌ماند"
 STAFF_LIST_NO_ADMINS = "• فهرست مدیران الان از پیام‌رسان دریافت نشد؛ کمی بعد دوباره بپرسید."
 STAFF_NAMELESS = "بی‌نام"
 

@@ -4,9 +4,12 @@ refresh on a refusal, the last known list when the messenger does not answer, gr
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
+from aiogram.types import Message
 
+from bot.handlers import grants as grant_commands
 from bot.people import admins_of
 from desk.model import Actor, ChatRef, Platform
 from desk.people import (
@@ -15,6 +18,7 @@ from desk.people import (
     Grant,
     GrantError,
     Person,
+    RefusalNotices,
     Roster,
     Standing,
 )
@@ -196,3 +200,61 @@ def test_both_platforms_answer_shapes_are_read() -> None:
         (2, "B C", "administrator"),
     ]
     assert [(a.user_id, a.name) for a in admins_of(bale)] == [(10, "D"), (11, "e"), (12, "")]
+
+
+async def test_a_grant_outlives_a_promotion_and_stays_on_the_list() -> None:
+    """Granted, then promoted, then demoted: still staff by the grant, so the list shows the
+    grant all along (the administrators must see it to take it back)."""
+    source, clock = Source(1), Clock()
+    desk = roster(source, clock)
+    await desk.grant(GROUP, by=ADMIN, member=MEMBER.actor, is_bot=False)
+    source.ids.add(MEMBER.actor.user_id)
+    clock.advance(301)
+    admins, granted = await desk.staff(GROUP)
+    assert [a.user_id for a in admins] == [1, 2] and [g.user_id for g in granted] == [2]
+    source.ids.discard(MEMBER.actor.user_id)
+    clock.advance(301)
+    assert await desk.standing(GROUP, MEMBER) is Standing.GRANTED
+
+
+def test_a_refused_member_is_told_once_in_a_while_not_at_every_message() -> None:
+    now = [0.0]
+    notices = RefusalNotices(gap=600, clock=lambda: now[0])
+    other_group = ChatRef(Platform.BALE, -1001)
+    assert notices.due(GROUP, 2)
+    assert not any(notices.due(GROUP, 2) for _ in range(100)), "a flood gets no more replies"
+    assert notices.due(GROUP, 3) and notices.due(other_group, 2), "per person and group"
+    now[0] = 601
+    assert notices.due(GROUP, 2), "told again after ten minutes"
+
+
+def _group_message(**extra: object) -> Message:
+    chat = {"id": -1001, "type": "supergroup", "title": "آب", "is_forum": True}
+    admin = {"id": 1, "is_bot": False, "first_name": "مدیر"}
+    return Message.model_validate(
+        {"message_id": 50, "date": 0, "chat": chat, "from": admin, "text": "/staff", **extra}
+    )
+
+
+def test_a_bare_staff_in_a_forum_topic_names_nobody() -> None:
+    creator = {"id": 7, "is_bot": False, "first_name": "سازنده"}
+    root = {
+        "message_id": 40,
+        "date": 0,
+        "chat": {"id": -1001, "type": "supergroup"},
+        "from": creator,
+        "forum_topic_created": {"name": "شکایات", "icon_color": 1},
+    }
+    bot = SimpleNamespace(platform=Platform.TELEGRAM, id=999)
+    in_topic = _group_message(message_thread_id=40, is_topic_message=True, reply_to_message=root)
+    assert grant_commands._member(in_topic, bot) == "how"  # type: ignore[arg-type]
+    member = {
+        "message_id": 45,
+        "date": 0,
+        "chat": {"id": -1001, "type": "supergroup"},
+        "from": {"id": 8, "is_bot": False, "first_name": "عضو"},
+        "text": "سلام",
+    }
+    to_member = _group_message(message_thread_id=40, is_topic_message=True, reply_to_message=member)
+    found = grant_commands._member(to_member, bot)  # type: ignore[arg-type]
+    assert not isinstance(found, str) and found[0].user_id == 8
