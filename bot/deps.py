@@ -29,6 +29,7 @@ class Deps:
     quotas: Quotas = field(default_factory=Quotas)  # FILINGS_PER_HOUR, … (off unless given)
     roster: Roster | None = None  # who is staff in a group; without one, nobody is
     refusals: RefusalNotices = field(default_factory=RefusalNotices)  # told once in a while
+    staff_confirm_seconds: float = 60.0  # STAFF_CONFIRM_SECONDS
     failed_lookups_alert: int = 0  # FAILED_LOOKUPS_ALERT (off unless given)
 
     @property

@@ -94,6 +94,9 @@ class Standing(StrEnum):
     GRANTED = "granted"
     NOBODY = "nobody"
     ANONYMOUS = "anonymous"
+    # not an administrator as far as is known, not granted, and the messenger did not answer
+    # the last time it was asked: maybe a new administrator, maybe nobody; never let through
+    UNCONFIRMED = "unconfirmed"
 
     @property
     def is_staff(self) -> bool:
@@ -169,12 +172,21 @@ class Roster:
             return Standing.ADMIN
         if await self.grants.find(chat, user_id) is not None:
             return Standing.GRANTED
+        known = self._known[chat]
         if self._may_refresh(chat, user_id):
-            known = self._known[chat]
             await self._fetch(chat, known)
             if user_id in (known.admins or {}):
                 return Standing.ADMIN
-        return Standing.NOBODY
+        return Standing.UNCONFIRMED if known.failed else Standing.NOBODY
+
+    async def confirm(self, chat: ChatRef, person: Person) -> Standing:
+        """Ask the messenger afresh whether an unconfirmed person is an administrator (after
+        a pause the caller chose); the standing once it answers, UNCONFIRMED while it does not."""
+        known = self._known.setdefault(chat, _Known())
+        await self._fetch(chat, known)
+        if person.actor.user_id in (known.admins or {}):
+            return Standing.ADMIN
+        return Standing.UNCONFIRMED if known.failed else Standing.NOBODY
 
     def _may_refresh(self, chat: ChatRef, user_id: int) -> bool:
         """Whether this person's refusal may ask the messenger again now (and note it)."""

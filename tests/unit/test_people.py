@@ -10,7 +10,7 @@ import pytest
 from aiogram.types import Message
 
 from bot.handlers import grants as grant_commands
-from bot.people import admins_of
+from bot.people import admins_of, confirm_waits
 from desk.model import Actor, ChatRef, Platform
 from desk.people import (
     AdminsUnavailable,
@@ -125,7 +125,7 @@ async def test_an_unreachable_messenger_keeps_the_last_known_list() -> None:
     source.down = True
     clock.advance(301)
     assert await desk.standing(GROUP, ADMIN) is Standing.ADMIN
-    assert await desk.standing(GROUP, MEMBER) is Standing.NOBODY
+    assert await desk.standing(GROUP, MEMBER) is Standing.UNCONFIRMED, "never staff"
     calls = source.calls
     clock.advance(5)
     assert await desk.standing(GROUP, ADMIN) is Standing.ADMIN
@@ -136,7 +136,7 @@ async def test_no_list_ever_known_lets_only_granted_members_through() -> None:
     source, clock, grants = Source(1), Clock(), Grants()
     source.down = True
     desk = roster(source, clock, grants)
-    assert await desk.standing(GROUP, ADMIN) is Standing.NOBODY
+    assert await desk.standing(GROUP, ADMIN) is Standing.UNCONFIRMED
     await grants.add(Grant(GROUP, 2, "عضو", "telegram:1 (مدیر)", clock.now()))
     assert await desk.standing(GROUP, MEMBER) is Standing.GRANTED
 
@@ -258,3 +258,25 @@ def test_a_bare_staff_in_a_forum_topic_names_nobody() -> None:
     to_member = _group_message(message_thread_id=40, is_topic_message=True, reply_to_message=member)
     found = grant_commands._member(to_member, bot)  # type: ignore[arg-type]
     assert not isinstance(found, str) and found[0].user_id == 8
+
+
+async def test_a_stranger_while_the_messenger_is_down_is_unconfirmed_never_staff() -> None:
+    source, clock = Source(1), Clock()
+    desk = roster(source, clock)
+    assert await desk.standing(GROUP, ADMIN) is Standing.ADMIN
+    source.down = True
+    clock.advance(301)
+    assert await desk.standing(GROUP, ADMIN) is Standing.ADMIN, "the last known list"
+    assert await desk.standing(GROUP, MEMBER) is Standing.UNCONFIRMED
+    assert not Standing.UNCONFIRMED.is_staff
+    assert await desk.confirm(GROUP, MEMBER) is Standing.UNCONFIRMED
+    source.down = False
+    source.ids.add(MEMBER.actor.user_id)  # promoted during the outage
+    assert await desk.confirm(GROUP, MEMBER) is Standing.ADMIN
+    assert await desk.confirm(GROUP, Person(Actor(Platform.TELEGRAM, 5))) is Standing.NOBODY
+
+
+def test_confirm_waits_double_and_add_up_to_the_budget() -> None:
+    assert confirm_waits(60) == [2, 4, 8, 16, 30]
+    assert confirm_waits(3) == [2, 1]
+    assert confirm_waits(0) == []
