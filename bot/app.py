@@ -229,6 +229,7 @@ def build_app(
             BotAdmins(bots), SqlGrants(sessions), clock, ttl=settings.staff_admins_seconds
         ),
         failed_lookups_alert=settings.failed_lookups_alert,
+        staff_confirm_seconds=settings.staff_confirm_seconds,
     )
     handled = SqlHandledUpdates(sessions)
     dispatcher = LaneDispatcher(storage=storage, deps=deps)

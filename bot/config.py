@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     failed_lookups_alert: Annotated[int, Field(ge=0)] = 50
     banned_file: Path = Path("banned.yaml")
     staff_admins_seconds: Annotated[float, Field(ge=0)] = 300.0  # groups' administrators cached
+    # how long a press or reply waits, asking again, when the messenger does not say who the
+    # administrators are (a new administrator's answer is not lost to a passing outage)
+    staff_confirm_seconds: Annotated[float, Field(ge=0)] = 60.0
 
     @field_validator("telegram_bot_token", "bale_bot_token", mode="before")
     @classmethod

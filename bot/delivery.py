@@ -712,7 +712,10 @@ class DeliveryWorker:
             async with SqlUnitOfWork(self.sessions) as tx:
                 comments = await tx.drafts.comments(draft.id)
             workbook = comments_workbook(draft, comments)
-            caption = render.draft_digest(ui, draft, comments)[:1024]
+            text = render.draft_digest(ui, draft, comments)
+            # a caption takes 1,024 characters; cutting rendered text could end inside an
+            # escaped title, which the platform refuses: a longer digest goes as its own message
+            caption = text if len(text) <= 1024 else None
             sent = await bot.send_document(
                 item.chat_id,
                 BufferedInputFile(workbook, filename=f"comments-{draft.id}.xlsx"),
@@ -720,6 +723,10 @@ class DeliveryWorker:
             )
             await self.store.link(item.platform, item.chat_id, sent.message_id,
                                   f"d{draft.id}", "digest", self.wall.now())  # fmt: skip
+            if caption is None:
+                note = await bot.send_message(item.chat_id, text)
+                await self.store.link(item.platform, item.chat_id, note.message_id,
+                                      f"d{draft.id}", "digest", self.wall.now())  # fmt: skip
             return sent.message_id, None
         # the outcome, to one commenter: the note, their comment's code, the final file
         assert request is not None

@@ -108,23 +108,47 @@ async def standing_of(event: Message | CallbackQuery, chat: ChatRef, deps: Deps)
     return await deps.roster.standing(chat, person)
 
 
+def confirm_waits(budget: float) -> list[float]:
+    """The pauses before asking the messenger again about someone it could not confirm:
+    2, 4, 8 … seconds, `budget` (STAFF_CONFIRM_SECONDS) in all."""
+    waits: list[float] = []
+    step = 2.0
+    while sum(waits) < budget:
+        waits.append(min(step, budget - sum(waits)))
+        step *= 2
+    return waits
+
+
 async def staff_or_notice(
     event: Message | CallbackQuery, chat: ChatRef, deps: Deps, *, notice: str = texts.STAFF_ONLY
 ) -> Person | None:
     """The person acting, when they are staff of the group; otherwise a short polite notice
-    (an alert for a press, a reply for a message), a log line, and None: nothing else happens."""
+    (an alert for a press; a reply for a message, at most once per person and group in ten
+    minutes), a log line, and None: nothing else happens."""
     person = person_of(event, chat.platform)
     standing = await standing_of(event, chat, deps)
+    waits = iter(confirm_waits(deps.staff_confirm_seconds))
+    while standing is Standing.UNCONFIRMED and deps.roster is not None:
+        # the messenger did not say who the administrators are: a new administrator's answer
+        # must not be lost to a passing outage, so the group's own queue waits and asks again
+        pause = next(waits, None)
+        if pause is None:
+            break
+        await asyncio.sleep(pause)
+        standing = await deps.roster.confirm(chat, person)
     if standing.is_staff:
         return person
     what = "press" if isinstance(event, CallbackQuery) else "message"
     log.warning(
-        "%s in %s:%s refused: %s is not staff (%s)",
-        what, chat.platform.value, chat.chat_id, person.actor.label, standing.value,
+        "%s in %s:%s refused: user %s is not staff (%s)",
+        what, chat.platform.value, chat.chat_id, person.actor.user_id, standing.value,
     )  # fmt: skip
-    text = texts.STAFF_ANONYMOUS if standing is Standing.ANONYMOUS else notice
+    text = {
+        Standing.ANONYMOUS: texts.STAFF_ANONYMOUS,
+        Standing.UNCONFIRMED: texts.STAFF_UNCONFIRMED,
+    }.get(standing, notice)
     if isinstance(event, CallbackQuery):
         await event.answer(text, show_alert=True)
-    else:
+    elif standing is Standing.UNCONFIRMED or deps.refusals.due(chat, person.actor.user_id):
         await event.reply(text)
     return None

@@ -197,6 +197,12 @@ def _pack(parts: list[str], separator: str, limit: int) -> list[str]:
     return out
 
 
+def line_messages(lines: list[str], limit: int) -> list[str]:
+    """Rendered lines joined into messages of at most `limit` characters, cut only between
+    lines, so no message ends inside an escaped value or a tag."""
+    return _pack(lines, "\n", limit)
+
+
 def messages(blocks: list[str], limit: int) -> list[str]:
     """Blocks joined by blank lines into messages of at most `limit` characters; a block is
     never cut unless it is longer than a message by itself (then it is cut between lines)."""

@@ -292,10 +292,11 @@ class Draft:
 
     def is_public_at(self, now: datetime) -> bool:
         """Whether citizens may see it at `now`: its window has opened (a scheduled draft is
-        still the organisation's own, whatever a forged button asks) and it was not withdrawn."""
+        still the organisation's own, whatever a forged button asks), it was opened (one closed
+        while still scheduled never was) and it was not withdrawn."""
         if self.status in (DraftStatus.SCHEDULED, DraftStatus.WITHDRAWN):
             return False
-        return self.opens_at <= now
+        return self.announced_at is not None and self.opens_at <= now
 
 
 SECTION_SOFT_LIMIT = 900

@@ -12,6 +12,8 @@ never known has only its granted members. Nobody is let through for want of an a
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -92,6 +94,9 @@ class Standing(StrEnum):
     GRANTED = "granted"
     NOBODY = "nobody"
     ANONYMOUS = "anonymous"
+    # not an administrator as far as is known, not granted, and the messenger did not answer
+    # the last time it was asked: maybe a new administrator, maybe nobody; never let through
+    UNCONFIRMED = "unconfirmed"
 
     @property
     def is_staff(self) -> bool:
@@ -167,12 +172,21 @@ class Roster:
             return Standing.ADMIN
         if await self.grants.find(chat, user_id) is not None:
             return Standing.GRANTED
+        known = self._known[chat]
         if self._may_refresh(chat, user_id):
-            known = self._known[chat]
             await self._fetch(chat, known)
             if user_id in (known.admins or {}):
                 return Standing.ADMIN
-        return Standing.NOBODY
+        return Standing.UNCONFIRMED if known.failed else Standing.NOBODY
+
+    async def confirm(self, chat: ChatRef, person: Person) -> Standing:
+        """Ask the messenger afresh whether an unconfirmed person is an administrator (after
+        a pause the caller chose); the standing once it answers, UNCONFIRMED while it does not."""
+        known = self._known.setdefault(chat, _Known())
+        await self._fetch(chat, known)
+        if person.actor.user_id in (known.admins or {}):
+            return Standing.ADMIN
+        return Standing.UNCONFIRMED if known.failed else Standing.NOBODY
 
     def _may_refresh(self, chat: ChatRef, user_id: int) -> bool:
         """Whether this person's refusal may ask the messenger again now (and note it)."""
@@ -196,8 +210,8 @@ class Roster:
             raise GrantError("already")
         grant = Grant(chat, member.user_id, member.name, by.actor.label, self.clock.now())
         await self.grants.add(grant)
-        log.info("staff granted in %s:%s to %s by %s", chat.platform.value, chat.chat_id,
-                 member.label, by.actor.label)  # fmt: skip
+        log.info("staff granted in %s:%s to user %s by user %s", chat.platform.value,
+                 chat.chat_id, member.user_id, by.actor.user_id)  # fmt: skip
         return grant
 
     async def revoke(self, chat: ChatRef, *, by: Person, member: Actor) -> None:
@@ -206,14 +220,16 @@ class Roster:
         if not await self.grants.revoke(chat, member.user_id, by.actor.label, self.clock.now()):
             raise GrantError("admin" if member.user_id in await self.administrators(chat)
                              else "not_granted")  # fmt: skip
-        log.info("staff revoked in %s:%s from %s by %s", chat.platform.value, chat.chat_id,
-                 member.label, by.actor.label)  # fmt: skip
+        log.info("staff revoked in %s:%s from user %s by user %s", chat.platform.value,
+                 chat.chat_id, member.user_id, by.actor.user_id)  # fmt: skip
 
     async def staff(self, chat: ChatRef) -> tuple[list[ChatAdmin], list[Grant]]:
         """Everyone who is staff of a group now: its administrators (asked afresh) and grants."""
         admins = await self.administrators(chat, fresh=True)
         ordered = sorted(admins.values(), key=lambda a: (a.status != "creator", a.user_id))
-        return ordered, [g for g in await self.grants.active(chat) if g.user_id not in admins]
+        # every active grant, also one of a member who is an administrator now: it outlives a
+        # demotion, so the administrators must see it to take it back
+        return ordered, await self.grants.active(chat)
 
     async def _admin_only(self, chat: ChatRef, by: Person) -> None:
         standing = await self.standing(chat, by)
@@ -221,3 +237,27 @@ class Roster:
             raise GrantError("anonymous")
         if standing is not Standing.ADMIN:
             raise GrantError("not_admin")
+
+
+class RefusalNotices:
+    """When a refused message in a group still gets its reply: once per person and group in
+    `gap` seconds. A member typing on and on would otherwise make the bot write into the group
+    as fast as they type, spend the group's send quota (the platform's 429) and hold the
+    group's lane, and with it the bot's updates, while the waits run out. A press always gets
+    its pop-up: an alert is an answer to the press, not a message in the group."""
+
+    def __init__(self, gap: float = 600.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.gap = gap
+        self.clock = clock
+        self._last: dict[tuple[ChatRef, int], float] = {}
+
+    def due(self, chat: ChatRef, user_id: int) -> bool:
+        """Whether this person's refusal in this group is told now (and remember it)."""
+        now = self.clock()
+        last = self._last.get((chat, user_id))
+        if last is not None and now - last < self.gap:
+            return False
+        if len(self._last) > 10_000:  # forget old ones, keep the map small
+            self._last = {k: t for k, t in self._last.items() if now - t < self.gap}
+        self._last[(chat, user_id)] = now
+        return True

@@ -261,19 +261,6 @@ async def _drop_buttons(message: Message) -> None:
         await message.edit_reply_markup(reply_markup=None)
 
 
-def _chunks(lines: list[str]) -> list[str]:
-    out: list[str] = []
-    current = ""
-    for line in lines:
-        if current and len(current) + 1 + len(line) > MAX_MESSAGE:
-            out.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    if current:
-        out.append(current)
-    return out
-
-
 # --- commands ----------------------------------------------------------------------------------
 
 
@@ -312,7 +299,7 @@ async def drafts_list(message: Message, deps: Deps, ui: Renderer) -> None:
                 comments=to_persian_digits(counts.get(draft.id or 0, 0)),
             )
         )
-    for chunk in _chunks(lines):
+    for chunk in report_text.line_messages(lines, MAX_MESSAGE):
         await message.answer(chunk)
 
 
@@ -332,7 +319,7 @@ async def close_draft(
     except DraftError as exc:
         await message.reply(texts.ADMIN_DRAFT_ERROR.get(exc.reason, texts.ACTION_DONE_ALREADY))
         return
-    log.info("draft %s closed early by %s", draft_id, actor_of(message.from_user, bot).label)
+    log.info("draft %s closed early by user %s", draft_id, actor_of(message.from_user, bot).user_id)
     deps.wake_delivery()
     await message.reply(
         ui.fmt(texts.ADMIN_CLOSED, title=draft.title, unit=unit_name(deps.rules, draft.unit))
@@ -362,7 +349,7 @@ async def withdraw_draft(
     except DraftError as exc:
         await message.reply(texts.ADMIN_DRAFT_ERROR.get(exc.reason, texts.ACTION_DONE_ALREADY))
         return
-    log.info("draft %s withdrawn by %s", draft_id, actor_of(message.from_user, bot).label)
+    log.info("draft %s withdrawn by user %s", draft_id, actor_of(message.from_user, bot).user_id)
     deps.wake_delivery()
     await message.reply(
         ui.fmt(texts.DRAFT_WITHDRAWN_DONE, title=draft.title, count=to_persian_digits(told))
@@ -500,9 +487,9 @@ async def export(
         return
     # the file holds citizens' names and phones: who took it is worth a line in the log
     log.info(
-        "export %s..%s (%d requests) sent to %s for %s", exports.jalali_day(first),
+        "export %s..%s (%d requests) sent to %s for user %s", exports.jalali_day(first),
         exports.jalali_day(last), len(data.requests), message.chat.id,
-        actor_of(message.from_user, bot).label,
+        actor_of(message.from_user, bot).user_id,
     )  # fmt: skip
     start, end = exports.period(first, last)
     caption = ui.fmt(
@@ -689,7 +676,9 @@ async def stale_button(query: CallbackQuery) -> None:
     await query.answer(texts.STALE_BUTTON)
 
 
-ADMIN_COMMANDS = ("publish", "drafts", "close_draft", "final", "report", "overdue", "export")
+ADMIN_COMMANDS = (
+    "publish", "drafts", "close_draft", "withdraw_draft", "final", "report", "overdue", "export"
+)  # fmt: skip
 
 
 @router.message(Command(*ADMIN_COMMANDS), AdminChat(outsiders=True))

@@ -117,7 +117,8 @@ async def read(query: CallbackQuery, deps: Deps, ui: Renderer, bot: PlatformBot)
     worker = deps.delivery
     document = await worker.document(bot, draft.id, "document") if worker else None
     if document is not None:
-        sent = await message.answer_document(document, caption=draft.title[:1000])
+        # the caption is parsed like any message: the title goes through the renderer
+        sent = await message.answer_document(document, caption=ui.esc(draft.title[:200]))
         if worker is not None:
             await worker.remember(bot, draft.id, "document", document, sent)
     await message.answer(

@@ -19,6 +19,7 @@ from bot.handlers.admin import admin_group
 from bot.people import person_of, staff_or_notice
 from bot.platforms import PlatformBot, Raw, Renderer
 from bot.registry import Handlers
+from bot.reports import line_messages
 from desk.model import Actor, ChatRef
 from desk.people import GrantError
 
@@ -48,7 +49,13 @@ class StaffGroup(BaseFilter):
 def _member(message: Message, bot: PlatformBot) -> tuple[Actor, bool] | str:
     """The member whose message was replied to (and whether a bot), or why there is none."""
     replied = message.reply_to_message
-    if replied is None:
+    # in a forum's topic every message "replies" to the topic's first (service) message: a
+    # bare /staff there names nobody, it does not make the topic's creator staff
+    topic_root = replied is not None and (
+        replied.forum_topic_created is not None
+        or (message.is_topic_message is True and replied.message_id == message.message_thread_id)
+    )
+    if replied is None or topic_root:
         return "how"
     person = person_of(replied, bot.platform)
     if person.anonymous or replied.from_user is None:
@@ -113,6 +120,7 @@ async def staff_list(message: Message, group_chat: ChatRef, deps: Deps, ui: Rend
     if await staff_or_notice(message, chat, deps) is None:
         return
     admins, grants = await deps.roster.staff(chat)
+    admin_ids = {a.user_id for a in admins}
     lines = [ui.bold(texts.STAFF_LIST_TITLE), "", texts.STAFF_LIST_ADMINS]
     lines += [ui.fmt(texts.STAFF_LIST_LINE, name=_shown(a.name)) for a in admins] or [
         texts.STAFF_LIST_NO_ADMINS
@@ -120,9 +128,11 @@ async def staff_list(message: Message, group_chat: ChatRef, deps: Deps, ui: Rend
     lines += ["", texts.STAFF_LIST_GRANTED]
     lines += [
         ui.fmt(texts.STAFF_LIST_GRANT_LINE, name=_shown(g.name), by=_by_name(g.granted_by))
+        + (texts.STAFF_LIST_ALSO_ADMIN if g.user_id in admin_ids else "")
         for g in grants
     ] or [texts.STAFF_LIST_NONE]
-    await message.reply("\n".join(lines)[:4000])
+    for chunk in line_messages(lines, 4000):
+        await message.reply(chunk)
 
 
 def _by_name(label: str) -> str:

@@ -141,9 +141,22 @@ async def test_every_admin_action_arrives_whatever_the_admin_names(
     exported = await admin.send(f"/export {today} {today}")
     assert any(m.method == "sendDocument" for m in exported), [m.seen() for m in exported]
 
+    # a citizen reads it: the document (its caption the title) and the sections arrive
+    fake = front.bot(platform)
+    citizen = fake.private_chat(41003, first, last)
+    menu = (await citizen.send("/start"))[-1]
+    read = await citizen.click_data(f"dr:{draft.id}", menu)
+    assert [m.method for m in read] == ["sendDocument", "sendMessage"]
+    assert Renderer(platform).shown(TITLE) in read[0].seen()
+
     # closing early, the final version, and withdrawing a second draft
     closed = "\n".join(m.seen() for m in await admin.send(f"/close_draft {draft.id}"))
     assert Renderer(platform).shown(TITLE) in closed
+    water = front.group("water_soil", platform)
+    digest = await fake.wait_for(
+        lambda m: m.chat_id == water.id and m.method == "sendDocument", timeout=15
+    )
+    assert Renderer(platform).shown(TITLE) in digest.seen()
     final = await admin.send_document(
         size=4_000, file_name="نهایی.pdf", caption=f"/final {draft.id} بند <۲> & بند ۳ اصلاح شد"
     )

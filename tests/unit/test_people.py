@@ -4,10 +4,13 @@ refresh on a refusal, the last known list when the messenger does not answer, gr
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
+from aiogram.types import Message
 
-from bot.people import admins_of
+from bot.handlers import grants as grant_commands
+from bot.people import admins_of, confirm_waits
 from desk.model import Actor, ChatRef, Platform
 from desk.people import (
     AdminsUnavailable,
@@ -15,6 +18,7 @@ from desk.people import (
     Grant,
     GrantError,
     Person,
+    RefusalNotices,
     Roster,
     Standing,
 )
@@ -121,7 +125,7 @@ async def test_an_unreachable_messenger_keeps_the_last_known_list() -> None:
     source.down = True
     clock.advance(301)
     assert await desk.standing(GROUP, ADMIN) is Standing.ADMIN
-    assert await desk.standing(GROUP, MEMBER) is Standing.NOBODY
+    assert await desk.standing(GROUP, MEMBER) is Standing.UNCONFIRMED, "never staff"
     calls = source.calls
     clock.advance(5)
     assert await desk.standing(GROUP, ADMIN) is Standing.ADMIN
@@ -132,7 +136,7 @@ async def test_no_list_ever_known_lets_only_granted_members_through() -> None:
     source, clock, grants = Source(1), Clock(), Grants()
     source.down = True
     desk = roster(source, clock, grants)
-    assert await desk.standing(GROUP, ADMIN) is Standing.NOBODY
+    assert await desk.standing(GROUP, ADMIN) is Standing.UNCONFIRMED
     await grants.add(Grant(GROUP, 2, "عضو", "telegram:1 (مدیر)", clock.now()))
     assert await desk.standing(GROUP, MEMBER) is Standing.GRANTED
 
@@ -196,3 +200,83 @@ def test_both_platforms_answer_shapes_are_read() -> None:
         (2, "B C", "administrator"),
     ]
     assert [(a.user_id, a.name) for a in admins_of(bale)] == [(10, "D"), (11, "e"), (12, "")]
+
+
+async def test_a_grant_outlives_a_promotion_and_stays_on_the_list() -> None:
+    """Granted, then promoted, then demoted: still staff by the grant, so the list shows the
+    grant all along (the administrators must see it to take it back)."""
+    source, clock = Source(1), Clock()
+    desk = roster(source, clock)
+    await desk.grant(GROUP, by=ADMIN, member=MEMBER.actor, is_bot=False)
+    source.ids.add(MEMBER.actor.user_id)
+    clock.advance(301)
+    admins, granted = await desk.staff(GROUP)
+    assert [a.user_id for a in admins] == [1, 2] and [g.user_id for g in granted] == [2]
+    source.ids.discard(MEMBER.actor.user_id)
+    clock.advance(301)
+    assert await desk.standing(GROUP, MEMBER) is Standing.GRANTED
+
+
+def test_a_refused_member_is_told_once_in_a_while_not_at_every_message() -> None:
+    now = [0.0]
+    notices = RefusalNotices(gap=600, clock=lambda: now[0])
+    other_group = ChatRef(Platform.BALE, -1001)
+    assert notices.due(GROUP, 2)
+    assert not any(notices.due(GROUP, 2) for _ in range(100)), "a flood gets no more replies"
+    assert notices.due(GROUP, 3) and notices.due(other_group, 2), "per person and group"
+    now[0] = 601
+    assert notices.due(GROUP, 2), "told again after ten minutes"
+
+
+def _group_message(**extra: object) -> Message:
+    chat = {"id": -1001, "type": "supergroup", "title": "آب", "is_forum": True}
+    admin = {"id": 1, "is_bot": False, "first_name": "مدیر"}
+    return Message.model_validate(
+        {"message_id": 50, "date": 0, "chat": chat, "from": admin, "text": "/staff", **extra}
+    )
+
+
+def test_a_bare_staff_in_a_forum_topic_names_nobody() -> None:
+    creator = {"id": 7, "is_bot": False, "first_name": "سازنده"}
+    root = {
+        "message_id": 40,
+        "date": 0,
+        "chat": {"id": -1001, "type": "supergroup"},
+        "from": creator,
+        "forum_topic_created": {"name": "شکایات", "icon_color": 1},
+    }
+    bot = SimpleNamespace(platform=Platform.TELEGRAM, id=999)
+    in_topic = _group_message(message_thread_id=40, is_topic_message=True, reply_to_message=root)
+    assert grant_commands._member(in_topic, bot) == "how"  # type: ignore[arg-type]
+    member = {
+        "message_id": 45,
+        "date": 0,
+        "chat": {"id": -1001, "type": "supergroup"},
+        "from": {"id": 8, "is_bot": False, "first_name": "عضو"},
+        "text": "سلام",
+    }
+    to_member = _group_message(message_thread_id=40, is_topic_message=True, reply_to_message=member)
+    found = grant_commands._member(to_member, bot)  # type: ignore[arg-type]
+    assert not isinstance(found, str) and found[0].user_id == 8
+
+
+async def test_a_stranger_while_the_messenger_is_down_is_unconfirmed_never_staff() -> None:
+    source, clock = Source(1), Clock()
+    desk = roster(source, clock)
+    assert await desk.standing(GROUP, ADMIN) is Standing.ADMIN
+    source.down = True
+    clock.advance(301)
+    assert await desk.standing(GROUP, ADMIN) is Standing.ADMIN, "the last known list"
+    assert await desk.standing(GROUP, MEMBER) is Standing.UNCONFIRMED
+    assert not Standing.UNCONFIRMED.is_staff
+    assert await desk.confirm(GROUP, MEMBER) is Standing.UNCONFIRMED
+    source.down = False
+    source.ids.add(MEMBER.actor.user_id)  # promoted during the outage
+    assert await desk.confirm(GROUP, MEMBER) is Standing.ADMIN
+    assert await desk.confirm(GROUP, Person(Actor(Platform.TELEGRAM, 5))) is Standing.NOBODY
+
+
+def test_confirm_waits_double_and_add_up_to_the_budget() -> None:
+    assert confirm_waits(60) == [2, 4, 8, 16, 30]
+    assert confirm_waits(3) == [2, 1]
+    assert confirm_waits(0) == []

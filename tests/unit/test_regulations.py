@@ -537,6 +537,9 @@ async def test_close_now_closes_a_scheduled_draft_which_then_never_opens(
     clock.advance(timedelta(days=3))
     assert await regulations.open_due(desk) == 0
     assert sent(store, NoticeKind.DRAFT_ANNOUNCE) == []
+    with pytest.raises(DraftError) as caught:  # past its opening date, still nobody reads it
+        await regulations.public(desk, 1)
+    assert caught.value.reason == "unknown"
 
 
 async def test_close_now_refuses_closed_final_and_unknown_drafts(
