@@ -339,16 +339,23 @@ async def finalize(
             draft.final_file_name = final.name
             await tx.drafts.set_file(draft_id, "final", final)
         await tx.drafts.update(draft)
-        told = 0
-        for request in await tx.drafts.comments(draft_id):
-            if request.chat is not None:
-                await tx.outbox.add(
-                    Notice(request.chat.platform, request.chat.chat_id,
-                           NoticeKind.DRAFT_OUTCOME, request.code, {"draft": draft_id})
-                )  # fmt: skip
-                told += 1
+        told = await _tell_commenters(tx, draft_id)
         await tx.commit()
     return draft, told
+
+
+async def _tell_commenters(tx: UnitOfWork, draft_id: int) -> int:
+    """Queue the draft's outcome (its final version, or its withdrawal) to every commenter,
+    with their comment's code; returns how many are told."""
+    told = 0
+    for request in await tx.drafts.comments(draft_id):
+        if request.chat is not None:
+            await tx.outbox.add(
+                Notice(request.chat.platform, request.chat.chat_id,
+                       NoticeKind.DRAFT_OUTCOME, request.code, {"draft": draft_id})
+            )  # fmt: skip
+            told += 1
+    return told
 
 
 async def withdraw(desk: Desk, draft_id: int, *, reason: str, by: str = "") -> tuple[Draft, int]:
@@ -370,14 +377,7 @@ async def withdraw(desk: Desk, draft_id: int, *, reason: str, by: str = "") -> t
         draft.final_note = reason
         draft.finalized_at, draft.finalized_by = now, by
         await tx.drafts.update(draft)
-        told = 0
-        for request in await tx.drafts.comments(draft_id):
-            if request.chat is not None:
-                await tx.outbox.add(
-                    Notice(request.chat.platform, request.chat.chat_id,
-                           NoticeKind.DRAFT_OUTCOME, request.code, {"draft": draft_id})
-                )  # fmt: skip
-                told += 1
+        told = await _tell_commenters(tx, draft_id)
         await tx.commit()
     return draft, told
 
