@@ -528,6 +528,8 @@ ADMIN_BAD_DAYS = "لطفاً عددی بین ۱ تا ۹۰ بنویسید."
 ADMIN_CANCELLED = "انتشار پیش‌نویس لغو شد."
 ADMIN_NOT_ALLOWED = "این دستور فقط در گفتگوهای مدیران پذیرفته می‌شود."
 ADMIN_DRAFTS_LIST = "پیش‌نویس‌ها:"
+ADMIN_NO_DRAFTS = "هنوز پیش‌نویسی ثبت نشده است."
+ADMIN_NEED_ID = "لطفاً شناسه پیش‌نویس را پس از دستور بنویسید؛ مثلاً {example}"
 ADMIN_DRAFT_LINE = "#{id} {title} — {status} — تا {deadline} — {comments} نظر"
 ADMIN_DRAFT_STATUS = {
     "scheduled": "زمان‌بندی‌شده",

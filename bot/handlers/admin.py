@@ -58,10 +58,6 @@ log = logging.getLogger(__name__)
 
 router = Handlers("admin")
 
-# Persian strings this module needs that bot/texts.py does not have (yet).
-ADMIN_NEED_ID = "لطفاً شناسه پیش‌نویس را پس از دستور بنویسید؛ مثلاً {example}"
-ADMIN_NO_DRAFTS = "هنوز پیش‌نویسی ثبت نشده است."
-
 TITLE_MIN, TITLE_MAX = 3, 200
 SUMMARY_MIN, SUMMARY_MAX = 10, 3000  # the preview (card, file name, footer) fits a message
 MAX_MESSAGE = 4000
@@ -285,7 +281,7 @@ async def drafts_list(message: Message, deps: Deps, ui: Renderer) -> None:
         drafts = await tx.drafts.all()
         counts = {d.id: len(await tx.drafts.comments(d.id)) for d in drafts if d.id is not None}
     if not drafts:
-        await message.reply(ADMIN_NO_DRAFTS)
+        await message.reply(texts.ADMIN_NO_DRAFTS)
         return
     lines = [texts.ADMIN_DRAFTS_LIST]
     for draft in drafts:
@@ -310,7 +306,7 @@ async def close_draft(
     """Close a comment window now; the owning unit gets its digest."""
     draft_id = _draft_id(command.args)
     if draft_id is None:
-        await message.reply(ui.fmt(ADMIN_NEED_ID, example=_command(ui, "/close_draft ۳")))
+        await message.reply(ui.fmt(texts.ADMIN_NEED_ID, example=_command(ui, "/close_draft ۳")))
         return
     try:
         draft = await regulations.close_now(
@@ -364,7 +360,7 @@ async def finalize(
     parts = (command.args or "").split(maxsplit=1)
     draft_id = _draft_id(parts[0] if parts else None)
     if draft_id is None:
-        await message.reply(ui.fmt(ADMIN_NEED_ID, example=_command(ui, "/final ۳ …")))
+        await message.reply(ui.fmt(texts.ADMIN_NEED_ID, example=_command(ui, "/final ۳ …")))
         return
     note = normalize(parts[1], digits=False) if len(parts) > 1 else ""
     replied = message.reply_to_message
