@@ -10,6 +10,7 @@ import logging
 import sys
 
 from bot.config import SettingsError, load_settings
+from bot.lean_aiogram import import_aiogram_lazily
 from bot.redact import RedactSecrets
 from desk.routing import RulesError
 
@@ -31,6 +32,11 @@ def setup_logging(level: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
+    # First, before anything imports aiogram: its ~450 models are built on first use, not all
+    # at import (bot/lean_aiogram.py; README, Benchmarks). Only this process entry does it:
+    # `import bot` elsewhere (Alembic, scripts) leaves aiogram and pydantic as they are; the test
+    # suite opts in as well (tests/conftest.py).
+    import_aiogram_lazily()
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["drafts"]:
         from bot.cli import main as drafts
