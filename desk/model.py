@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Final
 
 
 class Platform(StrEnum):
@@ -40,6 +42,75 @@ class Status(StrEnum):
 OPEN_STATUSES = frozenset(
     {Status.FILED, Status.ROUTED, Status.IN_PROGRESS, Status.WAITING, Status.REOPENED}
 )
+
+
+class DeskError(Exception):
+    """A request the desk refuses; handlers turn each subclass into a polite message."""
+
+
+class WrongStatus(DeskError):
+    """The request's status does not allow this action now."""
+
+    def __init__(self, status: Status) -> None:
+        super().__init__(status.value)
+        self.status = status
+
+
+class Action(StrEnum):
+    """What may happen to a request after it is filed; the value names its event."""
+
+    ROUTE = "routed"  # the desk, at filing: the request reaches its unit
+    CLAIM = "claimed"  # staff: «بررسی می‌کنم»
+    TRANSFER = "transferred"  # staff: to another unit
+    ASK = "asked"  # staff: a question to the citizen
+    ANSWER = "answered"  # staff: a reply to the card
+    CLOSE = "closed"  # staff: closed without an answer
+    CLARIFY = "clarified"  # the citizen: more words or files for the unit
+    RATE = "rated"  # the citizen: 1-5 under the answer
+    REOPEN = "reopened"  # the citizen, unsatisfied: back to the unit
+
+
+def _to(target: Status, *sources: Status) -> dict[Status, Status | None]:
+    return dict.fromkeys(sources, target)
+
+
+def _stay(*sources: Status) -> dict[Status, Status | None]:
+    return dict.fromkeys(sources)
+
+
+_OPEN = sorted(OPEN_STATUSES, key=list(Status).index)
+
+# Every status rule of a request, in one place. For each action: the statuses it is allowed
+# from, each with the status it leads to (None: the status stays as it is, and the event
+# records none). An action from any status not listed raises WrongStatus.
+TRANSITIONS: Final[Mapping[Action, Mapping[Status, Status | None]]] = {
+    Action.ROUTE: _to(Status.ROUTED, Status.FILED),
+    Action.CLAIM: _to(Status.IN_PROGRESS, Status.FILED, Status.ROUTED, Status.REOPENED),
+    Action.TRANSFER: _to(Status.ROUTED, *_OPEN),
+    Action.ASK: _to(Status.WAITING, *_OPEN),
+    # an answered request may be answered again (a correction); only a closed one is done
+    Action.ANSWER: _to(Status.ANSWERED, *(s for s in Status if s is not Status.CLOSED)),
+    Action.CLOSE: _to(Status.CLOSED, *_OPEN),
+    # a citizen's words are taken while the request is open; they answer a pending question
+    Action.CLARIFY: {**_stay(*_OPEN), Status.WAITING: Status.IN_PROGRESS},
+    Action.RATE: _stay(Status.ANSWERED),
+    # only an answered request; the window and the count are reopen_refusal's (desk.staff)
+    Action.REOPEN: _to(Status.REOPENED, Status.ANSWERED),
+}
+
+
+def allows(status: Status, action: Action) -> bool:
+    """Whether `action` may happen to a request in `status`."""
+    return status in TRANSITIONS[action]
+
+
+def transition(status: Status, action: Action) -> Status:
+    """The status a request in `status` is in after `action`; WrongStatus(status) when the
+    action is not allowed from there."""
+    rule = TRANSITIONS[action]
+    if status not in rule:
+        raise WrongStatus(status)
+    return rule[status] or status
 
 
 class CloseReason(StrEnum):

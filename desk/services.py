@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from desk import tracking
 from desk.model import (
+    Action,
     Attachment,
     AttachmentKind,
     ChatRef,
@@ -19,7 +20,9 @@ from desk.model import (
     Platform,
     Request,
     Status,
+    transition,
 )
+from desk.model import DeskError as DeskError  # noqa: PLC0414 - re-exported: its home until now
 from desk.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from desk.routing import RoutingRules
 
@@ -39,10 +42,6 @@ LOOKUP_ALERT_WINDOW = timedelta(hours=1)
 LOOKUP_ALERT = "failed_lookups"
 MY_REQUESTS_LIMIT = 20
 _CODE_ATTEMPTS = 20
-
-
-class DeskError(Exception):
-    """A request the desk refuses; handlers turn each subclass into a polite message."""
 
 
 class ChangedMeanwhile(DeskError):
@@ -202,12 +201,14 @@ async def file_request(
                 break
         else:  # pragma: no cover - 10^9 codes; reaching this means the generator is broken
             raise RuntimeError("could not find a free tracking code")
+        # filed and routed at once: both steps are in the history
+        routed = transition(Status.FILED, Action.ROUTE)
         days = rules.sla.days.get(new.kind)
         due_at = rules.sla.calendar.due(now, days) if days and kind_needs_answer(new.kind) else None
         request = Request(
             code=code,
             kind=new.kind,
-            status=Status.ROUTED,
+            status=routed,
             text=new.text,
             created_at=now,
             updated_at=now,
@@ -230,7 +231,7 @@ async def file_request(
         actor = "anonymous" if new.anonymous else _actor(new.chat)
         await tx.requests.add_event(Event(code, "filed", now, actor, status=Status.FILED))
         await tx.requests.add_event(
-            Event(code, "routed", now, "routing", status=Status.ROUTED, note=unit.key)
+            Event(code, Action.ROUTE.value, now, "routing", status=routed, note=unit.key)
         )
         await post_card(tx, rules, request)
         await tx.commit()

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from desk.model import (
+    TRANSITIONS,
+    Action,
     Actor,
     Attachment,
     ChatRef,
@@ -16,8 +18,10 @@ from desk.model import (
     Notice,
     NoticeKind,
     Request,
-    Status,
+    allows,
+    transition,
 )
+from desk.model import WrongStatus as WrongStatus  # noqa: PLC0414 - re-exported: its home until now
 from desk.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from desk.routing import RoutingRules
 from desk.services import (
@@ -38,14 +42,6 @@ MAX_REOPENS = 1
 
 class NotYourRequest(DeskError):
     """The chat acting is not the staff chat of the request's unit (or not a staff chat)."""
-
-
-class WrongStatus(DeskError):
-    """The request's status does not allow this action now."""
-
-    def __init__(self, status: Status) -> None:
-        super().__init__(status.value)
-        self.status = status
 
 
 class NotOwner(DeskError):
@@ -97,19 +93,20 @@ async def _change(
     tx: UnitOfWork,
     desk: Desk,
     request: Request,
-    action: str,
+    action: Action,
     actor: str,
     *,
-    status: Status | None = None,
     note: str | None = None,
 ) -> None:
+    """Apply `action` to the request and append its event, with the status it set (none when
+    the status stays, as the table says)."""
     now = desk.clock.now()
-    if status is not None:
-        request.status = status
+    status = TRANSITIONS[action].get(request.status)
+    request.status = transition(request.status, action)
     request.updated_at = now
     await tx.requests.update(request)
     await tx.requests.add_event(
-        Event(request.code, action, now, actor, status=status, note=note,
+        Event(request.code, action.value, now, actor, status=status, note=note,
               update_key=desk.update_key())
     )  # fmt: skip
 
@@ -155,10 +152,9 @@ async def claim(desk: Desk, code: str, *, chat: ChatRef, actor: Actor) -> Reques
         if await _replayed(tx, desk, code):
             return request
         _authorize(desk, request, chat)
-        if request.status not in (Status.FILED, Status.ROUTED, Status.REOPENED):
-            raise WrongStatus(request.status)
+        transition(request.status, Action.CLAIM)
         request.claimed_by = actor.label
-        await _change(tx, desk, request, "claimed", actor.label, status=Status.IN_PROGRESS)
+        await _change(tx, desk, request, Action.CLAIM, actor.label)
         await _refresh_card(tx, desk, request, chat)
         await _tell_citizen(tx, request, "in_progress")
         await tx.commit()
@@ -176,17 +172,14 @@ async def transfer(
         _authorize(desk, request, chat)
         if to_unit not in desk.rules.units:
             raise NotFound(to_unit)
-        if not request.is_open:
-            raise WrongStatus(request.status)
-        if request.unit == to_unit:
+        transition(request.status, Action.TRANSFER)
+        if request.unit == to_unit:  # not a status rule, refused the same way
             raise WrongStatus(request.status)
         from_unit = request.unit
         request.unit = to_unit
         request.claimed_by = None
         note = f"{from_unit} → {to_unit}" + (f": {reason}" if reason else "")
-        await _change(
-            tx, desk, request, "transferred", actor.label, status=Status.ROUTED, note=note
-        )
+        await _change(tx, desk, request, Action.TRANSFER, actor.label, note=note)
         await _refresh_card(tx, desk, request, chat)
         await post_card(
             tx, desk.rules, request, from_unit=from_unit, by=actor.name, reason=reason or ""
@@ -203,11 +196,10 @@ async def ask(desk: Desk, code: str, question: str, *, chat: ChatRef, actor: Act
         if await _replayed(tx, desk, code):
             return request
         _authorize(desk, request, chat)
-        if not request.is_open:
-            raise WrongStatus(request.status)
+        transition(request.status, Action.ASK)
         if request.chat is None:
             raise NotOwner(code)  # anonymous: nobody to ask
-        await _change(tx, desk, request, "asked", actor.label, status=Status.WAITING, note=question)
+        await _change(tx, desk, request, Action.ASK, actor.label, note=question)
         await _refresh_card(tx, desk, request, chat)
         await _tell_citizen(tx, request, "question", question=question)
         await tx.commit()
@@ -229,12 +221,11 @@ async def answer(
         if await _replayed(tx, desk, code):
             return request
         _authorize(desk, request, chat)
-        if request.status is Status.CLOSED:
-            raise WrongStatus(request.status)
+        transition(request.status, Action.ANSWER)
         now = desk.clock.now()
         request.answer = text
         request.answered_at = now
-        await _change(tx, desk, request, "answered", actor.label, status=Status.ANSWERED, note=text)
+        await _change(tx, desk, request, Action.ANSWER, actor.label, note=text)
         await _refresh_card(tx, desk, request, chat)
         if request.chat is not None:
             await _tell_citizen(tx, request, "answer", answer=text)
@@ -255,12 +246,9 @@ async def close(
         if await _replayed(tx, desk, code):
             return request
         _authorize(desk, request, chat)
-        if not request.is_open:
-            raise WrongStatus(request.status)
+        transition(request.status, Action.CLOSE)
         request.close_reason = reason.value
-        await _change(
-            tx, desk, request, "closed", actor.label, status=Status.CLOSED, note=reason.value
-        )
+        await _change(tx, desk, request, Action.CLOSE, actor.label, note=reason.value)
         await _refresh_card(tx, desk, request, chat)
         if reason is not CloseReason.SPAM:
             await _tell_citizen(tx, request, "closed", reason=reason.value)
@@ -286,14 +274,11 @@ async def clarify(
         if await _replayed(tx, desk, code):
             return request
         _owner(request, chat)
-        if not request.is_open:
-            raise WrongStatus(request.status)
+        transition(request.status, Action.CLARIFY)
         await _check_clarification_quota(tx, desk, request, chat)
-        status = Status.IN_PROGRESS if request.status is Status.WAITING else None
         await _change(
-            tx, desk, request, "clarified", f"{chat.platform.value}:{chat.chat_id}",
-            status=status, note=text,
-        )  # fmt: skip
+            tx, desk, request, Action.CLARIFY, f"{chat.platform.value}:{chat.chat_id}", note=text
+        )
         staff = desk.rules.staff_chat(request.unit or desk.rules.default, request.platform)
         if staff is not None:
             await _note(tx, staff, request, "clarified", text=text)
@@ -313,7 +298,7 @@ async def _check_clarification_quota(
     actor = f"{chat.platform.value}:{chat.chat_id}"
     times = [
         e.at for e in await tx.requests.events(request.code)
-        if e.action == "clarified" and e.actor == actor
+        if e.action == Action.CLARIFY.value and e.actor == actor
     ]  # fmt: skip
     retry_at = quota_retry_at(times, limit, HOUR, now)
     if retry_at is not None:
@@ -322,7 +307,7 @@ async def _check_clarification_quota(
 
 def reopen_refusal(request: Request, now: datetime) -> str | None:
     """Why this request cannot be reopened now, or None when it can."""
-    if request.status is not Status.ANSWERED:
+    if not allows(request.status, Action.REOPEN):
         return "status"
     if request.reopen_count >= MAX_REOPENS:
         return "again"
@@ -342,11 +327,10 @@ async def rate(desk: Desk, code: str, score: int, *, chat: ChatRef) -> tuple[Req
                 request, desk.clock.now()
             ) is None
         _owner(request, chat)
-        if request.status is not Status.ANSWERED:
-            raise WrongStatus(request.status)
+        transition(request.status, Action.RATE)
         now = desk.clock.now()
         request.rating, request.rated_at = score, now
-        await _change(tx, desk, request, "rated", f"{chat.platform.value}:{chat.chat_id}",
+        await _change(tx, desk, request, Action.RATE, f"{chat.platform.value}:{chat.chat_id}",
                       note=str(score))  # fmt: skip
         await tx.commit()
     offer = score <= UNSATISFIED and reopen_refusal(request, now) is None
@@ -372,9 +356,8 @@ async def reopen(desk: Desk, code: str, note: str, *, chat: ChatRef) -> Request:
             request.due_at = desk.rules.sla.calendar.due(request.sla_started_at, days)
         request.reminded_half_at = request.reminded_due_at = request.escalated_at = None
         await _change(
-            tx, desk, request, "reopened", f"{chat.platform.value}:{chat.chat_id}",
-            status=Status.REOPENED, note=note,
-        )  # fmt: skip
+            tx, desk, request, Action.REOPEN, f"{chat.platform.value}:{chat.chat_id}", note=note
+        )
         staff = desk.rules.staff_chat(request.unit or desk.rules.default, request.platform)
         if staff is not None:
             await _note(tx, staff, request, "reopened", text=note)

@@ -18,7 +18,7 @@ from bot.deps import Deps
 from bot.platforms import PlatformBot, Renderer
 from bot.registry import Handlers
 from desk import staff, validation
-from desk.model import ChatRef
+from desk.model import Action, ChatRef, allows
 from desk.services import DeskError, QuotaExceeded
 from desk.text import normalize, to_persian_digits
 
@@ -94,7 +94,7 @@ async def reply_button(
     if pressed is None:
         return
     message, request = pressed
-    if not request.is_open:
+    if not allows(request.status, Action.CLARIFY):
         await message.answer(texts.CLARIFICATION_NOT_NEEDED, reply_markup=keyboards.main_menu())
         return
     await state.set_state(Clarify.text)
