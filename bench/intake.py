@@ -1,6 +1,7 @@
 """Intake throughput and latency: simulated citizens against the real app and a bare echo bot.
 
-The front office polls with lanes (`bot/polling.py`: chats concurrently, each chat in order, an
+The front office polls with lanes (`bot/runtime/polling.py`: chats concurrently, each chat in
+order, an
 offset confirmed only once handled); the bare echo bot runs with aiogram's default polling (a task
 per update, offsets confirmed at once) and, for reference, one update at a time.
 Every citizen sends /start and a few menu presses through the fake Bot API on loopback; all
@@ -22,7 +23,7 @@ from typing import Any
 
 from _common import latency_row, machine, table
 
-from bot import texts
+from bot.ui import texts
 from tests.e2e.conftest import Front
 from tests.fakebotapi import FakeBot, FakeBotAPI
 

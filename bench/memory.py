@@ -1,5 +1,6 @@
 """Resident memory of the bot: `import bot.app`, the running bot idle and after citizen and staff
-traffic, each with aiogram's models built lazily (`bot/lean_aiogram.py`, what `python -m bot`
+traffic, each with aiogram's models built lazily (`bot/runtime/lean_aiogram.py`, what
+`python -m bot`
 does) and eagerly (aiogram imported first, so it builds all of them itself, as `import aiogram`
 does anywhere else).
 
@@ -33,7 +34,7 @@ from typing import Any
 from _common import bulk_insert_requests, machine, random_codes, table
 from intake import workload
 
-from bot import texts
+from bot.ui import texts
 from desk.model import Platform
 from desk.text import to_persian_digits
 from storage import migrate
@@ -65,7 +66,7 @@ import sys
 if sys.argv[1] == "eager":
     import aiogram
 else:
-    from bot.lean_aiogram import import_aiogram_lazily
+    from bot.runtime.lean_aiogram import import_aiogram_lazily
     import_aiogram_lazily()
 """
 

@@ -10,8 +10,8 @@ import logging
 import sys
 
 from bot.config import SettingsError, load_settings
-from bot.lean_aiogram import import_aiogram_lazily
-from bot.redact import RedactSecrets
+from bot.runtime.lean_aiogram import import_aiogram_lazily
+from bot.runtime.redact import RedactSecrets
 from desk.routing import RulesError
 
 
@@ -33,25 +33,25 @@ def setup_logging(level: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     # First, before anything imports aiogram: its ~450 models are built on first use, not all
-    # at import (bot/lean_aiogram.py; README, Benchmarks). Only this process entry does it:
+    # at import (bot/runtime/lean_aiogram.py; README, Benchmarks). Only this process entry does it:
     # `import bot` elsewhere (Alembic, scripts) leaves aiogram and pydantic as they are; the test
     # suite opts in as well (tests/conftest.py).
     import_aiogram_lazily()
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["drafts"]:
-        from bot.cli import main as drafts
+        from bot.cli.drafts import main as drafts
 
         return drafts(argv[1:])
     if argv[:1] == ["outbox"]:
-        from bot.cli_outbox import main as outbox
+        from bot.cli.outbox import main as outbox
 
         return outbox(argv[1:])
     if argv[:1] in (["export"], ["retention"]):
-        from bot.cli_data import main as records
+        from bot.cli.data import main as records
 
         return records(argv[0], argv[1:])
     if argv[:1] == ["probe"]:
-        from bot.probe import main as probe
+        from bot.cli.probe import main as probe
 
         return probe(argv[1:])
     parser = argparse.ArgumentParser(

@@ -13,22 +13,22 @@ from aiogram.types import BotCommand
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.boundary import Outcome, classify
 from bot.config import Settings
-from bot.delivery import DeliveryWorker, default_limits
 from bot.deps import Deps
 from bot.handlers import build_router
-from bot.middlewares import (
+from bot.runtime.boundary import Outcome, classify
+from bot.runtime.middlewares import (
     BanList,
     FloodLimit,
     IgnoreBanned,
     PlatformContext,
     SkipHandledUpdates,
 )
-from bot.people import BotAdmins
-from bot.platforms import PlatformBot, make_bot
-from bot.polling import LaneDispatcher
-from bot.scheduler import build_scheduler
+from bot.runtime.people import BotAdmins
+from bot.runtime.platforms import PlatformBot, make_bot
+from bot.runtime.polling import LaneDispatcher
+from bot.workers.delivery import DeliveryWorker, default_limits
+from bot.workers.scheduler import build_scheduler
 from desk.directory import Directory, load_directory
 from desk.model import Platform
 from desk.people import Roster
@@ -115,7 +115,7 @@ class App:
 
     async def run(self, *, handle_signals: bool = True) -> None:
         """Poll every platform until stopped; updates are confirmed only after handling,
-        chats are handled concurrently, each chat in order (`bot/polling.py`)."""
+        chats are handled concurrently, each chat in order (`bot/runtime/polling.py`)."""
         try:
             await self.prepare()
             if self.deliver:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.middlewares import current_update_key
+from bot.runtime.middlewares import current_update_key
 from desk.directory import Directory
 from desk.people import RefusalNotices, Roster
 from desk.ports import Clock, UnitOfWorkFactory
@@ -24,7 +24,7 @@ class Deps:
     clock: Clock
     wake_delivery: Callable[[], None] = field(default=lambda: None)
     links: Any = None  # storage.delivery.SqlDelivery: which request a message belongs to
-    delivery: Any = None  # bot.delivery.DeliveryWorker: draft files cached per platform
+    delivery: Any = None  # bot.workers.delivery.DeliveryWorker: draft files cached per platform
     directory: Directory | None = None  # «تماس با ما»: loaded from DIRECTORY_FILE at start
     quotas: Quotas = field(default_factory=Quotas)  # FILINGS_PER_HOUR, … (off unless given)
     roster: Roster | None = None  # who is staff in a group; without one, nobody is

@@ -64,7 +64,7 @@ class Desk:
     rules: RoutingRules
     clock: Clock
     quotas: Quotas = field(default_factory=Quotas)
-    # the key of the update being handled (bot.middlewares.current_update_key): an action
+    # the key of the update being handled (bot.runtime.middlewares.current_update_key): an action
     # whose update comes again after a crash is recognised by its event and not done twice
     update_key: Callable[[], str | None] = field(default=lambda: None)
 

@@ -1,5 +1,5 @@
 """What an export of a period reads: requests and survey answers filed in it, events that
-happened in it. Plain domain objects; bot/exports.py turns them into files.
+happened in it. Plain domain objects; bot/ui/exports.py turns them into files.
 
 A period is [start, end): `end` is exclusive, so the last day is whole (a request filed at
 23:59:59.9 Tehran on the last day is in it).

@@ -16,10 +16,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardMarkup, User
 
-from bot import keyboards, texts
 from bot.deps import Deps
-from bot.platforms import PlatformBot, Renderer, max_file_size
-from bot.registry import Handlers
+from bot.runtime.platforms import PlatformBot, Renderer, max_file_size
+from bot.runtime.registry import Handlers
+from bot.ui import keyboards, texts
 from desk import validation
 from desk.model import Attachment, AttachmentKind, ChatRef, NewRequest, Platform
 from desk.routing import Choice

@@ -9,12 +9,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
-from bot import keyboards, texts
 from bot.conversations import common, filing, steps
 from bot.conversations.common import ask, prompt
 from bot.deps import Deps
-from bot.platforms import PlatformBot, Renderer
-from bot.registry import Handlers
+from bot.runtime.platforms import PlatformBot, Renderer
+from bot.runtime.registry import Handlers
+from bot.ui import keyboards, texts
 from desk.model import Attachment, Contact, Kind, NewRequest
 from desk.text import to_persian_digits
 

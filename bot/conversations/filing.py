@@ -10,10 +10,10 @@ from typing import Any
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
-from bot import keyboards, render, texts
 from bot.deps import Deps
-from bot.middlewares import current_update_key
-from bot.platforms import PlatformBot, Renderer
+from bot.runtime.middlewares import current_update_key
+from bot.runtime.platforms import PlatformBot, Renderer
+from bot.ui import keyboards, render, texts
 from desk import services
 from desk.model import NewRequest
 

@@ -14,11 +14,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import Message, ReplyKeyboardMarkup
 
-from bot import keyboards, texts
 from bot.conversations import common
 from bot.deps import Deps
-from bot.platforms import PlatformBot, Renderer
-from bot.registry import Handlers
+from bot.runtime.platforms import PlatformBot, Renderer
+from bot.runtime.registry import Handlers
+from bot.ui import keyboards, texts
 from desk import validation
 from desk.routing import Choice
 from desk.text import to_persian_digits

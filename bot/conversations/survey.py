@@ -9,13 +9,13 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot import keyboards, texts
 from bot.conversations import common
 from bot.conversations.common import ask, prompt
 from bot.conversations.filing import draft_data, quota_refuses, submit
 from bot.deps import Deps
-from bot.platforms import PlatformBot, Renderer
-from bot.registry import Handlers
+from bot.runtime.platforms import PlatformBot, Renderer
+from bot.runtime.registry import Handlers
+from bot.ui import keyboards, texts
 from desk import validation
 from desk.model import Kind, NewRequest
 from desk.routing import Choice

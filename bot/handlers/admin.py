@@ -38,15 +38,14 @@ from aiogram.types import (
 )
 from aiohttp import ClientError
 
-from bot import exports, render, texts
-from bot import reports as report_text
 from bot.conversations.common import error_text, too_long
 from bot.deps import Deps
 from bot.handlers.staff import actor_of
-from bot.people import staff_or_notice, standing_of
-from bot.platforms import PlatformBot, Raw, Renderer
-from bot.registry import Handlers
-from bot.render import jalali, unit_name
+from bot.runtime.people import staff_or_notice, standing_of
+from bot.runtime.platforms import PlatformBot, Raw, Renderer
+from bot.runtime.registry import Handlers
+from bot.ui import exports, render, report_text, texts
+from bot.ui.render import jalali, unit_name
 from desk import regulations, reports, validation
 from desk.calendar import end_of_day, local_date
 from desk.model import ChatRef, Draft, DraftFile, Platform

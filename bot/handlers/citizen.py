@@ -8,10 +8,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
-from bot import keyboards, render, texts
 from bot.deps import Deps
-from bot.platforms import PlatformBot, Renderer
-from bot.registry import Handlers
+from bot.runtime.platforms import PlatformBot, Renderer
+from bot.runtime.registry import Handlers
+from bot.ui import keyboards, render, texts
 from desk import regulations, services, tracking, validation
 from desk.model import ChatRef
 from desk.text import to_persian_digits

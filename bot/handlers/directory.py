@@ -16,11 +16,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot import keyboards, texts
 from bot.conversations.common import prompt, reask
 from bot.deps import Deps
-from bot.platforms import PlatformBot, Raw, Renderer, plain
-from bot.registry import Handlers
+from bot.runtime.platforms import PlatformBot, Raw, Renderer, plain
+from bot.runtime.registry import Handlers
+from bot.ui import keyboards, texts
 from desk.directory import Directory, Entry, display_phone, searchable
 from desk.model import Platform
 from desk.text import fold, normalize_line, to_persian_digits

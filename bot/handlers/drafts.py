@@ -11,12 +11,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot import keyboards, render, texts
 from bot.conversations.common import attachment_of, name_of, prompt
 from bot.conversations.filing import filing_key, quota_refuses
 from bot.deps import Deps
-from bot.platforms import PlatformBot, Renderer, plain
-from bot.registry import Handlers
+from bot.runtime.platforms import PlatformBot, Renderer, plain
+from bot.runtime.registry import Handlers
+from bot.ui import keyboards, render, texts
 from desk import regulations, validation
 from desk.model import ChatRef
 from desk.services import QuotaExceeded

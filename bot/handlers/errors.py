@@ -6,8 +6,8 @@ import logging
 
 from aiogram.types import ErrorEvent
 
-from bot import texts
-from bot.registry import Handlers
+from bot.runtime.registry import Handlers
+from bot.ui import texts
 
 log = logging.getLogger(__name__)
 

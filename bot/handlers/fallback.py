@@ -6,9 +6,9 @@ import logging
 
 from aiogram.types import CallbackQuery
 
-from bot import texts
-from bot.platforms import PlatformBot
-from bot.registry import Handlers
+from bot.runtime.platforms import PlatformBot
+from bot.runtime.registry import Handlers
+from bot.ui import texts
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot import keyboards, render, texts
 from bot.conversations.common import attachment_of, prompt, too_long
 from bot.deps import Deps
-from bot.platforms import PlatformBot, Renderer
-from bot.registry import Handlers
+from bot.runtime.platforms import PlatformBot, Renderer
+from bot.runtime.registry import Handlers
+from bot.ui import keyboards, render, texts
 from desk import staff, validation
 from desk.model import Action, ChatRef, allows
 from desk.services import DeskError, QuotaExceeded

@@ -12,14 +12,14 @@ from typing import Any
 from aiogram.filters import BaseFilter, Command
 from aiogram.types import Message
 
-from bot import texts
 from bot.conversations.common import name_of
 from bot.deps import Deps
 from bot.handlers.admin import admin_group
-from bot.people import person_of, staff_or_notice
-from bot.platforms import PlatformBot, Raw, Renderer
-from bot.registry import Handlers
-from bot.reports import line_messages
+from bot.runtime.people import person_of, staff_or_notice
+from bot.runtime.platforms import PlatformBot, Raw, Renderer
+from bot.runtime.registry import Handlers
+from bot.ui import texts
+from bot.ui.report_text import line_messages
 from desk.model import Actor, ChatRef
 from desk.people import GrantError
 

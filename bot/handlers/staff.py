@@ -1,7 +1,8 @@
 """Staff in their units' group chats: card buttons, answering by reply, questions, transfers.
 
 Only a configured unit chat reaches these handlers (`StaffChat`); in it, only staff act: the
-group's administrators and the members they granted (`bot.people.staff_or_notice`, deciding with
+group's administrators and the members they granted (`bot.runtime.people.staff_or_notice`,
+deciding with
 `desk.people.Roster`). Anyone else's press or reply changes nothing and gets a short notice. The
 desk checks that the request belongs to that chat's unit, so a press or a reply from anywhere
 else changes nothing either.
@@ -18,12 +19,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, User
 
-from bot import keyboards, texts
 from bot.conversations.common import attachment_of, name_of, too_long
 from bot.deps import Deps
-from bot.people import staff_or_notice
-from bot.platforms import PlatformBot, Renderer, plain
-from bot.registry import Handlers
+from bot.runtime.people import staff_or_notice
+from bot.runtime.platforms import PlatformBot, Renderer, plain
+from bot.runtime.registry import Handlers
+from bot.ui import keyboards, texts
 from desk import regulations, staff, tracking, validation
 from desk.model import Actor, ChatRef, CloseReason, DraftFile, Status
 from desk.routing import Unit

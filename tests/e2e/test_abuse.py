@@ -31,9 +31,9 @@ from aiogram.fsm.storage.base import StorageKey
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from bot import texts
-from bot.delivery import Limits
-from bot.platforms import Renderer
+from bot.runtime.platforms import Renderer
+from bot.ui import texts
+from bot.workers.delivery import Limits
 from desk import regulations, validation
 from desk.model import DraftFile, Kind, Platform, Request, Status
 from desk.text import normalize, to_latin_digits, to_persian_digits

@@ -3,7 +3,7 @@ shows without it, and a transfer reason that would make the card undeliverable i
 
 from __future__ import annotations
 
-from bot import texts
+from bot.ui import texts
 from desk.model import Platform
 from desk.text import to_persian_digits
 from desk.validation import STAFF_NOTE_MAX

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import texts
+from bot.ui import texts
 from desk.model import ChatRef, Platform
 from storage.repositories import SqlUnitOfWork
 from tests.e2e.conftest import wait_until

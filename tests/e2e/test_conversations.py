@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import texts
+from bot.ui import texts
 from desk import tracking
 from desk.model import AttachmentKind, ChatRef, Kind, Platform, Status
 from desk.text import to_persian_digits

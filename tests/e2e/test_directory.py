@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot import texts
 from bot.handlers.directory import MAX_RESULTS
+from bot.ui import texts
 from desk.model import Platform
 from tests.e2e.conftest import ROOT, Front
 from tests.e2e.helpers import said

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from bot import texts
-from bot.platforms import Renderer
+from bot.runtime.platforms import Renderer
+from bot.ui import texts
 from desk import regulations
 from desk.model import DraftFile, DraftStatus, Kind, Platform
 from desk.text import to_persian_digits

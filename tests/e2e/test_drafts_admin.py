@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot import texts
+from bot.ui import texts
 from desk import regulations
 from desk.calendar import TEHRAN, gregorian_to_jalali, local_date
 from desk.model import DraftFile, DraftStatus, Platform

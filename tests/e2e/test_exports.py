@@ -15,7 +15,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from bot import texts
+from bot.ui import texts
 from desk import services, staff
 from desk.calendar import TEHRAN, parse_jalali
 from desk.model import (

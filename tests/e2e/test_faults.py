@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
-from bot import texts
+from bot.ui import texts
 from desk.model import ChatRef, Platform
 from desk.text import to_persian_digits
 from storage.repositories import SqlUnitOfWork

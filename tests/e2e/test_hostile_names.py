@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import texts
-from bot.platforms import Renderer
+from bot.runtime.platforms import Renderer
+from bot.ui import texts
 from desk import regulations
 from desk.calendar import gregorian_to_jalali, local_date
 from desk.model import DraftStatus, Platform, Status

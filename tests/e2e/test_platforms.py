@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import texts
+from bot.ui import texts
 from tests.e2e.conftest import wait_until
 from tests.e2e.helpers import said
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.probe import EXPECTATIONS, Scrubber, Step, judge, probe, screen, write
+from bot.cli.probe import EXPECTATIONS, Scrubber, Step, judge, probe, screen, write
 from desk.model import Platform
 from tests.e2e.conftest import ROOT
 from tests.fakebotapi import FakeBot, FakeBotAPI
@@ -262,7 +262,7 @@ def test_a_document_without_file_unique_id_is_reported() -> None:
     step = Step("sendDocument", "sendDocument", "", status=200, raw=raw)
     step.body = json.loads(raw)
     judge([step])
-    # noted, and not a difference: bot/platforms.py's repair fills it from file_id
+    # noted, and not a difference: bot/runtime/platforms.py's repair fills it from file_id
     assert step.verdict == "OK no file_unique_id (the bot fills it from file_id)"
 
 
@@ -347,7 +347,7 @@ async def test_usage_mistakes_are_exit_2_and_one_line(
 def test_proxies_from_settings_when_they_have_them() -> None:
     from types import SimpleNamespace
 
-    from bot.probe import ProbeUsageError, _proxy
+    from bot.cli.probe import ProbeUsageError, _proxy
 
     assert _proxy(SimpleNamespace(), Platform.BALE) == (None, None)  # today's Settings: none
     http = SimpleNamespace(bale_proxy="http://10.0.0.5:3128", telegram_proxy=None)

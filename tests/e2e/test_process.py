@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import texts
+from bot.ui import texts
 from tests.e2e.conftest import BALE_TOKEN, ROOT, TELEGRAM_TOKEN, wait_until
 from tests.e2e.helpers import said, tracking_code
 from tests.fakebotapi import FakeBotAPI

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.config import load_settings
-from bot.platforms import make_bot
+from bot.runtime.platforms import make_bot
 from desk.model import Platform
 from tests.e2e.conftest import BALE_TOKEN, TELEGRAM_TOKEN
 from tests.fakebotapi import FakeBotAPI

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import render, texts
+from bot.ui import render, texts
 from desk.model import Kind, Platform
 from tests.e2e.conftest import Front, MovableClock
 from tests.e2e.helpers import said, stored, tracking_code

@@ -1,4 +1,5 @@
-"""The staff desk on Telegram and Bale as they really answer (bot/boundary.py, bot/delivery.py):
+"""The staff desk on Telegram and Bale as they really answer (bot/runtime/boundary.py,
+bot/workers/delivery.py):
 stub edits, rate limits in every shape, a group that refuses the bot for a while, answers that
 cannot be parsed, refusals that park a row, start-up calls that fail, a refused token."""
 
@@ -12,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from bot import texts
 from bot.app import build_app
 from bot.config import load_settings
+from bot.ui import texts
 from desk.model import Platform, Status
 from desk.text import to_persian_digits
 from storage.delivery import SqlDelivery

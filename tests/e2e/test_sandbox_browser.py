@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import texts
 from bot.sandbox.run import Sandbox
+from bot.ui import texts
 from tests.e2e.conftest import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from bot import texts
 from bot.__main__ import setup_logging
-from bot.middlewares import FloodLimit
-from bot.redact import RedactSecrets
+from bot.runtime.middlewares import FloodLimit
+from bot.runtime.redact import RedactSecrets
+from bot.ui import texts
 from desk.model import Platform
 from desk.text import to_persian_digits
 from tests.e2e.conftest import BALE_TOKEN, TELEGRAM_TOKEN, Front

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import texts
+from bot.ui import texts
 from desk.model import Platform
 
 

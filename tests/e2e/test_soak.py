@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from bot import texts
-from bot.delivery import HELD_RETRY
+from bot.ui import texts
+from bot.workers.delivery import HELD_RETRY
 from desk.model import Platform
 from desk.text import to_persian_digits
 from tests.e2e.conftest import BALE_TOKEN, TELEGRAM_TOKEN, Front, wait_until

@@ -3,7 +3,7 @@ rating and reopening, who may act, and delivery that survives crashes and API fa
 
 from __future__ import annotations
 
-from bot import texts
+from bot.ui import texts
 from desk.model import Platform, Status
 from desk.text import to_persian_digits
 from storage.repositories import SqlUnitOfWork

@@ -3,7 +3,7 @@ platform has albums, several refreshes of one card sent as one edit."""
 
 from __future__ import annotations
 
-from bot import texts
+from bot.ui import texts
 from desk.model import Platform, Status
 from tests.e2e.helpers import stored
 from tests.e2e.test_staff_desk import WATER, card_in, file_water_complaint

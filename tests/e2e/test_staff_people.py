@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from bot import texts
+from bot.ui import texts
 from desk.model import Platform, Status
 from storage.repositories import SqlUnitOfWork
 from tests.e2e.helpers import said, stored

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import texts
+from bot.ui import texts
 from desk import tracking
 from desk.model import Platform
 from desk.text import to_latin_digits, to_persian_digits

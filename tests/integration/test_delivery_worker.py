@@ -22,7 +22,7 @@ from aiogram.methods import SendMessage
 from sqlalchemy import select
 from sqlmodel import col
 
-from bot.delivery import DeliveryWorker, Limits
+from bot.workers.delivery import DeliveryWorker, Limits
 from desk.model import NoticeKind, Platform
 from desk.routing import load_rules
 from storage.delivery import Pending, SqlDelivery
@@ -186,7 +186,7 @@ async def test_a_card_queued_during_a_broadcast_does_not_wait_for_it(db: Databas
     assert due.full, "more announcements are waiting beyond this read"
 
 
-# --- what each failure does: held groups, parked rows, a refused token (bot/boundary.py) -------
+# --- what each failure does: held groups, parked rows, a refused token (bot/runtime/boundary.py)
 
 UNIT_CHAT = -1001000000001  # a unit's staff group in routing_rules.yaml
 ADMIN_CHAT = -1001000009001
@@ -320,7 +320,7 @@ async def test_a_refused_token_is_said_once_and_waits(db: Database, caplog: Any)
     worker = RefusedToken(db, per_second=30)
     worker.token_retry = 0.5
     worker.until = time.monotonic() + 1.6
-    with caplog.at_level("WARNING", logger="bot.delivery"):
+    with caplog.at_level("WARNING", logger="bot.workers.delivery"):
         await run_until_sent(worker, db, timeout=20)
     assert sorted(i for _, _, i in worker.sent) == sorted(ids), "nothing dropped"
     said = [r for r in caplog.records if "refuses the bot token" in r.getMessage()]

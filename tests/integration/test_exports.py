@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from bot import exports, texts
+from bot.ui import exports, texts
 from desk import services, staff
 from desk.calendar import TEHRAN, parse_jalali
 from desk.model import (

@@ -1,4 +1,4 @@
-"""The platform boundary reads every answer shape seen in the wild (bot/boundary.py).
+"""The platform boundary reads every answer shape seen in the wild (bot/runtime/boundary.py).
 
 Each shape is what a real server or an edge proxy in front of it has answered: Bale's stub to
 an edit (bale-mcp's tests, "what tapi.bale.ai really returns"), Bale's 403 "Token not found",
@@ -25,8 +25,8 @@ from aiogram.exceptions import (
 from aiogram.methods import EditMessageText, GetMe, SendMediaGroup, SendMessage, TelegramMethod
 from aiogram.types import InputMediaPhoto, Message, ReplyParameters
 
-from bot.boundary import BaleReplies, Outcome, PlatformSession, classify
-from bot.platforms import repair_update, repairing_json_loads
+from bot.runtime.boundary import BaleReplies, Outcome, PlatformSession, classify
+from bot.runtime.platforms import repair_update, repairing_json_loads
 
 SEND = SendMessage(chat_id=-100123, text="card")
 EDIT = EditMessageText(chat_id=-100123, message_id=7, text="card, claimed")
@@ -303,7 +303,7 @@ def test_a_proxy_that_is_down_is_transient() -> None:
 async def test_a_button_press_answered_before_does_not_cut_the_handler_short(bot: Bot) -> None:
     from aiogram.methods import AnswerCallbackQuery
 
-    from bot.boundary import ForgivingCallbackAnswers
+    from bot.runtime.boundary import ForgivingCallbackAnswers
 
     async def stale(bot: Bot, method: Any) -> Any:
         raise TelegramBadRequest(method, "Bad Request: query is too old and response timeout "

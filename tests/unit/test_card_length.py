@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.platforms import Renderer
-from bot.render import staff_card
+from bot.runtime.platforms import Renderer
 from bot.sandbox.fakebotapi import _BALE_HTML, _HTML_TAG, _html_error
+from bot.ui.render import staff_card
 from desk.model import Contact, Kind, Platform, Request, Status
 from desk.routing import load_rules
 from desk.validation import message_length

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from openpyxl import load_workbook
 
-from bot import exports
-from bot.cells import csv_cell, formula_like
-from bot.xlsx import comments_workbook
+from bot.ui import exports
+from bot.ui.cells import csv_cell, formula_like
+from bot.ui.workbooks import comments_workbook
 from desk.model import Contact, Draft, Kind, Platform, Request, Status
 
 HOSTILE = [

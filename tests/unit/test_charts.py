@@ -1,4 +1,4 @@
-"""bot.charts: a PNG with Persian labels, and the shaping of Persian for old renderers."""
+"""bot.ui.charts: a PNG with Persian labels, and the shaping of Persian for old renderers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import struct
 import unicodedata
 import warnings
 
-from bot import charts
+from bot.ui import charts
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 UNITS = ["مدیریت آب و خاک و امور فنی و مهندسی", "مدیریت زراعت", "دفتر ریاست سازمان"]

@@ -1,4 +1,5 @@
-"""`bot/lean_aiogram.py`: every aiogram model it defers can be built later, and is built the same.
+"""`bot/runtime/lean_aiogram.py`: every aiogram model it defers can be built later, and is
+built the same.
 
 Each mode runs in a fresh interpreter (in this process aiogram is imported already, and the
 lazy import only works before that): `lazy` as `python -m bot` imports aiogram, `eager` as
@@ -28,7 +29,7 @@ import hashlib, json, sys
 
 mode, data = sys.argv[1], sys.argv[2]
 if mode == "lazy":
-    from bot.lean_aiogram import import_aiogram_lazily
+    from bot.runtime.lean_aiogram import import_aiogram_lazily
     reported = import_aiogram_lazily()
 else:
     import aiogram

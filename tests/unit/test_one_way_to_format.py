@@ -6,7 +6,7 @@ into HTML and Telegram refused it. This test reads the handlers and conversation
 `.format(...)` only with values that cannot carry markup: the bot's own texts
 (`texts.X`), digits (`to_persian_digits(...)`), literals and the shared length bounds. Text
 for a destination the platform never parses (a button's label, a press's pop-up notice, a
-file name) is filled with `bot.platforms.plain`, which says so at the call.
+file name) is filled with `bot.runtime.platforms.plain`, which says so at the call.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def _violations(path: Path) -> list[str]:
 @pytest.mark.parametrize("path", CHECKED, ids=lambda p: p.name)
 def test_values_reach_messages_only_through_the_escaping_renderer(path: Path) -> None:
     assert not _violations(path), (
-        "fill these with ui.fmt (or bot.platforms.plain for a label or a pop-up notice)"
+        "fill these with ui.fmt (or bot.runtime.platforms.plain for a label or a pop-up notice)"
     )
 
 

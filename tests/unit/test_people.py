@@ -10,7 +10,7 @@ import pytest
 from aiogram.types import Message
 
 from bot.handlers import grants as grant_commands
-from bot.people import admins_of, confirm_waits
+from bot.runtime.people import admins_of, confirm_waits
 from desk.model import Actor, ChatRef, Platform
 from desk.people import (
     AdminsUnavailable,

@@ -8,7 +8,7 @@ from typing import Any
 from aiogram.methods import GetUpdates
 from aiogram.types import Update
 
-from bot.polling import LanePolling, lane_of
+from bot.runtime.polling import LanePolling, lane_of
 
 
 def message(update_id: int, chat_id: int) -> Update:

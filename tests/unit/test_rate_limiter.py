@@ -1,4 +1,4 @@
-"""bot.delivery.RateLimiter on explicit clocks: pacing per platform, per chat, per group."""
+"""bot.workers.delivery.RateLimiter on explicit clocks: pacing per platform, per chat, per group."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.delivery import Limits, RateLimiter
+from bot.workers.delivery import Limits, RateLimiter
 
 
 def send(limiter: RateLimiter, chat: int, group: bool, now: float) -> float:

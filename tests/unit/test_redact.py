@@ -1,4 +1,4 @@
-"""bot.redact: what the log filter masks (phones in every spelling, national codes, SQL
+"""bot.runtime.redact: what the log filter masks (phones in every spelling, national codes, SQL
 parameters, tokens) and what it leaves visible (tracking codes, timestamps, update ids)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from bot.redact import RedactSecrets, is_national_code, redact
+from bot.runtime.redact import RedactSecrets, is_national_code, redact
 from desk import tracking, validation
 from desk.text import to_persian_digits
 from desk.validation import InvalidInput

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.platforms import Renderer
-from bot.render import _visible_length, clip
+from bot.runtime.platforms import Renderer
+from bot.ui.render import _visible_length, clip
 from desk.model import Platform
 from desk.validation import message_length
 

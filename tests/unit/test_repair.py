@@ -6,7 +6,7 @@ import json
 
 from aiogram.types import Message, Update
 
-from bot.platforms import repairing_json_loads
+from bot.runtime.platforms import repairing_json_loads
 
 
 def test_a_sent_voice_without_duration_parses_as_a_message() -> None:

@@ -1,4 +1,5 @@
-"""bot.reports: the report and the overdue list in Persian, per platform, within message limits.
+"""bot.ui.report_text: the report and the overdue list in Persian, per platform, within message
+limits.
 
 The numbers come from the hand-worked month of tests/unit/test_reports.py."""
 
@@ -7,8 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from bot import reports as text
-from bot.platforms import Renderer
+from bot.runtime.platforms import Renderer
+from bot.ui import report_text as text
 from desk import reports
 from desk.model import Platform
 from desk.routing import load_rules

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.redact import redact
+from bot.runtime.redact import redact
 from desk import tracking, validation
 from desk.text import to_persian_digits
 from desk.tracking import BadCheckDigit, MalformedCode, check_digit, is_valid, looks_like_code

@@ -16,10 +16,10 @@ from typing import Any
 from aiogram.methods import TelegramMethod
 from aiogram.types import CallbackQuery, Message, User
 
-from bot import texts
 from bot.conversations.common import name_of
 from bot.deps import Deps
-from bot.platforms import PlatformBot
+from bot.runtime.platforms import PlatformBot
+from bot.ui import texts
 from desk.model import Actor, ChatRef, Platform
 from desk.people import AdminsUnavailable, ChatAdmin, Person, Standing
 

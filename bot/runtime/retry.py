@@ -1,6 +1,7 @@
 """Retry Bot API calls that fail for passing reasons, so a reply is delayed, never dropped.
 
-What counts as passing is decided in one place, `bot.boundary.classify`, the same for the outbox:
+What counts as passing is decided in one place, `bot.runtime.boundary.classify`, the same for
+the outbox:
 a rate limit (429 or 420 in any shape, Bale's `bot limit exceed` / `local_rate_limited`) waits
 as long as the server says, or a growing guess when it says nothing; 5xx, HTML error pages,
 timeouts and dropped connections back off exponentially. getUpdates is left to the polling
@@ -18,7 +19,7 @@ from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextR
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 
-from bot.boundary import Outcome, classify
+from bot.runtime.boundary import Outcome, classify
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -32,7 +33,7 @@ class RetryRequests(BaseRequestMiddleware):
     The budget is time, not a count of attempts: a messenger that answers 429, 5xx or nothing
     for a minute costs a reply a minute's delay, not the reply. The backoff between attempts
     doubles from `base_delay` up to `max_delay`; a 429's `retry_after` is waited in full.
-    Only the handler's own chat waits meanwhile (see `bot/polling.py`).
+    Only the handler's own chat waits meanwhile (see `bot/runtime/polling.py`).
     """
 
     def __init__(

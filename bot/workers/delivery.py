@@ -36,10 +36,10 @@ from aiogram.types import (
     Message,
 )
 
-from bot import keyboards, render
-from bot.boundary import Outcome, Verdict, classify
-from bot.platforms import PlatformBot, max_file_size
-from bot.xlsx import comments_workbook
+from bot.runtime.boundary import Outcome, Verdict, classify
+from bot.runtime.platforms import PlatformBot, max_file_size
+from bot.ui import keyboards, render
+from bot.ui.workbooks import comments_workbook
 from desk.model import (
     Attachment,
     AttachmentKind,
@@ -401,7 +401,7 @@ class DeliveryWorker:
                             item.platform.value, item.chat_id)  # fmt: skip
 
     async def _failed(self, item: Pending, exc: Exception) -> Pending | None:
-        """Act on a failed send as its classification says (`bot/boundary.py`); returns the
+        """Act on a failed send as its classification says (`bot/runtime/boundary.py`); returns the
         row as it now waits, or None when it is finished with (parked, dropped, done)."""
         if isinstance(exc, SourceFailed):
             return await self._source_failed(item, exc)
@@ -628,7 +628,8 @@ class DeliveryWorker:
                     )
                     return sent.message_id, "card"
                 # "not modified" is classified as done; any `ok: true` answer (a Message, true,
-                # Bale's stub) is a success (`bot/boundary.py`): the edit's answer is not used
+                # Bale's stub) is a success (`bot/runtime/boundary.py`): the edit's answer is
+                # not used
                 await bot.edit_message_text(
                     text=text, chat_id=item.chat_id, message_id=card_id,
                     reply_markup=self._card_markup(request, chat),

@@ -7,9 +7,9 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from bot import texts
-from bot.cells import append_row
-from bot.render import jalali
+from bot.ui import texts
+from bot.ui.cells import append_row
+from bot.ui.render import jalali
 from desk.model import Draft, Request
 
 

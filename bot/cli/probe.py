@@ -25,7 +25,7 @@ from typing import Any
 import aiohttp
 from pydantic import ValidationError
 
-from bot.cli import _Parser
+from bot.cli.drafts import _Parser
 from bot.config import SettingsError, load_settings
 from desk.model import Platform
 
@@ -429,7 +429,7 @@ def aiogram_problems(step: Step) -> list[str]:
         return []
     from aiogram.types import Message
 
-    from bot.platforms import repairing_json_loads
+    from bot.runtime.platforms import repairing_json_loads
 
     repaired = repairing_json_loads(step.raw)
     try:
@@ -457,7 +457,7 @@ def judge(steps: list[Step]) -> None:
             continue
         good, note = expected[1](step, by_name)
         # an edit answered with a stub, true or null is a success to the bot
-        # (bot/boundary.py): only a full Message is worth parsing as one
+        # (bot/runtime/boundary.py): only a full Message is worth parsing as one
         partial_edit = step.name.startswith("edit") and _edit_shape(step) != "a full Message"
         if step.name in MESSAGE_STEPS and not partial_edit:
             rejected = aiogram_problems(step)

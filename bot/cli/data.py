@@ -1,6 +1,6 @@
 """`python -m bot export ...` and `python -m bot retention ...`: the records, from a shell.
 
-Like `python -m bot drafts` (bot/cli.py): the same settings as the bot (DATABASE_URL,
+Like `python -m bot drafts` (bot/cli/drafts.py): the same settings as the bot (DATABASE_URL,
 ROUTING_RULES, .env; no token needed), the schema upgraded first, one English line on stdout,
 a mistake one line on stderr with exit code 2. Neither command sends anything.
 """
@@ -12,9 +12,9 @@ import asyncio
 from datetime import date
 from pathlib import Path
 
-from bot import exports
-from bot.cli import UsageError, _Parser, one_line_errors, tehran
+from bot.cli.drafts import UsageError, _Parser, one_line_errors, tehran
 from bot.config import load_settings
+from bot.ui import exports
 from desk import retention
 from desk.calendar import parse_jalali
 from desk.ports import Clock, SystemClock

@@ -17,8 +17,8 @@ from aiogram import BaseMiddleware
 from aiogram.types import Message, TelegramObject, Update
 from aiogram.types.update import UpdateTypeLookupError
 
-from bot import texts
-from bot.platforms import PlatformBot
+from bot.runtime.platforms import PlatformBot
+from bot.ui import texts
 from desk.model import Platform
 from desk.ports import Clock
 from desk.routing import RoutingRules, RulesError

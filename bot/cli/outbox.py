@@ -14,7 +14,7 @@ import argparse
 import asyncio
 from datetime import UTC, datetime
 
-from bot.cli import UsageError, _Parser, one_line_errors, tehran
+from bot.cli.drafts import UsageError, _Parser, one_line_errors, tehran
 from bot.config import load_settings
 from storage import migrate
 from storage.db import make_engine, session_factory

@@ -11,7 +11,7 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
 )
 
-from bot import texts
+from bot.ui import texts
 
 
 def _reply(rows: Sequence[Sequence[str | KeyboardButton]]) -> ReplyKeyboardMarkup:

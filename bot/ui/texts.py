@@ -1,6 +1,6 @@
 """Every Persian string the bot says, in one place (words fixed by shared/GLOSSARY.md).
 
-Templates take {placeholders}; bot.platforms.Renderer.fmt escapes the values per platform.
+Templates take {placeholders}; bot.runtime.platforms.Renderer.fmt escapes the values per platform.
 No markup here: bold and code come from the renderer, so Bale never sees HTML.
 """
 

@@ -3,7 +3,7 @@ same four tables as CSV files (UTF-8 with a BOM, so Excel reads Persian) in a zi
 
 Dates are Jalali in Tehran time, written `1405-09-07 14:30`: a spreadsheet sorts them as text.
 A cell that a spreadsheet would run as a formula (a citizen's note starting with «=») is kept as
-text by bot/cells.py, the guard every writer shares: a string cell in XLSX, a leading apostrophe
+text by bot/ui/cells.py, the guard every writer shares: a string cell in XLSX, a leading apostrophe
 in CSV.
 """
 
@@ -20,8 +20,8 @@ from datetime import date, datetime, timedelta
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from bot import texts
-from bot.cells import Cell, append_row, csv_cell
+from bot.ui import texts
+from bot.ui.cells import Cell, append_row, csv_cell
 from desk.calendar import TEHRAN, gregorian_to_jalali, parse_jalali, start_of_day
 from desk.model import Request, Status
 from desk.ports import UnitOfWorkFactory

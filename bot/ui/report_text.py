@@ -1,7 +1,7 @@
 """Reports to admin text and charts: Persian digits, Jalali dates, durations in days and hours.
 
 `desk.reports` computes the numbers; this module only says them (`report_blocks`,
-`overdue_lines`) and hands the per-unit counts to `bot.charts` (`report_chart`).
+`overdue_lines`) and hands the per-unit counts to `bot.ui.charts` (`report_chart`).
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from bot import charts, texts
-from bot.platforms import Raw, Renderer
-from bot.render import code, jalali, unit_name
+from bot.runtime.platforms import Raw, Renderer
+from bot.ui import charts, texts
+from bot.ui.render import code, jalali, unit_name
 from desk.calendar import start_of_day
 from desk.model import Kind, Request
 from desk.reports import NOT_ANSWERED, Period, Report, Row, days_late

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import jdatetime
 
-from bot import texts
-from bot.platforms import Raw, Renderer
+from bot.runtime.platforms import Raw, Renderer
+from bot.ui import texts
 from desk import validation
 from desk.model import ChatRef, Draft, DraftStatus, Kind, Platform, Request, Status
 from desk.routing import Choice, RoutingRules
@@ -381,7 +381,7 @@ def draft_sections(ui: Renderer, draft: Draft) -> str:
 
 def draft_digest(ui: Renderer, draft: Draft, comments: list[Request]) -> str:
     """Counts per section for the owning unit, as the XLSX file's caption."""
-    from bot.xlsx import section_label
+    from bot.ui.workbooks import section_label
 
     counts: dict[int, int] = {}
     for request in comments:

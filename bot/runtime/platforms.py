@@ -14,8 +14,8 @@ from aiogram.enums import ParseMode
 from aiogram.types import Update
 from pydantic import ValidationError
 
-from bot.boundary import BaleReplies, ForgivingCallbackAnswers, PlatformSession
-from bot.retry import RetryRequests
+from bot.runtime.boundary import BaleReplies, ForgivingCallbackAnswers, PlatformSession
+from bot.runtime.retry import RetryRequests
 from desk.model import AttachmentKind, Platform
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class Renderer:
         return f"<code>{self.esc(text)}</code>" if self.html else self.esc(text)
 
     def fmt(self, template: str, **values: object) -> str:
-        """Fill a template from bot.texts; every value is escaped unless wrapped in Raw."""
+        """Fill a template from bot.ui.texts; every value is escaped unless wrapped in Raw."""
         safe = {k: (v.text if isinstance(v, Raw) else self.esc(v)) for k, v in values.items()}
         return template.format(**safe)
 
@@ -229,7 +229,7 @@ def make_bot(
     proxy: str | None = None,
 ) -> PlatformBot:
     """A bot whose session talks to `api_url` (through `proxy` when set), repairs updates
-    before parsing and reads every answer as the platform gives it (`bot/boundary.py`).
+    before parsing and reads every answer as the platform gives it (`bot/runtime/boundary.py`).
 
     `retry` adds in-call retries for replies in handlers; the delivery worker's bots go
     without, because the worker retries itself, durably, without blocking other chats."""

@@ -1,0 +1,1 @@
+"""The command lines behind `python -m bot …` (drafts, data, outbox, probe)."""

@@ -1,0 +1,1 @@
+"""aiogram plumbing: polling, retries, the platform boundary, middlewares, who is staff."""

@@ -1,0 +1,1 @@
+"""What people read: texts, keyboards, rendered messages, report text, charts, workbooks."""

@@ -1,0 +1,1 @@
+"""Background work: the outbox delivery loop and the scheduler's jobs."""
