@@ -216,6 +216,8 @@ def parse_rules(data: Any) -> RoutingRules:
         key, name = _require(item, "key"), _require(item, "name")
         if key in units:
             raise RulesError(f"{_at(item)}: duplicate unit key '{key}'")
+        if ":" in key:  # the key travels in buttons' data, where ':' separates the fields
+            raise RulesError(f"{_at(item)}: unit key '{key}' must not contain ':'")
         chats: dict[Platform, int] = {}
         for platform in Platform:
             chat = item.get(f"{platform.value}_chat")

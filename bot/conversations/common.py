@@ -20,6 +20,7 @@ from bot.deps import Deps
 from bot.runtime.platforms import PlatformBot, Renderer, max_file_size
 from bot.runtime.registry import Handlers
 from bot.ui import keyboards, texts
+from bot.ui.callbacks import AbandonData
 from desk import validation
 from desk.model import Attachment, AttachmentKind, ChatRef, NewRequest, Platform
 from desk.routing import Choice
@@ -370,8 +371,14 @@ async def start_midway(message: Message) -> None:
     await message.answer(texts.ABANDON_QUESTION, reply_markup=keyboards.abandon())
 
 
-@router.callback_query(F.data.startswith("abandon:"))
-async def abandon_answer(query: CallbackQuery, state: FSMContext, deps: Deps, ui: Renderer) -> None:
+@router.callback_query(AbandonData.filter())
+async def abandon_answer(
+    query: CallbackQuery,
+    callback_data: AbandonData,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+) -> None:
     """Abandon the draft, or carry on where the citizen was."""
     await query.answer()
     message = query.message
@@ -380,7 +387,7 @@ async def abandon_answer(query: CallbackQuery, state: FSMContext, deps: Deps, ui
     if await state.get_state() is None:
         await message.answer(texts.STALE_BUTTON, reply_markup=keyboards.main_menu())
         return
-    if query.data == "abandon:yes":
+    if callback_data.answer == "yes":
         await state.clear()
         await message.answer(texts.CANCELLED, reply_markup=keyboards.main_menu())
     else:

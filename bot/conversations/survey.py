@@ -16,6 +16,7 @@ from bot.deps import Deps
 from bot.runtime.platforms import PlatformBot, Renderer
 from bot.runtime.registry import Handlers
 from bot.ui import keyboards, texts
+from bot.ui.callbacks import LikertData
 from desk import validation
 from desk.model import Kind, NewRequest
 from desk.routing import Choice
@@ -97,21 +98,30 @@ async def _record(
         await ask(Survey.comment, message, state, deps, ui)
 
 
-@router.callback_query(Survey.question, F.data.startswith("lk:"))
-async def pressed_likert(query: CallbackQuery, state: FSMContext, deps: Deps, ui: Renderer) -> None:
-    """A 1-5 button; a press on an older question's buttons (or forged data) is ignored."""
+@router.callback_query(Survey.question, LikertData.filter())
+async def pressed_likert(
+    query: CallbackQuery,
+    callback_data: LikertData,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+) -> None:
+    """A 1-5 button; a press on an older question's buttons is ignored (and forged data never
+    unpacks: `malformed_likert`)."""
     await query.answer()
     if not isinstance(query.message, Message):
         return
     data = await state.get_data()
-    try:
-        _, question, value = (query.data or "").split(":")
-        q, v = int(question), int(value)
-    except ValueError:
-        return
+    q, v = callback_data.question, callback_data.value
     if q != len(data.get("answers") or []) or not 1 <= v <= 5:
         return
     await _record(query.message, state, deps, ui, v)
+
+
+@router.callback_query(Survey.question, F.data.startswith("lk:"))
+async def malformed_likert(query: CallbackQuery) -> None:
+    """A 1-5 button whose data does not unpack (forged): stop the spinner, nothing else."""
+    await query.answer()
 
 
 @router.message(Survey.question)

@@ -45,6 +45,7 @@ from bot.runtime.people import staff_or_notice, standing_of
 from bot.runtime.platforms import PlatformBot, Raw, Renderer
 from bot.runtime.registry import Handlers
 from bot.ui import exports, render, report_text, texts
+from bot.ui.callbacks import PublishConfirmData, PublishDaysData, PublishUnitData
 from bot.ui.render import jalali, unit_name
 from desk import regulations, reports, validation
 from desk.calendar import end_of_day, local_date
@@ -130,7 +131,7 @@ def _inline(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
     )
 
 
-_CANCEL_ROW = [(texts.BTN_CANCEL, "pc:no")]
+_CANCEL_ROW = [(texts.BTN_CANCEL, PublishConfirmData(answer="no").pack())]
 
 
 def _free_text(message: Message, minimum: int, maximum: int) -> str:
@@ -216,13 +217,18 @@ async def _prompt(
     if current == Publish.document.state:
         return texts.ADMIN_ASK_FILE, None
     if current == Publish.unit.state:
-        rows = [[(unit.name, f"pu:{unit.key}")] for unit in deps.rules.units.values()]
+        rows = [
+            [(unit.name, PublishUnitData(unit=unit.key).pack())]
+            for unit in deps.rules.units.values()
+        ]
         return texts.ADMIN_ASK_UNIT, _inline([*rows, _CANCEL_ROW])
     if current == Publish.days.state:
-        default = f"pd:{regulations.DEFAULT_DAYS}"
+        default = PublishDaysData(days=regulations.DEFAULT_DAYS).pack()
         return texts.ADMIN_ASK_DAYS, _inline([[(texts.BTN_DAYS_DEFAULT, default)], _CANCEL_ROW])
     data = await state.get_data()
-    return _preview(ui, deps, data), _inline([[(texts.BTN_CONFIRM, "pc:yes")], _CANCEL_ROW])
+    return _preview(ui, deps, data), _inline(
+        [[(texts.BTN_CONFIRM, PublishConfirmData(answer="yes").pack())], _CANCEL_ROW]
+    )
 
 
 async def _ask(
@@ -557,10 +563,16 @@ async def take_document(
     await _ask(message, state, deps, ui, Publish.unit)
 
 
-@router.callback_query(F.data.startswith("pu:"), Publish.unit, AdminChat())
-async def take_unit(query: CallbackQuery, state: FSMContext, deps: Deps, ui: Renderer) -> None:
+@router.callback_query(PublishUnitData.filter(), Publish.unit, AdminChat())
+async def take_unit(
+    query: CallbackQuery,
+    callback_data: PublishUnitData,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+) -> None:
     """The owning unit, picked from the buttons."""
-    key = (query.data or "")[3:]
+    key = callback_data.unit
     message = query.message
     if key not in deps.rules.units or not isinstance(message, Message):
         await query.answer(texts.STALE_BUTTON)
@@ -577,7 +589,7 @@ async def unit_typed(message: Message, state: FSMContext, deps: Deps, ui: Render
     await _ask(message, state, deps, ui, error=texts.ERR_PICK_BUTTON)
 
 
-@router.callback_query(F.data.startswith("pd:"), Publish.days, AdminChat())
+@router.callback_query(PublishDaysData.filter(), Publish.days, AdminChat())
 async def take_default_days(
     query: CallbackQuery, state: FSMContext, deps: Deps, ui: Renderer
 ) -> None:
@@ -609,7 +621,7 @@ async def confirm_typed(message: Message, state: FSMContext, deps: Deps, ui: Ren
     await _ask(message, state, deps, ui, error=texts.ERR_PICK_BUTTON)
 
 
-@router.callback_query(F.data == "pc:yes", Publish.confirm, AdminChat())
+@router.callback_query(PublishConfirmData.filter(F.answer == "yes"), Publish.confirm, AdminChat())
 async def confirm(
     query: CallbackQuery, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
 ) -> None:
@@ -655,7 +667,9 @@ async def confirm(
     )
 
 
-@router.callback_query(F.data == "pc:no", StateFilter(Publish), AdminChat())
+@router.callback_query(
+    PublishConfirmData.filter(F.answer == "no"), StateFilter(Publish), AdminChat()
+)
 async def cancel_button(query: CallbackQuery, state: FSMContext) -> None:
     """«انصراف» on any /publish question."""
     await query.answer()
@@ -667,7 +681,7 @@ async def cancel_button(query: CallbackQuery, state: FSMContext) -> None:
 
 @router.callback_query(F.data.regexp(r"^p[udc]:"), AdminChat())
 async def stale_button(query: CallbackQuery) -> None:
-    """A /publish button of another admin's flow, or of one already finished."""
+    """A /publish button of another admin's flow, of one already finished, or forged."""
     await query.answer(texts.STALE_BUTTON)
 
 

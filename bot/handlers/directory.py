@@ -21,6 +21,7 @@ from bot.deps import Deps
 from bot.runtime.platforms import PlatformBot, Raw, Renderer, plain
 from bot.runtime.registry import Handlers
 from bot.ui import keyboards, texts
+from bot.ui.callbacks import DirectoryCardData, DirectoryMenuData, DirectoryUnitData
 from desk.directory import Directory, Entry, display_phone, searchable
 from desk.model import Platform
 from desk.text import fold, normalize_line, to_persian_digits
@@ -102,12 +103,20 @@ def office_keyboard(directory: Directory) -> InlineKeyboardMarkup:
     """«جستجو», the switchboard's card, then one button per unit that has entries."""
     rows = [
         [
-            InlineKeyboardButton(text=texts.BTN_DIRECTORY_SEARCH, callback_data="dy:s"),
-            InlineKeyboardButton(text=texts.BTN_SWITCHBOARD_CARD, callback_data="dy:o"),
+            InlineKeyboardButton(
+                text=texts.BTN_DIRECTORY_SEARCH, callback_data=DirectoryMenuData(choice="s").pack()
+            ),
+            InlineKeyboardButton(
+                text=texts.BTN_SWITCHBOARD_CARD, callback_data=DirectoryMenuData(choice="o").pack()
+            ),
         ]
     ]
     rows += [
-        [InlineKeyboardButton(text=name, callback_data=f"dy:u:{key}")]
+        [
+            InlineKeyboardButton(
+                text=name, callback_data=DirectoryUnitData(kind="u", unit=key).pack()
+            )
+        ]
         for key, name in directory.units()
     ]
     return InlineKeyboardMarkup(inline_keyboard=rows)
@@ -121,10 +130,21 @@ def card_label(entry: Entry) -> str:
 def cards_keyboard(entries: Sequence[Entry], *, search_again: bool) -> InlineKeyboardMarkup:
     """One «ارسال کارت تماس» per entry (and «جستجوی دوباره» under search results)."""
     rows = [
-        [InlineKeyboardButton(text=card_label(e), callback_data=f"dy:c:{e.index}")] for e in entries
+        [
+            InlineKeyboardButton(
+                text=card_label(e), callback_data=DirectoryCardData(kind="c", index=e.index).pack()
+            )
+        ]
+        for e in entries
     ]
     if search_again:
-        rows.append([InlineKeyboardButton(text=texts.BTN_SEARCH_AGAIN, callback_data="dy:s")])
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=texts.BTN_SEARCH_AGAIN, callback_data=DirectoryMenuData(choice="s").pack()
+                )
+            ]
+        )
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -211,15 +231,20 @@ async def _stale(query: CallbackQuery, message: Message, bot: PlatformBot) -> No
     await message.answer(texts.STALE_BUTTON)
 
 
-@router.callback_query(F.data.startswith("dy:u:"))
-async def unit_entries(query: CallbackQuery, deps: Deps, ui: Renderer, bot: PlatformBot) -> None:
+@router.callback_query(DirectoryUnitData.filter())
+async def unit_entries(
+    query: CallbackQuery,
+    callback_data: DirectoryUnitData,
+    deps: Deps,
+    ui: Renderer,
+    bot: PlatformBot,
+) -> None:
     """A unit's officials, each with a contact-card button."""
     message = await _query_message(query, deps)
     if message is None:
         return
     assert deps.directory is not None
-    key = (query.data or "").removeprefix("dy:u:")
-    entries = deps.directory.by_unit(key)
+    entries = deps.directory.by_unit(callback_data.unit)
     if not entries:
         await _stale(query, message, bot)
         return
@@ -229,15 +254,16 @@ async def unit_entries(query: CallbackQuery, deps: Deps, ui: Renderer, bot: Plat
     )
 
 
-@router.callback_query(F.data.startswith("dy:c:"))
-async def entry_card(query: CallbackQuery, deps: Deps, bot: PlatformBot) -> None:
+@router.callback_query(DirectoryCardData.filter())
+async def entry_card(
+    query: CallbackQuery, callback_data: DirectoryCardData, deps: Deps, bot: PlatformBot
+) -> None:
     """An official's contact card: one tap on it calls the number."""
     message = await _query_message(query, deps)
     if message is None:
         return
     assert deps.directory is not None
-    index = (query.data or "").removeprefix("dy:c:")
-    entry = deps.directory.entry(int(index)) if index.isdecimal() else None
+    entry = deps.directory.entry(callback_data.index)
     if entry is None:
         await _stale(query, message, bot)
         return
@@ -252,7 +278,15 @@ async def entry_card(query: CallbackQuery, deps: Deps, bot: PlatformBot) -> None
     )
 
 
-@router.callback_query(F.data == "dy:o")
+@router.callback_query(F.data.regexp(r"^dy:[uc]:"))
+async def malformed_button(query: CallbackQuery, deps: Deps, bot: PlatformBot) -> None:
+    """A unit or card button whose data does not unpack (forged): «stale button», as ever."""
+    message = await _query_message(query, deps)
+    if message is not None:
+        await _stale(query, message, bot)
+
+
+@router.callback_query(DirectoryMenuData.filter(F.choice == "o"))
 async def switchboard_card(query: CallbackQuery, deps: Deps, bot: PlatformBot) -> None:
     """The switchboard's contact card."""
     message = await _query_message(query, deps)
@@ -269,7 +303,7 @@ async def switchboard_card(query: CallbackQuery, deps: Deps, bot: PlatformBot) -
     )
 
 
-@router.callback_query(F.data == "dy:s")
+@router.callback_query(DirectoryMenuData.filter(F.choice == "s"))
 async def start_search(query: CallbackQuery, state: FSMContext, deps: Deps, ui: Renderer) -> None:
     """«جستجو»: ask for a word, unless a request is half-filled (its draft must not be lost)."""
     message = await _query_message(query, deps)

@@ -17,6 +17,12 @@ from bot.deps import Deps
 from bot.runtime.platforms import PlatformBot, Renderer, plain
 from bot.runtime.registry import Handlers
 from bot.ui import keyboards, render, texts
+from bot.ui.callbacks import (
+    DraftCommentData,
+    DraftReadData,
+    DraftSectionData,
+    SubscriptionData,
+)
 from desk import regulations, validation
 from desk.model import ChatRef
 from desk.services import QuotaExceeded
@@ -57,13 +63,6 @@ def _ask_text(ui: Renderer, section: int) -> str:
     )
 
 
-def _id(data: str | None, parts: int) -> list[int] | None:
-    pieces = (data or "").split(":")[1:]
-    if len(pieces) != parts - 1 or not all(p.isascii() and p.isdigit() for p in pieces):
-        return None
-    return [int(p) for p in pieces]
-
-
 @router.message(StateFilter(None), F.text == texts.BTN_DRAFTS)
 async def drafts_menu(message: Message, deps: Deps, ui: Renderer, bot: PlatformBot) -> None:
     """«پیش‌نویس مقررات»: open drafts, and the subscription toggle."""
@@ -76,14 +75,16 @@ async def drafts_menu(message: Message, deps: Deps, ui: Renderer, bot: PlatformB
     )
 
 
-@router.callback_query(F.data.startswith("ds:"))
-async def toggle_subscription(query: CallbackQuery, deps: Deps, bot: PlatformBot) -> None:
+@router.callback_query(SubscriptionData.filter())
+async def toggle_subscription(
+    query: CallbackQuery, callback_data: SubscriptionData, deps: Deps, bot: PlatformBot
+) -> None:
     """Subscribe to, or stop, news of drafts."""
     await query.answer()
     message = query.message
     if not isinstance(message, Message):
         return
-    on = query.data == "ds:1"
+    on = callback_data.on
     await regulations.subscribe(deps.desk, ChatRef(bot.platform, message.chat.id), on)
     text = (
         texts.SUBSCRIBED.format(off=texts.BTN_UNSUBSCRIBE)
@@ -102,15 +103,16 @@ async def _draft_or_say(message: Message, deps: Deps, draft_id: int) -> Any:
         return None
 
 
-@router.callback_query(F.data.startswith("dr:"))
-async def read(query: CallbackQuery, deps: Deps, ui: Renderer, bot: PlatformBot) -> None:
+@router.callback_query(DraftReadData.filter())
+async def read(
+    query: CallbackQuery, callback_data: DraftReadData, deps: Deps, ui: Renderer, bot: PlatformBot
+) -> None:
     """Send the draft's document and its summary in sections."""
     await query.answer()
-    ids = _id(query.data, 2)
     message = query.message
-    if ids is None or not isinstance(message, Message):
+    if not isinstance(message, Message):
         return
-    draft = await _draft_or_say(message, deps, ids[0])
+    draft = await _draft_or_say(message, deps, callback_data.draft)
     if draft is None:
         return
     assert draft.id is not None
@@ -127,32 +129,36 @@ async def read(query: CallbackQuery, deps: Deps, ui: Renderer, bot: PlatformBot)
 
 
 async def _commentable(
-    query: CallbackQuery, deps: Deps, ui: Renderer, parts: int
-) -> tuple[Message, Any, list[int]] | None:
-    """The message, the open draft and the ids in a comment button; None after saying why."""
+    query: CallbackQuery, draft_id: int, deps: Deps, ui: Renderer
+) -> tuple[Message, Any] | None:
+    """The message and the open draft of a comment button; None after saying why."""
     await query.answer()
-    ids = _id(query.data, parts)
     message = query.message
-    if ids is None or not isinstance(message, Message):
+    if not isinstance(message, Message):
         return None
-    draft = await _draft_or_say(message, deps, ids[0])
+    draft = await _draft_or_say(message, deps, draft_id)
     if draft is None:
         return None
     if not draft.is_open_at(deps.clock.now()):
         await _closed(message, ui, draft)
         return None
-    return message, draft, ids
+    return message, draft
 
 
-@router.callback_query(F.data.startswith("dc:"))
+@router.callback_query(DraftCommentData.filter())
 async def comment(
-    query: CallbackQuery, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
+    query: CallbackQuery,
+    callback_data: DraftCommentData,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    bot: PlatformBot,
 ) -> None:
     """«ثبت نظر»: pick a section when there are several, then write (within the quota)."""
-    found = await _commentable(query, deps, ui, 2)
+    found = await _commentable(query, callback_data.draft, deps, ui)
     if found is None:
         return
-    message, draft, _ = found
+    message, draft = found
     if await quota_refuses(message, state, deps, ui, bot, query.from_user.id):
         return
     sections = draft.sections()
@@ -181,15 +187,28 @@ async def _start(
     await message.answer(_ask_text(ui, section), reply_markup=keyboards.cancel_only())
 
 
-@router.callback_query(F.data.startswith("dx:"))
-async def section_picked(query: CallbackQuery, state: FSMContext, deps: Deps, ui: Renderer) -> None:
+@router.callback_query(DraftSectionData.filter())
+async def section_picked(
+    query: CallbackQuery,
+    callback_data: DraftSectionData,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+) -> None:
     """A section (or the whole draft) picked."""
-    found = await _commentable(query, deps, ui, 3)
+    found = await _commentable(query, callback_data.draft, deps, ui)
     if found is None:
         return
-    message, draft, ids = found
-    if 0 <= ids[1] <= len(draft.sections()):
-        await _start(message, state, ui, ids[0], ids[1])
+    message, draft = found
+    section = callback_data.section
+    if 0 <= section <= len(draft.sections()):
+        await _start(message, state, ui, callback_data.draft, section)
+
+
+@router.callback_query(F.data.regexp(r"^d[rcx]:"))
+async def malformed_button(query: CallbackQuery) -> None:
+    """A draft button whose data does not unpack (forged): stop the spinner, nothing else."""
+    await query.answer()
 
 
 @router.message(DraftComment.text)

@@ -17,6 +17,7 @@ from bot.deps import Deps
 from bot.runtime.platforms import PlatformBot, Renderer
 from bot.runtime.registry import Handlers
 from bot.ui import keyboards, render, texts
+from bot.ui.callbacks import ClarifyData, RateData, ReopenData
 from desk import staff, validation
 from desk.model import Action, ChatRef, allows
 from desk.services import DeskError, QuotaExceeded
@@ -55,11 +56,6 @@ async def ask_reopen_note(
     return texts.ASK_REOPEN_NOTE, keyboards.cancel_only()
 
 
-def _code(data: str | None, parts: int) -> list[str] | None:
-    pieces = (data or "").split(":")
-    return pieces if len(pieces) == parts and pieces[1].isdigit() else None
-
-
 async def _request_of(deps: Deps, code: str, chat: ChatRef) -> Any:
     async with deps.uow() as tx:
         request = await tx.requests.get(code)
@@ -69,28 +65,31 @@ async def _request_of(deps: Deps, code: str, chat: ChatRef) -> Any:
 
 
 async def _pressed_on_own_request(
-    query: CallbackQuery, deps: Deps, bot: PlatformBot
+    query: CallbackQuery, code: str, deps: Deps, bot: PlatformBot
 ) -> tuple[Message, Any] | None:
-    """The message and the request of a «code» button; None (after saying why) when the code
-    is malformed or the request is not this chat's."""
+    """The message and the request of a «code» button; None (after saying why) when the
+    request is not this chat's. A malformed code never unpacks (`malformed_button`)."""
     await query.answer()
-    parts = _code(query.data, 2)
     message = query.message
-    if parts is None or not isinstance(message, Message):
+    if not isinstance(message, Message):
         return None
-    request = await _request_of(deps, parts[1], ChatRef(bot.platform, message.chat.id))
+    request = await _request_of(deps, code, ChatRef(bot.platform, message.chat.id))
     if request is None:
         await message.answer(texts.NOT_YOUR_REQUEST)
         return None
     return message, request
 
 
-@router.callback_query(F.data.startswith("cl:"))
+@router.callback_query(ClarifyData.filter())
 async def reply_button(
-    query: CallbackQuery, state: FSMContext, deps: Deps, bot: PlatformBot
+    query: CallbackQuery,
+    callback_data: ClarifyData,
+    state: FSMContext,
+    deps: Deps,
+    bot: PlatformBot,
 ) -> None:
     """«پاسخ به این پرسش»: wait for the citizen's answer."""
-    pressed = await _pressed_on_own_request(query, deps, bot)
+    pressed = await _pressed_on_own_request(query, callback_data.code, deps, bot)
     if pressed is None:
         return
     message, request = pressed
@@ -161,33 +160,39 @@ async def reply_to_question(
     await _clarify(message, state, deps, ui, bot, link[0])
 
 
-@router.callback_query(F.data.startswith("rt:"))
-async def rating(query: CallbackQuery, deps: Deps, bot: PlatformBot) -> None:
+@router.callback_query(RateData.filter(F.score.in_({1, 2, 3, 4, 5})))
+async def rating(
+    query: CallbackQuery, callback_data: RateData, deps: Deps, bot: PlatformBot
+) -> None:
     """1-5 under an answer; an unsatisfied citizen is offered to reopen."""
     await query.answer()
-    parts = _code(query.data, 3)
     message = query.message
-    if parts is None or not isinstance(message, Message) or parts[2] not in "12345":
+    if not isinstance(message, Message):
         return
     chat = ChatRef(bot.platform, message.chat.id)
+    score = callback_data.score
     try:
-        request, offer = await staff.rate(deps.desk, parts[1], int(parts[2]), chat=chat)
+        request, offer = await staff.rate(deps.desk, callback_data.code, score, chat=chat)
     except DeskError as exc:
         log.warning("rating refused for chat %s:%s: %s", chat.platform.value, chat.chat_id,
                     type(exc).__name__)  # fmt: skip
         await message.answer(texts.ACTION_DONE_ALREADY)
         return
-    await message.answer(texts.THANKS_FOR_RATING.format(score=to_persian_digits(parts[2])))
+    await message.answer(texts.THANKS_FOR_RATING.format(score=to_persian_digits(score)))
     if offer:
         await message.answer(texts.OFFER_REOPEN, reply_markup=keyboards.reopen(request.code))
 
 
-@router.callback_query(F.data.startswith("ro:"))
+@router.callback_query(ReopenData.filter())
 async def reopen_button(
-    query: CallbackQuery, state: FSMContext, deps: Deps, bot: PlatformBot
+    query: CallbackQuery,
+    callback_data: ReopenData,
+    state: FSMContext,
+    deps: Deps,
+    bot: PlatformBot,
 ) -> None:
     """«بازگشایی درخواست»: ask for the note."""
-    pressed = await _pressed_on_own_request(query, deps, bot)
+    pressed = await _pressed_on_own_request(query, callback_data.code, deps, bot)
     if pressed is None:
         return
     message, request = pressed
@@ -231,3 +236,9 @@ async def reopen_note(
         ui.fmt(texts.REOPENED, code=to_persian_digits(code), unit=unit),
         reply_markup=keyboards.main_menu(),
     )
+
+
+@router.callback_query(F.data.regexp(r"^(cl|rt|ro):"))
+async def malformed_button(query: CallbackQuery) -> None:
+    """A follow-up button whose data does not unpack (forged): stop the spinner, nothing else."""
+    await query.answer()

@@ -25,8 +25,9 @@ from bot.runtime.people import staff_or_notice
 from bot.runtime.platforms import PlatformBot, Renderer, plain
 from bot.runtime.registry import Handlers
 from bot.ui import keyboards, texts
+from bot.ui.callbacks import CardData, CloseData, SkipReasonData, TransferData
 from desk import regulations, staff, tracking, validation
-from desk.model import Actor, ChatRef, CloseReason, DraftFile, Status
+from desk.model import Actor, ChatRef, DraftFile, Status
 from desk.routing import Unit
 from desk.services import ChangedMeanwhile, DeskError, NotFound
 from desk.text import normalize, to_persian_digits
@@ -93,11 +94,6 @@ def _refusal(error: DeskError) -> str:
     return texts.ACTION_DONE_ALREADY
 
 
-def _split(data: str | None, parts: int) -> list[str] | None:
-    pieces = (data or "").split(":")
-    return pieces if len(pieces) == parts else None
-
-
 async def _refuse(query: CallbackQuery, error: DeskError, staff_chat: ChatRef) -> None:
     log.warning(
         "staff action refused in %s:%s by user %s: %s",
@@ -109,9 +105,10 @@ async def _refuse(query: CallbackQuery, error: DeskError, staff_chat: ChatRef) -
     await query.answer(_refusal(error), show_alert=True)
 
 
-@router.callback_query(StaffChat(), F.data.startswith("sc:"))
+@router.callback_query(StaffChat(), CardData.filter())
 async def card_button(
     query: CallbackQuery,
+    callback_data: CardData,
     state: FSMContext,
     deps: Deps,
     ui: Renderer,
@@ -119,12 +116,11 @@ async def card_button(
     staff_chat: ChatRef,
 ) -> None:
     """A button on a card: claim, open the transfer or close menus, ask, back."""
-    parts = _split(query.data, 3)
+    action, code = callback_data.action, callback_data.code
     message = query.message
-    if parts is None or not isinstance(message, Message):
+    if not isinstance(message, Message):
         await query.answer(texts.ACTION_DONE_ALREADY)
         return
-    _, action, code = parts
     person = await staff_or_notice(query, staff_chat, deps)
     if person is None:
         return
@@ -180,9 +176,10 @@ async def _owned_request(deps: Deps, code: str, chat: ChatRef) -> Any:
     return request
 
 
-@router.callback_query(StaffChat(), F.data.startswith("st:"))
+@router.callback_query(StaffChat(), TransferData.filter())
 async def transfer_target(
     query: CallbackQuery,
+    callback_data: TransferData,
     state: FSMContext,
     deps: Deps,
     ui: Renderer,
@@ -190,12 +187,11 @@ async def transfer_target(
     staff_chat: ChatRef,
 ) -> None:
     """A unit picked for a transfer: now the reason."""
-    parts = _split(query.data, 3)
+    code, unit_key = callback_data.code, callback_data.unit
     message = query.message
-    if parts is None or not isinstance(message, Message) or parts[2] not in deps.rules.units:
+    if not isinstance(message, Message) or unit_key not in deps.rules.units:
         await query.answer(texts.ACTION_DONE_ALREADY)
         return
-    _, code, unit_key = parts
     person = await staff_or_notice(query, staff_chat, deps)
     if person is None:
         return
@@ -247,7 +243,7 @@ async def _transfer(
     )
 
 
-@router.callback_query(StaffChat(), F.data.startswith("sr:"), StaffTransfer.reason)
+@router.callback_query(StaffChat(), SkipReasonData.filter(), StaffTransfer.reason)
 async def transfer_without_reason(
     query: CallbackQuery,
     state: FSMContext,
@@ -266,22 +262,23 @@ async def transfer_without_reason(
         await _transfer(query.message, state, deps, ui, person.actor, staff_chat, None)
 
 
-@router.callback_query(StaffChat(), F.data.startswith("sx:"))
+@router.callback_query(StaffChat(), CloseData.filter())
 async def close_reason(
-    query: CallbackQuery, deps: Deps, ui: Renderer, bot: PlatformBot, staff_chat: ChatRef
+    query: CallbackQuery,
+    callback_data: CloseData,
+    deps: Deps,
+    ui: Renderer,
+    bot: PlatformBot,
+    staff_chat: ChatRef,
 ) -> None:
-    """A close reason picked: close the request."""
-    parts = _split(query.data, 3)
-    if parts is None or parts[2] not in {r.value for r in CloseReason}:
-        await query.answer(texts.ACTION_DONE_ALREADY)
-        return
-    _, code, reason = parts
+    """A close reason picked (an unknown one does not unpack): close the request."""
+    code, reason = callback_data.code, callback_data.reason
     person = await staff_or_notice(query, staff_chat, deps)
     if person is None:
         return
     actor = person.actor
     try:
-        await staff.close(deps.desk, code, CloseReason(reason), chat=staff_chat, actor=actor)
+        await staff.close(deps.desk, code, reason, chat=staff_chat, actor=actor)
     except DeskError as exc:
         await _refuse(query, exc, staff_chat)
         return
@@ -292,7 +289,7 @@ async def close_reason(
             ui.fmt(
                 texts.STAFF_DONE_CLOSE,
                 code=to_persian_digits(code),
-                reason=texts.CLOSE_REASONS[reason],
+                reason=texts.CLOSE_REASONS[reason.value],
             )
         )
 

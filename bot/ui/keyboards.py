@@ -11,7 +11,9 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
 )
 
+from bot.ui import callbacks as cb
 from bot.ui import texts
+from desk.model import CloseReason
 
 
 def _reply(rows: Sequence[Sequence[str | KeyboardButton]]) -> ReplyKeyboardMarkup:
@@ -77,7 +79,9 @@ def likert(question: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                InlineKeyboardButton(text=label, callback_data=f"lk:{question}:{value}")
+                InlineKeyboardButton(
+                    text=label, callback_data=cb.LikertData(question=question, value=value).pack()
+                )
                 for value, label in reversed(list(enumerate(texts.LIKERT_LABELS, start=1)))
             ]
         ]
@@ -89,8 +93,12 @@ def abandon() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                InlineKeyboardButton(text=texts.BTN_ABANDON, callback_data="abandon:yes"),
-                InlineKeyboardButton(text=texts.BTN_CONTINUE, callback_data="abandon:no"),
+                InlineKeyboardButton(
+                    text=texts.BTN_ABANDON, callback_data=cb.AbandonData(answer="yes").pack()
+                ),
+                InlineKeyboardButton(
+                    text=texts.BTN_CONTINUE, callback_data=cb.AbandonData(answer="no").pack()
+                ),
             ]
         ]
     )
@@ -118,35 +126,41 @@ def _inline(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
 
 def card_actions(code: str, *, claimed: bool) -> InlineKeyboardMarkup:
     """The buttons under an open request's card."""
-    first = [] if claimed else [(texts.BTN_CLAIM, f"sc:claim:{code}")]
+    first = [] if claimed else [(texts.BTN_CLAIM, cb.CardData(action="claim", code=code).pack())]
     return _inline(
         [
             first,
-            [(texts.BTN_TRANSFER, f"sc:transfer:{code}"), (texts.BTN_ASK, f"sc:ask:{code}")],
-            [(texts.BTN_CLOSE, f"sc:close:{code}")],
+            [
+                (texts.BTN_TRANSFER, cb.CardData(action="transfer", code=code).pack()),
+                (texts.BTN_ASK, cb.CardData(action="ask", code=code).pack()),
+            ],
+            [(texts.BTN_CLOSE, cb.CardData(action="close", code=code).pack())],
         ]
     )
 
 
 def transfer_targets(code: str, units: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
     """One button per unit (key, name), two a row, then «بازگشت»."""
-    buttons = [(name, f"st:{code}:{key}") for key, name in units]
+    buttons = [(name, cb.TransferData(code=code, unit=key).pack()) for key, name in units]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([(texts.BTN_BACK, f"sc:back:{code}")])
+    rows.append([(texts.BTN_BACK, cb.CardData(action="back", code=code).pack())])
     return _inline(rows)
 
 
 def close_reasons(code: str) -> InlineKeyboardMarkup:
     """The reasons to close without an answer."""
     return _inline(
-        [[(label, f"sx:{code}:{key}")] for key, label in texts.CLOSE_REASONS.items()]
-        + [[(texts.BTN_BACK, f"sc:back:{code}")]]
+        [
+            [(label, cb.CloseData(code=code, reason=CloseReason(key)).pack())]
+            for key, label in texts.CLOSE_REASONS.items()
+        ]
+        + [[(texts.BTN_BACK, cb.CardData(action="back", code=code).pack())]]
     )
 
 
 def no_reason(code: str) -> InlineKeyboardMarkup:
     """Skip the transfer reason."""
-    return _inline([[(texts.BTN_NO_REASON, f"sr:{code}")]])
+    return _inline([[(texts.BTN_NO_REASON, cb.SkipReasonData(code=code).pack())]])
 
 
 def rating(code: str) -> InlineKeyboardMarkup:
@@ -154,7 +168,7 @@ def rating(code: str) -> InlineKeyboardMarkup:
     return _inline(
         [
             [
-                (label, f"rt:{code}:{i}")
+                (label, cb.RateData(code=code, score=i).pack())
                 for i, label in reversed(list(enumerate(texts.RATE_LABELS, 1)))
             ]
         ]
@@ -163,12 +177,12 @@ def rating(code: str) -> InlineKeyboardMarkup:
 
 def reply_to_question(code: str) -> InlineKeyboardMarkup:
     """Under a staff question to the citizen."""
-    return _inline([[(texts.BTN_REPLY_QUESTION, f"cl:{code}")]])
+    return _inline([[(texts.BTN_REPLY_QUESTION, cb.ClarifyData(code=code).pack())]])
 
 
 def reopen(code: str) -> InlineKeyboardMarkup:
     """Offered after an unsatisfied rating."""
-    return _inline([[(texts.BTN_REOPEN, f"ro:{code}")]])
+    return _inline([[(texts.BTN_REOPEN, cb.ReopenData(code=code).pack())]])
 
 
 # --- draft regulations ---------------------------------------------------------------------------
@@ -177,7 +191,12 @@ def reopen(code: str) -> InlineKeyboardMarkup:
 def draft_actions(draft_id: int) -> InlineKeyboardMarkup:
     """Read the full text, or comment."""
     return _inline(
-        [[(texts.BTN_READ_DRAFT, f"dr:{draft_id}"), (texts.BTN_COMMENT_DRAFT, f"dc:{draft_id}")]]
+        [
+            [
+                (texts.BTN_READ_DRAFT, cb.DraftReadData(draft=draft_id).pack()),
+                (texts.BTN_COMMENT_DRAFT, cb.DraftCommentData(draft=draft_id).pack()),
+            ]
+        ]
     )
 
 
@@ -186,10 +205,13 @@ def draft_sections(draft_id: int, count: int) -> InlineKeyboardMarkup:
     from desk.text import to_persian_digits
 
     buttons = [
-        (texts.BTN_SECTION.format(n=to_persian_digits(i)), f"dx:{draft_id}:{i}")
+        (
+            texts.BTN_SECTION.format(n=to_persian_digits(i)),
+            cb.DraftSectionData(draft=draft_id, section=i).pack(),
+        )
         for i in range(1, count + 1)
     ]
-    rows = [[(texts.BTN_WHOLE_DRAFT, f"dx:{draft_id}:0")]]
+    rows = [[(texts.BTN_WHOLE_DRAFT, cb.DraftSectionData(draft=draft_id, section=0).pack())]]
     rows += [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
     return _inline(rows)
 
@@ -197,8 +219,8 @@ def draft_sections(draft_id: int, count: int) -> InlineKeyboardMarkup:
 def subscription(subscribed: bool) -> InlineKeyboardMarkup:
     """Turn news of drafts on or off."""
     if subscribed:
-        return _inline([[(texts.BTN_UNSUBSCRIBE, "ds:0")]])
-    return _inline([[(texts.BTN_SUBSCRIBE, "ds:1")]])
+        return _inline([[(texts.BTN_UNSUBSCRIBE, cb.SubscriptionData(on=False).pack())]])
+    return _inline([[(texts.BTN_SUBSCRIBE, cb.SubscriptionData(on=True).pack())]])
 
 
 def open_drafts(drafts: Sequence[tuple[int, str]], subscribed: bool) -> InlineKeyboardMarkup:
@@ -206,7 +228,15 @@ def open_drafts(drafts: Sequence[tuple[int, str]], subscribed: bool) -> InlineKe
     rows: list[list[tuple[str, str]]] = []
     for draft_id, title in drafts:
         short = title if len(title) <= 24 else title[:23] + "…"
-        rows.append([(f"{texts.BTN_READ_DRAFT}: {short}", f"dr:{draft_id}")])
-        rows.append([(f"{texts.BTN_COMMENT_DRAFT}: {short}", f"dc:{draft_id}")])
-    rows.append([(texts.BTN_UNSUBSCRIBE, "ds:0") if subscribed else (texts.BTN_SUBSCRIBE, "ds:1")])
+        rows.append([(f"{texts.BTN_READ_DRAFT}: {short}", cb.DraftReadData(draft=draft_id).pack())])
+        rows.append(
+            [(f"{texts.BTN_COMMENT_DRAFT}: {short}", cb.DraftCommentData(draft=draft_id).pack())]
+        )
+    rows.append(
+        [
+            (texts.BTN_UNSUBSCRIBE, cb.SubscriptionData(on=False).pack())
+            if subscribed
+            else (texts.BTN_SUBSCRIBE, cb.SubscriptionData(on=True).pack())
+        ]
+    )
     return _inline(rows)

@@ -322,3 +322,10 @@ def test_unreadable_file_and_bad_yaml(tmp_path: Path) -> None:
     with pytest.raises(RulesError, match="cannot read the routing rules"):
         load_rules(tmp_path / "missing.yaml")
     assert "not valid YAML" in load_error(tmp_path, "units: [unclosed\n")
+
+
+def test_unit_key_with_the_buttons_separator(tmp_path: Path) -> None:
+    text = MINIMAL.replace("  - key: water_soil\n", "  - key: water:soil\n")
+    message = load_error(tmp_path, text)
+    assert_names_line(message, line_of(text, "- key: water:soil"))
+    assert "must not contain ':'" in message
