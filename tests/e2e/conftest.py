@@ -8,21 +8,63 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import shutil
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.app import App, build_app
 from bot.config import load_settings
 from desk.model import Platform
 from desk.routing import load_rules
+from storage.db import make_engine
+from storage.migrate import upgrade
 from tests.fakebotapi import FakeBot, FakeBotAPI, FakeGroup
 
 TELEGRAM_TOKEN = "111111:telegram-test-token-AAAAAAAA"
 BALE_TOKEN = "222222:bale-test-token-BBBBBBBB"
 ROOT = Path(__file__).resolve().parents[2]
+
+# A SQLite file migrated to head once per session (the `migrated_template` fixture). A Front
+# whose database file does not exist yet starts on a copy of it, so the app's own migration
+# at start finds the schema at head and does nothing: Alembic runs once, not once per test.
+_TEMPLATE: dict[str, Path] = {}  # "path": the template, while the session lasts
+
+
+def seed_database(db_url: str) -> None:
+    """Copy the session's migrated template to a SQLite URL's file if it is not there yet."""
+    url = make_url(db_url)
+    template = _TEMPLATE.get("path")
+    if template is None or url.get_backend_name() != "sqlite" or not url.database:
+        return
+    target = Path(url.database)
+    if url.database == ":memory:" or target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, target)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Alembic's `upgrade head` on one SQLite file, once per session (see `seed_database`)."""
+    path = tmp_path_factory.mktemp("migrated") / "head.db"
+
+    async def migrate() -> None:
+        engine = make_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(migrate())
+    # the last connection closed: the WAL is checkpointed into the file, which is all there is
+    assert not path.with_name(path.name + "-wal").exists()
+    _TEMPLATE["path"] = path
+    yield path
+    _TEMPLATE.clear()
 
 
 async def wait_until(condition: Any, *, what: str, timeout: float = 15) -> None:
@@ -124,6 +166,7 @@ class Front:
 
     async def start(self, *, deliver: bool = True) -> None:
         """Build the app from settings and start polling both platforms."""
+        seed_database(self.db_url)
         self.app = build_app(self.settings(), clock=self.clock)
         self.app.deliver = deliver
         self.task = asyncio.create_task(self.app.run(handle_signals=False))
