@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,17 +19,16 @@ from bot.app import App, build_app
 from bot.config import load_settings
 from desk.model import Platform
 from desk.routing import load_rules
-from storage.db import make_engine
-from storage.migrate import upgrade
+from tests.conftest import copy_migrated
 from tests.fakebotapi import FakeBot, FakeBotAPI, FakeGroup
 
 TELEGRAM_TOKEN = "111111:telegram-test-token-AAAAAAAA"
 BALE_TOKEN = "222222:bale-test-token-BBBBBBBB"
 ROOT = Path(__file__).resolve().parents[2]
 
-# A SQLite file migrated to head once per session (the `migrated_template` fixture). A Front
-# whose database file does not exist yet starts on a copy of it, so the app's own migration
-# at start finds the schema at head and does nothing: Alembic runs once, not once per test.
+# A Front whose SQLite file does not exist yet starts on a copy of the session's migrated
+# template (tests/conftest.py), so the app's own migration at start finds the schema at head and
+# does nothing: Alembic runs once per session, not once per test.
 _TEMPLATE: dict[str, Path] = {}  # "path": the template, while the session lasts
 
 
@@ -43,27 +41,14 @@ def seed_database(db_url: str) -> None:
     target = Path(url.database)
     if url.database == ":memory:" or target.exists():
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(template, target)
+    copy_migrated(template, target)
 
 
 @pytest.fixture(scope="session", autouse=True)
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Alembic's `upgrade head` on one SQLite file, once per session (see `seed_database`)."""
-    path = tmp_path_factory.mktemp("migrated") / "head.db"
-
-    async def migrate() -> None:
-        engine = make_engine(f"sqlite+aiosqlite:///{path}")
-        try:
-            await upgrade(engine)
-        finally:
-            await engine.dispose()
-
-    asyncio.run(migrate())
-    # the last connection closed: the WAL is checkpointed into the file, which is all there is
-    assert not path.with_name(path.name + "-wal").exists()
-    _TEMPLATE["path"] = path
-    yield path
+def _seed_from_template(migrated_sqlite: Path) -> Iterator[None]:
+    """Lets `Front.start` seed new databases from the migrated template (`seed_database`)."""
+    _TEMPLATE["path"] = migrated_sqlite
+    yield
     _TEMPLATE.clear()
 
 
