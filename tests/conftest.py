@@ -1,8 +1,43 @@
-"""The whole suite runs aiogram the way `python -m bot` does: its models built on first use
-(`bot/runtime/lean_aiogram.py`), not all at import. `tests/unit/test_lean_aiogram.py` checks
-both ways
-in fresh interpreters."""
+"""What every kind of test may share: one SQLite file migrated to head per session; and
+aiogram run the way `python -m bot` runs it, its models built on first use
+(`bot/runtime/lean_aiogram.py`), not all at import (`tests/unit/test_lean_aiogram.py` checks
+both ways in fresh interpreters)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
 
 from bot.runtime.lean_aiogram import import_aiogram_lazily
+from storage.db import make_engine
+from storage.migrate import upgrade
 
-import_aiogram_lazily()
+import_aiogram_lazily()  # before any test module imports aiogram (none of the above does)
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file brought to head by Alembic (`storage.migrate.upgrade`) once per session;
+    tests start on copies of it (`copy_migrated`) instead of migrating a fresh file each."""
+    path = tmp_path_factory.mktemp("migrated") / "head.db"
+
+    async def migrate() -> None:
+        engine = make_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(migrate())
+    # the last connection closed: the WAL is checkpointed into the file, which is all there is
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+def copy_migrated(template: Path, target: Path) -> None:
+    """Start `target` (a SQLite file not there yet) as a copy of the migrated template."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, target)

@@ -8,21 +8,48 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.app import App, build_app
 from bot.config import load_settings
 from desk.model import Platform
 from desk.routing import load_rules
+from tests.conftest import copy_migrated
 from tests.fakebotapi import FakeBot, FakeBotAPI, FakeGroup
 
 TELEGRAM_TOKEN = "111111:telegram-test-token-AAAAAAAA"
 BALE_TOKEN = "222222:bale-test-token-BBBBBBBB"
 ROOT = Path(__file__).resolve().parents[2]
+
+# A Front whose SQLite file does not exist yet starts on a copy of the session's migrated
+# template (tests/conftest.py), so the app's own migration at start finds the schema at head and
+# does nothing: Alembic runs once per session, not once per test.
+_TEMPLATE: dict[str, Path] = {}  # "path": the template, while the session lasts
+
+
+def seed_database(db_url: str) -> None:
+    """Copy the session's migrated template to a SQLite URL's file if it is not there yet."""
+    url = make_url(db_url)
+    template = _TEMPLATE.get("path")
+    if template is None or url.get_backend_name() != "sqlite" or not url.database:
+        return
+    target = Path(url.database)
+    if url.database == ":memory:" or target.exists():
+        return
+    copy_migrated(template, target)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _seed_from_template(migrated_sqlite: Path) -> Iterator[None]:
+    """Lets `Front.start` seed new databases from the migrated template (`seed_database`)."""
+    _TEMPLATE["path"] = migrated_sqlite
+    yield
+    _TEMPLATE.clear()
 
 
 async def wait_until(condition: Any, *, what: str, timeout: float = 15) -> None:
@@ -124,6 +151,7 @@ class Front:
 
     async def start(self, *, deliver: bool = True) -> None:
         """Build the app from settings and start polling both platforms."""
+        seed_database(self.db_url)
         self.app = build_app(self.settings(), clock=self.clock)
         self.app.deliver = deliver
         self.task = asyncio.create_task(self.app.run(handle_signals=False))

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import io
+import logging
+import os
 import re
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from desk.model import Request
@@ -30,3 +39,71 @@ async def stored(front: Any, code: str) -> Request:
         request = await tx.requests.get(code)
     assert request is not None, f"request {code} not in the database"
     return request
+
+
+# --- `python -m bot ...` without starting an interpreter -----------------------------------------
+
+_ONE_AT_A_TIME = threading.Lock()  # the environment, the folder and sys.stdout are the process's
+
+
+@contextlib.contextmanager
+def _as_a_fresh_process(cwd: Path, env: dict[str, str]) -> Iterator[None]:
+    """This process's environment, working folder and logging as a new `python -m bot` would
+    find them (only `env`, in `cwd`, a root logger without handlers at WARNING); all restored."""
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    manager = logging.Logger.manager
+    loggers = [logging.getLogger()] + [
+        lg for lg in manager.loggerDict.values() if isinstance(lg, logging.Logger)
+    ]
+    saved = [(lg, lg.level, lg.handlers[:], lg.disabled, lg.propagate) for lg in loggers]
+    disabled = logging.root.manager.disable
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    logging.root.handlers.clear()
+    logging.root.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+        for lg in set(manager.loggerDict.values()) - set(loggers):
+            if isinstance(lg, logging.Logger):  # made by the command: back to the defaults
+                lg.setLevel(logging.NOTSET)
+                lg.handlers.clear()
+        for lg, level, handlers, off, propagate in saved:
+            lg.setLevel(level)
+            lg.handlers[:] = handlers
+            lg.disabled, lg.propagate = off, propagate
+        logging.disable(disabled)
+
+
+def _main_in_process(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    from bot.__main__ import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        _ONE_AT_A_TIME,
+        _as_a_fresh_process(cwd, env),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse: 2 for a usage error, 0 after --help
+            if exc.code is None or isinstance(exc.code, int):
+                code = exc.code or 0
+            else:  # as the interpreter does with sys.exit("message")
+                print(exc.code, file=sys.stderr)
+                code = 1
+    return code, out.getvalue(), err.getvalue()
+
+
+async def run_main(argv: list[str], *, cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    """`python -m bot ARGV` run by its own `main(argv)` in this process, in a worker thread (its
+    `asyncio.run` needs one) with exactly `env` as the environment and `cwd` as the folder:
+    (exit code, stdout, stderr). Calls run one at a time. For what a command says and does;
+    what only a real process shows (signals, kill -9, the interpreter's exit) stays in
+    tests that start `python -m bot`."""
+    return await asyncio.to_thread(_main_in_process, list(argv), cwd, env)

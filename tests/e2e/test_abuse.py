@@ -540,6 +540,7 @@ NASTY = [
 ]
 
 
+@pytest.mark.slow
 async def test_every_step_survives_the_nastiest_inputs(abuse: Abuse, platform: Platform) -> None:
     """Each step once with a fixed list of the inputs most likely to break it."""
     for flow, target in TARGETS:
@@ -548,6 +549,7 @@ async def test_every_step_survives_the_nastiest_inputs(abuse: Abuse, platform: P
 
 @SETTINGS
 @given(data=st.data())
+@pytest.mark.slow
 async def test_hostile_input_at_every_step(abuse: Abuse, platform: Platform, data: Any) -> None:
     """Every step of every filing conversation gets hostile messages drawn by hypothesis,
     answers politely and files what was entered before them."""
@@ -845,6 +847,7 @@ NASTY_AFTER_FILING = [
 ]
 
 
+@pytest.mark.slow
 async def test_after_filing_steps_survive_the_nastiest_inputs(
     abuse: Abuse, platform: Platform
 ) -> None:
@@ -858,6 +861,7 @@ async def test_after_filing_steps_survive_the_nastiest_inputs(
 
 @SETTINGS
 @given(data=st.data())
+@pytest.mark.slow
 async def test_hostile_input_after_filing(abuse: Abuse, platform: Platform, data: Any) -> None:
     """The same steps with hostile messages drawn by hypothesis."""
     fast_delivery(abuse.front)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -204,16 +202,12 @@ async def test_text_from_the_file_is_escaped_per_platform(api, tmp_path: Path) -
 
 
 async def check(tmp_path: Path, **env: str) -> tuple[int, str, str]:
-    """`python -m bot check` as an operator runs it, from another folder."""
+    """`python -m bot check` as an operator runs it, from another folder (its `main`,
+    in-process)."""
+    from tests.e2e.helpers import run_main
     from tests.e2e.test_process import bot_env
 
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "check",
-        cwd=tmp_path, env=bot_env(tmp_path, **env),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    return proc.returncode or 0, out.decode(), err.decode()
+    return await run_main(["check"], cwd=tmp_path, env=bot_env(tmp_path, **env))
 
 
 async def test_check_validates_the_directory(tmp_path: Path) -> None:

@@ -72,6 +72,7 @@ async def announced(front, platform, citizen, title: str):
     )
 
 
+@pytest.mark.slow
 async def test_the_two_week_life_of_a_draft(timed) -> None:
     front = timed
     tg = front.telegram.private_chat(13001, "مریم")
@@ -186,6 +187,7 @@ async def test_a_draft_closes_even_when_the_bot_was_down_at_the_deadline(timed) 
 
 
 @pytest.mark.timeout(180)
+@pytest.mark.slow
 async def test_a_thousand_subscribers_a_kill_midway_and_no_duplicates(api, tmp_path) -> None:
     front = Front(api, f"sqlite+aiosqlite:///{tmp_path / 'front.db'}",
                   telegram_messages_per_second=30, bale_messages_per_second=30)  # fmt: skip

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from desk.calendar import TEHRAN, gregorian_to_jalali, local_date
 from desk.model import DraftFile, DraftStatus, Platform
 from desk.text import to_persian_digits
 from tests.e2e.conftest import ROOT
-from tests.e2e.helpers import said
+from tests.e2e.helpers import run_main, said
 
 TITLE = "دستورالعمل توزیع آب کشاورزی ۱۴۰۵"
 SUMMARY = (
@@ -227,17 +226,13 @@ async def test_final_as_a_reply_to_a_document(front, platform: Platform) -> None
 
 
 async def cli(front: Any, tmp_path: Path, *args: str) -> tuple[int, str, str]:
-    """`python -m bot drafts ...` on the running front's database: (exit code, out, err)."""
+    """`python -m bot drafts ...` on the running front's database (its `main`, in-process):
+    (exit code, out, err)."""
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_TOKEN", "_API_URL"))}
     env.pop("REDIS_URL", None)
     env.update(DATABASE_URL=front.db_url, ROUTING_RULES=str(ROOT / "routing_rules.yaml"))
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "drafts", *args,
-        cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    return proc.returncode or 0, out.decode().strip(), err.decode().strip()
+    code, out, err = await run_main(["drafts", *args], cwd=tmp_path, env=env)
+    return code, out.strip(), err.strip()
 
 
 async def test_cli_publishes_lists_and_closes_on_the_running_database(

@@ -7,7 +7,6 @@ import asyncio
 import csv
 import io
 import os
-import sys
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,7 +35,7 @@ from storage.db import make_engine, session_factory
 from storage.migrate import upgrade
 from storage.repositories import SqlUnitOfWork
 from tests.e2e.conftest import ROOT
-from tests.e2e.helpers import said
+from tests.e2e.helpers import run_main, said
 from tests.unit.fakes import FixedClock
 
 RULES = load_rules(ROOT / "routing_rules.yaml")
@@ -83,17 +82,12 @@ async def seeded_database(tmp_path: Path) -> tuple[str, dict[str, str]]:
 
 
 async def run(tmp_path: Path, url: str, *args: str) -> tuple[int, str, str]:
-    """`python -m bot <args>` on that database: (exit code, out, err)."""
+    """`python -m bot <args>` on that database (its `main`, in-process): (exit code, out, err)."""
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_TOKEN", "_API_URL"))}
     env.pop("REDIS_URL", None)
     env.update(DATABASE_URL=url, ROUTING_RULES=str(ROOT / "routing_rules.yaml"))
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args,
-        cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    return proc.returncode or 0, out.decode().strip(), err.decode().strip()
+    code, out, err = await run_main(list(args), cwd=tmp_path, env=env)
+    return code, out.strip(), err.strip()
 
 
 async def stored(url: str, code: str) -> Request:

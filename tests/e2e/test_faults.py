@@ -195,6 +195,7 @@ def assert_once_unless_cut(fake: FakeBot, chat_id: int, kills: list[float], *con
         )
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 async def test_kill_9_at_random_points_while_200_citizens_file_and_staff_answer(
     tmp_path: Path,
@@ -286,6 +287,7 @@ async def test_kill_9_at_random_points_while_200_citizens_file_and_staff_answer(
 
 
 # ------------------------------------------------------------------------------------ API faults
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 async def test_api_429_5xx_slow_and_dropped_for_a_minute_loses_nothing(front: Front) -> None:
     """For a minute, four API calls a second fail: 429 with retry_after, Bale's rate-limit
@@ -339,6 +341,7 @@ async def test_api_429_5xx_slow_and_dropped_for_a_minute_loses_nothing(front: Fr
 
 
 # ------------------------------------------------------------------------------------ a crash
+@pytest.mark.slow
 async def test_a_crash_between_filing_and_receipt_files_once_and_sends_one_receipt(
     front: Front, platform: Platform
 ) -> None:

@@ -44,6 +44,7 @@ def name(request: pytest.FixtureRequest) -> tuple[str, str | None]:
     return NAMES[request.param]
 
 
+@pytest.mark.slow
 async def test_every_staff_action_arrives_whatever_the_staff_names(
     front, platform: Platform, name: tuple[str, str | None]
 ) -> None:

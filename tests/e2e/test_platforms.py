@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.ui import texts
 from tests.e2e.conftest import wait_until
 from tests.e2e.helpers import said
@@ -57,6 +59,7 @@ async def test_receipt_formatting_per_platform(front) -> None:
             assert "<" not in (receipt.text or "")
 
 
+@pytest.mark.slow
 async def test_api_errors_never_end_polling_and_replies_are_retried(front) -> None:
     front.api.fail("getUpdates", "500", times=2)
     front.api.fail("getUpdates", "drop", times=1)

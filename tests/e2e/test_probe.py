@@ -4,10 +4,8 @@ as the bot expects, and the fake's answers have the shape of the committed Bale 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ import pytest
 from bot.cli.probe import EXPECTATIONS, Scrubber, Step, judge, probe, screen, write
 from desk.model import Platform
 from tests.e2e.conftest import ROOT
+from tests.e2e.helpers import run_main
 from tests.fakebotapi import FakeBot, FakeBotAPI
 
 TOKEN = "7345123:probe-secret-token-XYZ"
@@ -275,13 +274,9 @@ def env_for(api: FakeBotAPI, **extra: str) -> dict[str, str]:
 
 
 async def run(tmp_path: Path, env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    """`python -m bot probe ...` in a clean directory; (exit code, stdout, stderr)."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "probe", *args, cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    return proc.returncode or 0, out.decode(), err.decode()
+    """`python -m bot probe ...` in a clean directory (its `main`, in-process); (exit code,
+    stdout, stderr)."""
+    return await run_main(["probe", *args], cwd=tmp_path, env=env)
 
 
 async def test_command_line_probe_of_bale(fake: tuple[FakeBotAPI, FakeBot], tmp_path: Path) -> None:

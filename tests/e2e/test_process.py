@@ -13,7 +13,7 @@ import pytest
 
 from bot.ui import texts
 from tests.e2e.conftest import BALE_TOKEN, ROOT, TELEGRAM_TOKEN, wait_until
-from tests.e2e.helpers import said, tracking_code
+from tests.e2e.helpers import run_main, said, tracking_code
 from tests.fakebotapi import FakeBotAPI
 
 
@@ -31,14 +31,22 @@ def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-async def run_once(tmp_path: Path, **extra: str) -> tuple[int, str]:
-    """Run `python -m bot` to completion; returns (exit code, stderr)."""
+async def run_once(
+    tmp_path: Path, *args: str, process: bool = False, **extra: str
+) -> tuple[int, str]:
+    """`python -m bot ARGS` to completion in a clean environment: (exit code, stderr). Its own
+    `main(argv)` in this process, or with `process` a real interpreter (the entry point itself)."""
+    env = bot_env(tmp_path, PYTHONPATH=str(ROOT), **extra)
+    if not process:
+        code, _, said_err = await run_main(list(args), cwd=tmp_path, env=env)
+        return code, said_err
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
+        *args,
         cwd=tmp_path,
-        env=bot_env(tmp_path, **extra),
+        env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -46,9 +54,17 @@ async def run_once(tmp_path: Path, **extra: str) -> tuple[int, str]:
     return proc.returncode or 0, err.decode()
 
 
-async def test_malformed_token_stops_start_with_one_clear_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "process", [False, pytest.param(True, marks=pytest.mark.slow)], ids=["main", "process"]
+)
+async def test_malformed_token_stops_start_with_one_clear_line(
+    tmp_path: Path, process: bool
+) -> None:
+    """In-process and once as a real `python -m bot`: the exit code leaves the interpreter."""
     secret = "12345:this-is-secret"
-    code, err = await run_once(tmp_path, TELEGRAM_BOT_TOKEN=secret.replace(":", ""))
+    code, err = await run_once(
+        tmp_path, process=process, TELEGRAM_BOT_TOKEN=secret.replace(":", "")
+    )
     assert code == 2
     assert err.strip().count("\n") == 0, f"one line expected: {err!r}"
     assert "TELEGRAM_BOT_TOKEN" in err and "this-is-secret" not in err
@@ -71,29 +87,14 @@ async def test_broken_routing_rules_name_the_line(tmp_path: Path) -> None:
 
 
 async def test_run_without_token_is_an_error_not_the_sandbox(tmp_path: Path) -> None:
-    code, err = await run_with(tmp_path, "run")
+    code, err = await run_once(tmp_path, "run")
     assert code == 2, err
     assert err.strip().count("\n") == 0, f"one line expected: {err!r}"
     assert "TELEGRAM_BOT_TOKEN" in err and "BALE_BOT_TOKEN" in err
     assert not (tmp_path / "data" / "sandbox.db").exists(), "no sandbox was started"
 
 
-async def run_with(tmp_path: Path, *args: str) -> tuple[int, str]:
-    """Run `python -m bot ARGS` (this checkout's code) to completion: (exit code, stderr)."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        cwd=tmp_path,
-        env=bot_env(tmp_path, PYTHONPATH=str(ROOT)),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, err = await asyncio.wait_for(proc.communicate(), 30)
-    return proc.returncode or 0, err.decode()
-
-
+@pytest.mark.slow
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("command", [[], ["sandbox"]])
 async def test_no_token_says_what_to_set(tmp_path: Path, command: list[str]) -> None:
@@ -150,6 +151,7 @@ async def test_no_token_says_what_to_set(tmp_path: Path, command: list[str]) -> 
     assert (tmp_path / "data" / "sandbox.db").exists(), "the sandbox uses its own SQLite file"
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(90)
 async def test_kill_9_mid_conversation_then_sigterm(tmp_path: Path) -> None:
     api = FakeBotAPI()

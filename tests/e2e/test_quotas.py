@@ -111,6 +111,7 @@ async def test_start_refused_when_the_quota_is_used(limited: Front, platform: Pl
     assert texts.ASK_TOPIC in said(await other.click(texts.BTN_COMPLAINT))
 
 
+@pytest.mark.slow
 async def test_over_the_clarification_quota_the_message_is_not_passed_on(
     limited: Front, platform: Platform
 ) -> None:

@@ -45,6 +45,7 @@ def cards_to(front: Front, platform: Platform, chat_id: int, code: str) -> list[
     ]
 
 
+@pytest.mark.slow
 async def test_a_bale_group_keeps_receiving_cards_after_stub_edits(front: Front) -> None:
     """The regression: Bale answers an edit with {"message_id": 0}; the card refresh must count
     as done, and the next card for the same group must arrive."""
@@ -82,6 +83,7 @@ async def test_replies_thread_on_bale_by_reply_to_message_id(front: Front, platf
 @pytest.mark.parametrize(
     "kind", ["429", "429_bare", "429_text", "429_html", "420", "bale_limit", "bale_limit_any"]
 )
+@pytest.mark.slow
 async def test_rate_limits_of_every_shape_delay_cards_never_lose_them(
     front: Front, platform: Platform, kind: str
 ) -> None:
@@ -96,6 +98,7 @@ async def test_rate_limits_of_every_shape_delay_cards_never_lose_them(
     assert front.api.injected[kind] == 3
 
 
+@pytest.mark.slow
 async def test_a_group_refusing_the_bot_for_a_while_is_held_then_catches_up(
     front: Front, platform: Platform
 ) -> None:
@@ -138,6 +141,7 @@ async def test_a_group_refusing_the_bot_for_a_while_is_held_then_catches_up(
     assert await SqlDelivery(sessions(front)).held() == []
 
 
+@pytest.mark.slow
 async def test_an_answer_that_cannot_be_parsed_is_delivered_once(
     front: Front, platform: Platform
 ) -> None:
@@ -163,6 +167,7 @@ async def test_an_answer_that_cannot_be_parsed_is_delivered_once(
     assert len(cards_to(front, platform, water.id, code)) == 1
 
 
+@pytest.mark.slow
 async def test_a_refused_refresh_is_parked_alerted_and_the_group_goes_on(
     front: Front, platform: Platform
 ) -> None:
@@ -181,6 +186,7 @@ async def test_a_refused_refresh_is_parked_alerted_and_the_group_goes_on(
     assert "can't parse entities" in parked[0].error
 
 
+@pytest.mark.slow
 async def test_start_up_survives_polish_that_fails(api: FakeBotAPI, tmp_path: Path) -> None:
     """deleteWebhook and setMyCommands answer HTML 502 pages and getMe a 503 at start: the bot
     starts all the same, serves citizens, and the calls succeed later in the background."""
@@ -234,6 +240,7 @@ async def test_a_refused_token_stops_only_its_platform(
             await asyncio.wait_for(task, 15)
 
 
+@pytest.mark.slow
 async def test_polling_without_a_long_poll_does_not_spin(api: FakeBotAPI, tmp_path: Path) -> None:
     front = Front(api, f"sqlite+aiosqlite:///{tmp_path / 'front.db'}", polling_timeout=0)
     await front.start()

@@ -32,6 +32,7 @@ CHROMIUM_ARGS = [
 WAIT = 15_000  # ms: one step of the bot plus a 500 ms poll, with room for a slow CI machine
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.skipif(
         not CHROMIUM.exists(),
         reason="no /usr/bin/chromium (apt-get install chromium; .ci/run does)",
@@ -82,6 +83,7 @@ async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
         await running.stop()
 
 
+@pytest.mark.slow
 async def test_citizen_files_staff_answers_in_the_browser(sandbox: Sandbox, tmp_path: Path):
     photo = tmp_path / "field.png"
     photo.write_bytes(tiny_png())

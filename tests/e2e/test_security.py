@@ -38,6 +38,7 @@ class _Collect(logging.Handler):
         self.lines.append(self.format(record))
 
 
+@pytest.mark.slow
 async def test_logs_hold_no_token_and_no_phone(api, tmp_path: Path, platform: Platform) -> None:
     root = logging.getLogger()
     collect, level = _Collect(), root.level
@@ -75,6 +76,7 @@ def _flood_limit(front: Front) -> FloodLimit:
     return found[0]
 
 
+@pytest.mark.slow
 async def test_flooding_citizen_is_slowed_staff_are_not(front, platform: Platform) -> None:
     fake = front.bot(platform)
     citizen = fake.private_chat(32001, "مریم")

@@ -37,6 +37,7 @@ async def note_in(front, chat_id: int, contains: str, since: int = 0):
     )
 
 
+@pytest.mark.slow
 async def test_reminders_escalation_and_digest(timed) -> None:
     front = timed
     citizen = front.telegram.private_chat(12001, "علی")
@@ -83,6 +84,7 @@ async def test_reminders_escalation_and_digest(timed) -> None:
     assert len(digests) == 1
 
 
+@pytest.mark.slow
 async def test_deadline_passed_while_the_bot_was_down(timed) -> None:
     front = timed
     citizen = front.telegram.private_chat(12002, "علی")

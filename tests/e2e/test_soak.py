@@ -56,6 +56,7 @@ def saying(chat_id: int, text: str) -> Callable[[SentMessage], bool]:
     return lambda m: m.chat_id == chat_id and text in (m.text or "")
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 async def test_soak_under_reality_with_two_kills(tmp_path: Path) -> None:
     rng = random.Random(2026)

@@ -3,6 +3,8 @@ rating and reopening, who may act, and delivery that survives crashes and API fa
 
 from __future__ import annotations
 
+import pytest
+
 from bot.ui import texts
 from desk.model import Platform, Status
 from desk.text import to_persian_digits
@@ -76,6 +78,7 @@ async def events_of(front, code: str) -> list[str]:
         return [e.action for e in await tx.requests.events(code)]
 
 
+@pytest.mark.slow
 async def test_from_filing_to_answered_and_rated(front, platform: Platform) -> None:
     fake = front.bot(platform)
     citizen = fake.private_chat(11001, "علی")
@@ -169,6 +172,7 @@ async def test_from_filing_to_answered_and_rated(front, platform: Platform) -> N
     assert "فردا بازدید" in status and "پاسخ داده شده" in status
 
 
+@pytest.mark.slow
 async def test_reopen_is_offered_once(front) -> None:
     fake = front.telegram
     citizen = fake.private_chat(11002, "علی")
@@ -226,6 +230,7 @@ async def test_who_may_act(front, platform: Platform) -> None:
     assert texts.BTN_CLAIM in card.buttons()
 
 
+@pytest.mark.slow
 async def test_close_with_reason(front) -> None:
     fake = front.bale
     citizen = fake.private_chat(11004, "علی")
@@ -313,6 +318,7 @@ async def test_a_staff_answer_too_long_for_one_message_is_refused_the_longest_go
     assert not fake.violations, fake.violations
 
 
+@pytest.mark.slow
 async def test_kill_between_change_and_send_loses_nothing(front) -> None:
     """The outbox row is written with the filing; a crash before delivery loses nothing."""
     await front.restart(deliver=False)
@@ -331,6 +337,7 @@ async def test_kill_between_change_and_send_loses_nothing(front) -> None:
     assert [m.method for m in fake.messages_to(water.id)] == ["sendMessage", "sendPhoto"]
 
 
+@pytest.mark.slow
 async def test_api_faults_are_retried_until_delivered(front, platform: Platform) -> None:
     await front.restart(deliver=False)
     fake = front.bot(platform)
@@ -364,6 +371,7 @@ async def test_blocked_citizen_is_marked_unreachable(front) -> None:
     assert (await stored(front, code)).status is Status.ANSWERED, "the answer itself is kept"
 
 
+@pytest.mark.slow
 async def test_unit_on_one_messenger_serves_citizens_of_both(api, tmp_path) -> None:
     """A unit with a Telegram group only: a Bale citizen's card and photo reach it (the photo
     re-uploaded), and the staff's answer with a photo reaches the citizen on Bale."""

@@ -3,12 +3,15 @@ platform has albums, several refreshes of one card sent as one edit."""
 
 from __future__ import annotations
 
+import pytest
+
 from bot.ui import texts
 from desk.model import Platform, Status
 from tests.e2e.helpers import stored
 from tests.e2e.test_staff_desk import WATER, card_in, file_water_complaint
 
 
+@pytest.mark.slow
 async def test_attachments_follow_the_card_as_one_album(front, platform: Platform) -> None:
     fake = front.bot(platform)
     citizen = fake.private_chat(12001, "علی")
@@ -38,6 +41,7 @@ async def test_attachments_follow_the_card_as_one_album(front, platform: Platfor
     assert (await stored(front, code)).status is Status.ANSWERED
 
 
+@pytest.mark.slow
 async def test_documents_share_an_album_on_telegram_only(front, platform: Platform) -> None:
     fake = front.bot(platform)
     citizen = fake.private_chat(12002, "علی")
@@ -52,6 +56,7 @@ async def test_documents_share_an_album_on_telegram_only(front, platform: Platfo
     assert methods == expected
 
 
+@pytest.mark.slow
 async def test_several_refreshes_of_one_card_go_as_one_edit(front, platform: Platform) -> None:
     """Held back while three changes happen, the card's three refreshes become one edit that
     shows the latest state."""

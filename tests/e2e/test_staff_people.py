@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from bot.ui import texts
 from desk.model import Platform, Status
 from storage.repositories import SqlUnitOfWork
@@ -136,6 +138,7 @@ async def test_a_member_promoted_after_the_cache_filled_acts_at_once(
     assert len(fake.calls_of("getChatAdministrators")) == fetched + 1, "refreshed once"
 
 
+@pytest.mark.slow
 async def test_unreachable_administrators_fall_back_to_the_last_known_list(
     api, tmp_path, platform: Platform
 ) -> None:
@@ -175,6 +178,7 @@ async def test_unreachable_administrators_fall_back_to_the_last_known_list(
         assert not front.telegram.violations and not front.bale.violations
 
 
+@pytest.mark.slow
 async def test_a_new_administrators_answer_outlives_a_short_outage(
     api, tmp_path, platform: Platform
 ) -> None:

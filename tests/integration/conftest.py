@@ -1,6 +1,7 @@
 """Databases for the storage tests: SQLite always, PostgreSQL when TEST_DATABASE_URL is set.
 
-Every test gets a schema built by `storage.migrate.upgrade` (Alembic), never by create_all.
+Every test gets a schema built by `storage.migrate.upgrade` (Alembic), never by create_all; on
+SQLite a copy of the file the session migrated once (tests/conftest.py), upgraded again (a no-op).
 On PostgreSQL each test runs in a fresh schema (search_path) that is dropped afterwards, so
 tests repeat cleanly and leave nothing behind, even next to other users of the database.
 """
@@ -22,6 +23,7 @@ from desk.ports import UnitOfWorkFactory
 from storage.db import make_engine, session_factory
 from storage.migrate import upgrade
 from storage.repositories import SqlUnitOfWork
+from tests.conftest import copy_migrated
 
 PG_SKIP = "TEST_DATABASE_URL not set: PostgreSQL tests skipped"
 REDIS_SKIP = "TEST_REDIS_URL not set: Redis tests skipped"
@@ -44,7 +46,9 @@ class Database:
         return lambda: SqlUnitOfWork(sessions)
 
 
-async def _sqlite(tmp_path: Path) -> AsyncIterator[Database]:
+async def _sqlite(tmp_path: Path, template: Path) -> AsyncIterator[Database]:
+    # a copy of the session's Alembic-migrated file; the upgrade then finds it at head
+    copy_migrated(template, tmp_path / "db" / "front.db")
     url = f"sqlite:///{tmp_path / 'db' / 'front.db'}"
     engine = make_engine(url)
     await upgrade(engine)
@@ -72,10 +76,12 @@ async def _postgresql(url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+async def db(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_sqlite: Path
+) -> AsyncIterator[Database]:
     """An Alembic-upgraded database on each backend available."""
     if request.param == "sqlite":
-        async for database in _sqlite(tmp_path):
+        async for database in _sqlite(tmp_path, migrated_sqlite):
             yield database
         return
     url = os.environ.get("TEST_DATABASE_URL")
@@ -92,9 +98,9 @@ def engine(db: Database) -> AsyncEngine:
 
 
 @pytest.fixture
-async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
+async def sqlite_db(tmp_path: Path, migrated_sqlite: Path) -> AsyncIterator[Database]:
     """Only SQLite: for what is about a file on disk."""
-    async for database in _sqlite(tmp_path):
+    async for database in _sqlite(tmp_path, migrated_sqlite):
         yield database
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
@@ -215,6 +216,7 @@ async def alerts(db: Database) -> list[OutboxRow]:
     return [r for r in (await rows(db)).values() if r.kind == NoticeKind.ADMIN_ALERT.value]
 
 
+@pytest.mark.slow
 async def test_a_group_that_refuses_the_bot_is_held_told_once_and_resumes(db: Database) -> None:
     card, note, later = await queue(db, [UNIT_CHAT, UNIT_CHAT, UNIT_CHAT])
     (other,) = await queue(db, [42])
@@ -256,6 +258,7 @@ async def test_a_refused_message_is_parked_alerted_and_its_chat_goes_on(db: Data
     assert [i for _, c, i in again.sent if c == 5] == [bad], "sent once requeued"
 
 
+@pytest.mark.slow
 async def test_an_unclassified_failure_is_parked_after_15_minutes(db: Database) -> None:
     odd, after = await queue(db, [6, 6])
     wall = WallClock()
@@ -274,6 +277,7 @@ async def test_an_unclassified_failure_is_parked_after_15_minutes(db: Database) 
     assert "(for 15 min)" in ((await rows(db))[odd].last_error or "")
 
 
+@pytest.mark.slow
 async def test_an_outage_parks_nothing_but_a_row_failing_alone_is_parked(db: Database) -> None:
     down, alone, fine = await queue(db, [7, 8, 9])
     wall = WallClock()
@@ -376,6 +380,7 @@ async def test_many_parked_rows_make_one_alert_a_minute(db: Database) -> None:
     assert sum(int(a.data["count"]) for a in told) == 20, "every parked row is counted once"
 
 
+@pytest.mark.slow
 async def test_waiting_on_a_rate_limit_or_a_held_group_is_no_failure(db: Database) -> None:
     """A row held for a long time and then failing once is not parked at once: the run of
     failures starts with the first real failure."""
