@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.runtime.middlewares import current_update_key
 from desk.directory import Directory
-from desk.people import RefusalNotices, Roster
+from desk.people import OncePerPerson, Roster
 from desk.ports import Clock, UnitOfWorkFactory
 from desk.routing import RoutingRules
 from desk.services import LookupWatch, Quotas
@@ -28,7 +28,8 @@ class Deps:
     directory: Directory | None = None  # «تماس با ما»: loaded from DIRECTORY_FILE at start
     quotas: Quotas = field(default_factory=Quotas)  # FILINGS_PER_HOUR, … (off unless given)
     roster: Roster | None = None  # who is staff in a group; without one, nobody is
-    refusals: RefusalNotices = field(default_factory=RefusalNotices)  # told once in a while
+    # a refused message in a group is answered once per person and group in ten minutes
+    refusals: OncePerPerson = field(default_factory=lambda: OncePerPerson(600.0))
     staff_confirm_seconds: float = 60.0  # STAFF_CONFIRM_SECONDS
     failed_lookups_alert: int = 0  # FAILED_LOOKUPS_ALERT (off unless given)
 

@@ -121,6 +121,30 @@ class _Known:
     failed: bool = False  # the last ask failed
 
 
+class OncePerPerson:
+    """Whether something may happen again for a person in a group: at most once per (group,
+    person) in `gap` seconds. The roster asks it before asking the messenger again about
+    someone it refused (so a stranger's presses cannot hammer the API); the handlers before
+    replying to a refused message in a group (so a member typing on and on cannot make the bot
+    write into the group at their pace, spend its send quota and hold its lane)."""
+
+    def __init__(self, gap: float, now: Callable[[], float] = time.monotonic) -> None:
+        self.gap = gap
+        self.now = now
+        self._last: dict[tuple[ChatRef, int], float] = {}
+
+    def due(self, chat: ChatRef, user_id: int) -> bool:
+        """Whether it may happen now for this person in this group (and remember that it did)."""
+        now = self.now()
+        last = self._last.get((chat, user_id))
+        if last is not None and now - last < self.gap:
+            return False
+        if len(self._last) > 10_000:  # forget old ones, keep the map small
+            self._last = {k: t for k, t in self._last.items() if now - t < self.gap}
+        self._last[(chat, user_id)] = now
+        return True
+
+
 @dataclass
 class Roster:
     """Decides who is staff in a group; one per process, shared by both platforms."""
@@ -132,7 +156,10 @@ class Roster:
     refresh_gap: float = REFRESH_GAP
     retry_after_failure: float = RETRY_AFTER_FAILURE
     _known: dict[ChatRef, _Known] = field(default_factory=dict)
-    _refreshed: dict[tuple[ChatRef, int], datetime] = field(default_factory=dict)
+    _refreshes: OncePerPerson = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._refreshes = OncePerPerson(self.refresh_gap, lambda: self.clock.now().timestamp())
 
     async def _fetch(self, chat: ChatRef, known: _Known) -> None:
         now = self.clock.now()
@@ -173,31 +200,22 @@ class Roster:
         if await self.grants.find(chat, user_id) is not None:
             return Standing.GRANTED
         known = self._known[chat]
-        if self._may_refresh(chat, user_id):
-            await self._fetch(chat, known)
-            if user_id in (known.admins or {}):
-                return Standing.ADMIN
+        if self._refreshes.due(chat, user_id):
+            return await self._asked_again(chat, known, user_id)
         return Standing.UNCONFIRMED if known.failed else Standing.NOBODY
 
     async def confirm(self, chat: ChatRef, person: Person) -> Standing:
         """Ask the messenger afresh whether an unconfirmed person is an administrator (after
         a pause the caller chose); the standing once it answers, UNCONFIRMED while it does not."""
         known = self._known.setdefault(chat, _Known())
+        return await self._asked_again(chat, known, person.actor.user_id)
+
+    async def _asked_again(self, chat: ChatRef, known: _Known, user_id: int) -> Standing:
+        """A fresh list, then: an administrator, or nobody (unconfirmed if it did not come)."""
         await self._fetch(chat, known)
-        if person.actor.user_id in (known.admins or {}):
+        if user_id in (known.admins or {}):
             return Standing.ADMIN
         return Standing.UNCONFIRMED if known.failed else Standing.NOBODY
-
-    def _may_refresh(self, chat: ChatRef, user_id: int) -> bool:
-        """Whether this person's refusal may ask the messenger again now (and note it)."""
-        now, gap = self.clock.now(), timedelta(seconds=self.refresh_gap)
-        last = self._refreshed.get((chat, user_id))
-        if last is not None and now - last < gap:
-            return False
-        if len(self._refreshed) > 10_000:  # forget old refusals, keep the map small
-            self._refreshed = {k: t for k, t in self._refreshed.items() if now - t < gap}
-        self._refreshed[(chat, user_id)] = now
-        return True
 
     async def grant(self, chat: ChatRef, *, by: Person, member: Actor, is_bot: bool) -> Grant:
         """An administrator makes a member staff of the group."""
@@ -237,27 +255,3 @@ class Roster:
             raise GrantError("anonymous")
         if standing is not Standing.ADMIN:
             raise GrantError("not_admin")
-
-
-class RefusalNotices:
-    """When a refused message in a group still gets its reply: once per person and group in
-    `gap` seconds. A member typing on and on would otherwise make the bot write into the group
-    as fast as they type, spend the group's send quota (the platform's 429) and hold the
-    group's lane, and with it the bot's updates, while the waits run out. A press always gets
-    its pop-up: an alert is an answer to the press, not a message in the group."""
-
-    def __init__(self, gap: float = 600.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.gap = gap
-        self.clock = clock
-        self._last: dict[tuple[ChatRef, int], float] = {}
-
-    def due(self, chat: ChatRef, user_id: int) -> bool:
-        """Whether this person's refusal in this group is told now (and remember it)."""
-        now = self.clock()
-        last = self._last.get((chat, user_id))
-        if last is not None and now - last < self.gap:
-            return False
-        if len(self._last) > 10_000:  # forget old ones, keep the map small
-            self._last = {k: t for k, t in self._last.items() if now - t < self.gap}
-        self._last[(chat, user_id)] = now
-        return True

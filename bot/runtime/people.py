@@ -102,7 +102,10 @@ def person_of(event: Message | CallbackQuery, platform: Platform) -> Person:
 
 async def standing_of(event: Message | CallbackQuery, chat: ChatRef, deps: Deps) -> Standing:
     """What the sender of an event is in a group (nobody, without a roster)."""
-    person = person_of(event, chat.platform)
+    return await _standing(person_of(event, chat.platform), chat, deps)
+
+
+async def _standing(person: Person, chat: ChatRef, deps: Deps) -> Standing:
     if deps.roster is None:
         return Standing.ANONYMOUS if person.anonymous else Standing.NOBODY
     return await deps.roster.standing(chat, person)
@@ -126,13 +129,11 @@ async def staff_or_notice(
     (an alert for a press; a reply for a message, at most once per person and group in ten
     minutes), a log line, and None: nothing else happens."""
     person = person_of(event, chat.platform)
-    standing = await standing_of(event, chat, deps)
-    waits = iter(confirm_waits(deps.staff_confirm_seconds))
-    while standing is Standing.UNCONFIRMED and deps.roster is not None:
+    standing = await _standing(person, chat, deps)
+    for pause in confirm_waits(deps.staff_confirm_seconds):
         # the messenger did not say who the administrators are: a new administrator's answer
         # must not be lost to a passing outage, so the group's own queue waits and asks again
-        pause = next(waits, None)
-        if pause is None:
+        if standing is not Standing.UNCONFIRMED or deps.roster is None:
             break
         await asyncio.sleep(pause)
         standing = await deps.roster.confirm(chat, person)

@@ -17,8 +17,8 @@ from desk.people import (
     ChatAdmin,
     Grant,
     GrantError,
+    OncePerPerson,
     Person,
-    RefusalNotices,
     Roster,
     Standing,
 )
@@ -219,7 +219,7 @@ async def test_a_grant_outlives_a_promotion_and_stays_on_the_list() -> None:
 
 def test_a_refused_member_is_told_once_in_a_while_not_at_every_message() -> None:
     now = [0.0]
-    notices = RefusalNotices(gap=600, clock=lambda: now[0])
+    notices = OncePerPerson(600, now=lambda: now[0])
     other_group = ChatRef(Platform.BALE, -1001)
     assert notices.due(GROUP, 2)
     assert not any(notices.due(GROUP, 2) for _ in range(100)), "a flood gets no more replies"
