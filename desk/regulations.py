@@ -24,6 +24,7 @@ from desk.model import (
     Request,
 )
 from desk.ports import UnitOfWork
+from desk.routing import admin_chats
 from desk.services import DeskError
 from desk.staff import Desk
 
@@ -100,10 +101,6 @@ async def publish(
     return draft
 
 
-async def _admin_chats(desk: Desk) -> list[ChatRef]:
-    return [ChatRef(p, c) for p, ids in desk.rules.admins.items() for c in sorted(ids)]
-
-
 async def _open(tx: UnitOfWork, desk: Desk, draft: Draft, now: datetime) -> None:
     """Open the window and queue one announcement per subscriber (and tell the admins)."""
     assert draft.id is not None
@@ -118,7 +115,7 @@ async def _open(tx: UnitOfWork, desk: Desk, draft: Draft, now: datetime) -> None
         for chat in subscribers
     )  # fmt: skip
     await tx.drafts.update(draft)
-    for chat in await _admin_chats(desk):
+    for chat in admin_chats(desk.rules.admins):
         await tx.outbox.add(
             Notice(chat.platform, chat.chat_id, NoticeKind.BROADCAST, None,
                    {"template": "draft_opened", "draft": draft.id,
@@ -159,7 +156,7 @@ async def report_progress(desk: Desk) -> int:
                 continue
             draft.progress_reported = step
             await tx.drafts.update(draft)
-            for chat in await _admin_chats(desk):
+            for chat in admin_chats(desk.rules.admins):
                 await tx.outbox.add(
                     Notice(chat.platform, chat.chat_id, NoticeKind.BROADCAST, None,
                            {"template": "draft_progress", "draft": draft.id, "sent": sent,

@@ -6,6 +6,7 @@ with a text editor, not a programmer with a debugger.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -78,6 +79,14 @@ class Sla:
     def calendar(self) -> WorkCalendar:
         """The working-day calendar these settings describe."""
         return WorkCalendar(self.working_days, self.holidays)
+
+
+def admin_chats(admins: Mapping[Platform, frozenset[int]]) -> list[ChatRef]:
+    """Every admin chat of `admins` (the rules' `admins:`), platform by platform, in id order:
+    where alerts and admin notices go."""
+    return [
+        ChatRef(platform, chat_id) for platform, ids in admins.items() for chat_id in sorted(ids)
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from desk.model import (
 )
 from desk.model import DeskError as DeskError  # noqa: PLC0414 - re-exported: its home until now
 from desk.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from desk.routing import RoutingRules
+from desk.routing import RoutingRules, admin_chats
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -375,9 +375,8 @@ async def _record_failure(
         return
     data: dict[str, object] = {"template": "lookups", "count": count}
     await tx.outbox.add_many(
-        Notice(platform, chat_id, NoticeKind.ADMIN_ALERT, None, dict(data))
-        for platform, chats in watch.admins.items()
-        for chat_id in sorted(chats)
+        Notice(chat.platform, chat.chat_id, NoticeKind.ADMIN_ALERT, None, dict(data))
+        for chat in admin_chats(watch.admins)
     )
 
 

@@ -27,10 +27,10 @@ router = Handlers("grants")
 
 
 def _staff_group(message: Message, bot: PlatformBot, deps: Deps) -> ChatRef | None:
-    """A unit's group or an admin group of the routing rules."""
-    if message.chat.type not in ("group", "supergroup"):
-        return admin_group(message, bot.platform, deps)  # logs a private admin chat once
-    if deps.rules.unit_for_chat(bot.platform, message.chat.id) is not None:
+    """A unit's group or an admin group of the routing rules (`admin_group` logs a private
+    chat listed as an admin chat, once)."""
+    in_group = message.chat.type in ("group", "supergroup")
+    if in_group and deps.rules.unit_for_chat(bot.platform, message.chat.id) is not None:
         return ChatRef(bot.platform, message.chat.id)
     return admin_group(message, bot.platform, deps)
 

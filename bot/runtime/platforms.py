@@ -53,8 +53,7 @@ class Renderer:
 
     def esc(self, text: object) -> str:
         """Make a citizen's (or anyone's) text safe to embed."""
-        value = str(text)
-        return html.escape(value, quote=False) if self.html else value.translate(_BALE_NEUTRAL)
+        return html.escape(str(text), quote=False) if self.html else self.shown(text)
 
     def bold(self, text: str) -> str:
         """Bold where the platform can show it (Telegram), plain elsewhere."""

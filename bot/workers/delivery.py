@@ -51,7 +51,7 @@ from desk.model import (
     Request,
 )
 from desk.ports import Clock, SystemClock
-from desk.routing import RoutingRules
+from desk.routing import RoutingRules, admin_chats
 from storage.delivery import Pending, SqlDelivery
 from storage.repositories import SqlUnitOfWork
 
@@ -533,11 +533,11 @@ class DeliveryWorker:
     ) -> list[Notice]:
         """One alert notice per admin chat on every platform served (but `skip`)."""
         return [
-            Notice(platform, chat_id, NoticeKind.ADMIN_ALERT, None, dict(data))
-            for platform, chats in self.rules.admins.items()
-            if platform in self.bots and (only is None or platform is only)
-            for chat_id in sorted(chats)
-            if (platform, chat_id) != skip
+            Notice(chat.platform, chat.chat_id, NoticeKind.ADMIN_ALERT, None, dict(data))
+            for chat in admin_chats(self.rules.admins)
+            if chat.platform in self.bots
+            and (only is None or chat.platform is only)
+            and (chat.platform, chat.chat_id) != skip
         ]
 
     async def _alert_parked(self) -> None:
