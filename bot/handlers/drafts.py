@@ -98,9 +98,13 @@ async def _draft_or_say(message: Message, deps: Deps, draft_id: int) -> Any:
     try:
         return await regulations.public(deps.desk, draft_id)
     except regulations.DraftError as exc:
-        withdrawn = exc.reason == "withdrawn"
-        await message.answer(texts.DRAFT_WITHDRAWN if withdrawn else texts.DRAFT_UNKNOWN)
+        await message.answer(_not_public(exc))
         return None
+
+
+def _not_public(error: regulations.DraftError) -> str:
+    """Why a draft cannot be read or commented: withdrawn, or (not yet) known at all."""
+    return texts.DRAFT_WITHDRAWN if error.reason == "withdrawn" else texts.DRAFT_UNKNOWN
 
 
 @router.callback_query(DraftReadData.filter())
@@ -248,11 +252,7 @@ async def comment_text(
         return
     except regulations.DraftError as exc:  # withdrawn while the citizen was writing
         await state.clear()
-        withdrawn = exc.reason == "withdrawn"
-        await message.answer(
-            texts.DRAFT_WITHDRAWN if withdrawn else texts.DRAFT_UNKNOWN,
-            reply_markup=keyboards.main_menu(),
-        )
+        await message.answer(_not_public(exc), reply_markup=keyboards.main_menu())
         return
     except QuotaExceeded as refused:  # the comment stays in the chat; the step waits for it
         await reask(message, state, deps, ui, render.quota(ui, refused, texts.QUOTA_COMMENT_LATER))
