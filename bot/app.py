@@ -27,7 +27,13 @@ from bot.runtime.middlewares import (
 from bot.runtime.people import BotAdmins
 from bot.runtime.platforms import PlatformBot, make_bot
 from bot.runtime.polling import LaneDispatcher
-from bot.workers.delivery import DeliveryWorker, default_limits
+from bot.workers.delivery import (
+    DeliveryWorker,
+    NoticeSender,
+    StoredDraftFiles,
+    default_limits,
+    limiters_for,
+)
 from bot.workers.scheduler import build_scheduler
 from desk.directory import Directory, load_directory
 from desk.model import Platform
@@ -37,6 +43,7 @@ from desk.routing import RoutingRules, load_rules
 from storage import migrate
 from storage.db import make_engine, session_factory
 from storage.delivery import SqlDelivery
+from storage.exports import SqlExports
 from storage.fsm import SQLStorage, UpdateScopedStorage
 from storage.repositories import SqlGrants, SqlHandledUpdates, SqlUnitOfWork
 
@@ -99,6 +106,7 @@ class App:
     delivery: DeliveryWorker
     delivery_bots: dict[Platform, PlatformBot]
     scheduler: AsyncIOScheduler
+    outbox: SqlDelivery  # what the worker reads and marks, for operators' and tests' looks
     deliver: bool = True  # tests switch the worker off to hold messages in the outbox
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _polish: list[asyncio.Task[None]] = field(default_factory=list)
@@ -204,24 +212,31 @@ def build_app(
         )
         for platform, token in tokens.items()
     }
-    links = SqlDelivery(sessions)
+    outbox = SqlDelivery(sessions)  # the outbox rows, message links and uploaded files
+
+    def uow() -> SqlUnitOfWork:
+        return SqlUnitOfWork(sessions)
+
+    limiters = limiters_for(
+        default_limits(settings.bale_messages_per_second, settings.telegram_messages_per_second),
+        delivery_bots,
+    )
+    draft_files = StoredDraftFiles(outbox, uow)
+    sender = NoticeSender(
+        bots=delivery_bots, rules=rules, clock=clock, wall=SystemClock(), uow=uow,
+        outbox=outbox, links=outbox, files=draft_files, limiters=limiters,
+    )  # fmt: skip
     delivery = DeliveryWorker(
-        store=links,
-        sessions=sessions,
-        bots=delivery_bots,
-        rules=rules,
-        clock=clock,
-        limits=default_limits(
-            settings.bale_messages_per_second, settings.telegram_messages_per_second
-        ),
+        store=outbox, send=sender, platforms=delivery_bots, rules=rules, limiters=limiters
     )
     deps = Deps(
-        uow=lambda: SqlUnitOfWork(sessions),
+        uow=uow,
         rules=rules,
         clock=clock,
         wake_delivery=delivery.wake,
-        links=links,
-        delivery=delivery,
+        links=outbox,
+        delivery=draft_files,
+        exports=SqlExports(sessions),
         directory=directory,
         quotas=settings.quotas(),
         # the handlers' bots: a passing failure is retried within BotAdmins' time limit
@@ -253,4 +268,5 @@ def build_app(
         delivery=delivery,
         delivery_bots=delivery_bots,
         scheduler=scheduler,
+        outbox=outbox,
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
+from bot.ports import DraftFiles, ExportQueries, MessageLinks, NoLinks
 from bot.runtime.middlewares import current_update_key
 from desk.directory import Directory
 from desk.people import OncePerPerson, Roster
@@ -23,8 +23,9 @@ class Deps:
     rules: RoutingRules
     clock: Clock
     wake_delivery: Callable[[], None] = field(default=lambda: None)
-    links: Any = None  # storage.delivery.SqlDelivery: which request a message belongs to
-    delivery: Any = None  # bot.workers.delivery.DeliveryWorker: draft files cached per platform
+    links: MessageLinks = field(default_factory=NoLinks)  # which request a message belongs to
+    delivery: DraftFiles | None = None  # a draft's files, by file id once uploaded per platform
+    exports: ExportQueries | None = None  # what an export of a period reads
     directory: Directory | None = None  # «تماس با ما»: loaded from DIRECTORY_FILE at start
     quotas: Quotas = field(default_factory=Quotas)  # FILINGS_PER_HOUR, … (off unless given)
     roster: Roster | None = None  # who is staff in a group; without one, nobody is

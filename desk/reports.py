@@ -76,6 +76,18 @@ class Period:
     name: str  # 'week', 'month' or 'range'
 
 
+@dataclass(frozen=True, slots=True)
+class ExportData:
+    """One period's records, oldest first, as an export writes them out (bot/ui/exports.py);
+    read by the `ExportQueries` port (bot/ports.py)."""
+
+    start: datetime
+    end: datetime  # exclusive
+    requests: list[Request]  # every kind but surveys, by filing time
+    surveys: list[Request]  # survey answers, by filing time
+    events: list[Event]  # every event in the period, of any request, by time
+
+
 def this_week(now: datetime) -> Period:
     """From Saturday 00:00 Tehran of the current week to now."""
     today = local_date(now)

@@ -1,8 +1,10 @@
-"""The delivery worker's view of the outbox: what is due, sent, retried, failed; message links."""
+"""The delivery worker's view of the outbox: what is due, sent, retried, failed; message links.
+
+`SqlDelivery` fills the ports `OutboxStore`, `MessageLinks` and `UploadedFiles` (bot/ports.py);
+its values (`Pending`, `Due`, `HeldChat`, `Parked`) live in desk/outbox.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from desk.model import Notice, NoticeKind, Platform
+from desk.outbox import Due, HeldChat, Parked, Pending
 from storage.repositories import _outbox_values
 from storage.tables import (
     BlockedChatRow,
@@ -19,48 +22,6 @@ from storage.tables import (
     OutboxRow,
     UploadedFileRow,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Pending:
-    """One outbox row to send."""
-
-    id: int
-    platform: Platform
-    chat_id: int
-    kind: NoticeKind
-    code: str | None
-    data: dict[str, Any]
-    attempts: int
-    next_attempt_at: datetime
-    failing_since: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class HeldChat:
-    """A group that refuses the bot for now; its rows wait."""
-
-    platform: Platform
-    chat_id: int
-    since: datetime
-    reason: str
-    new_chat_id: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Parked:
-    """A row given up on, kept for an operator: `python -m bot outbox`."""
-
-    id: int
-    platform: Platform
-    chat_id: int
-    kind: NoticeKind
-    code: str | None
-    attempts: int
-    created_at: datetime
-    error: str
-    blocked: bool  # the chat is a citizen's who blocked the bot
-
 
 _PENDING_COLUMNS = (
     col(OutboxRow.id),
@@ -89,15 +50,7 @@ def _pending(row: Any) -> Pending:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Due:
-    """One look at the outbox: the oldest unsent row of each chat among the `limit` oldest
-    unsent rows, which of those chats have more rows in that window, and whether the window
-    was full (more unsent rows exist beyond it)."""
-
-    heads: list[Pending]
-    more: frozenset[tuple[Platform, int]]
-    full: bool
+__all__ = ["Due", "HeldChat", "Parked", "Pending", "SqlDelivery"]
 
 
 class SqlDelivery:

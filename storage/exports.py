@@ -1,5 +1,6 @@
 """What an export of a period reads: requests and survey answers filed in it, events that
-happened in it. Plain domain objects; bot/ui/exports.py turns them into files.
+happened in it. Plain domain objects (`desk.reports.ExportData`); bot/ui/exports.py turns them
+into files, reading them through the `ExportQueries` port (bot/ports.py) that `SqlExports` fills.
 
 A period is [start, end): `end` is exclusive, so the last day is whole (a request filed at
 23:59:59.9 Tehran on the last day is in it).
@@ -7,28 +8,17 @@ A period is [start, end): `end` is exclusive, so the last day is whole (a reques
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from desk.model import Event, Kind, Request, Status
 from desk.ports import UnitOfWorkFactory
+from desk.reports import ExportData
 from storage.repositories import SqlUnitOfWork, _to_domain
 from storage.tables import EventRow, RequestRow
-
-
-@dataclass(frozen=True, slots=True)
-class ExportData:
-    """One period's records, oldest first."""
-
-    start: datetime
-    end: datetime  # exclusive
-    requests: list[Request]  # every kind but surveys, by filing time
-    surveys: list[Request]  # survey answers, by filing time
-    events: list[Event]  # every event in the period, of any request, by time
 
 
 async def collect(session: AsyncSession, start: datetime, end: datetime) -> ExportData:
@@ -62,3 +52,18 @@ async def collect_with(uow: UnitOfWorkFactory, start: datetime, end: datetime) -
         if not isinstance(tx, SqlUnitOfWork):  # pragma: no cover - wiring mistake
             raise TypeError("exports read SQL storage")
         return await collect(tx.session, start, end)
+
+
+class SqlExports:
+    """The `ExportQueries` port on SQL: each period read in a session of its own."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def period(self, start: datetime, end: datetime) -> ExportData:
+        """A period's requests, survey answers and events."""
+        async with self._sessions() as session:
+            return await collect(session, start, end)
+
+
+__all__ = ["ExportData", "SqlExports", "collect", "collect_with"]

@@ -159,7 +159,7 @@ class FsmRow(SQLModel, table=True):
 
 class OutboxRow(SQLModel, table=True):
     """A message to deliver; written with the change it announces, sent by
-    bot/workers/delivery.py."""
+    bot/workers/delivery/."""
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_pending", "sent_at", "failed", "next_attempt_at"),)

@@ -481,7 +481,8 @@ async def export(
         usage = ui.fmt(texts.EXPORT_USAGE, example=example)
         await message.reply(f"{problem}\n\n{usage}" if problem else usage)
         return
-    content, data = await exports.xlsx_for(deps.uow, deps.rules, first, last)
+    assert deps.exports is not None  # the composition root wires the export's queries
+    content, data = await exports.xlsx_for(deps.exports, deps.rules, first, last)
     if len(content) > exports.CHAT_MAX_BYTES:
         max_mb = exports.CHAT_MAX_BYTES // 1024 // 1024
         await message.reply(texts.EXPORT_TOO_BIG.format(max=to_persian_digits(max_mb)))

@@ -15,7 +15,7 @@ front of either answers in shapes of its own. This module is the one place that 
   * 5xx or any body that is not the Bot API's JSON (an HTML 502 page): `TelegramServerError`;
   * otherwise aiogram's own exception for the status (400, 401, 403, 404, 409, 413).
 - `classify(error, group=...)` turns any exception from a call into one `Verdict`, the same for
-  direct replies (`bot/runtime/retry.py`) and the outbox (`bot/workers/delivery.py`).
+  direct replies (`bot/runtime/retry.py`) and the outbox (`bot/workers/delivery/loop.py`).
 - On Bale, replies are threaded by `reply_to_message_id` (`BaleReplies`): no Bale library knows
   aiogram's `reply_parameters`.
 """

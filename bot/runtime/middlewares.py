@@ -17,13 +17,12 @@ from aiogram import BaseMiddleware
 from aiogram.types import Message, TelegramObject, Update
 from aiogram.types.update import UpdateTypeLookupError
 
+from bot.ports import HandledUpdates, UpdateScope
 from bot.runtime.platforms import PlatformBot
 from bot.ui import texts
 from desk.model import Platform
 from desk.ports import Clock
 from desk.routing import RoutingRules, RulesError
-from storage.fsm import UpdateScopedStorage
-from storage.repositories import SqlHandledUpdates
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +53,10 @@ def current_update_key() -> str | None:
 class SkipHandledUpdates(BaseMiddleware):
     """At-least-once polling redelivers an update whose handling a crash cut short;
     one whose handling had finished is remembered here and skipped. The handler's FSM
-    changes are written together with that mark (`storage.fsm.UpdateScopedStorage`)."""
+    changes are written together with that mark (`storage`: the `UpdateScope` port, filled by
+    `storage.fsm.UpdateScopedStorage`)."""
 
-    def __init__(
-        self, handled: SqlHandledUpdates, storage: UpdateScopedStorage, clock: Clock
-    ) -> None:
+    def __init__(self, handled: HandledUpdates, storage: UpdateScope, clock: Clock) -> None:
         self.handled = handled
         self.storage = storage
         self.clock = clock

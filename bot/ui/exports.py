@@ -20,13 +20,13 @@ from datetime import date, datetime, timedelta
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from bot.ports import ExportQueries
 from bot.ui import texts
 from bot.ui.cells import Cell, append_row, csv_cell
 from desk.calendar import TEHRAN, gregorian_to_jalali, parse_jalali, start_of_day
 from desk.model import Request, Status
-from desk.ports import UnitOfWorkFactory
+from desk.reports import ExportData
 from desk.routing import Choice, RoutingRules
-from storage.exports import ExportData, collect_with
 
 SCORES = (1, 2, 3, 4, 5)
 CHAT_MAX_DAYS = 366  # a longer period is for the command line
@@ -357,9 +357,9 @@ def period(first: date, last: date) -> tuple[datetime, datetime]:
 
 
 async def xlsx_for(
-    uow: UnitOfWorkFactory, rules: RoutingRules, first: date, last: date
+    records: ExportQueries, rules: RoutingRules, first: date, last: date
 ) -> tuple[bytes, ExportData]:
     """The period's workbook, built off the event loop, and what it holds."""
-    data = await collect_with(uow, *period(first, last))
+    data = await records.period(*period(first, last))
     content = await asyncio.to_thread(lambda: workbook(sheets(data, rules)))
     return content, data

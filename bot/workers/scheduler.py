@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.ports import HandledUpdates
 from desk import regulations, services, sla
 from desk.staff import Desk
-from storage.repositories import SqlHandledUpdates
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +19,7 @@ HANDLED_UPDATES_KEPT = timedelta(days=2)  # messengers keep undelivered updates 
 
 def build_scheduler(
     desk: Desk,
-    handled: SqlHandledUpdates,
+    handled: HandledUpdates,
     wake: Callable[[], None],
     *,
     every_seconds: float,

@@ -191,7 +191,7 @@ class Front:
     async def outbox(self) -> dict[str, int]:
         """Pending, sent and failed outbox rows."""
         assert self.app is not None
-        return await self.app.delivery.store.counts()
+        return await self.app.outbox.counts()
 
     async def delivered(self, timeout: float = 20) -> None:
         """Wait until the outbox has nothing pending."""

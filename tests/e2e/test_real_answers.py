@@ -1,5 +1,5 @@
 """The staff desk on Telegram and Bale as they really answer (bot/runtime/boundary.py,
-bot/workers/delivery.py):
+bot/workers/delivery/):
 stub edits, rate limits in every shape, a group that refuses the bot for a while, answers that
 cannot be parsed, refusals that park a row, start-up calls that fail, a refused token."""
 

@@ -367,7 +367,7 @@ async def test_blocked_citizen_is_marked_unreachable(front) -> None:
     await front.delivered()
     counts = await front.outbox()
     assert counts["failed"] == 1
-    assert await front.app.delivery.store.is_blocked(Platform.TELEGRAM, citizen.chat_id)
+    assert await front.app.outbox.is_blocked(Platform.TELEGRAM, citizen.chat_id)
     assert (await stored(front, code)).status is Status.ANSWERED, "the answer itself is kept"
 
 

@@ -1,4 +1,4 @@
-"""The delivery worker's loop on a real database, with the API replaced by a recorder:
+"""The delivery worker's loop on a real database, with its sender replaced by a recorder:
 rows read in batches, each sent once and in order per chat, paced, a 429 pausing the platform."""
 
 from __future__ import annotations
@@ -23,48 +23,58 @@ from aiogram.methods import SendMessage
 from sqlalchemy import select
 from sqlmodel import col
 
-from bot.workers.delivery import DeliveryWorker, Limits
+from bot.workers.delivery import DeliveryWorker, Limits, RateLimiter
 from desk.model import NoticeKind, Platform
+from desk.outbox import Due, Pending
 from desk.routing import load_rules
-from storage.delivery import Pending, SqlDelivery
+from storage.delivery import SqlDelivery
 from storage.tables import OutboxRow
 from tests.integration.conftest import Database
 
 TG = Platform.TELEGRAM
 
 
-class Recorder(DeliveryWorker):
-    """The real loop; `_send` records instead of calling an API, and can be told to fail."""
+class Recorder:
+    """The worker's sender: records instead of calling an API, and can be told to fail."""
 
-    def __init__(self, db: Database, per_second: float, **kwargs: Any) -> None:
-        self.store_calls = 0
-        store = SqlDelivery(db.sessions)
-        due = store.due
-
-        async def counted(limit: int = 500) -> Any:
-            self.store_calls += 1
-            return await due(limit)
-
-        store.due = counted  # type: ignore[method-assign]
-        super().__init__(
-            store=store,
-            sessions=db.sessions,
-            bots={TG: Any},  # type: ignore[dict-item]
-            rules=load_rules(Path(__file__).resolve().parents[2] / "routing_rules.yaml"),
-            clock=None,  # type: ignore[arg-type]
-            limits={TG: Limits(per_second=per_second)},
-            **kwargs,
-        )
+    def __init__(self) -> None:
         self.sent: list[tuple[float, int, int]] = []  # (monotonic, chat, row id)
         self.faults: dict[int, list[Exception]] = {}
 
-    async def _send(self, item: Pending) -> tuple[int | None, str | None]:
+    async def __call__(self, item: Pending, /) -> tuple[int | None, str | None]:
         await asyncio.sleep(0.02)  # the API's round trip: sends overlap in flight
         faults = self.faults.get(item.id)
         if faults:
             raise faults.pop(0)
         self.sent.append((time.monotonic(), item.chat_id, item.id))
         return 1000 + item.id, None
+
+
+class CountedDelivery(SqlDelivery):
+    """The real outbox store, counting its reads of what is due."""
+
+    calls = 0
+
+    async def due(self, limit: int = 500) -> Due:
+        self.calls += 1
+        return await super().due(limit)
+
+
+def rig(
+    db: Database, per_second: float, api: Recorder | None = None, **kwargs: Any
+) -> tuple[DeliveryWorker, Recorder, CountedDelivery]:
+    """The real loop on the database, sending through a `Recorder`."""
+    api = api or Recorder()
+    store = CountedDelivery(db.sessions)
+    worker = DeliveryWorker(
+        store=store,
+        send=api,
+        platforms=[TG],
+        rules=load_rules(Path(__file__).resolve().parents[2] / "routing_rules.yaml"),
+        limiters={TG: RateLimiter(Limits(per_second=per_second))},
+        **kwargs,
+    )
+    return worker, api, store
 
 
 async def queue(db: Database, chats: list[int]) -> list[int]:
@@ -80,12 +90,13 @@ async def queue(db: Database, chats: list[int]) -> list[int]:
     return [r.id for r in rows if r.id is not None]
 
 
-async def run_until_sent(worker: Recorder, db: Database, timeout: float) -> None:
+async def run_until_sent(worker: DeliveryWorker, db: Database, timeout: float) -> None:
+    store = SqlDelivery(db.sessions)
     task = asyncio.create_task(worker.run())
     try:
         deadline = time.monotonic() + timeout
-        while (await worker.store.counts())["pending"]:
-            assert time.monotonic() < deadline, await worker.store.counts()
+        while (await store.counts())["pending"]:
+            assert time.monotonic() < deadline, await store.counts()
             await asyncio.sleep(0.05)
     finally:
         await worker.stop()
@@ -96,21 +107,21 @@ async def test_a_batch_goes_out_once_in_order_at_the_pace_with_few_queries(db: D
     # chat 1 has three rows (one a second at most); 150 other chats one row each
     chats = [1, *range(100, 150), 1, *range(150, 250), 1]
     ids = await queue(db, chats)
-    worker = Recorder(db, per_second=50, batch=60)
+    worker, api, store = rig(db, per_second=50, batch=60)
     started = time.monotonic()
     await run_until_sent(worker, db, timeout=30)
     elapsed = time.monotonic() - started
 
-    assert sorted(i for _, _, i in worker.sent) == sorted(ids), "every row exactly once"
-    mine = [(t, i) for t, c, i in worker.sent if c == 1]
+    assert sorted(i for _, _, i in api.sent) == sorted(ids), "every row exactly once"
+    mine = [(t, i) for t, c, i in api.sent if c == 1]
     assert [i for _, i in mine] == [ids[0], ids[51], ids[-1]], "one chat's rows in order"
     assert all(b[0] - a[0] >= 1 - 1e-3 for a, b in itertools.pairwise(mine))
-    times = sorted(t for t, _, _ in worker.sent)
+    times = sorted(t for t, _, _ in api.sent)
     worst = max(sum(1 for t in times[i:] if t < start + 1) for i, start in enumerate(times))
     assert worst <= 50 + 1, worst
     assert len(ids) / elapsed > 0.8 * 50, f"{len(ids)} rows in {elapsed:.1f} s"
     # a query per batch (and per chat with more rows), not per row
-    assert worker.store_calls < len(ids) / 5, worker.store_calls
+    assert store.calls < len(ids) / 5, store.calls
     async with db.sessions() as session:
         rows = (await session.execute(select(OutboxRow))).scalars().all()
     assert all(r.sent_at is not None and r.message_id == 1000 + (r.id or 0) for r in rows)
@@ -118,13 +129,13 @@ async def test_a_batch_goes_out_once_in_order_at_the_pace_with_few_queries(db: D
 
 async def test_a_429_pauses_the_platform_and_failures_are_retried(db: Database) -> None:
     ids = await queue(db, list(range(10, 40)))
-    worker = Recorder(db, per_second=30)
-    worker.faults[ids[3]] = [TelegramRetryAfter(SendMessage(chat_id=13, text="x"), "slow", 1)]
-    worker.faults[ids[5]] = [TelegramNetworkError(SendMessage(chat_id=15, text="x"), "drop")]
+    worker, api, _ = rig(db, per_second=30)
+    api.faults[ids[3]] = [TelegramRetryAfter(SendMessage(chat_id=13, text="x"), "slow", 1)]
+    api.faults[ids[5]] = [TelegramNetworkError(SendMessage(chat_id=15, text="x"), "drop")]
     await run_until_sent(worker, db, timeout=30)
 
-    assert sorted(i for _, _, i in worker.sent) == sorted(ids), "nothing lost, nothing twice"
-    times = sorted(t for t, _, _ in worker.sent)
+    assert sorted(i for _, _, i in api.sent) == sorted(ids), "nothing lost, nothing twice"
+    times = sorted(t for t, _, _ in api.sent)
     assert max(b - a for a, b in itertools.pairwise(times)) >= 0.9, (
         "after the 429 nothing went to the platform for retry_after"
     )
@@ -142,8 +153,7 @@ async def test_a_row_confirmed_while_the_outbox_is_read_is_not_sent_again(db: Da
     # the read takes its snapshot before the confirmation is committed and returns after it:
     # the snapshot shows the row as unsent, and the worker must not trust that
     (row,) = await queue(db, [7])
-    worker = Recorder(db, per_second=30)
-    store = worker.store
+    worker, api, store = rig(db, per_second=30)
     await worker._fetch(time.monotonic())
     item = worker._heads[(TG, 7)]
     read, confirmed = asyncio.Event(), asyncio.Event()
@@ -166,7 +176,7 @@ async def test_a_row_confirmed_while_the_outbox_is_read_is_not_sent_again(db: Da
     assert (TG, 7) not in worker._heads, "the stale snapshot of the row is dropped"
     store.due = real_due.__get__(store)  # type: ignore[method-assign]
     await run_until_sent(worker, db, timeout=5)
-    assert [i for _, _, i in worker.sent] == [row], "sent once"
+    assert [i for _, _, i in api.sent] == [row], "sent once"
 
 
 async def test_a_card_queued_during_a_broadcast_does_not_wait_for_it(db: Database) -> None:
@@ -220,57 +230,57 @@ async def alerts(db: Database) -> list[OutboxRow]:
 async def test_a_group_that_refuses_the_bot_is_held_told_once_and_resumes(db: Database) -> None:
     card, note, later = await queue(db, [UNIT_CHAT, UNIT_CHAT, UNIT_CHAT])
     (other,) = await queue(db, [42])
-    worker = Recorder(db, per_second=30)
+    worker, api, store = rig(db, per_second=30)
     kicked = TelegramForbiddenError(SEND, "Forbidden: bot was kicked from the group chat")
     missing = TelegramBadRequest(SEND, "Bad Request: chat not found")
-    worker.faults[card] = [kicked, missing, kicked]
+    api.faults[card] = [kicked, missing, kicked]
     await run_until_sent(worker, db, timeout=30)
 
-    mine = [i for _, c, i in worker.sent if c == UNIT_CHAT]
+    mine = [i for _, c, i in api.sent if c == UNIT_CHAT]
     assert mine == [card, note, later], "nothing failed, nothing lost, the order kept"
-    assert worker.sent[0][2] == other, "another chat's row did not wait for the held group"
+    assert api.sent[0][2] == other, "another chat's row did not wait for the held group"
     stored = await rows(db)
     assert not any(r.failed for r in stored.values())
     assert stored[card].attempts == 4
     told = [r.data["template"] for r in await alerts(db)]
     assert told == ["held", "released"], "told once that it refuses, once that it is back"
     assert {r.chat_id for r in await alerts(db)} == {ADMIN_CHAT}
-    assert await worker.store.held() == []
+    assert await store.held() == []
 
 
 async def test_a_refused_message_is_parked_alerted_and_its_chat_goes_on(db: Database) -> None:
     bad, good = await queue(db, [5, 5])
-    worker = Recorder(db, per_second=30)
-    worker.faults[bad] = [TelegramBadRequest(SEND, "Bad Request: can't parse entities")]
+    worker, api, store = rig(db, per_second=30)
+    api.faults[bad] = [TelegramBadRequest(SEND, "Bad Request: can't parse entities")]
     await run_until_sent(worker, db, timeout=10)
 
-    assert [i for _, c, i in worker.sent if c == 5] == [good]
-    parked = await worker.store.parked()
+    assert [i for _, c, i in api.sent if c == 5] == [good]
+    parked = await store.parked()
     assert [(p.id, p.blocked) for p in parked] == [(bad, False)]
     assert "can't parse entities" in parked[0].error
     (alert,) = await alerts(db)
     assert alert.chat_id == ADMIN_CHAT and alert.data["count"] == 1
     assert alert.data["rows"][0]["id"] == bad
 
-    assert await worker.store.requeue([bad], datetime.now(UTC)) == 1
-    again = Recorder(db, per_second=30)  # the bot, still running or restarted
+    assert await store.requeue([bad], datetime.now(UTC)) == 1
+    again, again_api, _ = rig(db, per_second=30)  # the bot, still running or restarted
     await run_until_sent(again, db, timeout=10)
-    assert [i for _, c, i in again.sent if c == 5] == [bad], "sent once requeued"
+    assert [i for _, c, i in again_api.sent if c == 5] == [bad], "sent once requeued"
 
 
 @pytest.mark.slow
 async def test_an_unclassified_failure_is_parked_after_15_minutes(db: Database) -> None:
     odd, after = await queue(db, [6, 6])
     wall = WallClock()
-    worker = Recorder(db, per_second=30, wall=wall)
-    worker.faults[odd] = [RuntimeError("a shape nobody knows")] * 50
+    worker, api, _ = rig(db, per_second=30, wall=wall)
+    api.faults[odd] = [RuntimeError("a shape nobody knows")] * 50
     task = asyncio.create_task(worker.run())
     try:
-        await wait_for(lambda: worker.faults[odd] and len(worker.faults[odd]) <= 48)
+        await wait_for(lambda: api.faults[odd] and len(api.faults[odd]) <= 48)
         assert not (await rows(db))[odd].failed, "retried, not parked, at first"
         wall.advance(minutes=16)
         await wait_for_async(lambda: _failed(db, odd))
-        await wait_for(lambda: any(i == after for _, _, i in worker.sent))
+        await wait_for(lambda: any(i == after for _, _, i in api.sent))
     finally:
         await worker.stop()
         await asyncio.wait_for(task, 10)
@@ -281,31 +291,31 @@ async def test_an_unclassified_failure_is_parked_after_15_minutes(db: Database) 
 async def test_an_outage_parks_nothing_but_a_row_failing_alone_is_parked(db: Database) -> None:
     down, alone, fine = await queue(db, [7, 8, 9])
     wall = WallClock()
-    worker = Recorder(db, per_second=30, wall=wall)
+    worker, api, _ = rig(db, per_second=30, wall=wall)
     outage = TelegramServerError(SEND, "Bad Gateway")
-    worker.faults[down] = [outage] * 3
+    api.faults[down] = [outage] * 3
     task = asyncio.create_task(worker.run())
     try:
-        await wait_for(lambda: len(worker.faults[down]) <= 2)
+        await wait_for(lambda: len(api.faults[down]) <= 2)
         await wait_for_async(lambda: _sent(db, alone, fine))
         wall.advance(minutes=16)  # 16 minutes of nothing but 502s: an outage
-        await wait_for(lambda: any(i == down for _, _, i in worker.sent))
+        await wait_for(lambda: any(i == down for _, _, i in api.sent))
         assert not (await rows(db))[down].failed
         # now the platform takes other messages while one row keeps failing
         (alone,) = await queue(db, [8])
-        worker.faults[alone] = [outage] * 50
+        api.faults[alone] = [outage] * 50
         worker.wake()
-        await wait_for(lambda: len(worker.faults[alone]) <= 48)
+        await wait_for(lambda: len(api.faults[alone]) <= 48)
         wall.advance(minutes=16)
         (later,) = await queue(db, [10])
         worker.wake()
-        await wait_for(lambda: any(i == later for _, _, i in worker.sent))
+        await wait_for(lambda: any(i == later for _, _, i in api.sent))
         wall.advance(minutes=1)
         await wait_for_async(lambda: _failed(db, alone))
     finally:
         await worker.stop()
         await asyncio.wait_for(task, 10)
-    assert any(i == fine for _, _, i in worker.sent)
+    assert any(i == fine for _, _, i in api.sent)
 
 
 class RefusedToken(Recorder):
@@ -313,33 +323,34 @@ class RefusedToken(Recorder):
 
     until = 0.0
 
-    async def _send(self, item: Pending) -> tuple[int | None, str | None]:
+    async def __call__(self, item: Pending, /) -> tuple[int | None, str | None]:
         if time.monotonic() < self.until:
             raise TelegramUnauthorizedError(SEND, "Unauthorized")
-        return await super()._send(item)
+        return await super().__call__(item)
 
 
 async def test_a_refused_token_is_said_once_and_waits(db: Database, caplog: Any) -> None:
     ids = await queue(db, [11, 12, 13])
-    worker = RefusedToken(db, per_second=30)
+    api = RefusedToken()
+    worker, _, _ = rig(db, per_second=30, api=api)
     worker.token_retry = 0.5
-    worker.until = time.monotonic() + 1.6
+    api.until = time.monotonic() + 1.6
     with caplog.at_level("WARNING", logger="bot.workers.delivery"):
         await run_until_sent(worker, db, timeout=20)
-    assert sorted(i for _, _, i in worker.sent) == sorted(ids), "nothing dropped"
+    assert sorted(i for _, _, i in api.sent) == sorted(ids), "nothing dropped"
     said = [r for r in caplog.records if "refuses the bot token" in r.getMessage()]
     assert len(said) == 1, [r.getMessage() for r in said]
     assert any("accepts the bot token again" in r.getMessage() for r in caplog.records)
-    assert min(t for t, _, _ in worker.sent) >= worker.until
+    assert min(t for t, _, _ in api.sent) >= api.until
 
 
 async def test_an_edit_that_changes_nothing_is_done(db: Database) -> None:
     (row,) = await queue(db, [14])
-    worker = Recorder(db, per_second=30)
-    worker.faults[row] = [TelegramBadRequest(SEND, "Bad Request: message is not modified")]
+    worker, api, _ = rig(db, per_second=30)
+    api.faults[row] = [TelegramBadRequest(SEND, "Bad Request: message is not modified")]
     await run_until_sent(worker, db, timeout=10)
     stored = (await rows(db))[row]
-    assert stored.sent_at is not None and not stored.failed and worker.sent == []
+    assert stored.sent_at is not None and not stored.failed and api.sent == []
     assert await alerts(db) == []
 
 
@@ -368,9 +379,9 @@ async def wait_for_async(condition: Any, timeout: float = 10) -> None:
 
 async def test_many_parked_rows_make_one_alert_a_minute(db: Database) -> None:
     ids = await queue(db, list(range(300, 320)))
-    worker = Recorder(db, per_second=30)
+    worker, api, _ = rig(db, per_second=30)
     for row in ids:
-        worker.faults[row] = [TelegramBadRequest(SEND, "Bad Request: can't parse entities")]
+        api.faults[row] = [TelegramBadRequest(SEND, "Bad Request: can't parse entities")]
     await run_until_sent(worker, db, timeout=20)
     told = await alerts(db)
     assert len(told) <= 2, f"{len(told)} alerts for 20 parked rows within the minute"
@@ -386,16 +397,16 @@ async def test_waiting_on_a_rate_limit_or_a_held_group_is_no_failure(db: Databas
     failures starts with the first real failure."""
     (row,) = await queue(db, [UNIT_CHAT])
     wall = WallClock()
-    worker = Recorder(db, per_second=30, wall=wall)
+    worker, api, _ = rig(db, per_second=30, wall=wall)
     worker.held_retry = 0.3
     kicked = TelegramForbiddenError(SEND, "Forbidden: bot was kicked from the group chat")
-    worker.faults[row] = [kicked, TelegramRetryAfter(SEND, "slow", 1)]
+    api.faults[row] = [kicked, TelegramRetryAfter(SEND, "slow", 1)]
     task = asyncio.create_task(worker.run())
     try:
-        await wait_for(lambda: not worker.faults[row])
+        await wait_for(lambda: not api.faults[row])
         wall.advance(minutes=20)  # held and rate limited for 20 minutes
-        worker.faults[row] = [TelegramServerError(SEND, "Bad Gateway")]
-        await wait_for(lambda: any(i == row for _, _, i in worker.sent), timeout=15)
+        api.faults[row] = [TelegramServerError(SEND, "Bad Gateway")]
+        await wait_for(lambda: any(i == row for _, _, i in api.sent), timeout=15)
     finally:
         await worker.stop()
         await asyncio.wait_for(task, 10)
