@@ -22,7 +22,7 @@ from bot.runtime.registry import Handlers
 from bot.ui import keyboards, texts
 from bot.ui.callbacks import AbandonData
 from desk import validation
-from desk.model import Attachment, AttachmentKind, ChatRef, NewRequest, Platform
+from desk.model import Attachment, AttachmentKind, ChatRef, Platform
 from desk.routing import Choice
 from desk.text import fold, normalize, profile_name, to_persian_digits
 from desk.validation import InvalidInput
@@ -395,28 +395,7 @@ async def abandon_answer(
         await reask(message, state, deps, ui)
 
 
-# --- confirm and edit, shared by the flows with a summary ------------------------------------
-
-
-async def take_confirm(
-    message: Message,
-    state: FSMContext,
-    deps: Deps,
-    ui: Renderer,
-    *,
-    edit: State,
-    build: Callable[[dict[str, Any]], NewRequest],
-) -> None:
-    """«تأیید و ارسال» files the request built from the draft; «ویرایش» asks which field."""
-    from bot.conversations.filing import submit
-
-    if message.text == texts.BTN_EDIT:
-        await ask(edit, message, state, deps, ui)
-        return
-    if message.text != texts.BTN_CONFIRM:
-        await reask(message, state, deps, ui, texts.ERR_PICK_BUTTON)
-        return
-    await submit(message, state, deps, ui, build(await state.get_data()))
+# --- edit, shared by the flows with a summary (their confirm: filing.take_confirm) ------------
 
 
 def edit_prompt(editable: dict[str, State]) -> tuple[str, ReplyKeyboardMarkup]:

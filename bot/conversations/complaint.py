@@ -145,4 +145,4 @@ async def got_confirm(
             attachments=[Attachment.from_dict(a) for a in data.get("attachments") or []],
         )
 
-    await common.take_confirm(message, state, deps, ui, edit=Complaint.edit, build=build)
+    await filing.take_confirm(message, state, deps, ui, edit=Complaint.edit, build=build)

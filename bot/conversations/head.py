@@ -105,4 +105,4 @@ async def got_confirm(
             attachments=[Attachment.from_dict(a) for a in data.get("attachments") or []],
         )
 
-    await common.take_confirm(message, state, deps, ui, edit=HeadMessage.edit, build=build)
+    await filing.take_confirm(message, state, deps, ui, edit=HeadMessage.edit, build=build)

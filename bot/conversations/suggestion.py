@@ -132,7 +132,7 @@ async def got_confirm(
             anonymous=anonymous,
         )
 
-    await common.take_confirm(message, state, deps, ui, edit=Suggestion.edit, build=build)
+    await filing.take_confirm(message, state, deps, ui, edit=Suggestion.edit, build=build)
 
 
 steps.edit_step(router, Suggestion.edit, EDITABLE)

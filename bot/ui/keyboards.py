@@ -14,6 +14,7 @@ from aiogram.types import (
 from bot.ui import callbacks as cb
 from bot.ui import texts
 from desk.model import CloseReason
+from desk.text import to_persian_digits
 
 
 def _reply(rows: Sequence[Sequence[str | KeyboardButton]]) -> ReplyKeyboardMarkup:
@@ -202,8 +203,6 @@ def draft_actions(draft_id: int) -> InlineKeyboardMarkup:
 
 def draft_sections(draft_id: int, count: int) -> InlineKeyboardMarkup:
     """The whole draft, or one section."""
-    from desk.text import to_persian_digits
-
     buttons = [
         (
             texts.BTN_SECTION.format(n=to_persian_digits(i)),

@@ -379,10 +379,15 @@ def draft_sections(ui: Renderer, draft: Draft) -> str:
     )
 
 
+def section_label(draft: Draft, section: int | None) -> str:
+    """«کل پیش‌نویس» or «بخش ۲» (the digest's lines, the workbook's column)."""
+    if not section:
+        return texts.DRAFT_WHOLE
+    return texts.BTN_SECTION.format(n=to_persian_digits(section))
+
+
 def draft_digest(ui: Renderer, draft: Draft, comments: list[Request]) -> str:
     """Counts per section for the owning unit, as the XLSX file's caption."""
-    from bot.ui.workbooks import section_label
-
     counts: dict[int, int] = {}
     for request in comments:
         counts[request.section or 0] = counts.get(request.section or 0, 0) + 1

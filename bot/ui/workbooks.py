@@ -9,17 +9,8 @@ from openpyxl.styles import Alignment, Font
 
 from bot.ui import texts
 from bot.ui.cells import append_row
-from bot.ui.render import jalali
+from bot.ui.render import jalali, section_label
 from desk.model import Draft, Request
-
-
-def section_label(draft: Draft, section: int | None) -> str:
-    """«کل پیش‌نویس» or «بخش ۲»."""
-    if not section:
-        return texts.DRAFT_WHOLE
-    from desk.text import to_persian_digits
-
-    return texts.BTN_SECTION.format(n=to_persian_digits(section))
 
 
 def comments_workbook(draft: Draft, comments: list[Request]) -> bytes:
