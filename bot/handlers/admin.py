@@ -282,14 +282,12 @@ async def publish_cancel(message: Message, state: FSMContext) -> None:
 @router.message(Command("drafts"), AdminChat())
 async def drafts_list(message: Message, deps: Deps, ui: Renderer) -> None:
     """Every draft, newest first: status, deadline, number of comments."""
-    async with deps.uow() as tx:
-        drafts = await tx.drafts.all()
-        counts = {d.id: len(await tx.drafts.comments(d.id)) for d in drafts if d.id is not None}
+    drafts = await regulations.drafts_with_comments(deps.desk)
     if not drafts:
         await message.reply(texts.ADMIN_NO_DRAFTS)
         return
     lines = [texts.ADMIN_DRAFTS_LIST]
-    for draft in drafts:
+    for draft, comments in drafts:
         lines.append(
             ui.fmt(
                 texts.ADMIN_DRAFT_LINE,
@@ -297,7 +295,7 @@ async def drafts_list(message: Message, deps: Deps, ui: Renderer) -> None:
                 title=draft.title,
                 status=texts.ADMIN_DRAFT_STATUS[draft.status.value],
                 deadline=jalali(draft.closes_at),
-                comments=to_persian_digits(counts.get(draft.id or 0, 0)),
+                comments=to_persian_digits(comments),
             )
         )
     for chunk in report_text.line_messages(lines, MAX_MESSAGE):

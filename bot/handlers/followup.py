@@ -56,14 +56,6 @@ async def ask_reopen_note(
     return texts.ASK_REOPEN_NOTE, keyboards.cancel_only()
 
 
-async def _request_of(deps: Deps, code: str, chat: ChatRef) -> Any:
-    async with deps.uow() as tx:
-        request = await tx.requests.get(code)
-    if request is None or not request.is_owned_by(chat):
-        return None
-    return request
-
-
 async def _pressed_on_own_request(
     query: CallbackQuery, code: str, deps: Deps, bot: PlatformBot
 ) -> tuple[Message, Any] | None:
@@ -73,8 +65,11 @@ async def _pressed_on_own_request(
     message = query.message
     if not isinstance(message, Message):
         return None
-    request = await _request_of(deps, code, ChatRef(bot.platform, message.chat.id))
-    if request is None:
+    try:
+        request = await staff.owned_request(
+            deps.desk, code, chat=ChatRef(bot.platform, message.chat.id)
+        )
+    except DeskError:
         await message.answer(texts.NOT_YOUR_REQUEST)
         return None
     return message, request

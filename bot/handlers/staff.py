@@ -29,7 +29,7 @@ from bot.ui.callbacks import CardData, CloseData, SkipReasonData, TransferData
 from desk import regulations, staff, tracking, validation
 from desk.model import Actor, ChatRef, DraftFile, Status
 from desk.routing import Unit
-from desk.services import ChangedMeanwhile, DeskError, NotFound
+from desk.services import ChangedMeanwhile, DeskError
 from desk.text import normalize, to_persian_digits
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ async def card_button(
         return
     actor = person.actor
     try:
-        request = await _owned_request(deps, code, staff_chat)
+        request = await staff.unit_request(deps.desk, code, chat=staff_chat)
     except DeskError as exc:
         await _refuse(query, exc, staff_chat)
         return
@@ -164,18 +164,6 @@ async def card_button(
         await query.answer(texts.ACTION_DONE_ALREADY)
 
 
-async def _owned_request(deps: Deps, code: str, chat: ChatRef) -> Any:
-    """The request, if this chat's unit holds it (the desk checks again when it acts)."""
-    async with deps.uow() as tx:
-        request = await tx.requests.get(code)
-    if request is None:
-        raise NotFound(code)
-    unit = deps.rules.unit_for_chat(chat.platform, chat.chat_id)
-    if unit is None or unit.key != request.unit:
-        raise staff.NotYourRequest(code)
-    return request
-
-
 @router.callback_query(StaffChat(), TransferData.filter())
 async def transfer_target(
     query: CallbackQuery,
@@ -196,7 +184,7 @@ async def transfer_target(
     if person is None:
         return
     try:
-        await _owned_request(deps, code, staff_chat)
+        await staff.unit_request(deps.desk, code, chat=staff_chat)
     except DeskError as exc:
         await _refuse(query, exc, staff_chat)
         return
