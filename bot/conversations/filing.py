@@ -1,15 +1,19 @@
-"""The last step every filing conversation shares: hand the draft to the desk, show the receipt."""
+"""The last step every filing conversation shares: confirm, hand the draft to the desk, show the
+receipt; and the filing quota checked when a filing starts."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 from aiogram.types import Message
 
+from bot.conversations.common import Prompts
 from bot.deps import Deps
 from bot.runtime.middlewares import current_update_key
 from bot.runtime.platforms import PlatformBot, Renderer
@@ -40,20 +44,21 @@ async def quota_refuses(
     state: FSMContext,
     deps: Deps,
     ui: Renderer,
+    prompts: Prompts,
     bot: PlatformBot,
     user_id: int | None,
 ) -> bool:
     """At the start of a filing: True, after saying kindly until when, when this account has
     used its share already, so nobody types a whole filing only to be refused at the end.
     A conversation in hand is left as it was, and its step asked again (else the menu)."""
-    from bot.conversations.common import reask
-
     try:
         await services.filing_quota(
             bot.platform, user_id, uow=deps.uow, clock=deps.clock, quotas=deps.quotas
         )
     except services.QuotaExceeded as refused:
-        await reask(message, state, deps, ui, render.quota(ui, refused, texts.QUOTA_START_LATER))
+        await prompts.reask(
+            message, state, deps, ui, render.quota(ui, refused, texts.QUOTA_START_LATER)
+        )
         return True
     return False
 
@@ -63,6 +68,7 @@ async def submit(
     state: FSMContext,
     deps: Deps,
     ui: Renderer,
+    prompts: Prompts,
     new: NewRequest,
     *,
     later: str = texts.QUOTA_CONFIRM_LATER,
@@ -72,8 +78,6 @@ async def submit(
 
     Over the filing quota, the draft stays and the step is asked again after `later` (when
     they may send it): for a summary, pressing «تأیید و ارسال» then files it."""
-    from bot.conversations.common import reask
-
     # The draft's own key (`draft_data`): when a receipt was lost (the platform refused it, or
     # was down past the retry budget) and the citizen confirms again, the desk returns the
     # request already filed and the same receipt goes out, not a second filing.
@@ -86,7 +90,7 @@ async def submit(
     except services.QuotaExceeded as refused:
         log.info("filing quota: %s:%s waits until %s", new.chat.platform.value,
                  new.chat.chat_id, refused.retry_at.isoformat())  # fmt: skip
-        await reask(
+        await prompts.reask(
             message, state, deps, ui, render.quota(ui, refused, later, confirm=texts.BTN_CONFIRM)
         )
         return
@@ -96,3 +100,23 @@ async def submit(
         render.receipt(ui, request, deps.rules), reply_markup=keyboards.main_menu()
     )
     await state.clear()
+
+
+async def take_confirm(
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    prompts: Prompts,
+    *,
+    edit: State,
+    build: Callable[[dict[str, Any]], NewRequest],
+) -> None:
+    """«تأیید و ارسال» files the request built from the draft; «ویرایش» asks which field."""
+    if message.text == texts.BTN_EDIT:
+        await prompts.ask(edit, message, state, deps, ui)
+        return
+    if message.text != texts.BTN_CONFIRM:
+        await prompts.reask(message, state, deps, ui, texts.ERR_PICK_BUTTON)
+        return
+    await submit(message, state, deps, ui, prompts, build(await state.get_data()))
