@@ -48,7 +48,7 @@ class StaffChat(BaseFilter):
         unit = deps.rules.unit_for_chat(bot.platform, message.chat.id)
         if unit is None:
             if message.chat.id in deps.rules.admins.get(bot.platform, ()):
-                return False  # the admins' chat, served by bot/handlers/admin.py
+                return False  # the admins' chat, served by bot/handlers/admin.py and its publish
             log.info(
                 "message from unknown group chat %s:%s (add it to routing_rules.yaml to use it)",
                 bot.platform.value,
