@@ -252,7 +252,9 @@ def build_app(
     dispatcher.update.outer_middleware(SkipHandledUpdates(handled, storage, clock))
     dispatcher.update.outer_middleware(IgnoreBanned(bans))
     dispatcher.update.outer_middleware(FloodLimit(settings.flood_per_minute, rules))
-    dispatcher.include_router(build_router())
+    router, prompts = build_router()
+    dispatcher.include_router(router)
+    dispatcher["prompts"] = prompts  # the conversations' questions, for every handler
     scheduler = build_scheduler(
         deps.desk, handled, delivery.wake, every_seconds=settings.sla_check_seconds
     )

@@ -123,6 +123,9 @@ class DraftRepository(Protocol):
     async def comments(self, draft_id: int) -> list[Request]:
         """Comments on a draft, oldest first."""
 
+    async def comment_counts(self) -> dict[int, int]:
+        """The number of comments of every draft that has any, by draft id."""
+
 
 class CitizenDirectory(Protocol):
     """Citizens' chats and their subscription to news of draft regulations."""

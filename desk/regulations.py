@@ -244,6 +244,14 @@ async def list_drafts(desk: Desk) -> list[Draft]:
         return await tx.drafts.all()
 
 
+async def drafts_with_comments(desk: Desk) -> list[tuple[Draft, int]]:
+    """Every draft, newest first, with its number of comments (counted by the store)."""
+    async with desk.uow() as tx:
+        drafts = await tx.drafts.all()
+        counts = await tx.drafts.comment_counts()
+    return [(d, counts.get(d.id, 0) if d.id is not None else 0) for d in drafts]
+
+
 async def open_drafts(desk: Desk) -> list[Draft]:
     """Drafts accepting comments now, closing soonest first."""
     now = desk.clock.now()

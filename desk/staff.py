@@ -145,6 +145,24 @@ async def _note(
     )
 
 
+async def unit_request(desk: Desk, code: str, *, chat: ChatRef) -> Request:
+    """A request as a staff chat sees it before acting (which menu its card shows): NotFound,
+    or NotYourRequest when the chat's unit does not hold it. Every action checks again."""
+    async with desk.uow() as tx:
+        request = await _load(tx, code)
+    _authorize(desk, request, chat)
+    return request
+
+
+async def owned_request(desk: Desk, code: str, *, chat: ChatRef) -> Request:
+    """A request as the chat that filed it sees it before answering or reopening: NotFound, or
+    NotOwner for any other chat. The action itself checks again."""
+    async with desk.uow() as tx:
+        request = await _load(tx, code)
+    _owner(request, chat)
+    return request
+
+
 async def claim(desk: Desk, code: str, *, chat: ChatRef, actor: Actor) -> Request:
     """«بررسی می‌کنم»: the request is in progress, and the citizen is told."""
     async with desk.uow() as tx:

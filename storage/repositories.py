@@ -521,6 +521,16 @@ class SqlDrafts:
         )
         return [_to_domain(r) for r in rows.scalars()]
 
+    async def comment_counts(self) -> dict[int, int]:
+        """The number of comments of every draft that has any, by draft id: one query."""
+        draft_id = col(RequestRow.draft_id)
+        rows = await self.session.execute(
+            select(draft_id, func.count())
+            .where(draft_id.is_not(None), col(RequestRow.kind) == "comment")
+            .group_by(draft_id)
+        )
+        return {d: n for d, n in rows if d is not None}
+
 
 class SqlCitizens:
     """Citizens' chats and subscriptions on SQL."""

@@ -7,10 +7,12 @@ which the SQL (or Redis) storage keeps across restarts.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
-from aiogram import F
+from aiogram import F, Router
 from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
@@ -18,7 +20,7 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardMarkup, User
 
 from bot.deps import Deps
 from bot.runtime.platforms import PlatformBot, Renderer, max_file_size
-from bot.runtime.registry import Handlers
+from bot.runtime.routers import private_router
 from bot.ui import keyboards, texts
 from bot.ui.callbacks import AbandonData
 from desk import validation
@@ -30,45 +32,67 @@ from desk.validation import InvalidInput
 MAX_ATTACHMENTS = 5
 
 Prompt = Callable[[Message, FSMContext, Deps, Renderer], Awaitable[tuple[str, Any]]]
-_PROMPTS: dict[str, Prompt] = {}
 
 
-def prompt(state: State) -> Callable[[Prompt], Prompt]:
-    """Register the question a state asks: returns (text, keyboard)."""
+@dataclass(frozen=True)
+class Flow:
+    """What a conversation's factory builds: its Router, and the question each of its states
+    asks, which build_router gathers into the dispatcher's `Prompts`."""
 
-    def register(func: Prompt) -> Prompt:
-        assert state.state is not None
-        _PROMPTS[state.state] = func
-        return func
-
-    return register
+    router: Router
+    prompts: Mapping[State, Prompt] = field(default_factory=dict)
 
 
-async def ask(
-    target: State,
-    message: Message,
-    state: FSMContext,
-    deps: Deps,
-    ui: Renderer,
-    error: str | None = None,
-) -> None:
-    """Move to `target` and ask its question, after the reason the last answer failed."""
-    await state.set_state(target)
-    await reask(message, state, deps, ui, error)
+class Prompts:
+    """The question of every conversation state, gathered from the flows of one dispatcher;
+    handlers get it as `prompts` (the dispatcher's data) and ask through it."""
 
+    def __init__(self, *flows: Flow) -> None:
+        by_state: dict[str, Prompt] = {}
+        for flow in flows:
+            for target, question in flow.prompts.items():
+                name = target.state
+                if name is None or name in by_state:
+                    raise ValueError(f"state {name} is asked by two flows (or is no state)")
+                by_state[name] = question
+        self._by_state = MappingProxyType(by_state)
 
-async def reask(
-    message: Message, state: FSMContext, deps: Deps, ui: Renderer, error: str | None = None
-) -> None:
-    """Ask the current step's question again (after an error, a restart or «ادامه»)."""
-    current = await state.get_state()
-    if current is None or current not in _PROMPTS:
-        await message.answer(error or texts.MENU_AGAIN, reply_markup=keyboards.main_menu())
-        return
-    text, keyboard = await _PROMPTS[current](message, state, deps, ui)
-    if error:
-        text = f"{error}\n\n{text}"
-    await message.answer(text, reply_markup=keyboard)
+    @property
+    def states(self) -> frozenset[str]:
+        """The names of the states that have a question."""
+        return frozenset(self._by_state)
+
+    async def ask(
+        self,
+        target: State,
+        message: Message,
+        state: FSMContext,
+        deps: Deps,
+        ui: Renderer,
+        error: str | None = None,
+    ) -> None:
+        """Move to `target` and ask its question, after the reason the last answer failed."""
+        await state.set_state(target)
+        await self.reask(message, state, deps, ui, error)
+
+    async def reask(
+        self,
+        message: Message,
+        state: FSMContext,
+        deps: Deps,
+        ui: Renderer,
+        error: str | None = None,
+    ) -> None:
+        """Ask the current step's question again (after an error, a restart or «ادامه»)."""
+        current = await state.get_state()
+        question = self._by_state.get(current) if current is not None else None
+        if question is None:
+            await message.answer(error or texts.MENU_AGAIN, reply_markup=keyboards.main_menu())
+            return
+        text, keyboard = await question(message, state, deps, ui)
+        if error:
+            text = f"{error}\n\n{text}"
+        await message.answer(text, reply_markup=keyboard)
 
 
 async def advance(
@@ -76,6 +100,7 @@ async def advance(
     state: FSMContext,
     deps: Deps,
     ui: Renderer,
+    prompts: Prompts,
     *,
     nxt: State,
     summary: State,
@@ -85,7 +110,7 @@ async def advance(
     if data.get("editing"):
         await state.update_data(editing=False)
         nxt = summary
-    await ask(nxt, message, state, deps, ui)
+    await prompts.ask(nxt, message, state, deps, ui)
 
 
 def too_long(text: str, maximum: int, template: str = texts.ERR_TOO_LONG) -> str | None:
@@ -149,6 +174,7 @@ async def take(
     state: FSMContext,
     deps: Deps,
     ui: Renderer,
+    prompts: Prompts,
     *,
     field: str,
     parse: Callable[[Message], object],
@@ -159,10 +185,10 @@ async def take(
     try:
         value = parse(message)
     except InvalidInput as exc:
-        await reask(message, state, deps, ui, error_text(ui, exc))
+        await prompts.reask(message, state, deps, ui, error_text(ui, exc))
         return
     await state.update_data({field: value})
-    await advance(message, state, deps, ui, nxt=nxt, summary=summary)
+    await advance(message, state, deps, ui, prompts, nxt=nxt, summary=summary)
 
 
 def user_id_of(message: Message) -> int | None:
@@ -207,7 +233,14 @@ def parse_long_text(message: Message) -> str:
 
 
 async def take_phone(
-    message: Message, state: FSMContext, deps: Deps, ui: Renderer, *, nxt: State, summary: State
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    prompts: Prompts,
+    *,
+    nxt: State,
+    summary: State,
 ) -> None:
     """Phone from the contact button (own contact only) or typed and validated."""
     if message.contact is not None:
@@ -217,19 +250,18 @@ async def take_phone(
             and message.from_user
             and contact.user_id != message.from_user.id
         ):
-            await reask(message, state, deps, ui, texts.ERR_FOREIGN_CONTACT)
+            await prompts.reask(message, state, deps, ui, texts.ERR_FOREIGN_CONTACT)
             return
         try:
             phone = validation.mobile_number(contact.phone_number)
         except InvalidInput as exc:
-            await reask(message, state, deps, ui, error_text(ui, exc))
+            await prompts.reask(message, state, deps, ui, error_text(ui, exc))
             return
         await state.update_data(phone=phone)
-        await advance(message, state, deps, ui, nxt=nxt, summary=summary)
+        await advance(message, state, deps, ui, prompts, nxt=nxt, summary=summary)
         return
-    await take(
-        message, state, deps, ui, field="phone", parse=parse_phone_text, nxt=nxt, summary=summary
-    )
+    await take(message, state, deps, ui, prompts,
+               field="phone", parse=parse_phone_text, nxt=nxt, summary=summary)  # fmt: skip
 
 
 def attachment_of(message: Message) -> Attachment | None:
@@ -265,6 +297,7 @@ async def take_attachment(
     state: FSMContext,
     deps: Deps,
     ui: Renderer,
+    prompts: Prompts,
     bot: PlatformBot,
     *,
     summary: State,
@@ -275,17 +308,17 @@ async def take_attachment(
     if message.text is not None:
         if normalize(message.text) in (texts.BTN_DONE, texts.BTN_NO_ATTACHMENTS):
             await state.update_data(editing=False)
-            await ask(summary, message, state, deps, ui)
+            await prompts.ask(summary, message, state, deps, ui)
         else:
-            await reask(message, state, deps, ui, texts.ERR_PICK_BUTTON)
+            await prompts.reask(message, state, deps, ui, texts.ERR_PICK_BUTTON)
         return
     attachment = attachment_of(message)
     if attachment is None:
-        await reask(message, state, deps, ui, texts.ERR_ATTACHMENT_KIND)
+        await prompts.reask(message, state, deps, ui, texts.ERR_ATTACHMENT_KIND)
         return
     limit = max_file_size(bot.platform, attachment.kind)
     if attachment.file_size is not None and attachment.file_size > limit:
-        await reask(
+        await prompts.reask(
             message,
             state,
             deps,
@@ -302,7 +335,7 @@ async def take_attachment(
     if len(stored) >= MAX_ATTACHMENTS:
         await message.answer(texts.ATTACHMENTS_FULL.format(max=to_persian_digits(MAX_ATTACHMENTS)))
         await state.update_data(editing=False)
-        await ask(summary, message, state, deps, ui)
+        await prompts.ask(summary, message, state, deps, ui)
         return
     await message.answer(
         texts.ATTACHMENT_RECEIVED.format(
@@ -350,11 +383,17 @@ def summary_text(ui: Renderer, fields: Sequence[tuple[str, str | None]], body: s
 
 # --- cancel and abandon, for every conversation ---------------------------------------------
 
-router = Handlers("conversation-control", private_only=True)
+
+def router() -> Router:
+    """Cancel and /start mid-way, for every citizen conversation: before any of their steps."""
+    control = private_router("conversation-control")
+    control.message.register(cancel, F.text == texts.BTN_CANCEL)
+    control.message.register(cancel, Command("cancel"))
+    control.message.register(start_midway, CommandStart(), ~StateFilter(None))
+    control.callback_query.register(abandon_answer, AbandonData.filter())
+    return control
 
 
-@router.message(Command("cancel"))
-@router.message(F.text == texts.BTN_CANCEL)
 async def cancel(message: Message, state: FSMContext) -> None:
     """Drop the draft at any step and show the menu."""
     had_state = await state.get_state() is not None
@@ -365,19 +404,18 @@ async def cancel(message: Message, state: FSMContext) -> None:
     )
 
 
-@router.message(CommandStart(), ~StateFilter(None))
 async def start_midway(message: Message) -> None:
     """/start in the middle of a conversation: ask before throwing the draft away."""
     await message.answer(texts.ABANDON_QUESTION, reply_markup=keyboards.abandon())
 
 
-@router.callback_query(AbandonData.filter())
 async def abandon_answer(
     query: CallbackQuery,
     callback_data: AbandonData,
     state: FSMContext,
     deps: Deps,
     ui: Renderer,
+    prompts: Prompts,
 ) -> None:
     """Abandon the draft, or carry on where the citizen was."""
     await query.answer()
@@ -392,10 +430,10 @@ async def abandon_answer(
         await message.answer(texts.CANCELLED, reply_markup=keyboards.main_menu())
     else:
         await message.answer(texts.CONTINUING)
-        await reask(message, state, deps, ui)
+        await prompts.reask(message, state, deps, ui)
 
 
-# --- edit, shared by the flows with a summary (their confirm: filing.take_confirm) ------------
+# --- edit, shared by the flows with a summary (confirming is filing.take_confirm) -------------
 
 
 def edit_prompt(editable: dict[str, State]) -> tuple[str, ReplyKeyboardMarkup]:
@@ -404,7 +442,12 @@ def edit_prompt(editable: dict[str, State]) -> tuple[str, ReplyKeyboardMarkup]:
 
 
 async def take_edit(
-    message: Message, state: FSMContext, deps: Deps, ui: Renderer, editable: dict[str, State]
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    prompts: Prompts,
+    editable: dict[str, State],
 ) -> None:
     """Jump to the chosen field; the summary comes back right after it."""
     for key, target in editable.items():
@@ -412,6 +455,6 @@ async def take_edit(
             if key == "attachments":
                 await state.update_data(attachments=[])
             await state.update_data(editing=True)
-            await ask(target, message, state, deps, ui)
+            await prompts.ask(target, message, state, deps, ui)
             return
-    await reask(message, state, deps, ui, texts.ERR_PICK_BUTTON)
+    await prompts.reask(message, state, deps, ui, texts.ERR_PICK_BUTTON)

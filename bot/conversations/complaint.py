@@ -10,15 +10,13 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
 from bot.conversations import common, filing, steps
-from bot.conversations.common import ask, prompt
+from bot.conversations.common import Flow, Prompts
 from bot.deps import Deps
 from bot.runtime.platforms import PlatformBot, Renderer
-from bot.runtime.registry import Handlers
+from bot.runtime.routers import private_router
 from bot.ui import keyboards, texts
 from desk.model import Attachment, Contact, Kind, NewRequest
 from desk.text import to_persian_digits
-
-router = Handlers("complaint", private_only=True)
 
 
 class Complaint(StatesGroup):
@@ -47,70 +45,22 @@ EDITABLE = {
 DONE = Complaint.confirm
 
 
-@router.message(F.text == texts.BTN_COMPLAINT)
 async def begin(
-    message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    prompts: Prompts,
+    bot: PlatformBot,
 ) -> None:
     """Start a complaint, unless this account has used its filing quota."""
-    if await filing.quota_refuses(message, state, deps, ui, bot, common.user_id_of(message)):
+    user_id = common.user_id_of(message)
+    if await filing.quota_refuses(message, state, deps, ui, prompts, bot, user_id):
         return
     await state.set_data(filing.draft_data("complaint"))
-    await ask(Complaint.topic, message, state, deps, ui)
+    await prompts.ask(Complaint.topic, message, state, deps, ui)
 
 
-steps.choice_step(
-    router,
-    Complaint.topic,
-    question=texts.ASK_TOPIC,
-    field="topic",
-    options=lambda deps: deps.rules.topics,
-    nxt=Complaint.county,
-    summary=DONE,
-)
-steps.choice_step(
-    router,
-    Complaint.county,
-    question=texts.ASK_COUNTY,
-    field="county",
-    options=lambda deps: deps.rules.counties,
-    nxt=Complaint.name,
-    summary=DONE,
-    columns=3,
-)
-steps.text_step(
-    router,
-    Complaint.name,
-    question=texts.ASK_NAME,
-    field="name",
-    parse=common.parse_name,
-    nxt=Complaint.phone,
-    summary=DONE,
-)
-steps.phone_step(router, Complaint.phone, nxt=Complaint.national_code, summary=DONE)
-steps.text_step(
-    router,
-    Complaint.national_code,
-    question=texts.ASK_NATIONAL_CODE.format(skip=texts.BTN_SKIP),
-    field="national_code",
-    parse=common.parse_national_code,
-    nxt=Complaint.text,
-    summary=DONE,
-    keyboard=keyboards.skip_or_cancel,
-)
-steps.text_step(
-    router,
-    Complaint.text,
-    question=texts.ASK_DESCRIPTION.format(**steps.LONG_TEXT_BOUNDS),
-    field="text",
-    parse=common.parse_long_text,
-    nxt=Complaint.attachments,
-    summary=DONE,
-)
-steps.attachments_step(router, Complaint.attachments, summary=DONE)
-steps.edit_step(router, Complaint.edit, EDITABLE)
-
-
-@prompt(Complaint.confirm)
 async def ask_confirm(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer
 ) -> tuple[str, Any]:
@@ -127,9 +77,13 @@ async def ask_confirm(
     return common.summary_text(ui, fields, data.get("text")), keyboards.confirm()
 
 
-@router.message(Complaint.confirm)
 async def got_confirm(
-    message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    prompts: Prompts,
+    bot: PlatformBot,
 ) -> None:
     """Confirm and file, or go edit a field."""
 
@@ -145,4 +99,60 @@ async def got_confirm(
             attachments=[Attachment.from_dict(a) for a in data.get("attachments") or []],
         )
 
-    await filing.take_confirm(message, state, deps, ui, edit=Complaint.edit, build=build)
+    await filing.take_confirm(message, state, deps, ui, prompts, edit=Complaint.edit, build=build)
+
+
+def flow() -> Flow:
+    """The complaint's router (private chats) and its questions, in the order they are asked."""
+    router = private_router("complaint")
+    router.message.register(begin, F.text == texts.BTN_COMPLAINT)
+    prompts = steps.add(
+        router,
+        steps.choice(
+            Complaint.topic,
+            question=texts.ASK_TOPIC,
+            field="topic",
+            options=lambda deps: deps.rules.topics,
+            nxt=Complaint.county,
+            summary=DONE,
+        ),
+        steps.choice(
+            Complaint.county,
+            question=texts.ASK_COUNTY,
+            field="county",
+            options=lambda deps: deps.rules.counties,
+            nxt=Complaint.name,
+            summary=DONE,
+            columns=3,
+        ),
+        steps.text(
+            Complaint.name,
+            question=texts.ASK_NAME,
+            field="name",
+            parse=common.parse_name,
+            nxt=Complaint.phone,
+            summary=DONE,
+        ),
+        steps.phone(Complaint.phone, nxt=Complaint.national_code, summary=DONE),
+        steps.text(
+            Complaint.national_code,
+            question=texts.ASK_NATIONAL_CODE.format(skip=texts.BTN_SKIP),
+            field="national_code",
+            parse=common.parse_national_code,
+            nxt=Complaint.text,
+            summary=DONE,
+            keyboard=keyboards.skip_or_cancel,
+        ),
+        steps.text(
+            Complaint.text,
+            question=texts.ASK_DESCRIPTION.format(**steps.LONG_TEXT_BOUNDS),
+            field="text",
+            parse=common.parse_long_text,
+            nxt=Complaint.attachments,
+            summary=DONE,
+        ),
+        steps.attachments(Complaint.attachments, summary=DONE),
+        steps.edit(Complaint.edit, EDITABLE),
+        steps.Step(Complaint.confirm, ask_confirm, got_confirm),
+    )
+    return Flow(router, prompts)

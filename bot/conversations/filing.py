@@ -1,4 +1,5 @@
-"""The last step every filing conversation shares: hand the draft to the desk, show the receipt."""
+"""The last step every filing conversation shares: confirm, hand the draft to the desk, show the
+receipt; and the filing quota checked when a filing starts."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import Message
 
-from bot.conversations.common import ask, reask
+from bot.conversations.common import Prompts
 from bot.deps import Deps
 from bot.runtime.middlewares import current_update_key
 from bot.runtime.platforms import PlatformBot, Renderer
@@ -43,6 +44,7 @@ async def quota_refuses(
     state: FSMContext,
     deps: Deps,
     ui: Renderer,
+    prompts: Prompts,
     bot: PlatformBot,
     user_id: int | None,
 ) -> bool:
@@ -54,7 +56,9 @@ async def quota_refuses(
             bot.platform, user_id, uow=deps.uow, clock=deps.clock, quotas=deps.quotas
         )
     except services.QuotaExceeded as refused:
-        await reask(message, state, deps, ui, render.quota(ui, refused, texts.QUOTA_START_LATER))
+        await prompts.reask(
+            message, state, deps, ui, render.quota(ui, refused, texts.QUOTA_START_LATER)
+        )
         return True
     return False
 
@@ -64,6 +68,7 @@ async def submit(
     state: FSMContext,
     deps: Deps,
     ui: Renderer,
+    prompts: Prompts,
     new: NewRequest,
     *,
     later: str = texts.QUOTA_CONFIRM_LATER,
@@ -85,7 +90,7 @@ async def submit(
     except services.QuotaExceeded as refused:
         log.info("filing quota: %s:%s waits until %s", new.chat.platform.value,
                  new.chat.chat_id, refused.retry_at.isoformat())  # fmt: skip
-        await reask(
+        await prompts.reask(
             message, state, deps, ui, render.quota(ui, refused, later, confirm=texts.BTN_CONFIRM)
         )
         return
@@ -102,15 +107,16 @@ async def take_confirm(
     state: FSMContext,
     deps: Deps,
     ui: Renderer,
+    prompts: Prompts,
     *,
     edit: State,
     build: Callable[[dict[str, Any]], NewRequest],
 ) -> None:
     """«تأیید و ارسال» files the request built from the draft; «ویرایش» asks which field."""
     if message.text == texts.BTN_EDIT:
-        await ask(edit, message, state, deps, ui)
+        await prompts.ask(edit, message, state, deps, ui)
         return
     if message.text != texts.BTN_CONFIRM:
-        await reask(message, state, deps, ui, texts.ERR_PICK_BUTTON)
+        await prompts.reask(message, state, deps, ui, texts.ERR_PICK_BUTTON)
         return
-    await submit(message, state, deps, ui, build(await state.get_data()))
+    await submit(message, state, deps, ui, prompts, build(await state.get_data()))

@@ -10,15 +10,13 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
 from bot.conversations import common, filing, steps
-from bot.conversations.common import ask, prompt
+from bot.conversations.common import Flow, Prompts
 from bot.deps import Deps
 from bot.runtime.platforms import PlatformBot, Renderer
-from bot.runtime.registry import Handlers
+from bot.runtime.routers import private_router
 from bot.ui import keyboards, texts
 from desk.model import Attachment, Contact, Kind, NewRequest
 from desk.text import to_persian_digits
-
-router = Handlers("head", private_only=True)
 
 
 class HeadMessage(StatesGroup):
@@ -41,41 +39,22 @@ EDITABLE = {
 DONE = HeadMessage.confirm
 
 
-@router.message(F.text == texts.BTN_HEAD)
 async def begin(
-    message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    prompts: Prompts,
+    bot: PlatformBot,
 ) -> None:
     """Start a message to the head, unless this account has used its filing quota."""
-    if await filing.quota_refuses(message, state, deps, ui, bot, common.user_id_of(message)):
+    user_id = common.user_id_of(message)
+    if await filing.quota_refuses(message, state, deps, ui, prompts, bot, user_id):
         return
     await state.set_data(filing.draft_data("head"))
-    await ask(HeadMessage.name, message, state, deps, ui)
+    await prompts.ask(HeadMessage.name, message, state, deps, ui)
 
 
-steps.text_step(
-    router,
-    HeadMessage.name,
-    question=texts.ASK_NAME,
-    field="name",
-    parse=common.parse_name,
-    nxt=HeadMessage.phone,
-    summary=DONE,
-)
-steps.phone_step(router, HeadMessage.phone, nxt=HeadMessage.text, summary=DONE)
-steps.text_step(
-    router,
-    HeadMessage.text,
-    question=texts.ASK_HEAD_TEXT.format(**steps.LONG_TEXT_BOUNDS),
-    field="text",
-    parse=common.parse_long_text,
-    nxt=HeadMessage.attachments,
-    summary=DONE,
-)
-steps.attachments_step(router, HeadMessage.attachments, summary=DONE)
-steps.edit_step(router, HeadMessage.edit, EDITABLE)
-
-
-@prompt(HeadMessage.confirm)
 async def ask_confirm(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer
 ) -> tuple[str, Any]:
@@ -89,9 +68,13 @@ async def ask_confirm(
     return common.summary_text(ui, fields, data.get("text")), keyboards.confirm()
 
 
-@router.message(HeadMessage.confirm)
 async def got_confirm(
-    message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    prompts: Prompts,
+    bot: PlatformBot,
 ) -> None:
     """Confirm and file, or edit."""
 
@@ -105,4 +88,34 @@ async def got_confirm(
             attachments=[Attachment.from_dict(a) for a in data.get("attachments") or []],
         )
 
-    await filing.take_confirm(message, state, deps, ui, edit=HeadMessage.edit, build=build)
+    await filing.take_confirm(message, state, deps, ui, prompts, edit=HeadMessage.edit, build=build)
+
+
+def flow() -> Flow:
+    """The message to the head: its router (private chats) and its questions, in order."""
+    router = private_router("head")
+    router.message.register(begin, F.text == texts.BTN_HEAD)
+    prompts = steps.add(
+        router,
+        steps.text(
+            HeadMessage.name,
+            question=texts.ASK_NAME,
+            field="name",
+            parse=common.parse_name,
+            nxt=HeadMessage.phone,
+            summary=DONE,
+        ),
+        steps.phone(HeadMessage.phone, nxt=HeadMessage.text, summary=DONE),
+        steps.text(
+            HeadMessage.text,
+            question=texts.ASK_HEAD_TEXT.format(**steps.LONG_TEXT_BOUNDS),
+            field="text",
+            parse=common.parse_long_text,
+            nxt=HeadMessage.attachments,
+            summary=DONE,
+        ),
+        steps.attachments(HeadMessage.attachments, summary=DONE),
+        steps.edit(HeadMessage.edit, EDITABLE),
+        steps.Step(HeadMessage.confirm, ask_confirm, got_confirm),
+    )
+    return Flow(router, prompts)

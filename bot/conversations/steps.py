@@ -1,23 +1,27 @@
-"""Step factories: the steps several conversations share, registered in one line each.
+"""Steps: what a conversation's state asks, and the handler of its answer, declared together.
 
 A step is a prompt (what to ask, with which keyboard) plus a handler (validate, store, move on
-or ask again). Declaring the shared ones here keeps each flow's module a readable list of its
-steps, with only what is particular to it (the summary and the request it files) written out.
+or ask again). The factories here build the steps several conversations share, so each flow's
+factory is a readable list of its steps, with only what is particular to it (the summary and
+the request it files) written out. `add` registers the handlers on the flow's router, in the
+order given, and returns the prompts by state for the flow's `Flow`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
+from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import Message, ReplyKeyboardMarkup
 
 from bot.conversations import common
+from bot.conversations.common import Prompt, Prompts
 from bot.deps import Deps
 from bot.runtime.platforms import PlatformBot, Renderer
-from bot.runtime.registry import Handlers
 from bot.ui import keyboards, texts
 from desk import validation
 from desk.routing import Choice
@@ -29,8 +33,23 @@ LONG_TEXT_BOUNDS = {
 }
 
 
-def text_step(
-    router: Handlers,
+@dataclass(frozen=True)
+class Step:
+    """A state, the question it asks, and the message handler of its answer."""
+
+    state: State
+    ask: Prompt
+    take: Callable[..., Awaitable[None]]
+
+
+def add(router: Router, *steps: Step) -> dict[State, Prompt]:
+    """Register each step's handler on `router`, in this order; their prompts by state."""
+    for step in steps:
+        router.message.register(step.take, step.state)
+    return {step.state: step.ask for step in steps}
+
+
+def text(
     state_: State,
     *,
     question: str,
@@ -39,24 +58,25 @@ def text_step(
     nxt: State,
     summary: State,
     keyboard: Callable[[], ReplyKeyboardMarkup] = keyboards.cancel_only,
-) -> None:
+) -> Step:
     """A typed answer, validated by `parse`, stored under `field`."""
 
-    @common.prompt(state_)
     async def ask(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> Any:
         """The question and its keyboard."""
         return question, keyboard()
 
-    @router.message(state_)
-    async def take(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
+    async def take(
+        message: Message, state: FSMContext, deps: Deps, ui: Renderer, prompts: Prompts
+    ) -> None:
         """Validate, store, move on."""
         await common.take(
-            message, state, deps, ui, field=field, parse=parse, nxt=nxt, summary=summary
+            message, state, deps, ui, prompts, field=field, parse=parse, nxt=nxt, summary=summary
         )
 
+    return Step(state_, ask, take)
 
-def choice_step(
-    router: Handlers,
+
+def choice(
     state_: State,
     *,
     question: str,
@@ -65,62 +85,73 @@ def choice_step(
     nxt: State,
     summary: State,
     columns: int = 2,
-) -> None:
+) -> Step:
     """One button of a list from the routing rules (topics, counties); the key is stored."""
 
-    @common.prompt(state_)
     async def ask(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> Any:
         """The options as buttons."""
         return question, keyboards.choices([o.name for o in options(deps)], columns=columns)
 
-    @router.message(state_)
-    async def take(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
+    async def take(
+        message: Message, state: FSMContext, deps: Deps, ui: Renderer, prompts: Prompts
+    ) -> None:
         """The pressed (or typed) option."""
         await common.take(
-            message, state, deps, ui, field=field,
+            message, state, deps, ui, prompts, field=field,
             parse=lambda m: common.pick(m, options(deps)).key, nxt=nxt, summary=summary,
         )  # fmt: skip
 
+    return Step(state_, ask, take)
 
-def phone_step(router: Handlers, state_: State, *, nxt: State, summary: State) -> None:
+
+def phone(state_: State, *, nxt: State, summary: State) -> Step:
     """The citizen's mobile: the contact button, or typed and validated."""
 
-    @common.prompt(state_)
     async def ask(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> Any:
         """The question with the contact button."""
         return texts.ASK_PHONE.format(button=texts.BTN_SHARE_PHONE), keyboards.phone_request()
 
-    @router.message(state_)
-    async def take(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
+    async def take(
+        message: Message, state: FSMContext, deps: Deps, ui: Renderer, prompts: Prompts
+    ) -> None:
         """A shared contact or a typed number."""
-        await common.take_phone(message, state, deps, ui, nxt=nxt, summary=summary)
+        await common.take_phone(message, state, deps, ui, prompts, nxt=nxt, summary=summary)
+
+    return Step(state_, ask, take)
 
 
-def attachments_step(router: Handlers, state_: State, *, summary: State) -> None:
+def attachments(state_: State, *, summary: State) -> Step:
     """Up to five photos, voices, documents, videos or locations."""
 
-    @common.prompt(state_)
     async def ask(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> Any:
         """The invitation to attach, with the right first button."""
         return await common.attachments_prompt(state)
 
-    @router.message(state_)
     async def take(
-        message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
+        message: Message,
+        state: FSMContext,
+        deps: Deps,
+        ui: Renderer,
+        prompts: Prompts,
+        bot: PlatformBot,
     ) -> None:
         """One attachment, or the end of them."""
-        await common.take_attachment(message, state, deps, ui, bot, summary=summary)
+        await common.take_attachment(message, state, deps, ui, prompts, bot, summary=summary)
+
+    return Step(state_, ask, take)
 
 
-def edit_step(router: Handlers, state_: State, editable: dict[str, State]) -> None:
+def edit(state_: State, editable: dict[str, State]) -> Step:
     """«ویرایش» on a summary: which field to change."""
 
-    @common.prompt(state_)
     async def ask(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> Any:
         """One button per editable field."""
         return common.edit_prompt(editable)
 
-    @router.message(state_)
-    async def take(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
+    async def take(
+        message: Message, state: FSMContext, deps: Deps, ui: Renderer, prompts: Prompts
+    ) -> None:
         """Jump to the chosen field; the summary comes back after it."""
-        await common.take_edit(message, state, deps, ui, editable)
+        await common.take_edit(message, state, deps, ui, prompts, editable)
+
+    return Step(state_, ask, take)

@@ -10,15 +10,13 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
 from bot.conversations import common, filing, steps
-from bot.conversations.common import ask, prompt
+from bot.conversations.common import Flow, Prompts
 from bot.deps import Deps
 from bot.runtime.platforms import PlatformBot, Renderer
-from bot.runtime.registry import Handlers
+from bot.runtime.routers import private_router
 from bot.ui import keyboards, texts
 from desk.model import Contact, Kind, NewRequest
 from desk.validation import InvalidInput
-
-router = Handlers("suggestion", private_only=True)
 
 
 class Suggestion(StatesGroup):
@@ -38,38 +36,22 @@ EDITABLE = {
 }
 
 
-@router.message(F.text == texts.BTN_SUGGESTION)
 async def begin(
-    message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    prompts: Prompts,
+    bot: PlatformBot,
 ) -> None:
     """Start a suggestion, unless this account has used its filing quota."""
-    if await filing.quota_refuses(message, state, deps, ui, bot, common.user_id_of(message)):
+    user_id = common.user_id_of(message)
+    if await filing.quota_refuses(message, state, deps, ui, prompts, bot, user_id):
         return
     await state.set_data(filing.draft_data("suggestion"))
-    await ask(Suggestion.topic, message, state, deps, ui)
+    await prompts.ask(Suggestion.topic, message, state, deps, ui)
 
 
-steps.choice_step(
-    router,
-    Suggestion.topic,
-    question=texts.ASK_TOPIC,
-    field="topic",
-    options=lambda deps: deps.rules.topics,
-    nxt=Suggestion.text,
-    summary=Suggestion.confirm,
-)
-steps.text_step(
-    router,
-    Suggestion.text,
-    question=texts.ASK_SUGGESTION_TEXT.format(**steps.LONG_TEXT_BOUNDS),
-    field="text",
-    parse=common.parse_long_text,
-    nxt=Suggestion.anonymous,
-    summary=Suggestion.confirm,
-)
-
-
-@prompt(Suggestion.anonymous)
 async def ask_anonymous(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer
 ) -> tuple[str, Any]:
@@ -86,21 +68,21 @@ def _parse_anonymous(message: Message) -> bool:
     raise InvalidInput("pick")
 
 
-@router.message(Suggestion.anonymous)
-async def got_anonymous(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
+async def got_anonymous(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer, prompts: Prompts
+) -> None:
     """Take the choice; an anonymous citizen is told no answer can reach them."""
     try:
         anonymous = _parse_anonymous(message)
     except InvalidInput as exc:
-        await common.reask(message, state, deps, ui, common.error_text(ui, exc))
+        await prompts.reask(message, state, deps, ui, common.error_text(ui, exc))
         return
     await state.update_data(anonymous=anonymous, editing=False)
     if anonymous:
         await message.answer(texts.ANONYMOUS_NOTE)
-    await ask(Suggestion.confirm, message, state, deps, ui)
+    await prompts.ask(Suggestion.confirm, message, state, deps, ui)
 
 
-@prompt(Suggestion.confirm)
 async def ask_confirm(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer
 ) -> tuple[str, Any]:
@@ -113,9 +95,13 @@ async def ask_confirm(
     return common.summary_text(ui, fields, data.get("text")), keyboards.confirm()
 
 
-@router.message(Suggestion.confirm)
 async def got_confirm(
-    message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    prompts: Prompts,
+    bot: PlatformBot,
 ) -> None:
     """Confirm and file, or edit."""
 
@@ -132,7 +118,33 @@ async def got_confirm(
             anonymous=anonymous,
         )
 
-    await filing.take_confirm(message, state, deps, ui, edit=Suggestion.edit, build=build)
+    await filing.take_confirm(message, state, deps, ui, prompts, edit=Suggestion.edit, build=build)
 
 
-steps.edit_step(router, Suggestion.edit, EDITABLE)
+def flow() -> Flow:
+    """The suggestion's router (private chats) and its questions, in the order they are asked."""
+    router = private_router("suggestion")
+    router.message.register(begin, F.text == texts.BTN_SUGGESTION)
+    prompts = steps.add(
+        router,
+        steps.choice(
+            Suggestion.topic,
+            question=texts.ASK_TOPIC,
+            field="topic",
+            options=lambda deps: deps.rules.topics,
+            nxt=Suggestion.text,
+            summary=Suggestion.confirm,
+        ),
+        steps.text(
+            Suggestion.text,
+            question=texts.ASK_SUGGESTION_TEXT.format(**steps.LONG_TEXT_BOUNDS),
+            field="text",
+            parse=common.parse_long_text,
+            nxt=Suggestion.anonymous,
+            summary=Suggestion.confirm,
+        ),
+        steps.Step(Suggestion.anonymous, ask_anonymous, got_anonymous),
+        steps.Step(Suggestion.confirm, ask_confirm, got_confirm),
+        steps.edit(Suggestion.edit, EDITABLE),
+    )
+    return Flow(router, prompts)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F
+from aiogram import F, Router
 from aiogram.filters import CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -10,14 +10,12 @@ from aiogram.types import Message
 
 from bot.deps import Deps
 from bot.runtime.platforms import PlatformBot, Renderer
-from bot.runtime.registry import Handlers
+from bot.runtime.routers import private_router
 from bot.ui import keyboards, render, texts
 from desk import regulations, services, tracking, validation
 from desk.model import ChatRef
 from desk.text import to_persian_digits
 from desk.validation import InvalidInput
-
-router = Handlers("citizen", private_only=True)
 
 
 class Tracking(StatesGroup):
@@ -27,7 +25,6 @@ class Tracking(StatesGroup):
     contact = State()
 
 
-@router.message(CommandStart(), StateFilter(None))
 async def start(message: Message, deps: Deps, ui: Renderer, bot: PlatformBot) -> None:
     """Welcome and the main menu; a first-time citizen is offered news of draft regulations."""
     await message.answer(
@@ -39,14 +36,12 @@ async def start(message: Message, deps: Deps, ui: Renderer, bot: PlatformBot) ->
         await message.answer(texts.OFFER_SUBSCRIPTION, reply_markup=keyboards.subscription(False))
 
 
-@router.message(StateFilter(None), F.text == texts.BTN_TRACK)
 async def track(message: Message, state: FSMContext) -> None:
     """Ask for a tracking code."""
     await state.set_state(Tracking.code)
     await message.answer(texts.ASK_CODE, reply_markup=keyboards.cancel_only())
 
 
-@router.message(StateFilter(None), F.text == texts.BTN_MINE)
 async def mine(message: Message, deps: Deps, ui: Renderer, bot: PlatformBot) -> None:
     """The chat's own requests with their statuses."""
     requests = await services.my_requests(ChatRef(bot.platform, message.chat.id), uow=deps.uow)
@@ -122,7 +117,6 @@ def _failure_text(ui: Renderer, text: str, error: services.DeskError) -> str:
     return texts.ERR_CODE_FORMAT
 
 
-@router.message(Tracking.code)
 async def got_code(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
 ) -> None:
@@ -133,7 +127,6 @@ async def got_code(
     await _lookup(message, state, deps, ui, bot, message.text)
 
 
-@router.message(Tracking.contact, F.contact)
 async def got_contact(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
 ) -> None:
@@ -152,7 +145,6 @@ async def got_contact(
     await _lookup(message, state, deps, ui, bot, code, proof=services.Proof(phone, own))
 
 
-@router.message(Tracking.contact)
 async def contact_or_code(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
 ) -> None:
@@ -164,7 +156,6 @@ async def contact_or_code(
     await message.answer(texts.MENU_AGAIN, reply_markup=keyboards.main_menu())
 
 
-@router.message(StateFilter(None), F.text.func(tracking.looks_like_code))
 async def code_sent(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
 ) -> None:
@@ -173,10 +164,23 @@ async def code_sent(
     await _lookup(message, state, deps, ui, bot, message.text)
 
 
-@router.message(StateFilter(None))
 async def lost(message: Message) -> None:
     """Anything else outside a conversation: say how to go on, show the menu."""
     await message.answer(
         texts.LOST.replace("۱۰", to_persian_digits(tracking.LENGTH)),
         reply_markup=keyboards.main_menu(),
     )
+
+
+def router() -> Router:
+    """Citizens outside a conversation (private chats): after every flow, the menu's last word."""
+    router = private_router("citizen")
+    router.message.register(start, CommandStart(), StateFilter(None))
+    router.message.register(track, StateFilter(None), F.text == texts.BTN_TRACK)
+    router.message.register(mine, StateFilter(None), F.text == texts.BTN_MINE)
+    router.message.register(got_code, Tracking.code)
+    router.message.register(got_contact, Tracking.contact, F.contact)
+    router.message.register(contact_or_code, Tracking.contact)
+    router.message.register(code_sent, StateFilter(None), F.text.func(tracking.looks_like_code))
+    router.message.register(lost, StateFilter(None))
+    return router

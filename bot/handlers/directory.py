@@ -16,10 +16,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.conversations.common import prompt, reask
+from bot.conversations.common import Flow, Prompts
 from bot.deps import Deps
 from bot.runtime.platforms import PlatformBot, Raw, Renderer, plain
-from bot.runtime.registry import Handlers
+from bot.runtime.routers import private_router
 from bot.ui import keyboards, texts
 from bot.ui.callbacks import DirectoryCardData, DirectoryMenuData, DirectoryUnitData
 from desk.directory import Directory, Entry, display_phone, searchable
@@ -27,8 +27,6 @@ from desk.model import Platform
 from desk.text import fold, normalize_line, to_persian_digits
 
 log = logging.getLogger(__name__)
-
-router = Handlers("directory", private_only=True)
 
 MAX_RESULTS = 10  # more would be a wall of text; the citizen is asked for a narrower word
 _TERM_SHOWN = 40  # characters of the search word echoed back
@@ -43,7 +41,6 @@ class DirectorySearch(StatesGroup):
     word = State()
 
 
-@prompt(DirectorySearch.word)
 async def ask_word(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer
 ) -> tuple[str, Any]:
@@ -200,7 +197,6 @@ async def _unavailable(message: Message) -> None:
     await message.answer(texts.DIRECTORY_UNAVAILABLE, reply_markup=keyboards.main_menu())
 
 
-@router.message(StateFilter(None), F.text == texts.BTN_CONTACT)
 async def contact_us(message: Message, deps: Deps, ui: Renderer) -> None:
     """«تماس با ما»: address, switchboard, hours, and the way into the directory."""
     if deps.directory is None:
@@ -231,7 +227,6 @@ async def _stale(query: CallbackQuery, message: Message, bot: PlatformBot) -> No
     await message.answer(texts.STALE_BUTTON)
 
 
-@router.callback_query(DirectoryUnitData.filter())
 async def unit_entries(
     query: CallbackQuery,
     callback_data: DirectoryUnitData,
@@ -254,7 +249,6 @@ async def unit_entries(
     )
 
 
-@router.callback_query(DirectoryCardData.filter())
 async def entry_card(
     query: CallbackQuery, callback_data: DirectoryCardData, deps: Deps, bot: PlatformBot
 ) -> None:
@@ -278,7 +272,6 @@ async def entry_card(
     )
 
 
-@router.callback_query(F.data.regexp(r"^dy:[uc]:"))
 async def malformed_button(query: CallbackQuery, deps: Deps, bot: PlatformBot) -> None:
     """A unit or card button whose data does not unpack (forged): «stale button», as ever."""
     message = await _query_message(query, deps)
@@ -286,7 +279,6 @@ async def malformed_button(query: CallbackQuery, deps: Deps, bot: PlatformBot) -
         await _stale(query, message, bot)
 
 
-@router.callback_query(DirectoryMenuData.filter(F.choice == "o"))
 async def switchboard_card(query: CallbackQuery, deps: Deps, bot: PlatformBot) -> None:
     """The switchboard's contact card."""
     message = await _query_message(query, deps)
@@ -303,25 +295,27 @@ async def switchboard_card(query: CallbackQuery, deps: Deps, bot: PlatformBot) -
     )
 
 
-@router.callback_query(DirectoryMenuData.filter(F.choice == "s"))
-async def start_search(query: CallbackQuery, state: FSMContext, deps: Deps, ui: Renderer) -> None:
+async def start_search(
+    query: CallbackQuery, state: FSMContext, deps: Deps, ui: Renderer, prompts: Prompts
+) -> None:
     """«جستجو»: ask for a word, unless a request is half-filled (its draft must not be lost)."""
     message = await _query_message(query, deps)
     if message is None:
         return
     current = await state.get_state()
     if current is not None and current != DirectorySearch.word.state:
-        await reask(message, state, deps, ui, texts.DIRECTORY_BUSY)
+        await prompts.reask(message, state, deps, ui, texts.DIRECTORY_BUSY)
         return
     await state.set_state(DirectorySearch.word)
-    await reask(message, state, deps, ui)
+    await prompts.reask(message, state, deps, ui)
 
 
-@router.message(DirectorySearch.word)
-async def search_word(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
+async def search_word(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer, prompts: Prompts
+) -> None:
     """The word to look for: results, or a polite «چیزی پیدا نشد» and the question again."""
     if message.text is None:  # a sticker, a photo, a contact …
-        await reask(message, state, deps, ui, texts.ERR_TEXT_WANTED)
+        await prompts.reask(message, state, deps, ui, texts.ERR_TEXT_WANTED)
         return
     term = normalize_line(message.text)
     if fold(term) in _MENU_LABELS:
@@ -330,7 +324,7 @@ async def search_word(message: Message, state: FSMContext, deps: Deps, ui: Rende
         await message.answer(texts.MENU_AGAIN, reply_markup=keyboards.main_menu())
         return
     if not searchable(term):
-        await reask(message, state, deps, ui, texts.DIRECTORY_TOO_SHORT)
+        await prompts.reask(message, state, deps, ui, texts.DIRECTORY_TOO_SHORT)
         return
     if deps.directory is None:
         await state.clear()
@@ -339,7 +333,9 @@ async def search_word(message: Message, state: FSMContext, deps: Deps, ui: Rende
     shown_term = term if len(term) <= _TERM_SHOWN else term[:_TERM_SHOWN] + "…"
     found = deps.directory.search(term)
     if not found:
-        await reask(message, state, deps, ui, ui.fmt(texts.DIRECTORY_NOT_FOUND, term=shown_term))
+        await prompts.reask(
+            message, state, deps, ui, ui.fmt(texts.DIRECTORY_NOT_FOUND, term=shown_term)
+        )
         return
     await state.clear()
     header = ui.fmt(
@@ -355,3 +351,16 @@ async def search_word(message: Message, state: FSMContext, deps: Deps, ui: Rende
         entries_text(ui, None, shown, with_unit=True),
         reply_markup=cards_keyboard(shown, search_again=True),
     )
+
+
+def flow() -> Flow:
+    """«تماس با ما» (private chats): the office, the directory by unit, and its search."""
+    router = private_router("directory")
+    router.message.register(contact_us, StateFilter(None), F.text == texts.BTN_CONTACT)
+    router.callback_query.register(unit_entries, DirectoryUnitData.filter())
+    router.callback_query.register(entry_card, DirectoryCardData.filter())
+    router.callback_query.register(malformed_button, F.data.regexp(r"^dy:[uc]:"))
+    router.callback_query.register(switchboard_card, DirectoryMenuData.filter(F.choice == "o"))
+    router.callback_query.register(start_search, DirectoryMenuData.filter(F.choice == "s"))
+    router.message.register(search_word, DirectorySearch.word)
+    return Flow(router, {DirectorySearch.word: ask_word})

@@ -11,11 +11,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.conversations.common import attachment_of, name_of, prompt
+from bot.conversations.common import Flow, Prompts, attachment_of, error_text, name_of
 from bot.conversations.filing import filing_key, quota_refuses
 from bot.deps import Deps
 from bot.runtime.platforms import PlatformBot, Renderer, plain
-from bot.runtime.registry import Handlers
+from bot.runtime.routers import private_router
 from bot.ui import keyboards, render, texts
 from bot.ui.callbacks import (
     DraftCommentData,
@@ -31,8 +31,6 @@ from desk.validation import InvalidInput
 
 log = logging.getLogger(__name__)
 
-router = Handlers("drafts", private_only=True)
-
 
 class DraftComment(StatesGroup):
     """Waiting for a comment on a draft (its id and section are in the FSM data)."""
@@ -40,7 +38,6 @@ class DraftComment(StatesGroup):
     text = State()
 
 
-@prompt(DraftComment.text)
 async def ask_comment(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer
 ) -> tuple[str, Any]:
@@ -63,7 +60,6 @@ def _ask_text(ui: Renderer, section: int) -> str:
     )
 
 
-@router.message(StateFilter(None), F.text == texts.BTN_DRAFTS)
 async def drafts_menu(message: Message, deps: Deps, ui: Renderer, bot: PlatformBot) -> None:
     """«پیش‌نویس مقررات»: open drafts, and the subscription toggle."""
     chat = ChatRef(bot.platform, message.chat.id)
@@ -75,7 +71,6 @@ async def drafts_menu(message: Message, deps: Deps, ui: Renderer, bot: PlatformB
     )
 
 
-@router.callback_query(SubscriptionData.filter())
 async def toggle_subscription(
     query: CallbackQuery, callback_data: SubscriptionData, deps: Deps, bot: PlatformBot
 ) -> None:
@@ -107,7 +102,6 @@ def _not_public(error: regulations.DraftError) -> str:
     return texts.DRAFT_WITHDRAWN if error.reason == "withdrawn" else texts.DRAFT_UNKNOWN
 
 
-@router.callback_query(DraftReadData.filter())
 async def read(
     query: CallbackQuery, callback_data: DraftReadData, deps: Deps, ui: Renderer, bot: PlatformBot
 ) -> None:
@@ -149,13 +143,13 @@ async def _commentable(
     return message, draft
 
 
-@router.callback_query(DraftCommentData.filter())
 async def comment(
     query: CallbackQuery,
     callback_data: DraftCommentData,
     state: FSMContext,
     deps: Deps,
     ui: Renderer,
+    prompts: Prompts,
     bot: PlatformBot,
 ) -> None:
     """«ثبت نظر»: pick a section when there are several, then write (within the quota)."""
@@ -163,7 +157,7 @@ async def comment(
     if found is None:
         return
     message, draft = found
-    if await quota_refuses(message, state, deps, ui, bot, query.from_user.id):
+    if await quota_refuses(message, state, deps, ui, prompts, bot, query.from_user.id):
         return
     sections = draft.sections()
     if len(sections) > 1:
@@ -191,7 +185,6 @@ async def _start(
     await message.answer(_ask_text(ui, section), reply_markup=keyboards.cancel_only())
 
 
-@router.callback_query(DraftSectionData.filter())
 async def section_picked(
     query: CallbackQuery,
     callback_data: DraftSectionData,
@@ -209,28 +202,29 @@ async def section_picked(
         await _start(message, state, ui, callback_data.draft, section)
 
 
-@router.callback_query(F.data.regexp(r"^d[rcx]:"))
 async def malformed_button(query: CallbackQuery) -> None:
     """A draft button whose data does not unpack (forged): stop the spinner, nothing else."""
     await query.answer()
 
 
-@router.message(DraftComment.text)
 async def comment_text(
-    message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    prompts: Prompts,
+    bot: PlatformBot,
 ) -> None:
     """The comment: 10 to 3,000 characters, optionally one photo or file."""
-    from bot.conversations.common import error_text, reask
-
     attachment = attachment_of(message)
     raw = message.text if message.text is not None else message.caption
     if raw is None and attachment is None:
-        await reask(message, state, deps, ui, texts.ERR_TEXT_WANTED)
+        await prompts.reask(message, state, deps, ui, texts.ERR_TEXT_WANTED)
         return
     try:
         text = validation.description(normalize(raw or ""))
     except InvalidInput as exc:
-        await reask(message, state, deps, ui, error_text(ui, exc))
+        await prompts.reask(message, state, deps, ui, error_text(ui, exc))
         return
     data = await state.get_data()
     sender = message.from_user
@@ -255,10 +249,25 @@ async def comment_text(
         await message.answer(_not_public(exc), reply_markup=keyboards.main_menu())
         return
     except QuotaExceeded as refused:  # the comment stays in the chat; the step waits for it
-        await reask(message, state, deps, ui, render.quota(ui, refused, texts.QUOTA_COMMENT_LATER))
+        await prompts.reask(
+            message, state, deps, ui, render.quota(ui, refused, texts.QUOTA_COMMENT_LATER)
+        )
         return
     deps.wake_delivery()
     await message.answer(
         render.receipt(ui, request, deps.rules), reply_markup=keyboards.main_menu()
     )
     await state.clear()
+
+
+def flow() -> Flow:
+    """Draft regulations for citizens (private chats): the list, reading, commenting."""
+    router = private_router("drafts")
+    router.message.register(drafts_menu, StateFilter(None), F.text == texts.BTN_DRAFTS)
+    router.callback_query.register(toggle_subscription, SubscriptionData.filter())
+    router.callback_query.register(read, DraftReadData.filter())
+    router.callback_query.register(comment, DraftCommentData.filter())
+    router.callback_query.register(section_picked, DraftSectionData.filter())
+    router.callback_query.register(malformed_button, F.data.regexp(r"^d[rcx]:"))
+    router.message.register(comment_text, DraftComment.text)
+    return Flow(router, {DraftComment.text: ask_comment})

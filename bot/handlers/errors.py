@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import logging
 
+from aiogram import Router
 from aiogram.types import ErrorEvent
 
-from bot.runtime.registry import Handlers
 from bot.ui import texts
 
 log = logging.getLogger(__name__)
 
-router = Handlers("errors")
 
-
-@router.errors()
 async def on_error(event: ErrorEvent) -> bool:
     """Log the error (no message content) and ask the citizen to try again; the draft is kept."""
     update = event.update
@@ -36,3 +33,10 @@ async def on_error(event: ErrorEvent) -> bool:
         except Exception:
             log.warning("could not tell chat about failed update %s", update.update_id)
     return True
+
+
+def router() -> Router:
+    """The error handler, for every update of every router below the root."""
+    router = Router(name="errors")
+    router.errors.register(on_error)
+    return router

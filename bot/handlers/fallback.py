@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import logging
 
+from aiogram import Router
 from aiogram.types import CallbackQuery
 
 from bot.runtime.platforms import PlatformBot
-from bot.runtime.registry import Handlers
 from bot.ui import texts
 
 log = logging.getLogger(__name__)
 
-router = Handlers("fallback")
 
-
-@router.callback_query()
 async def unknown_button(query: CallbackQuery, bot: PlatformBot) -> None:
     """Stop the button spinning, change nothing, and log it: it may be a forgery."""
     chat = query.message.chat.id if query.message else None
@@ -27,3 +24,10 @@ async def unknown_button(query: CallbackQuery, bot: PlatformBot) -> None:
         chat,
     )
     await query.answer(texts.ACTION_DONE_ALREADY)
+
+
+def router() -> Router:
+    """The last router: any press no other router took, in any chat."""
+    router = Router(name="fallback")
+    router.callback_query.register(unknown_button)
+    return router

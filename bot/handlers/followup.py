@@ -12,10 +12,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.conversations.common import attachment_of, prompt, too_long
+from bot.conversations.common import Flow, attachment_of, too_long
 from bot.deps import Deps
 from bot.runtime.platforms import PlatformBot, Renderer
-from bot.runtime.registry import Handlers
+from bot.runtime.routers import private_router
 from bot.ui import keyboards, render, texts
 from bot.ui.callbacks import ClarifyData, RateData, ReopenData
 from desk import staff, validation
@@ -24,8 +24,6 @@ from desk.services import DeskError, QuotaExceeded
 from desk.text import normalize, to_persian_digits
 
 log = logging.getLogger(__name__)
-
-router = Handlers("followup", private_only=True)
 
 
 class Clarify(StatesGroup):
@@ -40,7 +38,6 @@ class Reopen(StatesGroup):
     note = State()
 
 
-@prompt(Clarify.text)
 async def ask_clarification(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer
 ) -> tuple[str, Any]:
@@ -48,20 +45,11 @@ async def ask_clarification(
     return texts.ASK_CLARIFICATION, keyboards.cancel_only()
 
 
-@prompt(Reopen.note)
 async def ask_reopen_note(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer
 ) -> tuple[str, Any]:
     """Why the answer did not satisfy."""
     return texts.ASK_REOPEN_NOTE, keyboards.cancel_only()
-
-
-async def _request_of(deps: Deps, code: str, chat: ChatRef) -> Any:
-    async with deps.uow() as tx:
-        request = await tx.requests.get(code)
-    if request is None or not request.is_owned_by(chat):
-        return None
-    return request
 
 
 async def _pressed_on_own_request(
@@ -73,14 +61,16 @@ async def _pressed_on_own_request(
     message = query.message
     if not isinstance(message, Message):
         return None
-    request = await _request_of(deps, code, ChatRef(bot.platform, message.chat.id))
-    if request is None:
+    try:
+        request = await staff.owned_request(
+            deps.desk, code, chat=ChatRef(bot.platform, message.chat.id)
+        )
+    except DeskError:
         await message.answer(texts.NOT_YOUR_REQUEST)
         return None
     return message, request
 
 
-@router.callback_query(ClarifyData.filter())
 async def reply_button(
     query: CallbackQuery,
     callback_data: ClarifyData,
@@ -138,7 +128,6 @@ async def _clarify(
     )
 
 
-@router.message(Clarify.text)
 async def clarification(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
 ) -> None:
@@ -147,7 +136,6 @@ async def clarification(
     await _clarify(message, state, deps, ui, bot, code)
 
 
-@router.message(StateFilter(None), F.reply_to_message)
 async def reply_to_question(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
 ) -> None:
@@ -160,7 +148,6 @@ async def reply_to_question(
     await _clarify(message, state, deps, ui, bot, link[0])
 
 
-@router.callback_query(RateData.filter(F.score.in_({1, 2, 3, 4, 5})))
 async def rating(
     query: CallbackQuery, callback_data: RateData, deps: Deps, bot: PlatformBot
 ) -> None:
@@ -183,7 +170,6 @@ async def rating(
         await message.answer(texts.OFFER_REOPEN, reply_markup=keyboards.reopen(request.code))
 
 
-@router.callback_query(ReopenData.filter())
 async def reopen_button(
     query: CallbackQuery,
     callback_data: ReopenData,
@@ -205,7 +191,6 @@ async def reopen_button(
     await message.answer(texts.ASK_REOPEN_NOTE, reply_markup=keyboards.cancel_only())
 
 
-@router.message(Reopen.note)
 async def reopen_note(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
 ) -> None:
@@ -238,7 +223,19 @@ async def reopen_note(
     )
 
 
-@router.callback_query(F.data.regexp(r"^(cl|rt|ro):"))
 async def malformed_button(query: CallbackQuery) -> None:
     """A follow-up button whose data does not unpack (forged): stop the spinner, nothing else."""
     await query.answer()
+
+
+def flow() -> Flow:
+    """A citizen's follow-ups (private chats): answering a question, rating, reopening."""
+    router = private_router("followup")
+    router.callback_query.register(reply_button, ClarifyData.filter())
+    router.message.register(clarification, Clarify.text)
+    router.message.register(reply_to_question, StateFilter(None), F.reply_to_message)
+    router.callback_query.register(rating, RateData.filter(F.score.in_({1, 2, 3, 4, 5})))
+    router.callback_query.register(reopen_button, ReopenData.filter())
+    router.message.register(reopen_note, Reopen.note)
+    router.callback_query.register(malformed_button, F.data.regexp(r"^(cl|rt|ro):"))
+    return Flow(router, {Clarify.text: ask_clarification, Reopen.note: ask_reopen_note})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiogram import Router
 from aiogram.filters import BaseFilter, Command
 from aiogram.types import Message
 
@@ -17,13 +18,10 @@ from bot.deps import Deps
 from bot.handlers.admin import admin_group
 from bot.runtime.people import person_of, staff_or_notice
 from bot.runtime.platforms import PlatformBot, Raw, Renderer
-from bot.runtime.registry import Handlers
 from bot.ui import texts
 from bot.ui.report_text import line_messages
 from desk.model import Actor, ChatRef
 from desk.people import GrantError
-
-router = Handlers("grants")
 
 
 def _staff_group(message: Message, bot: PlatformBot, deps: Deps) -> ChatRef | None:
@@ -95,7 +93,6 @@ async def _change(
     await message.reply(ui.fmt(done, name=_shown(actor.name), by=_shown(by.actor.name)))
 
 
-@router.message(Command("staff"), StaffGroup())
 async def staff_grant(
     message: Message, group_chat: ChatRef, deps: Deps, ui: Renderer, bot: PlatformBot
 ) -> None:
@@ -103,7 +100,6 @@ async def staff_grant(
     await _change(message, group_chat, deps, ui, bot, grant=True)
 
 
-@router.message(Command("unstaff"), StaffGroup())
 async def staff_revoke(
     message: Message, group_chat: ChatRef, deps: Deps, ui: Renderer, bot: PlatformBot
 ) -> None:
@@ -111,7 +107,6 @@ async def staff_revoke(
     await _change(message, group_chat, deps, ui, bot, grant=False)
 
 
-@router.message(Command("staff_list"), StaffGroup())
 async def staff_list(message: Message, group_chat: ChatRef, deps: Deps, ui: Renderer) -> None:
     """Everyone who is staff of this group: its administrators (asked afresh) and the granted."""
     chat = group_chat
@@ -139,3 +134,13 @@ def _by_name(label: str) -> str:
     """The name in an Actor.label ('telegram:1 (name)'), else the label."""
     head, _, rest = label.partition(" (")
     return rest[:-1] if rest.endswith(")") else head
+
+
+def router() -> Router:
+    """Who is staff, in every unit group and admin group: `StaffGroup` set once on the router."""
+    router = Router(name="grants")
+    router.message.filter(StaffGroup())
+    router.message.register(staff_grant, Command("staff"))
+    router.message.register(staff_revoke, Command("unstaff"))
+    router.message.register(staff_list, Command("staff_list"))
+    return router

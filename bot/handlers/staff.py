@@ -1,6 +1,7 @@
 """Staff in their units' group chats: card buttons, answering by reply, questions, transfers.
 
-Only a configured unit chat reaches these handlers (`StaffChat`); in it, only staff act: the
+Only a configured unit chat reaches these handlers (`StaffChat`, the router's filter, which
+hands each handler `unit` and `staff_chat`); in it, only staff act: the
 group's administrators and the members they granted (`bot.runtime.people.staff_or_notice`,
 deciding with
 `desk.people.Roster`). Anyone else's press or reply changes nothing and gets a short notice. The
@@ -13,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from aiogram import F
+from aiogram import F, Router
 from aiogram.filters import BaseFilter, Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -23,18 +24,15 @@ from bot.conversations.common import attachment_of, name_of, too_long
 from bot.deps import Deps
 from bot.runtime.people import staff_or_notice
 from bot.runtime.platforms import PlatformBot, Renderer, plain
-from bot.runtime.registry import Handlers
 from bot.ui import keyboards, texts
 from bot.ui.callbacks import CardData, CloseData, SkipReasonData, TransferData
 from desk import regulations, staff, tracking, validation
 from desk.model import Actor, ChatRef, DraftFile, Status
 from desk.routing import Unit
-from desk.services import ChangedMeanwhile, DeskError, NotFound
+from desk.services import ChangedMeanwhile, DeskError
 from desk.text import normalize, to_persian_digits
 
 log = logging.getLogger(__name__)
-
-router = Handlers("staff")
 
 
 class StaffChat(BaseFilter):
@@ -50,7 +48,7 @@ class StaffChat(BaseFilter):
         unit = deps.rules.unit_for_chat(bot.platform, message.chat.id)
         if unit is None:
             if message.chat.id in deps.rules.admins.get(bot.platform, ()):
-                return False  # the admins' chat, served by bot/handlers/admin.py
+                return False  # the admins' chat, served by bot/handlers/admin.py and its publish
             log.info(
                 "message from unknown group chat %s:%s (add it to routing_rules.yaml to use it)",
                 bot.platform.value,
@@ -105,7 +103,6 @@ async def _refuse(query: CallbackQuery, error: DeskError, staff_chat: ChatRef) -
     await query.answer(_refusal(error), show_alert=True)
 
 
-@router.callback_query(StaffChat(), CardData.filter())
 async def card_button(
     query: CallbackQuery,
     callback_data: CardData,
@@ -126,7 +123,7 @@ async def card_button(
         return
     actor = person.actor
     try:
-        request = await _owned_request(deps, code, staff_chat)
+        request = await staff.unit_request(deps.desk, code, chat=staff_chat)
     except DeskError as exc:
         await _refuse(query, exc, staff_chat)
         return
@@ -164,19 +161,6 @@ async def card_button(
         await query.answer(texts.ACTION_DONE_ALREADY)
 
 
-async def _owned_request(deps: Deps, code: str, chat: ChatRef) -> Any:
-    """The request, if this chat's unit holds it (the desk checks again when it acts)."""
-    async with deps.uow() as tx:
-        request = await tx.requests.get(code)
-    if request is None:
-        raise NotFound(code)
-    unit = deps.rules.unit_for_chat(chat.platform, chat.chat_id)
-    if unit is None or unit.key != request.unit:
-        raise staff.NotYourRequest(code)
-    return request
-
-
-@router.callback_query(StaffChat(), TransferData.filter())
 async def transfer_target(
     query: CallbackQuery,
     callback_data: TransferData,
@@ -196,7 +180,7 @@ async def transfer_target(
     if person is None:
         return
     try:
-        await _owned_request(deps, code, staff_chat)
+        await staff.unit_request(deps.desk, code, chat=staff_chat)
     except DeskError as exc:
         await _refuse(query, exc, staff_chat)
         return
@@ -243,7 +227,6 @@ async def _transfer(
     )
 
 
-@router.callback_query(StaffChat(), SkipReasonData.filter(), StaffTransfer.reason)
 async def transfer_without_reason(
     query: CallbackQuery,
     state: FSMContext,
@@ -262,7 +245,6 @@ async def transfer_without_reason(
         await _transfer(query.message, state, deps, ui, person.actor, staff_chat, None)
 
 
-@router.callback_query(StaffChat(), CloseData.filter())
 async def close_reason(
     query: CallbackQuery,
     callback_data: CloseData,
@@ -294,7 +276,6 @@ async def close_reason(
         )
 
 
-@router.message(StaffChat(), Command("cancel"))
 async def staff_cancel(message: Message, state: FSMContext) -> None:
     """Drop a half-done staff action."""
     if await state.get_state() is not None:
@@ -302,7 +283,6 @@ async def staff_cancel(message: Message, state: FSMContext) -> None:
         await message.reply(texts.STAFF_CANCELLED)
 
 
-@router.message(StaffChat(), StaffTransfer.reason)
 async def transfer_reason(
     message: Message,
     state: FSMContext,
@@ -323,7 +303,6 @@ async def transfer_reason(
     await _transfer(message, state, deps, ui, person.actor, staff_chat, reason)
 
 
-@router.message(StaffChat(), StaffAsk.question)
 async def question_for_citizen(
     message: Message,
     state: FSMContext,
@@ -355,7 +334,6 @@ async def question_for_citizen(
     await message.reply(ui.fmt(texts.STAFF_DONE_ASK, code=to_persian_digits(code)))
 
 
-@router.message(StaffChat(), F.reply_to_message)
 async def reply_in_thread(
     message: Message,
     deps: Deps,
@@ -452,3 +430,21 @@ async def _publish_final(
     await message.reply(
         ui.fmt(texts.DRAFT_FINAL_DONE, title=draft.title, count=to_persian_digits(told))
     )
+
+
+def router() -> Router:
+    """The units' staff groups: `StaffChat` set once on the router, for messages and presses."""
+    router = Router(name="staff")
+    router.message.filter(StaffChat())
+    router.callback_query.filter(StaffChat())
+    router.callback_query.register(card_button, CardData.filter())
+    router.callback_query.register(transfer_target, TransferData.filter())
+    router.callback_query.register(
+        transfer_without_reason, SkipReasonData.filter(), StaffTransfer.reason
+    )
+    router.callback_query.register(close_reason, CloseData.filter())
+    router.message.register(staff_cancel, Command("cancel"))
+    router.message.register(transfer_reason, StaffTransfer.reason)
+    router.message.register(question_for_citizen, StaffAsk.question)
+    router.message.register(reply_in_thread, F.reply_to_message)
+    return router

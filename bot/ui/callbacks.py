@@ -167,7 +167,7 @@ class SubscriptionData(CallbackData, prefix="ds"):
     on: Flag
 
 
-# --- /publish (bot/handlers/admin.py) ------------------------------------------------------------
+# --- /publish (bot/conversations/publish.py) -----------------------------------------------------
 
 
 class PublishUnitData(CallbackData, prefix="pu"):

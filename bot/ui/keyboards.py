@@ -239,3 +239,28 @@ def open_drafts(drafts: Sequence[tuple[int, str]], subscribed: bool) -> InlineKe
         ]
     )
     return _inline(rows)
+
+
+# --- /publish, in an admin chat --------------------------------------------------------------
+
+
+def _publish_cancel_row() -> list[tuple[str, str]]:
+    return [(texts.BTN_CANCEL, cb.PublishConfirmData(answer="no").pack())]
+
+
+def publish_units(units: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """The owning unit of a draft: one (key, name) per row, then «انصراف»."""
+    rows = [[(name, cb.PublishUnitData(unit=key).pack())] for key, name in units]
+    return _inline([*rows, _publish_cancel_row()])
+
+
+def publish_days(default: int) -> InlineKeyboardMarkup:
+    """«۱۴ روز» (the default comment window) or «انصراف»; another number is typed."""
+    days = cb.PublishDaysData(days=default).pack()
+    return _inline([[(texts.BTN_DAYS_DEFAULT, days)], _publish_cancel_row()])
+
+
+def publish_confirm() -> InlineKeyboardMarkup:
+    """Under the preview: «تأیید و ارسال» or «انصراف»."""
+    confirm = cb.PublishConfirmData(answer="yes").pack()
+    return _inline([[(texts.BTN_CONFIRM, confirm)], _publish_cancel_row()])

@@ -225,6 +225,20 @@ async def test_admin_commands_of_a_plain_member_are_refused(front, platform: Pla
     assert texts.REPORT_TITLE in said(report)
 
 
+async def test_talk_in_the_admins_group_asks_nobody_who_is_staff(front, platform: Platform) -> None:
+    """Only an admin command, a /publish step or a /publish press asks who the group's staff
+    are (AdminChat on the routers; StaffOnly once a handler's own filters matched): a plain
+    member's chatter costs no look-up of the administrators, and gets no answer."""
+    fake = front.bot(platform)
+    admins = front.admins(platform)
+    member = admins.as_member(7103, "عضو")
+    before = len(fake.calls_of("getChatAdministrators"))
+    assert await member.send("سلام به همه") == []
+    assert len(fake.calls_of("getChatAdministrators")) == before
+    assert said(await member.send("/drafts")) == texts.ADMIN_ONLY
+    assert len(fake.calls_of("getChatAdministrators")) > before, "a command asks"
+
+
 async def test_a_private_chat_listed_as_admin_chat_gets_no_admin_powers(
     api, tmp_path, caplog
 ) -> None:

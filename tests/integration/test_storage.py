@@ -25,6 +25,8 @@ from desk.model import (
     AttachmentKind,
     ChatRef,
     Contact,
+    Draft,
+    DraftFile,
     Event,
     Kind,
     NewRequest,
@@ -32,13 +34,14 @@ from desk.model import (
     Request,
     Status,
 )
+from desk.ports import UnitOfWorkFactory
 from desk.routing import RoutingRules, load_rules
 from storage import migrate
 from storage.fsm import SQLStorage
 from storage.repositories import SqlHandledUpdates, SqlLookups
 from storage.tables import FsmRow
 from tests.integration.conftest import Database
-from tests.unit.fakes import FixedClock
+from tests.unit.fakes import FakeStore, FixedClock
 
 RULES_FILE = Path(__file__).resolve().parents[2] / "routing_rules.yaml"
 TG = ChatRef(Platform.TELEGRAM, -1_001_234_567_890)  # big ids need BIGINT
@@ -135,6 +138,31 @@ async def test_migrations_build_exactly_the_tables_the_code_declares(engine: Asy
 
     async with engine.connect() as conn:
         assert await conn.run_sync(differences) == []
+
+
+# --- drafts ------------------------------------------------------------------------------------
+
+
+async def _comment_counts(uow: UnitOfWorkFactory) -> dict[int, int]:
+    """Two drafts, two comments on the first, a filing that names a draft but is no comment."""
+    at = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    async with uow() as tx:
+        for _ in range(2):
+            draft = Draft("عنوان", "خلاصه", "agronomy", at, at)
+            await tx.drafts.add(draft, DraftFile("d.pdf", b"%PDF"))
+        for code, kind in (("1111111111", Kind.COMMENT), ("2222222222", Kind.COMMENT),
+                           ("3333333333", Kind.COMPLAINT)):  # fmt: skip
+            request = Request(code, kind, Status.ROUTED, "متن", at, at)
+            request.draft_id = 1
+            await tx.requests.add(request)
+        await tx.commit()
+    async with uow() as tx:
+        return await tx.drafts.comment_counts()
+
+
+async def test_comment_counts_in_one_query_as_the_fake_counts(db: Database) -> None:
+    assert await _comment_counts(db.uow()) == {1: 2}
+    assert await _comment_counts(FakeStore()) == {1: 2}
 
 
 # --- requests ----------------------------------------------------------------------------------

@@ -290,6 +290,13 @@ class FakeDrafts:
         ]
         return copy.deepcopy(sorted(found, key=lambda r: r.id or 0))
 
+    async def comment_counts(self) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for r in self._requests._all().values():
+            if r.kind is Kind.COMMENT and r.draft_id is not None:
+                counts[r.draft_id] = counts.get(r.draft_id, 0) + 1
+        return counts
+
 
 class FakeCitizens:
     """CitizenDirectory, committed with the transaction."""

@@ -147,6 +147,25 @@ async def test_comments_include_pending_ones_oldest_first() -> None:
         assert [r.code for r in await tx.drafts.comments(1)] == ["1111111111", "2222222222"]
 
 
+async def test_comment_counts_include_pending_ones_and_only_comments() -> None:
+    store = FakeStore()
+    async with store() as tx:
+        first = request("1111111111")
+        first.kind, first.draft_id = Kind.COMMENT, 1
+        await tx.requests.add(first)
+        await tx.commit()
+    async with store() as tx:
+        second = request("2222222222")
+        second.kind, second.draft_id = Kind.COMMENT, 1
+        other = request("3333333333")
+        other.kind, other.draft_id = Kind.COMMENT, 2
+        not_comment = request("4444444444")
+        not_comment.draft_id = 1
+        for r in (second, other, not_comment):
+            await tx.requests.add(r)
+        assert await tx.drafts.comment_counts() == {1: 2, 2: 1}
+
+
 async def test_citizens_commit_with_the_transaction() -> None:
     store = FakeStore()
     async with store() as tx:
