@@ -131,7 +131,9 @@ async def test_a_database_behind_head_is_upgraded_and_one_at_head_is_left_alone(
     """The bot upgrades at every start: one revision behind, Alembic runs the last migration
     again; at head, nothing is run (the start only reads the version)."""
     script = ScriptDirectory.from_config(migrate.alembic_config())
-    head = script.get_revision(migrate.head_revision())
+    newest = migrate.head_revision()
+    assert newest is not None
+    head = script.get_revision(newest)
     assert head is not None and isinstance(head.down_revision, str)
 
     def step_back(connection) -> None:
@@ -146,7 +148,7 @@ async def test_a_database_behind_head_is_upgraded_and_one_at_head_is_left_alone(
 
     ran: list[str] = []
     real = command.upgrade
-    command.upgrade = lambda *args, **kwargs: ran.append("upgrade")  # type: ignore[assignment]
+    command.upgrade = lambda *args, **kwargs: ran.append("upgrade")
     try:
         await migrate.upgrade(engine)
     finally:
