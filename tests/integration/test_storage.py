@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -122,6 +123,37 @@ async def test_upgrade_builds_every_table(engine: AsyncEngine) -> None:
     } <= names  # fmt: skip
     head = ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
     assert [v for (v,) in versions] == [head]
+
+
+async def test_a_database_behind_head_is_upgraded_and_one_at_head_is_left_alone(
+    engine: AsyncEngine,
+) -> None:
+    """The bot upgrades at every start: one revision behind, Alembic runs the last migration
+    again; at head, nothing is run (the start only reads the version)."""
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    newest = migrate.head_revision()
+    assert newest is not None
+    head = script.get_revision(newest)
+    assert head is not None and isinstance(head.down_revision, str)
+
+    def step_back(connection) -> None:
+        command.downgrade(migrate.alembic_config(connection), "-1")
+
+    async with engine.begin() as conn:
+        await conn.run_sync(step_back)
+    await migrate.upgrade(engine)
+    async with engine.connect() as conn:
+        versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
+    assert [v for (v,) in versions] == [head.revision]
+
+    ran: list[str] = []
+    real = command.upgrade
+    command.upgrade = lambda *args, **kwargs: ran.append("upgrade")
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        command.upgrade = real
+    assert ran == [], "a database at head is not handed to Alembic again"
 
 
 async def test_migrations_build_exactly_the_tables_the_code_declares(engine: AsyncEngine) -> None:

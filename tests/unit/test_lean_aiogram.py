@@ -23,6 +23,9 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# Two fresh interpreters building every aiogram model: about ten seconds of CPU, a guard for
+# an aiogram or pydantic upgrade rather than for everyday changes.
+pytestmark = pytest.mark.slow
 
 PROBE = r"""
 import hashlib, json, sys
