@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from desk.routing import RoutingRules, RulesError, _at, _LineLoader
+from desk.routing import RoutingRules, RulesError, _at, load_yaml
 from desk.text import fold, normalize, to_latin_digits
 
 
@@ -321,8 +321,7 @@ def load_directory(path: str | Path, rules: RoutingRules) -> Directory:
             f"{path}: cannot read the contact directory ({exc.strerror})"
         ) from None
     try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
-        return parse_directory(data, rules)
+        return parse_directory(load_yaml(text), rules)
     except RulesError as exc:  # DirectoryError, or a duplicate key found by the shared loader
         raise DirectoryError(f"{path}, {exc}") from None
     except yaml.YAMLError as exc:

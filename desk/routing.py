@@ -6,6 +6,8 @@ with a text editor, not a programmer with a debugger.
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -153,13 +155,7 @@ def _by_key(choices: tuple[Choice, ...]) -> dict[str, Choice]:
 _WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
 
-try:  # libyaml's parser when PyYAML was built with it: ten times faster than pure Python
-    from yaml import CSafeLoader as _SafeLoader
-except ImportError:  # pragma: no cover - PyYAML without libyaml: the same rules, slower
-    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
-
-
-class _LineLoader(_SafeLoader):
+class _LineLoader(yaml.SafeLoader):
     """SafeLoader that refuses duplicate keys and remembers each mapping's line."""
 
 
@@ -178,6 +174,22 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any,
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(text: str) -> Any:
+    return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def load_yaml(text: str) -> Any:
+    """A rules or directory file's YAML, with each mapping's lines; duplicate keys refused.
+
+    PyYAML's pure-Python parser (its error messages quote the line and point at the column,
+    and it is the same on every install) costs about 40 ms a file; a process reads the same
+    files at every start of the bot (the tests start it hundreds of times), so the result is
+    kept per text and each caller gets its own copy. A failure is not kept: it is parsed again.
+    """
+    return copy.deepcopy(_parsed(text))
 
 
 def _at(item: dict[str, Any], key: str | None = None) -> str:
@@ -355,8 +367,7 @@ def load_rules(path: str | Path) -> RoutingRules:
     except OSError as exc:
         raise RulesError(f"{path}: cannot read the routing rules ({exc.strerror})") from None
     try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
-        return parse_rules(data)
+        return parse_rules(load_yaml(text))
     except RulesError as exc:
         raise RulesError(f"{path}, {exc}") from None
     except yaml.YAMLError as exc:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import logging
 import ssl
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -206,14 +207,17 @@ class _SharedTls:
         return tls_context()
 
 
+_TLS_SWAP = threading.Lock()  # sessions made in two threads at once never see each other's swap
+
+
 @contextmanager
 def _shared_tls() -> Iterator[None]:
-    original = vars(aiogram_aiohttp)["ssl"]
-    setattr(aiogram_aiohttp, "ssl", _SharedTls)  # noqa: B010 - the module's global, on purpose
-    try:
-        yield
-    finally:
-        setattr(aiogram_aiohttp, "ssl", original)  # noqa: B010
+    with _TLS_SWAP:
+        setattr(aiogram_aiohttp, "ssl", _SharedTls)  # noqa: B010 - the module's global, on purpose
+        try:
+            yield
+        finally:
+            setattr(aiogram_aiohttp, "ssl", ssl)  # noqa: B010 - always the real module again
 
 
 class PlatformSession(AiohttpSession):

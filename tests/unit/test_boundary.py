@@ -313,3 +313,36 @@ async def test_a_button_press_answered_before_does_not_cut_the_handler_short(bot
     assert got.result is True
     with pytest.raises(TelegramBadRequest):
         await ForgivingCallbackAnswers()(stale, bot, SEND)
+
+
+def test_every_session_shares_one_certificate_store_and_aiogram_keeps_its_ssl() -> None:
+    """Bots made in several threads at once get the one store loaded per process, and aiogram's
+    session module is left with the real `ssl` module (a plain aiogram session builds its own)."""
+    import ssl
+    import sys
+    import threading
+
+    import aiogram.client.session.aiohttp as aiogram_aiohttp
+    from aiogram.client.session.aiohttp import AiohttpSession
+
+    from bot.runtime.boundary import tls_context
+
+    made: list[PlatformSession] = []
+
+    def make() -> None:
+        for _ in range(20):
+            made.append(PlatformSession(platform_name="telegram"))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=make) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert vars(aiogram_aiohttp)["ssl"] is ssl
+    assert {id(s._connector_init["ssl"]) for s in made} == {id(tls_context())}
+    assert AiohttpSession()._connector_init["ssl"] is not tls_context()

@@ -324,6 +324,23 @@ def test_unreadable_file_and_bad_yaml(tmp_path: Path) -> None:
     assert "not valid YAML" in load_error(tmp_path, "units: [unclosed\n")
 
 
+def test_bad_yaml_is_shown_at_its_line_however_often_it_is_read(tmp_path: Path) -> None:
+    """The operator sees the offending line quoted with a ^ under the column, on every read
+    (a parsed file is kept for the next start, a failure never is)."""
+    text = MINIMAL.replace("organisation:", "organisation:\t", 1)  # a tab YAML does not allow
+    for _ in range(2):
+        message = load_error(tmp_path, text)
+        assert "not valid YAML" in message and "^" in message, message
+
+
+def test_each_read_gets_its_own_rules(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(MINIMAL, encoding="utf-8")
+    first, second = load_rules(path), load_rules(path)
+    assert first == second
+    assert first.units is not second.units, "a cached parse is never shared between callers"
+
+
 def test_unit_key_with_the_buttons_separator(tmp_path: Path) -> None:
     text = MINIMAL.replace("  - key: water_soil\n", "  - key: water:soil\n")
     message = load_error(tmp_path, text)
