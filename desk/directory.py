@@ -174,8 +174,8 @@ def national(phone: str) -> str:
 def display_phone(phone: str) -> str:
     """How a number is written for citizens: 056-32231500, 0915-561-2040 (ASCII digits).
 
-    Dashes, not spaces: in right-to-left text a space between digit groups lets the groups
-    swap places on screen, while a dash keeps the number in one piece, in order.
+    Dashes, not spaces, so the number reads as one; in right-to-left text the groups would
+    still swap places, which bot.ui.render.phone prevents by marking the number left-to-right.
     """
     digits = national(phone)
     if len(digits) != 11:

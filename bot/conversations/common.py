@@ -154,7 +154,7 @@ def text_of(message: Message) -> str:
     """The normalised text of a message, or InvalidInput when it is not text (a sticker, a GIF)."""
     if message.text is None:
         raise InvalidInput("text")
-    value = normalize(message.text)
+    value = normalize(message.text, digits=False)  # shown as typed; parsers fold the digits
     if not value:
         raise InvalidInput("empty")
     return value

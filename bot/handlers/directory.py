@@ -20,7 +20,7 @@ from bot.conversations.common import Flow, Prompts
 from bot.deps import Deps
 from bot.runtime.platforms import PlatformBot, Raw, Renderer, plain
 from bot.runtime.routers import private_router
-from bot.ui import keyboards, texts
+from bot.ui import keyboards, render, texts
 from bot.ui.callbacks import DirectoryCardData, DirectoryMenuData, DirectoryUnitData
 from desk.directory import Directory, Entry, display_phone, searchable
 from desk.model import Platform
@@ -51,8 +51,8 @@ async def ask_word(
 # --- rendering ------------------------------------------------------------------------------
 
 
-def _phone(phone: str) -> str:
-    return to_persian_digits(display_phone(phone))
+def _phone(ui: Renderer, number: str) -> Raw:
+    return render.phone(ui, display_phone(number))
 
 
 def office_text(ui: Renderer, directory: Directory, organisation: str) -> str:
@@ -65,7 +65,7 @@ def office_text(ui: Renderer, directory: Directory, organisation: str) -> str:
     ]
     if office.postal_code:
         lines.append(ui.fmt(texts.DIRECTORY_POSTAL, code=to_persian_digits(office.postal_code)))
-    lines.append(ui.fmt(texts.DIRECTORY_SWITCHBOARD, phone=_phone(office.switchboard)))
+    lines.append(ui.fmt(texts.DIRECTORY_SWITCHBOARD, phone=_phone(ui, office.switchboard)))
     lines.append(ui.fmt(texts.DIRECTORY_HOURS, hours=to_persian_digits(office.hours)))
     if office.email:
         lines.append(ui.fmt(texts.DIRECTORY_EMAIL, email=office.email))
@@ -78,9 +78,9 @@ def entry_text(ui: Renderer, entry: Entry, *, with_unit: bool) -> str:
     lines = [ui.bold(to_persian_digits(entry.role)), ui.esc(to_persian_digits(entry.name))]
     if with_unit:
         lines.append(ui.esc(to_persian_digits(entry.unit_name)))
-    lines.append(ui.fmt(texts.DIRECTORY_PHONE, phone=_phone(entry.phone)))
+    lines.append(ui.fmt(texts.DIRECTORY_PHONE, phone=_phone(ui, entry.phone)))
     if entry.mobile:
-        lines.append(ui.fmt(texts.DIRECTORY_MOBILE, phone=_phone(entry.mobile)))
+        lines.append(ui.fmt(texts.DIRECTORY_MOBILE, phone=_phone(ui, entry.mobile)))
     if entry.email:
         lines.append(ui.fmt(texts.DIRECTORY_EMAIL, email=entry.email))
     return "\n".join(lines)

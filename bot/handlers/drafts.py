@@ -222,7 +222,7 @@ async def comment_text(
         await prompts.reask(message, state, deps, ui, texts.ERR_TEXT_WANTED)
         return
     try:
-        text = validation.description(normalize(raw or ""))
+        text = validation.description(normalize(raw or "", digits=False))
     except InvalidInput as exc:
         await prompts.reask(message, state, deps, ui, error_text(ui, exc))
         return

@@ -94,7 +94,7 @@ async def reply_button(
 async def _clarify(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot, code: str
 ) -> None:
-    text = normalize(message.text or message.caption or "")
+    text = normalize(message.text or message.caption or "", digits=False)
     attachment = attachment_of(message)
     if not text and attachment is None:
         await message.answer(texts.ERR_EMPTY)
@@ -195,7 +195,7 @@ async def reopen_note(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
 ) -> None:
     """The note; the request goes back to its unit."""
-    note = normalize(message.text or "")
+    note = normalize(message.text or "", digits=False)
     if not note:
         await message.answer(texts.ERR_TEXT_WANTED)
         return

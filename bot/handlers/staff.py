@@ -296,7 +296,7 @@ async def transfer_reason(
     if person is None:  # no longer staff since the press
         await state.clear()
         return
-    reason = normalize(message.text or message.caption or "") or None
+    reason = normalize(message.text or message.caption or "", digits=False) or None
     if reason and (why := too_long(reason, validation.STAFF_NOTE_MAX, texts.STAFF_NOTE_TOO_LONG)):
         await message.reply(why)  # the state stays: a shorter reason still transfers
         return
@@ -316,7 +316,7 @@ async def question_for_citizen(
     if person is None:  # no longer staff since the press
         await state.clear()
         return
-    question = normalize(message.text or message.caption or "")
+    question = normalize(message.text or message.caption or "", digits=False)
     if not question:
         await message.reply(texts.STAFF_EMPTY_ANSWER)
         return
@@ -357,7 +357,7 @@ async def reply_in_thread(
     if role == "digest":
         await _publish_final(message, deps, ui, bot, int(code[1:]), person.actor)
         return
-    text = normalize(message.text or message.caption or "")
+    text = normalize(message.text or message.caption or "", digits=False)
     attachment = attachment_of(message)
     if not text and attachment is None:
         await message.reply(texts.STAFF_EMPTY_ANSWER)
@@ -402,7 +402,7 @@ async def _publish_final(
     message: Message, deps: Deps, ui: Renderer, bot: PlatformBot, draft_id: int, actor: Actor
 ) -> None:
     """A reply to a draft's digest with the final file and a note publishes the outcome."""
-    note = normalize(message.caption or message.text or "")
+    note = normalize(message.caption or message.text or "", digits=False)
     document = message.document
     if not note:
         await message.reply(texts.DRAFT_FINAL_NEEDS_NOTE)

@@ -71,6 +71,24 @@ def code(ui: Renderer, value: str) -> Raw:
     return Raw(ui.code(to_persian_digits(value)))
 
 
+# A phone number's digit groups after Persian letters are Arabic numbers to the bidi algorithm:
+# «۰۵۶-۳۲۲۲۴۴۱۰» would be laid out as «۳۲۲۲۴۴۱۰-۰۵۶». A left-to-right mark on each side makes
+# the number one left-to-right run. LRM, not the isolates LRI/PDI: the mark is as old as the
+# bidi algorithm itself, so an old Android phone honours it too (isolates are Unicode 6.3).
+LRM = "\u200e"
+
+
+def phone_text(value: str) -> str:
+    """A phone number as people read it: Persian digits, its groups left to right in order."""
+    return f"{LRM}{to_persian_digits(value)}{LRM}"
+
+
+def phone(ui: Renderer, value: str) -> Raw:
+    """`phone_text` escaped for the platform, to fill a template's {phone}. Citizens' own
+    direction marks never get here: desk.text.normalize drops them from anything typed."""
+    return Raw(ui.esc(phone_text(value)))
+
+
 def unit_name(rules: RoutingRules, key: str | None) -> str:
     """A unit's Persian name, or a dash."""
     if key is None or key not in rules.units:
@@ -224,7 +242,7 @@ def staff_card(
         created=jalali(request.created_at),
         due=due_text(request),
         name=clip(name, CARD_NAME_MAX),
-        phone=to_persian_digits(request.contact.phone or "—"),
+        phone=phone(ui, request.contact.phone) if request.contact.phone else "—",
         platform=texts.PLATFORM_NAMES.get(request.platform.value if request.platform else "", "—"),
     )
     notes = ""

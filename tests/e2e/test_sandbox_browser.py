@@ -166,3 +166,99 @@ async def test_citizen_files_staff_answers_in_the_browser(sandbox: Sandbox, tmp_
             await browser.close()
     for fake in sandbox.api._bots.values():
         assert not fake.violations, f"{fake.flavour} protocol violations: {fake.violations}"
+
+
+# Where each digit group of a phone number lies on screen, left edge first: for every text in
+# `groups`, the left of the first box of its first occurrence inside `node`.
+_GROUP_LEFTS = """(node, groups) => groups.map((group) => {
+  const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+  for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+    const at = text.data.indexOf(group);
+    if (at < 0) continue;
+    const range = document.createRange();
+    range.setStart(text, at);
+    range.setEnd(text, at + group.length);
+    return range.getClientRects()[0].left;
+  }
+  return null;
+})"""
+
+# The same bubble again at the end of the chat, with the bot's left-to-right marks taken out:
+# what a citizen would see had the number not been marked.
+_UNMARKED_COPY = """(node) => {
+  const copy = node.cloneNode(true);
+  const walker = document.createTreeWalker(copy, NodeFilter.SHOW_TEXT);
+  for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+    text.data = text.data.replaceAll("\\u200e", "");
+  }
+  copy.classList.add("unmarked");
+  node.parentNode.append(copy);
+  return copy.textContent.includes("\\u200e");
+}"""
+
+
+@pytest.mark.slow
+async def test_phone_numbers_keep_their_digit_groups_in_order(sandbox: Sandbox) -> None:
+    """Chromium lays text out with the bidi algorithm the apps use: the switchboard's area code
+    «۰۵۶» stays left of «۳۲۲۳۱۵۰۰», as people read a number; without the marks it would not."""
+    async with playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = await browser.new_page(viewport={"width": 1500, "height": 900})
+            await page.goto(sandbox.url)
+            citizen = page.locator('section[data-pane="citizen"]')
+            staff = page.locator('section[data-pane="staff"]')
+            expect = playwright_api.expect
+
+            async def typed(text: str) -> None:
+                await citizen.locator("form.input input[type=text]").fill(text)
+                await citizen.get_by_role("button", name="ارسال", exact=True).click()
+
+            async def button(label: str) -> None:
+                target = citizen.get_by_role("button", name=label, exact=True).last
+                await expect(target).to_be_visible(timeout=WAIT)
+                await target.click()
+
+            await typed("/start")
+            await button(texts.BTN_CONTACT)
+            office = citizen.locator(".msg.bot", has_text="۳۲۲۳۱۵۰۰").last
+            await expect(office).to_be_visible(timeout=WAIT)
+            groups = ["۰۵۶", "۳۲۲۳۱۵۰۰"]
+            area, rest = await office.locator(".text").evaluate(_GROUP_LEFTS, groups)
+            assert area is not None and rest is not None
+            assert area < rest, "the area code is on the left, the number in order"
+
+            assert not await office.evaluate(_UNMARKED_COPY)
+            unmarked = citizen.locator(".msg.unmarked .text")
+            area, rest = await unmarked.evaluate(_GROUP_LEFTS, groups)
+            assert area > rest, "without the marks the groups swap: the test can see it"
+            await citizen.locator(".msg.unmarked").evaluate("(node) => node.remove()")
+
+            await button("مدیریت باغبانی")
+            await expect(citizen.locator(".msg.bot", has_text="مهندس ابوالفضل شریفی").last
+                         ).to_be_visible(timeout=WAIT)  # fmt: skip
+            ARTIFACTS.mkdir(exist_ok=True)
+            await citizen.screenshot(path=str(ARTIFACTS / "directory.png"))
+
+            # a receipt, and the card with the citizen's number in the unit's group
+            await typed("/start")
+            await button(texts.BTN_COMPLAINT)
+            await button("آب و آبیاری")
+            await button("فردوس")
+            await typed("علی رضایی")
+            await button(texts.BTN_SHARE_PHONE)
+            await button(texts.BTN_SKIP)
+            await typed("آب چاه روستای خراشاد قطع شده است، پروانه ۱۲۳۴ به نام پدرم است.")
+            await button(texts.BTN_NO_ATTACHMENTS)
+            await button(texts.BTN_CONFIRM)
+            await expect(citizen.locator(".msg.bot").last).to_contain_text(
+                "کد رهگیری", timeout=WAIT
+            )
+            await citizen.screenshot(path=str(ARTIFACTS / "receipt.png"))
+            card = staff.locator(".msg.bot", has_text="پروانه ۱۲۳۴").last
+            await expect(card).to_be_visible(timeout=WAIT)
+            await staff.screenshot(path=str(ARTIFACTS / "card.png"))
+        finally:
+            await browser.close()
