@@ -18,6 +18,7 @@ from desk.model import (
     Notice,
     NoticeKind,
     Request,
+    Status,
     allows,
     transition,
 )
@@ -161,6 +162,19 @@ async def owned_request(desk: Desk, code: str, *, chat: ChatRef) -> Request:
         request = await _load(tx, code)
     _owner(request, chat)
     return request
+
+
+# how far back among a chat's requests a waiting question is looked for
+WAITING_LOOKBACK = 50
+
+
+async def awaiting_answer(desk: Desk, chat: ChatRef) -> Request | None:
+    """The chat's request whose staff question is the newest still unanswered (status
+    waiting), or None: a plain message in the main menu answers it."""
+    async with desk.uow() as tx:
+        requests = await tx.requests.by_chat(chat, WAITING_LOOKBACK)
+    waiting = [r for r in requests if r.status is Status.WAITING]
+    return max(waiting, key=lambda r: r.updated_at, default=None)
 
 
 async def claim(desk: Desk, code: str, *, chat: ChatRef, actor: Actor) -> Request:

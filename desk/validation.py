@@ -85,3 +85,27 @@ def description(
 def message_length(text: str) -> int:
     """The length of a text as the messengers count it (UTF-16 code units)."""
     return len(text.encode("utf-16-le")) // 2
+
+
+REQUEST_MIN_WORDS = 3
+
+
+def looks_like_request(text: str) -> bool:
+    """Whether a message nobody expected reads like a complaint or a suggestion: a sentence of
+    at least REQUEST_MIN_WORDS words, mostly letters, long enough for a description and no
+    command. «آب چاه ما قطع شده» is one; «سلام»، «asdfgh»، «۱۲۳ ۴۵۶ ۷۸۹» and «/help» are not."""
+    body = text.strip()
+    if not body or body.startswith("/"):
+        return False
+    words = [w for w in body.split() if sum(ch.isalpha() for ch in w) >= 2]
+    if len(words) < REQUEST_MIN_WORDS:
+        return False
+    letters = sum(ch.isalpha() for ch in body)
+    visible = sum(not ch.isspace() for ch in body)
+    if letters * 2 < visible:
+        return False
+    try:
+        description(body)
+    except InvalidInput:
+        return False
+    return True

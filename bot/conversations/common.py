@@ -64,7 +64,7 @@ class Prompts:
 
     async def ask(
         self,
-        target: State,
+        target: State | str,
         message: Message,
         state: FSMContext,
         deps: Deps,
@@ -105,12 +105,19 @@ async def advance(
     nxt: State,
     summary: State,
 ) -> None:
-    """Go to the next step, or back to the summary when the citizen was editing one field."""
+    """Go to the next step, or back to the summary when the citizen was editing one field.
+    A step the draft already holds the answer of (the sentence typed in the menu, kept as the
+    description) is passed over once: the draft's `skip` maps its state to the one after it."""
     data = await state.get_data()
     if data.get("editing"):
         await state.update_data(editing=False)
         nxt = summary
-    await prompts.ask(nxt, message, state, deps, ui)
+    target: State | str = nxt
+    skip: dict[str, str] = dict(data.get("skip") or {})
+    if nxt.state in skip:
+        target = skip.pop(nxt.state)
+        await state.update_data(skip=skip)
+    await prompts.ask(target, message, state, deps, ui)
 
 
 def too_long(text: str, maximum: int, template: str = texts.ERR_TOO_LONG) -> str | None:

@@ -61,6 +61,26 @@ async def begin(
     await prompts.ask(Complaint.topic, message, state, deps, ui)
 
 
+async def begin_with_text(
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    prompts: Prompts,
+    bot: PlatformBot,
+    user_id: int | None,
+    text: str,
+) -> None:
+    """Start a complaint whose description is the sentence the citizen typed in the menu: its
+    step is passed over, the others are asked as usual."""
+    if await filing.quota_refuses(message, state, deps, ui, prompts, bot, user_id):
+        return
+    skip = {Complaint.text.state: Complaint.attachments.state}
+    await state.set_data(filing.draft_data("complaint", text=text, skip=skip))
+    await message.answer(texts.KEPT_TEXT_USED)
+    await prompts.ask(Complaint.topic, message, state, deps, ui)
+
+
 async def ask_confirm(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer
 ) -> tuple[str, Any]:

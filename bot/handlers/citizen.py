@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import secrets
+
 from aiogram import F, Router
 from aiogram.filters import CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 
+from bot.conversations import complaint, suggestion
+from bot.conversations.common import Prompts
 from bot.deps import Deps
+from bot.handlers import followup
 from bot.runtime.platforms import PlatformBot, Renderer
 from bot.runtime.routers import private_router
 from bot.ui import keyboards, render, texts
+from bot.ui.callbacks import KeptTextData
 from desk import regulations, services, tracking, validation
 from desk.model import ChatRef
-from desk.text import to_persian_digits
+from desk.text import normalize, to_persian_digits
 from desk.validation import InvalidInput
 
 
@@ -164,12 +170,57 @@ async def code_sent(
     await _lookup(message, state, deps, ui, bot, message.text)
 
 
-async def lost(message: Message) -> None:
-    """Anything else outside a conversation: say how to go on, show the menu."""
+async def lost(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
+) -> None:
+    """Anything else outside a conversation. While a staff question waits, a text, photo or
+    voice answers it; a sentence that reads like a request is offered to be filed as it is;
+    anything else is told how to go on, with the menu."""
+    if await followup.answer_in_menu(message, state, deps, ui, bot):
+        return
+    text = normalize(message.text or "")
+    if message.text is not None and validation.looks_like_request(text):
+        token = secrets.token_hex(4)
+        # kept in the FSM data (durable), with no state: the menu stays as it was
+        await state.set_data({KEPT_TEXT: text, KEPT_KEY: token})
+        await message.answer(texts.OFFER_KEPT_TEXT, reply_markup=keyboards.kept_text(token))
+        return
     await message.answer(
         texts.LOST.replace("۱۰", to_persian_digits(tracking.LENGTH)),
         reply_markup=keyboards.main_menu(),
     )
+
+
+KEPT_TEXT = "kept_text"
+KEPT_KEY = "kept_key"
+
+
+async def file_kept_text(
+    query: CallbackQuery,
+    callback_data: KeptTextData,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    prompts: Prompts,
+    bot: PlatformBot,
+) -> None:
+    """«ثبت به‌عنوان شکایت» / «… پیشنهاد یا انتقاد» under a kept sentence: the flow starts
+    with it as the description."""
+    await query.answer()
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    data = await state.get_data()
+    text = data.get(KEPT_TEXT)
+    if (
+        await state.get_state() is not None
+        or not isinstance(text, str)
+        or data.get(KEPT_KEY) != callback_data.token
+    ):
+        await message.answer(texts.KEPT_TEXT_GONE)
+        return
+    begin = complaint.begin_with_text if callback_data.flow == "c" else suggestion.begin_with_text
+    await begin(message, state, deps, ui, prompts, bot, query.from_user.id, text)
 
 
 def router() -> Router:
@@ -181,6 +232,9 @@ def router() -> Router:
     router.message.register(got_code, Tracking.code)
     router.message.register(got_contact, Tracking.contact, F.contact)
     router.message.register(contact_or_code, Tracking.contact)
-    router.message.register(code_sent, StateFilter(None), F.text.func(tracking.looks_like_code))
+    router.message.register(
+        code_sent, StateFilter(None), F.text, F.text.func(tracking.looks_like_code)
+    )  # a photo (no text) goes on to `lost`
     router.message.register(lost, StateFilter(None))
+    router.callback_query.register(file_kept_text, KeptTextData.filter())
     return router

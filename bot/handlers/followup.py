@@ -92,7 +92,14 @@ async def reply_button(
 
 
 async def _clarify(
-    message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot, code: str
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    bot: PlatformBot,
+    code: str,
+    *,
+    from_menu: bool = False,
 ) -> None:
     text = normalize(message.text or message.caption or "", digits=False)
     attachment = attachment_of(message)
@@ -123,9 +130,43 @@ async def _clarify(
     deps.wake_delivery()
     await state.clear()
     unit = deps.rules.units[request.unit].name if request.unit else ""
-    await message.answer(
-        ui.fmt(texts.CLARIFICATION_SENT, unit=unit), reply_markup=keyboards.main_menu()
+    sent = (
+        ui.fmt(texts.CLARIFICATION_SENT_FOR, code=render.code(ui, code), unit=unit)
+        if from_menu
+        else ui.fmt(texts.CLARIFICATION_SENT, unit=unit)
     )
+    await message.answer(sent, reply_markup=keyboards.main_menu())
+
+
+# every button label (reply and inline): a press on an old keyboard is not a citizen's words
+_BUTTON_LABELS = frozenset(
+    value
+    for name, value in vars(texts).items()
+    if name.startswith("BTN_") and isinstance(value, str)
+)
+
+
+def may_answer_in_menu(message: Message) -> bool:
+    """Whether a message in the menu can be a citizen's answer to a question: words, or a file
+    (photo, voice, document …), but no command and no button of an old keyboard."""
+    if attachment_of(message) is not None:
+        return True
+    text = normalize(message.text or "")
+    return bool(text) and not text.startswith("/") and text not in _BUTTON_LABELS
+
+
+async def answer_in_menu(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
+) -> bool:
+    """A plain message in the menu while a staff question waits: it answers the newest such
+    question (True); False when no question waits or the message cannot be an answer."""
+    if not may_answer_in_menu(message):
+        return False
+    waiting = await staff.awaiting_answer(deps.desk, ChatRef(bot.platform, message.chat.id))
+    if waiting is None:
+        return False
+    await _clarify(message, state, deps, ui, bot, waiting.code, from_menu=True)
+    return True
 
 
 async def clarification(

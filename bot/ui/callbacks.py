@@ -33,6 +33,7 @@ dy        DirectoryUnitData       dy:u:legal           directory: a unit's offic
 dy        DirectoryCardData       dy:c:12              directory: an official's contact card
 lk        LikertData              lk:0:5               a survey question's 1-5
 abandon   AbandonData             abandon:yes          /start midway: abandon (yes) or go on
+kt        KeptTextData            kt:c:1a2b3c4d        a sentence in the menu: file it (c, s)
 ========  ======================  ===================  =====================================
 """
 
@@ -50,6 +51,13 @@ def _digits(value: str) -> str:
     """A tracking code as the bot always read it: digits (`str.isdigit`), kept as text."""
     if not value.isdigit():
         raise ValueError("digits wanted")
+    return value
+
+
+def _token(value: str) -> str:
+    """A kept text's token: 8 lowercase hex digits."""
+    if len(value) != 8 or any(ch not in "0123456789abcdef" for ch in value):
+        raise ValueError("token wanted")
     return value
 
 
@@ -227,6 +235,14 @@ class AbandonData(CallbackData, prefix="abandon"):
     answer: str
 
 
+class KeptTextData(CallbackData, prefix="kt"):
+    """File the sentence typed in the menu as a complaint (c) or a suggestion (s); `token`
+    names the kept sentence, so a press under an older offer never files a newer text."""
+
+    flow: Literal["c", "s"]
+    token: Annotated[str, AfterValidator(_token)]
+
+
 ALL: tuple[type[CallbackData], ...] = (
     CardData,
     TransferData,
@@ -247,4 +263,5 @@ ALL: tuple[type[CallbackData], ...] = (
     DirectoryCardData,
     LikertData,
     AbandonData,
+    KeptTextData,
 )

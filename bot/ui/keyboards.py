@@ -186,6 +186,16 @@ def reopen(code: str) -> InlineKeyboardMarkup:
     return _inline([[(texts.BTN_REOPEN, cb.ReopenData(code=code).pack())]])
 
 
+def kept_text(token: str) -> InlineKeyboardMarkup:
+    """Under a sentence typed in the menu: file it as a complaint or as a suggestion."""
+    return _inline(
+        [
+            [(texts.BTN_KEEP_AS_COMPLAINT, cb.KeptTextData(flow="c", token=token).pack())],
+            [(texts.BTN_KEEP_AS_SUGGESTION, cb.KeptTextData(flow="s", token=token).pack())],
+        ]
+    )
+
+
 # --- draft regulations ---------------------------------------------------------------------------
 
 

@@ -382,6 +382,20 @@ RATE_LABELS = ("۱", "۲", "۳", "۴", "۵")
 ASK_CLARIFICATION = "لطفاً پاسخ خود را به پرسش کارشناس بنویسید (می‌توانید عکس یا فایل هم بفرستید)."
 CLARIFICATION_SENT = "پاسخ شما به «{unit}» فرستاده شد. سپاس از همراهی شما."
 CLARIFICATION_NOT_NEEDED = "این درخواست اکنون منتظر توضیح شما نیست."
+# a plain message in the menu while a question waits: it answers the newest question
+CLARIFICATION_SENT_FOR = (
+    "پاسخ شما به پرسش کارشناس درباره درخواست با کد رهگیری {code} به «{unit}» فرستاده شد. "
+    "سپاس از همراهی شما."
+)
+
+# --- a sentence typed in the menu, kept to be filed ------------------------------------------
+OFFER_KEPT_TEXT = (
+    "آیا می‌خواهید همین پیام را ثبت کنید؟ لازم نیست دوباره بنویسید؛ یکی از دو دکمه زیر را بزنید."
+)
+BTN_KEEP_AS_COMPLAINT = "ثبت به‌عنوان شکایت"
+BTN_KEEP_AS_SUGGESTION = "ثبت به‌عنوان پیشنهاد یا انتقاد"
+KEPT_TEXT_USED = "متن شما به‌عنوان شرح نگه داشته شد. چند پرسش دیگر مانده است."
+KEPT_TEXT_GONE = "این متن دیگر نگه داشته نشده است. لطفاً یکی از گزینه‌های منو را انتخاب کنید."
 
 # --- quotas (FILINGS_PER_HOUR, FILINGS_PER_DAY, CLARIFICATIONS_PER_HOUR) --------------------
 # {limit} and {time} («۷ آذر ۱۴۰۵، ساعت ۱۲:۳۰») come in Persian digits; the reason comes first,

@@ -38,6 +38,8 @@ SAMPLES: list[tuple[CallbackData, str]] = [
     (cb.LikertData(question=0, value=5), "lk:0:5"),
     (cb.AbandonData(answer="yes"), "abandon:yes"),
     (cb.AbandonData(answer="no"), "abandon:no"),
+    (cb.KeptTextData(flow="c", token="1a2b3c4d"), "kt:c:1a2b3c4d"),
+    (cb.KeptTextData(flow="s", token="00ff00ff"), "kt:s:00ff00ff"),
 ]
 
 

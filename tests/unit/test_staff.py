@@ -869,3 +869,21 @@ async def test_an_action_whose_update_comes_again_is_not_done_twice(
     await staff.answer(desk, request.code, "پاسخ دوم", chat=WATER, actor=CLERK)
     answers = [n for n in watch.notices if n.data.get("template") == "answer"]
     assert len(answers) == 2
+
+
+async def test_the_newest_waiting_question_is_the_one_answered_from_the_menu(
+    desk: Desk, clock: FixedClock
+) -> None:
+    assert await staff.awaiting_answer(desk, CITIZEN) is None
+    older = await file(desk)
+    newer = await file(desk)
+    await staff.ask(desk, newer.code, QUESTION, chat=WATER, actor=CLERK)
+    clock.advance(timedelta(hours=1))
+    await staff.ask(desk, older.code, QUESTION, chat=WATER, actor=CLERK)
+    # the question asked last wins, whichever request was filed last
+    waiting = await staff.awaiting_answer(desk, CITIZEN)
+    assert waiting is not None and waiting.code == older.code
+    assert await staff.awaiting_answer(desk, STRANGER) is None
+    await staff.clarify(desk, older.code, "توضیح", chat=CITIZEN)
+    waiting = await staff.awaiting_answer(desk, CITIZEN)
+    assert waiting is not None and waiting.code == newer.code

@@ -247,3 +247,32 @@ def test_description_custom_bounds() -> None:
 
 def test_persian_digits_helper_round_trip_in_phone() -> None:
     assert validation.mobile_number(to_persian_digits("09151234567")) == "09151234567"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "آب چاه ما قطع شده و کسی جواب نمی‌دهد",
+        "کود اوره در شهرستان ما پیدا نمی‌شود",
+        "the water pump has been broken for weeks",
+    ],
+)
+def test_a_sentence_reads_like_a_request(text: str) -> None:
+    assert validation.looks_like_request(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "سلام",
+        "سلام خوبی",
+        "asdfgh",
+        "۱۲ ۳۴ ۵۶ ۷۸",
+        "/start آب چاه ما قطع شده",
+        "آب آب آب",
+        "؟؟؟ !!! ...",
+    ],
+)
+def test_short_or_not_words_is_no_request(text: str) -> None:
+    assert not validation.looks_like_request(text)
