@@ -246,7 +246,9 @@ async def _remember(tx: UnitOfWork, new: NewRequest, now: datetime) -> None:
     that typed (or shared) them is ever offered them back; the phone stays the one given at
     filing, which a tracking proof from another chat must still match with an own contact."""
     contact = new.contact
-    if new.anonymous or new.user_id is None or not contact.name or not contact.phone:
+    if not new.remember or new.anonymous or new.user_id is None:
+        return
+    if not contact.name or not contact.phone:
         return
     details = Remembered(contact.name, contact.phone, contact.national_code)
     await tx.remembered.remember(new.chat.platform, new.user_id, details, now)

@@ -489,6 +489,7 @@ async def forget(
     erased = await services.forget_details(ui.platform, account_of(message), uow=deps.uow)
     await message.answer(texts.FORGOTTEN if erased else texts.NOTHING_TO_FORGET)
     if await state.get_state() is not None:
+        await state.update_data(remember=False)  # the draft in hand files without remembering
         await prompts.reask(message, state, deps, ui)
 
 

@@ -99,6 +99,7 @@ async def got_confirm(
             county=data["county"],
             contact=Contact(data["name"], data["phone"], data.get("national_code")),
             attachments=[Attachment.from_dict(a) for a in data.get("attachments") or []],
+            remember=data.get("remember", True),
         )
 
     if common.attachment_of(message) is not None:  # a file sent at the summary: kept

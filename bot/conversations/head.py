@@ -88,6 +88,7 @@ async def got_confirm(
             text=data["text"],
             contact=Contact(data["name"], data["phone"]),
             attachments=[Attachment.from_dict(a) for a in data.get("attachments") or []],
+            remember=data.get("remember", True),
         )
 
     if common.attachment_of(message) is not None:  # a file sent at the summary: kept

@@ -135,6 +135,7 @@ async def got_confirm(
                 else Contact(name=common.name_of(sender) or None)
             ),
             anonymous=anonymous,
+            remember=data.get("remember", True),
         )
 
     await filing.take_confirm(message, state, deps, ui, prompts, edit=Suggestion.edit, build=build)

@@ -549,3 +549,10 @@ async def test_forget_erases_the_accounts_details_once(
     assert await services.forget_details(Platform.TELEGRAM, 77, uow=store) is False
     assert await services.remembered_details(Platform.TELEGRAM, 88, uow=store) is not None
     assert await services.forget_details(Platform.TELEGRAM, None, uow=store) is False
+
+
+async def test_a_draft_finished_after_forget_is_not_remembered(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    await file(store, rules, clock, remember=False)
+    assert store.remembered == {}
