@@ -70,6 +70,7 @@ async def polish(platform: Platform, bot: PlatformBot) -> None:
         commands = [
             BotCommand(command="start", description="منوی اصلی"),
             BotCommand(command="cancel", description="لغو درخواست نیمه‌کاره"),
+            BotCommand(command="forget", description="پاک کردن نام و شماره به‌یادمانده"),
         ]
         calls.append(("setMyCommands", lambda: bot.set_my_commands(commands)))
     for name, call in calls:

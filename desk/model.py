@@ -239,6 +239,8 @@ class NewRequest:
     # the conversation's idempotency key: a redelivered confirm files the same request again
     # only once (at-least-once polling runs a handler again after a crash)
     filing_key: str | None = None
+    # False after /forget in the middle of this draft: its name and phone are not remembered
+    remember: bool = True
 
 
 @dataclass(slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
@@ -143,6 +144,33 @@ class CitizenDirectory(Protocol):
         """Every subscribed chat, on both platforms."""
 
 
+@dataclass(frozen=True, slots=True)
+class Remembered:
+    """The name and phone (and national code, when given) of an account's last filing."""
+
+    name: str
+    phone: str
+    national_code: str | None = None
+
+
+class RememberedDetails(Protocol):
+    """What each messenger account (platform + user id) gave at its last named filing."""
+
+    async def get(self, platform: Platform, user_id: int) -> Remembered | None:
+        """The details this account gave last, or None."""
+
+    async def remember(
+        self, platform: Platform, user_id: int, details: Remembered, at: datetime
+    ) -> None:
+        """Keep these as the account's latest details (replacing what was there)."""
+
+    async def forget(self, platform: Platform, user_id: int) -> bool:
+        """Erase this account's details; True when there were some."""
+
+    async def forget_before(self, before: datetime) -> int:
+        """Erase every account's details last given before `before`; how many."""
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything inside commits together or not at all."""
 
@@ -169,6 +197,10 @@ class UnitOfWork(Protocol):
     @property
     def citizens(self) -> CitizenDirectory:
         """Citizens and subscriptions."""
+
+    @property
+    def remembered(self) -> RememberedDetails:
+        """Returning citizens' name and phone."""
 
     async def __aenter__(self) -> Self:
         """Open the transaction."""

@@ -12,6 +12,9 @@ and of the messages exchanged. Kept: the tracking code, kind, status, unit, topi
 text and the answer (the organisation's record), dates, deadline, rating, reopen count, events,
 message links and the chat id (the citizen still finds the request under «درخواست‌های من»).
 
+The name and phone remembered for a returning citizen (offered as «همان قبلی» at the next
+filing) go too when the account's last filing with them is older than N days.
+
 Running it again changes nothing: a request without personal data is left alone, and its
 finished outbox rows are already gone.
 """
@@ -59,6 +62,7 @@ class RetentionReport:
     holdings: tuple[Holding, ...]
     notices: int  # finished outbox rows of requests past retention
     dry_run: bool
+    remembered: int = 0  # accounts whose remembered name and phone were last given before it
 
     def count(self, field: str) -> int:
         """How many requests hold this field."""
@@ -102,6 +106,12 @@ class RetentionStore(Protocol):
     async def delete_finished_notices(self, cutoff: Cutoff) -> int:
         """Delete sent or failed outbox rows of requests past retention; returns how many."""
 
+    async def count_remembered(self, before: datetime) -> int:
+        """Accounts whose remembered details were last given before `before`."""
+
+    async def forget_remembered(self, before: datetime) -> int:
+        """Erase those details; how many accounts."""
+
     async def commit(self) -> None:
         """Make the changes durable."""
 
@@ -126,7 +136,8 @@ async def apply(
         past = await tx.count_past(limit)
         holdings = tuple(h for h in await tx.holdings(limit) if h.fields)
         notices = await tx.count_finished_notices(limit)
-        report = RetentionReport(limit, past, holdings, notices, dry_run)
+        remembered = await tx.count_remembered(limit.changed_before)
+        report = RetentionReport(limit, past, holdings, notices, dry_run, remembered)
         if dry_run:
             return report
         await tx.erase([h.code for h in holdings])
@@ -137,5 +148,6 @@ async def apply(
             )
             await tx.add_event(Event(holding.code, ACTION, now, ACTOR, note=note))
         deleted = await tx.delete_finished_notices(limit)
+        forgotten = await tx.forget_remembered(limit.changed_before)
         await tx.commit()
-    return RetentionReport(limit, past, holdings, deleted, dry_run)
+    return RetentionReport(limit, past, holdings, deleted, dry_run, forgotten)

@@ -23,7 +23,7 @@ from desk.model import (
     transition,
 )
 from desk.model import DeskError as DeskError  # noqa: PLC0414 - re-exported: its home until now
-from desk.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from desk.ports import Clock, Remembered, UnitOfWork, UnitOfWorkFactory
 from desk.routing import RoutingRules, admin_chats
 
 HOUR = timedelta(hours=1)
@@ -234,8 +234,46 @@ async def file_request(
             Event(code, Action.ROUTE.value, now, "routing", status=routed, note=unit.key)
         )
         await post_card(tx, rules, request)
+        await _remember(tx, new, now)
         await tx.commit()
     return request
+
+
+async def _remember(tx: UnitOfWork, new: NewRequest, now: datetime) -> None:
+    """A named filing with a phone, from a known account: its details are offered next time.
+
+    Keyed by the account (platform + user id), never by a chat or a name, so only the account
+    that typed (or shared) them is ever offered them back; the phone stays the one given at
+    filing, which a tracking proof from another chat must still match with an own contact."""
+    contact = new.contact
+    if not new.remember or new.anonymous or new.user_id is None:
+        return
+    if not contact.name or not contact.phone:
+        return
+    details = Remembered(contact.name, contact.phone, contact.national_code)
+    await tx.remembered.remember(new.chat.platform, new.user_id, details, now)
+
+
+async def remembered_details(
+    platform: Platform, user_id: int | None, *, uow: UnitOfWorkFactory
+) -> Remembered | None:
+    """The name and phone this account gave at its last filing (None: none, or no account)."""
+    if user_id is None:
+        return None
+    async with uow() as tx:
+        return await tx.remembered.get(platform, user_id)
+
+
+async def forget_details(
+    platform: Platform, user_id: int | None, *, uow: UnitOfWorkFactory
+) -> bool:
+    """`/forget`: erase what this account's filings left remembered; True when there was any."""
+    if user_id is None:
+        return False
+    async with uow() as tx:
+        erased = await tx.remembered.forget(platform, user_id)
+        await tx.commit()
+    return erased
 
 
 async def post_card(tx: UnitOfWork, rules: RoutingRules, request: Request, **data: object) -> None:

@@ -29,6 +29,7 @@ from desk.model import (
     Status,
 )
 from desk.people import Grant
+from desk.ports import Remembered
 from desk.services import ChangedMeanwhile
 from storage.tables import (
     AlertMarkRow,
@@ -40,6 +41,7 @@ from storage.tables import (
     JobRunRow,
     LookupFailureRow,
     OutboxRow,
+    RememberedRow,
     RequestRow,
     StaffGrantRow,
 )
@@ -573,6 +575,47 @@ class SqlCitizens:
         return [ChatRef(Platform(p), c) for p, c in rows.all()]
 
 
+class SqlRemembered:
+    """Returning citizens' details on SQL, one row per account."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, platform: Platform, user_id: int) -> Remembered | None:
+        """The details this account gave last, or None."""
+        row = await self.session.get(RememberedRow, (platform.value, user_id))
+        return None if row is None else Remembered(row.name, row.phone, row.national_code)
+
+    async def remember(
+        self, platform: Platform, user_id: int, details: Remembered, at: datetime
+    ) -> None:
+        """Replace the account's details with these."""
+        row = await self.session.get(RememberedRow, (platform.value, user_id))
+        if row is None:
+            row = RememberedRow(platform=platform.value, user_id=user_id, name=details.name,
+                                phone=details.phone, updated_at=at)  # fmt: skip
+            self.session.add(row)
+        row.name, row.phone, row.national_code = details.name, details.phone, details.national_code
+        row.updated_at = at
+
+    async def forget(self, platform: Platform, user_id: int) -> bool:
+        """Delete the account's row; True when there was one."""
+        result = await self.session.execute(
+            delete(RememberedRow).where(
+                col(RememberedRow.platform) == platform.value,
+                col(RememberedRow.user_id) == user_id,
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def forget_before(self, before: datetime) -> int:
+        """Delete the rows last written before `before`; how many."""
+        result = await self.session.execute(
+            delete(RememberedRow).where(col(RememberedRow.updated_at) < before)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 class SqlUnitOfWork:
     """One session, one transaction; rolled back unless committed."""
 
@@ -582,6 +625,7 @@ class SqlUnitOfWork:
     jobs: SqlJobs
     drafts: SqlDrafts
     citizens: SqlCitizens
+    remembered: SqlRemembered
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -595,6 +639,7 @@ class SqlUnitOfWork:
         self.jobs = SqlJobs(self.session)
         self.drafts = SqlDrafts(self.session)
         self.citizens = SqlCitizens(self.session)
+        self.remembered = SqlRemembered(self.session)
         return self
 
     async def __aexit__(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -12,8 +13,8 @@ from sqlmodel import col
 
 from desk.model import Event, Status
 from desk.retention import PERSONAL_FIELDS, Cutoff, Holding
-from storage.repositories import SqlRequests
-from storage.tables import OutboxRow, RequestRow
+from storage.repositories import SqlRemembered, SqlRequests
+from storage.tables import OutboxRow, RememberedRow, RequestRow
 
 _BATCH = 500  # codes per UPDATE, well under every backend's limit on bound parameters
 _FINISHED = (Status.CLOSED.value, Status.ANSWERED.value)
@@ -144,3 +145,16 @@ class SqlRetention:
         """Delete them; pending rows are left for the delivery worker (a later run takes them)."""
         result = await self.session.execute(delete(OutboxRow).where(self._finished_notices(cutoff)))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def count_remembered(self, before: datetime) -> int:
+        """Accounts whose remembered details were last given before `before`."""
+        found = await self.session.scalar(
+            select(func.count())
+            .select_from(RememberedRow)
+            .where(col(RememberedRow.updated_at) < before)
+        )
+        return int(found or 0)
+
+    async def forget_remembered(self, before: datetime) -> int:
+        """Erase those details; how many accounts."""
+        return await SqlRemembered(self.session).forget_before(before)

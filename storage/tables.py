@@ -245,6 +245,19 @@ class CitizenRow(SQLModel, table=True):
     updated_at: datetime = _utc()
 
 
+class RememberedRow(SQLModel, table=True):
+    """The name and phone a messenger account gave at its last named filing («همان قبلی»)."""
+
+    __tablename__ = "remembered_details"
+
+    platform: str = Field(sa_column=Column(String(16), primary_key=True))
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    name: str = Field(max_length=120)
+    phone: str = Field(max_length=16)
+    national_code: str | None = Field(default=None, max_length=10)
+    updated_at: datetime = _utc(index=True)
+
+
 class DraftRow(SQLModel, table=True):
     """A draft regulation and its comment window."""
 

@@ -35,7 +35,9 @@ RETENTION_EPILOG = (
     "no longer be reopened), and has not changed for N days. Its name, phone, national code "
     "and attachments are removed, an 'anonymised' event is recorded, and its sent or failed "
     "outbox rows are deleted. Open requests are never touched; the text, answer, statuses, "
-    "dates and ratings stay, so statistics do not change. Running it twice changes nothing."
+    "dates and ratings stay, so statistics do not change. The name and phone remembered for "
+    "returning citizens are forgotten when their last filing is older than N days. Running it "
+    "twice changes nothing."
 )
 
 
@@ -126,7 +128,14 @@ async def export(args: argparse.Namespace, rules: RoutingRules, database_url: st
 def describe(report: retention.RetentionReport) -> str:
     """One line about a retention run."""
     when = tehran(report.cutoff.changed_before)
-    if not report.holdings and not report.notices:
+    accounts = f"{report.remembered} account" + ("" if report.remembered == 1 else "s")
+    forgot = (
+        f"; {'would forget' if report.dry_run else 'forgot'} the remembered name and phone of "
+        f"{accounts} that last filed before {when}"
+        if report.remembered
+        else ""
+    )
+    if not report.holdings and not report.notices and not report.remembered:
         return (
             f"{'dry run: ' if report.dry_run else ''}nothing to remove: none of the "
             f"{report.past} closed or answered requests unchanged since {when} holds personal "
@@ -142,12 +151,12 @@ def describe(report: retention.RetentionReport) -> str:
         return (
             f"dry run, nothing changed: would anonymise {len(report.holdings)} of "
             f"{report.past} closed or answered requests unchanged since {when}, clearing "
-            f"{fields}, and delete {report.notices} sent or failed outbox rows of them"
+            f"{fields}, and delete {report.notices} sent or failed outbox rows of them{forgot}"
         )
     return (
         f"anonymised {len(report.holdings)} of {report.past} closed or answered requests "
         f"unchanged since {when}, clearing {fields}; deleted {report.notices} sent or failed "
-        f"outbox rows of them"
+        f"outbox rows of them{forgot}"
     )
 
 

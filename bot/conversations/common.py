@@ -19,12 +19,13 @@ from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardMarkup, User
 
 from bot.deps import Deps
-from bot.runtime.platforms import PlatformBot, Renderer, max_file_size
+from bot.runtime.platforms import PlatformBot, Renderer, max_file_size, plain
 from bot.runtime.routers import private_router
 from bot.ui import keyboards, texts
 from bot.ui.callbacks import AbandonData
-from desk import validation
+from desk import services, validation
 from desk.model import Attachment, AttachmentKind, ChatRef, Platform
+from desk.ports import Remembered
 from desk.routing import Choice
 from desk.text import fold, normalize, profile_name, to_persian_digits
 from desk.validation import InvalidInput
@@ -208,6 +209,40 @@ def chat_of(message: Message, platform: Platform) -> ChatRef:
     return ChatRef(platform, message.chat.id)
 
 
+def account_of(message: Message) -> int | None:
+    """The citizen's account id, also when `message` is the bot's own (a button's message, whose
+    private chat is the citizen's: a private chat's id is its user's id on both platforms)."""
+    user = message.from_user
+    if user is not None and not user.is_bot:
+        return user.id
+    return message.chat.id if message.chat.type == "private" else None
+
+
+# --- returning citizens ------------------------------------------------------------------------
+
+
+async def remembered(message: Message, ui: Renderer, deps: Deps) -> Remembered | None:
+    """The name and phone this account gave at its last filing, if any is remembered."""
+    return await services.remembered_details(ui.platform, account_of(message), uow=deps.uow)
+
+
+def same_as_before_label(details: Remembered) -> str:
+    """«همان قبلی: نرگس امینی، ۰۹۱۵۱۲۳۴۵۶۷»: the number as one run of digits (nothing for
+    the bidi algorithm to reorder), a long name cut so the button stays short."""
+    name, most = details.name, texts.SAME_AS_BEFORE_NAME_MAX
+    if len(name) > most:
+        name = name[: most - 1].rstrip() + "…"
+    return plain(texts.BTN_SAME_AS_BEFORE, name=name, phone=to_persian_digits(details.phone))
+
+
+def pressed_same_as_before(message: Message, details: Remembered | None) -> bool:
+    """Whether the citizen pressed (or typed) «همان قبلی: …» with the details remembered now;
+    the values filed are read from storage, never from the text that came in."""
+    if details is None or message.text is None:
+        return False
+    return fold(normalize(message.text)) == fold(normalize(same_as_before_label(details)))
+
+
 # --- shared steps ------------------------------------------------------------------------------
 
 
@@ -323,18 +358,8 @@ async def take_attachment(
     if attachment is None:
         await prompts.reask(message, state, deps, ui, texts.ERR_ATTACHMENT_KIND)
         return
-    limit = max_file_size(bot.platform, attachment.kind)
-    if attachment.file_size is not None and attachment.file_size > limit:
-        await prompts.reask(
-            message,
-            state,
-            deps,
-            ui,
-            texts.ERR_FILE_TOO_BIG.format(
-                size=to_persian_digits(f"{attachment.file_size / 1024 / 1024:.1f}"),
-                max=to_persian_digits(limit // 1024 // 1024),
-            ),
-        )
+    if too_big := file_too_big(bot, attachment):
+        await prompts.reask(message, state, deps, ui, too_big)
         return
     attachment.message_id = message.message_id
     stored.append(attachment.to_dict())
@@ -352,6 +377,48 @@ async def take_attachment(
         ),
         reply_markup=keyboards.attachments(len(stored)),
     )
+
+
+def file_too_big(bot: PlatformBot, attachment: Attachment) -> str | None:
+    """Why a file is refused when it is over the platform's limit, else None."""
+    limit = max_file_size(bot.platform, attachment.kind)
+    if attachment.file_size is None or attachment.file_size <= limit:
+        return None
+    return texts.ERR_FILE_TOO_BIG.format(
+        size=to_persian_digits(f"{attachment.file_size / 1024 / 1024:.1f}"),
+        max=to_persian_digits(limit // 1024 // 1024),
+    )
+
+
+async def attach_at_summary(
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    prompts: Prompts,
+    bot: PlatformBot,
+) -> None:
+    """A file sent while the summary is shown (a returning citizen goes from the description
+    straight to it): kept like one sent at the attachments step, and the summary shown again."""
+    attachment = attachment_of(message)
+    stored: list[dict[str, Any]] = list((await state.get_data()).get("attachments") or [])
+    if attachment is None:
+        await prompts.reask(message, state, deps, ui, texts.ERR_ATTACHMENT_KIND)
+        return
+    if len(stored) >= MAX_ATTACHMENTS:
+        full = texts.ATTACHMENTS_FULL.format(max=to_persian_digits(MAX_ATTACHMENTS))
+        await prompts.reask(message, state, deps, ui, full)
+        return
+    if too_big := file_too_big(bot, attachment):
+        await prompts.reask(message, state, deps, ui, too_big)
+        return
+    attachment.message_id = message.message_id
+    stored.append(attachment.to_dict())
+    await state.update_data(attachments=stored)
+    added = texts.ATTACHMENT_ADDED.format(
+        n=to_persian_digits(len(stored)), max=to_persian_digits(MAX_ATTACHMENTS)
+    )
+    await prompts.reask(message, state, deps, ui, added)
 
 
 async def attachments_prompt(state: FSMContext) -> tuple[str, ReplyKeyboardMarkup]:
@@ -377,13 +444,22 @@ def attachments_line(data: dict[str, Any]) -> str:
     )
 
 
-def summary_text(ui: Renderer, fields: Sequence[tuple[str, str | None]], body: str | None) -> str:
-    """A confirm-step summary: labelled fields, then the long text."""
+def summary_text(
+    ui: Renderer,
+    fields: Sequence[tuple[str, str | None]],
+    body: str | None,
+    *,
+    attach_hint: bool = False,
+) -> str:
+    """A confirm-step summary: labelled fields, then the long text; with `attach_hint`, the
+    invitation to send a file now (for a returning citizen, who skipped the attachments step)."""
     lines = [texts.SUMMARY_TITLE, ""]
     for key, value in fields:
         lines.append(f"{ui.bold(texts.FIELD_LABELS[key])}: {ui.esc(value or texts.NOT_GIVEN)}")
     if body:
         lines += ["", ui.esc(body)]
+    if attach_hint:
+        lines += ["", texts.SUMMARY_ATTACH_HINT]
     lines += ["", texts.SUMMARY_FOOTER.format(confirm=texts.BTN_CONFIRM, edit=texts.BTN_EDIT)]
     return "\n".join(lines)
 
@@ -396,6 +472,7 @@ def router() -> Router:
     control = private_router("conversation-control")
     control.message.register(cancel, F.text == texts.BTN_CANCEL)
     control.message.register(cancel, Command("cancel"))
+    control.message.register(forget, Command("forget"))
     control.message.register(start_midway, CommandStart(), ~StateFilter(None))
     control.callback_query.register(abandon_answer, AbandonData.filter())
     return control
@@ -409,6 +486,18 @@ async def cancel(message: Message, state: FSMContext) -> None:
         texts.CANCELLED if had_state else texts.NOTHING_TO_CANCEL,
         reply_markup=keyboards.main_menu(),
     )
+
+
+async def forget(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer, prompts: Prompts
+) -> None:
+    """/forget, at any step or none: erase the name and phone remembered for this account;
+    a step in progress is asked again (its keyboard no longer offers «همان قبلی»)."""
+    erased = await services.forget_details(ui.platform, account_of(message), uow=deps.uow)
+    await message.answer(texts.FORGOTTEN if erased else texts.NOTHING_TO_FORGET)
+    if await state.get_state() is not None:
+        await state.update_data(remember=False)  # the draft in hand files without remembering
+        await prompts.reask(message, state, deps, ui)
 
 
 async def start_midway(message: Message) -> None:

@@ -94,7 +94,9 @@ async def ask_confirm(
         ("national_code", to_persian_digits(data.get("national_code") or "") or None),
         ("attachments", common.attachments_line(data)),
     ]
-    return common.summary_text(ui, fields, data.get("text")), keyboards.confirm()
+    hint = bool(data.get("returning"))
+    text = common.summary_text(ui, fields, data.get("text"), attach_hint=hint)
+    return text, keyboards.confirm()
 
 
 async def got_confirm(
@@ -117,8 +119,12 @@ async def got_confirm(
             county=data["county"],
             contact=Contact(data["name"], data["phone"], data.get("national_code")),
             attachments=[Attachment.from_dict(a) for a in data.get("attachments") or []],
+            remember=data.get("remember", True),
         )
 
+    if common.attachment_of(message) is not None:  # a file sent at the summary: kept
+        await common.attach_at_summary(message, state, deps, ui, prompts, bot)
+        return
     await filing.take_confirm(message, state, deps, ui, prompts, edit=Complaint.edit, build=build)
 
 
@@ -145,13 +151,12 @@ def flow() -> Flow:
             summary=DONE,
             columns=3,
         ),
-        steps.text(
+        steps.name(
             Complaint.name,
-            question=texts.ASK_NAME,
-            field="name",
-            parse=common.parse_name,
             nxt=Complaint.phone,
+            same=Complaint.text,
             summary=DONE,
+            national_code=True,
         ),
         steps.phone(Complaint.phone, nxt=Complaint.national_code, summary=DONE),
         steps.text(
@@ -170,6 +175,7 @@ def flow() -> Flow:
             parse=common.parse_long_text,
             nxt=Complaint.attachments,
             summary=DONE,
+            returning=DONE,
         ),
         steps.attachments(Complaint.attachments, summary=DONE),
         steps.edit(Complaint.edit, EDITABLE),

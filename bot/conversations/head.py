@@ -65,7 +65,9 @@ async def ask_confirm(
         ("phone", to_persian_digits(data.get("phone") or "") or None),
         ("attachments", common.attachments_line(data)),
     ]
-    return common.summary_text(ui, fields, data.get("text")), keyboards.confirm()
+    hint = bool(data.get("returning"))
+    text = common.summary_text(ui, fields, data.get("text"), attach_hint=hint)
+    return text, keyboards.confirm()
 
 
 async def got_confirm(
@@ -86,8 +88,12 @@ async def got_confirm(
             text=data["text"],
             contact=Contact(data["name"], data["phone"]),
             attachments=[Attachment.from_dict(a) for a in data.get("attachments") or []],
+            remember=data.get("remember", True),
         )
 
+    if common.attachment_of(message) is not None:  # a file sent at the summary: kept
+        await common.attach_at_summary(message, state, deps, ui, prompts, bot)
+        return
     await filing.take_confirm(message, state, deps, ui, prompts, edit=HeadMessage.edit, build=build)
 
 
@@ -97,12 +103,10 @@ def flow() -> Flow:
     router.message.register(begin, F.text == texts.BTN_HEAD)
     prompts = steps.add(
         router,
-        steps.text(
+        steps.name(
             HeadMessage.name,
-            question=texts.ASK_NAME,
-            field="name",
-            parse=common.parse_name,
             nxt=HeadMessage.phone,
+            same=HeadMessage.text,
             summary=DONE,
         ),
         steps.phone(HeadMessage.phone, nxt=HeadMessage.text, summary=DONE),
@@ -113,6 +117,7 @@ def flow() -> Flow:
             parse=common.parse_long_text,
             nxt=HeadMessage.attachments,
             summary=DONE,
+            returning=DONE,
         ),
         steps.attachments(HeadMessage.attachments, summary=DONE),
         steps.edit(HeadMessage.edit, EDITABLE),

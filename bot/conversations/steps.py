@@ -58,8 +58,10 @@ def text(
     nxt: State,
     summary: State,
     keyboard: Callable[[], ReplyKeyboardMarkup] = keyboards.cancel_only,
+    returning: State | None = None,
 ) -> Step:
-    """A typed answer, validated by `parse`, stored under `field`."""
+    """A typed answer, validated by `parse`, stored under `field`; then `nxt`, or `returning`
+    when given and the citizen took «همان قبلی» (they know the steps it skips)."""
 
     async def ask(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> Any:
         """The question and its keyboard."""
@@ -69,9 +71,49 @@ def text(
         message: Message, state: FSMContext, deps: Deps, ui: Renderer, prompts: Prompts
     ) -> None:
         """Validate, store, move on."""
+        then = nxt
+        if returning is not None and (await state.get_data()).get("returning"):
+            then = returning
         await common.take(
-            message, state, deps, ui, prompts, field=field, parse=parse, nxt=nxt, summary=summary
+            message, state, deps, ui, prompts, field=field, parse=parse, nxt=then, summary=summary
         )
+
+    return Step(state_, ask, take)
+
+
+def name(
+    state_: State, *, nxt: State, same: State, summary: State, national_code: bool = False
+) -> Step:
+    """The citizen's name; a returning citizen is offered «همان قبلی: name، phone», which fills
+    the name and phone (and the national code, with `national_code`, as given last time) and
+    goes on to `same`, past the steps it filled. Typing a name goes on to `nxt` as always."""
+
+    async def ask(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> Any:
+        """The question, with the button when something is remembered."""
+        details = await common.remembered(message, ui, deps)
+        if details is None:
+            return texts.ASK_NAME, keyboards.cancel_only()
+        label = common.same_as_before_label(details)
+        return texts.ASK_NAME_OR_SAME, keyboards.same_as_before(label)
+
+    async def take(
+        message: Message, state: FSMContext, deps: Deps, ui: Renderer, prompts: Prompts
+    ) -> None:
+        """«همان قبلی», or a typed name."""
+        details = await common.remembered(message, ui, deps)
+        if details is not None and common.pressed_same_as_before(message, details):
+            values: dict[str, Any] = {
+                "name": details.name, "phone": details.phone, "returning": True
+            }  # fmt: skip
+            if national_code:
+                values["national_code"] = details.national_code
+            await state.update_data(values)
+            await common.advance(message, state, deps, ui, prompts, nxt=same, summary=summary)
+            return
+        await common.take(
+            message, state, deps, ui, prompts,
+            field="name", parse=common.parse_name, nxt=nxt, summary=summary,
+        )  # fmt: skip
 
     return Step(state_, ask, take)
 

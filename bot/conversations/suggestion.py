@@ -16,6 +16,7 @@ from bot.runtime.platforms import PlatformBot, Renderer
 from bot.runtime.routers import private_router
 from bot.ui import keyboards, texts
 from desk.model import Contact, Kind, NewRequest
+from desk.text import to_persian_digits
 from desk.validation import InvalidInput
 
 
@@ -75,8 +76,11 @@ async def begin_with_text(
 async def ask_anonymous(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer
 ) -> tuple[str, Any]:
-    """Named or anonymous, saying plainly what anonymity costs."""
-    return texts.ASK_ANONYMOUS, keyboards.anonymity()
+    """Named or anonymous, saying plainly what anonymity costs; a returning citizen is offered
+    «همان قبلی: name، phone» too, so an answer can also reach them by phone."""
+    details = await common.remembered(message, ui, deps)
+    label = common.same_as_before_label(details) if details is not None else None
+    return texts.ASK_ANONYMOUS, keyboards.anonymity(label)
 
 
 def _parse_anonymous(message: Message) -> bool:
@@ -92,12 +96,19 @@ async def got_anonymous(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer, prompts: Prompts
 ) -> None:
     """Take the choice; an anonymous citizen is told no answer can reach them."""
+    details = await common.remembered(message, ui, deps)
+    if details is not None and common.pressed_same_as_before(message, details):
+        await state.update_data(
+            anonymous=False, name=details.name, phone=details.phone, editing=False
+        )
+        await prompts.ask(Suggestion.confirm, message, state, deps, ui)
+        return
     try:
         anonymous = _parse_anonymous(message)
     except InvalidInput as exc:
         await prompts.reask(message, state, deps, ui, common.error_text(ui, exc))
         return
-    await state.update_data(anonymous=anonymous, editing=False)
+    await state.update_data(anonymous=anonymous, name=None, phone=None, editing=False)
     if anonymous:
         await message.answer(texts.ANONYMOUS_NOTE)
     await prompts.ask(Suggestion.confirm, message, state, deps, ui)
@@ -112,6 +123,8 @@ async def ask_confirm(
         ("topic", deps.rules.topic(data["topic"]).name),
         ("anonymous", texts.ANONYMOUS_NAME if data.get("anonymous") else texts.BTN_WITH_NAME),
     ]
+    if data.get("name"):  # «همان قبلی»
+        fields += [("name", data["name"]), ("phone", to_persian_digits(data.get("phone") or ""))]
     return common.summary_text(ui, fields, data.get("text")), keyboards.confirm()
 
 
@@ -134,8 +147,15 @@ async def got_confirm(
             user_id=sender.id if sender else None,
             text=data["text"],
             topic=data["topic"],
-            contact=Contact(name=None if anonymous else common.name_of(sender) or None),
+            contact=(
+                Contact(name=None)
+                if anonymous
+                else Contact(data["name"], data.get("phone"))
+                if data.get("name")
+                else Contact(name=common.name_of(sender) or None)
+            ),
             anonymous=anonymous,
+            remember=data.get("remember", True),
         )
 
     await filing.take_confirm(message, state, deps, ui, prompts, edit=Suggestion.edit, build=build)

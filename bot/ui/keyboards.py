@@ -47,6 +47,11 @@ def cancel_only() -> ReplyKeyboardMarkup:
     return _reply([[texts.BTN_CANCEL]])
 
 
+def same_as_before(label: str | None) -> ReplyKeyboardMarkup:
+    """A returning citizen's «همان قبلی: …» above «انصراف» (just «انصراف» without one)."""
+    return _reply([[label], [texts.BTN_CANCEL]]) if label else cancel_only()
+
+
 def phone_request() -> ReplyKeyboardMarkup:
     """The contact button, so one tap shares the citizen's own number."""
     return _reply(
@@ -70,9 +75,10 @@ def confirm() -> ReplyKeyboardMarkup:
     return _reply([[texts.BTN_CONFIRM], [texts.BTN_EDIT, texts.BTN_CANCEL]])
 
 
-def anonymity() -> ReplyKeyboardMarkup:
-    """Named or anonymous suggestion."""
-    return _reply([[texts.BTN_WITH_NAME, texts.BTN_ANONYMOUS], [texts.BTN_CANCEL]])
+def anonymity(same_as_before: str | None = None) -> ReplyKeyboardMarkup:
+    """Named or anonymous suggestion; a returning citizen's «همان قبلی: …» first."""
+    rows: list[list[str]] = [[same_as_before]] if same_as_before else []
+    return _reply([*rows, [texts.BTN_WITH_NAME, texts.BTN_ANONYMOUS], [texts.BTN_CANCEL]])
 
 
 def likert(question: int) -> InlineKeyboardMarkup:

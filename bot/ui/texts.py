@@ -753,3 +753,20 @@ ALERT_KINDS = {
     "draft_outcome": "نسخه نهایی پیش‌نویس",
     "admin_alert": "هشدار",
 }
+
+# --- returning citizens: the name and phone of the last filing, offered back ------------------
+# The button is the citizen's own name and number, shown to them only; /forget erases them.
+BTN_SAME_AS_BEFORE = "همان قبلی: {name}، {phone}"
+SAME_AS_BEFORE_NAME_MAX = 24  # a longer name is cut (with «…») so the button stays one line
+ASK_NAME_OR_SAME = (
+    "لطفاً نام و نام خانوادگی خود را بنویسید، یا اگر نام و شماره همراه همان دفعه قبل است، "
+    "دکمه «همان قبلی» را بزنید.\n"
+    "برای پاک کردن نام و شماره‌ای که از شما به یاد داریم، /forget را بفرستید."
+)
+SUMMARY_ATTACH_HINT = "اگر عکس یا پیوستی دارید، همین حالا بفرستید."
+ATTACHMENT_ADDED = "پیوست {n} از {max} دریافت شد."
+FORGOTTEN = (
+    "نام و شماره همراهی که از درخواست قبلی شما به یاد داشتیم پاک شد. "
+    "در درخواست بعدی دوباره از شما پرسیده می‌شود."
+)
+NOTHING_TO_FORGET = "نام و شماره‌ای از شما به یاد نداریم."

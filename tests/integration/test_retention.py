@@ -25,6 +25,7 @@ from desk.model import (
     Platform,
     Request,
 )
+from desk.ports import Remembered
 from desk.routing import RoutingRules, load_rules
 from storage.retention import SqlRetention
 from storage.tables import EventRow, OutboxRow, RequestRow
@@ -281,3 +282,27 @@ async def test_statistics_are_the_same_before_and_after(world: World) -> None:
 def test_at_least_one_day() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         retention.cutoff(NOW, 0)
+
+
+async def test_remembered_details_last_given_before_the_cutoff_are_forgotten(
+    db: Database, rules: RoutingRules
+) -> None:
+    """«همان قبلی» is personal data too: an account whose last named filing is older than the
+    cutoff is no longer offered its name and phone; a recent one still is."""
+    w = World(db, rules)
+    await w.file("old", NOW - timedelta(days=40), complaint())  # account 80_001
+    recent = replace(complaint(), user_id=80_002, contact=Contact("سارا نیکو", "09351112233"))
+    await w.file("recent", NOW - timedelta(days=5), recent)
+    platform = CITIZEN.platform
+
+    dry = await w.apply(30, dry_run=True)
+    assert dry.remembered == 1
+    async with w.uow() as tx:
+        assert await tx.remembered.get(platform, 80_001) is not None, "a dry run keeps them"
+
+    report = await w.apply(30)
+    assert report.remembered == 1
+    async with w.uow() as tx:
+        assert await tx.remembered.get(platform, 80_001) is None
+        assert await tx.remembered.get(platform, 80_002) == Remembered("سارا نیکو", "09351112233")
+    assert (await w.apply(30)).remembered == 0, "running it again changes nothing"

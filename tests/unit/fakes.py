@@ -29,7 +29,7 @@ from desk.model import (
     Platform,
     Request,
 )
-from desk.ports import Clock, UnitOfWorkFactory
+from desk.ports import Clock, Remembered, UnitOfWorkFactory
 from desk.services import ChangedMeanwhile
 
 
@@ -60,6 +60,9 @@ class FakeStore:
     drafts: dict[int, Draft] = field(default_factory=dict)
     draft_files: dict[tuple[int, str], DraftFile] = field(default_factory=dict)
     citizens: dict[ChatRef, FakeCitizen] = field(default_factory=dict)
+    remembered: dict[tuple[Platform, int], tuple[Remembered, datetime]] = field(
+        default_factory=dict
+    )
     delivered: set[int] = field(default_factory=set)  # indexes into outbox: sent
     failed: set[int] = field(default_factory=set)  # indexes into outbox: given up on
     committed: int = 0
@@ -329,6 +332,38 @@ class FakeCitizens:
         return [chat for chat, row in rows.items() if row.subscribed]
 
 
+class FakeRemembered:
+    """RememberedDetails, committed with the transaction (None: erased)."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+        self.pending: dict[tuple[Platform, int], tuple[Remembered, datetime] | None] = {}
+
+    def _all(self) -> dict[tuple[Platform, int], tuple[Remembered, datetime]]:
+        merged = {**self._store.remembered, **self.pending}
+        return {k: v for k, v in merged.items() if v is not None}
+
+    async def get(self, platform: Platform, user_id: int) -> Remembered | None:
+        found = self._all().get((platform, user_id))
+        return None if found is None else found[0]
+
+    async def remember(
+        self, platform: Platform, user_id: int, details: Remembered, at: datetime
+    ) -> None:
+        self.pending[(platform, user_id)] = (details, at)
+
+    async def forget(self, platform: Platform, user_id: int) -> bool:
+        had = (platform, user_id) in self._all()
+        self.pending[(platform, user_id)] = None
+        return had
+
+    async def forget_before(self, before: datetime) -> int:
+        old = [k for k, (_, at) in self._all().items() if at < before]
+        for key in old:
+            self.pending[key] = None
+        return len(old)
+
+
 class FakeUnitOfWork:
     """One transaction on a FakeStore."""
 
@@ -340,6 +375,7 @@ class FakeUnitOfWork:
         self.jobs = FakeJobs(store)
         self.drafts = FakeDrafts(store, self.requests)
         self.citizens = FakeCitizens(store)
+        self.remembered = FakeRemembered(store)
 
     async def __aenter__(self) -> Self:
         self.store.opened += 1
@@ -369,6 +405,11 @@ class FakeUnitOfWork:
         self.store.drafts.update(self.drafts.pending)
         self.store.draft_files.update(self.drafts.pending_files)
         self.store.citizens.update(self.citizens.pending)
+        for key, value in self.remembered.pending.items():
+            if value is None:
+                self.store.remembered.pop(key, None)
+            else:
+                self.store.remembered[key] = value
         self.store.committed += 1
         self._discard()
 
@@ -384,6 +425,7 @@ class FakeUnitOfWork:
         self.drafts.pending.clear()
         self.drafts.pending_files.clear()
         self.citizens.pending.clear()
+        self.remembered.pending.clear()
 
 
 class FixedClock:

@@ -22,6 +22,7 @@ from desk.model import (
     Request,
     Status,
 )
+from desk.ports import Remembered
 from desk.routing import RoutingRules, load_rules
 from desk.services import BadCheckDigit, MalformedCode, NotFound, Throttled
 from desk.text import to_persian_digits
@@ -499,3 +500,59 @@ async def test_fake_unit_of_work_rolls_back_unless_committed(
         assert not await tx.requests.code_exists(draft.code)
         assert await tx.lookups.failures_since(OTHER, clock.now()) == []
     assert store.committed == 1
+
+
+# --- returning citizens: the details of the last named filing ----------------------------------
+
+
+async def test_a_named_filing_is_remembered_for_its_account_only(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    await services.file_request(new(), uow=store, rules=rules, clock=clock)
+    remembered = await services.remembered_details(Platform.TELEGRAM, 77, uow=store)
+    assert remembered == Remembered("علی رضایی", PHONE, "0499370899")
+    # the same numeric id on the other messenger is another account; no account, nothing
+    assert await services.remembered_details(Platform.BALE, 77, uow=store) is None
+    assert await services.remembered_details(Platform.TELEGRAM, 78, uow=store) is None
+    assert await services.remembered_details(Platform.TELEGRAM, None, uow=store) is None
+
+    later = new(contact=Contact(name="علی رضایی‌نژاد", phone="09351112233"))
+    await services.file_request(later, uow=store, rules=rules, clock=clock)
+    assert await services.remembered_details(Platform.TELEGRAM, 77, uow=store) == Remembered(
+        "علی رضایی‌نژاد", "09351112233"
+    ), "the latest filing's details replace the earlier ones"
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"anonymous": True, "kind": Kind.SUGGESTION, "contact": Contact()},
+        {"contact": Contact(name="علی رضایی")},  # no phone (a suggestion with the profile name)
+        {"user_id": None},
+    ],
+    ids=["anonymous", "no-phone", "no-account"],
+)
+async def test_filings_without_a_name_and_phone_remember_nothing(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock, overrides: dict[str, object]
+) -> None:
+    await file(store, rules, clock, **overrides)
+    assert store.remembered == {}
+
+
+async def test_forget_erases_the_accounts_details_once(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    await services.file_request(new(), uow=store, rules=rules, clock=clock)
+    await services.file_request(new(OTHER, user_id=88), uow=store, rules=rules, clock=clock)
+    assert await services.forget_details(Platform.TELEGRAM, 77, uow=store) is True
+    assert await services.remembered_details(Platform.TELEGRAM, 77, uow=store) is None
+    assert await services.forget_details(Platform.TELEGRAM, 77, uow=store) is False
+    assert await services.remembered_details(Platform.TELEGRAM, 88, uow=store) is not None
+    assert await services.forget_details(Platform.TELEGRAM, None, uow=store) is False
+
+
+async def test_a_draft_finished_after_forget_is_not_remembered(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    await file(store, rules, clock, remember=False)
+    assert store.remembered == {}
