@@ -95,6 +95,7 @@ async def test_run_without_token_is_an_error_not_the_sandbox(tmp_path: Path) -> 
 
 
 @pytest.mark.slow
+@pytest.mark.timing  # the page within 10 s of the start: measured with the machine to itself
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("command", [[], ["sandbox"]])
 async def test_no_token_says_what_to_set(tmp_path: Path, command: list[str]) -> None:

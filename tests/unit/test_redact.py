@@ -179,11 +179,11 @@ def test_filter_is_fast() -> None:
 
     line = "Update id=734561290 is handled. Duration 12 ms by bot id=123456 " * 4
     pathological = "1" * 5000 + " 1" * 2000 + "-9" * 2000
-    start = time.perf_counter()
+    start = time.process_time()  # this process's CPU: what the filter costs, whatever else runs
     for _ in range(2000):
         redact(line)
     redact(pathological)
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
 
 
 async def test_engines_hide_statement_parameters(tmp_path: Path) -> None:
