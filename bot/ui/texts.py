@@ -247,6 +247,7 @@ CARD = (
     "واحد: {unit}\n"
     "موضوع: {topic} | شهرستان: {county}\n"
     "ثبت: {created}\n"
+    "{about}"
     "مهلت پاسخ: {due}\n"
     "متقاضی: {name} | تلفن: {phone}\n"
     "پیام‌رسان: {platform}\n"
@@ -504,6 +505,7 @@ XLSX_HEADERS = (
     "بخش",
     "متن نظر",
     "نام",
+    "به‌عنوان",
     "پیام‌رسان",
     "پیوست",
 )
@@ -739,3 +741,21 @@ ALERT_KINDS = {
     "draft_outcome": "نسخه نهایی پیش‌نویس",
     "admin_alert": "هشدار",
 }
+
+
+# --- who comments on a draft, and what the comment card names (issue 14, items 6 and 8) -------
+COMMENTER_ROLES = {
+    "farmer": "کشاورز یا بهره‌بردار",
+    "expert": "کارشناس یا متخصص",
+    "official": "کارمند دستگاه اجرایی",
+    "other": "سایر",
+}
+BTN_ROLE_SKIP = "ادامه بدون معرفی"
+DRAFT_ASK_ROLE = (
+    "شما به‌عنوان چه کسی نظر می‌دهید؟ یکی از دکمه‌ها را بزنید.\n"
+    "نظر کارشناسان، متخصصان و کارکنان دستگاه‌های اجرایی برای ما بسیار ارزشمند است.\n"
+    "اگر نمی‌خواهید بگویید، «{skip}» را بزنید یا نظر خود را همین حالا بنویسید."
+)
+ROLE_UNSAID = "نگفته است"
+CARD_DRAFT = "پیش‌نویس: «{title}»\nبخش: {part}\nبه‌عنوان: {role}\n"
+DRAFT_DIGEST_ROLES = "\n\nبه تفکیک نظردهنده:\n{per_role}"
