@@ -1,7 +1,8 @@
 """Who comments on a draft, and what staff read (issue 14, items 8 and 6): a citizen may say
 they comment as a farmer, an expert, an official or other; the card in the unit's group names
 the draft, the section and the role; the closing digest counts comments per role and the
-workbook has a column for it. A comment whose author does not say still files."""
+workbook has a column for it. A comment whose author does not say still files. `/help` in a
+unit's group and in the admins' group answers their staff, and nobody else."""
 
 from __future__ import annotations
 
@@ -123,3 +124,28 @@ async def test_a_comment_says_who_commented_and_the_digest_counts_them(
         quiet_code: texts.ROLE_UNSAID,
         hurried_code: texts.ROLE_UNSAID,
     }
+
+
+async def test_help_answers_staff_and_admins_in_their_groups_only(
+    front, platform: Platform
+) -> None:
+    water = front.group(WATER, platform)
+    staff_help = said(await water.as_admin(14811, "مریم").send("/help"))
+    assert "راهنمای کارشناسان" in staff_help
+    for words in (texts.BTN_CLAIM, texts.BTN_TRANSFER, texts.BTN_ASK, "/staff_list", "/unstaff"):
+        assert words in staff_help, words
+    assert "/publish" not in staff_help
+
+    admins = front.admins(platform)
+    admin_help = said(await admins.as_admin(14812, "مدیر").send("/help"))
+    assert "راهنمای مدیران" in admin_help
+    for command in ("/publish", "/drafts", "/close_draft", "/withdraw_draft", "/final",
+                    "/report", "/overdue", "/export", "/staff_list"):  # fmt: skip
+        assert command in admin_help, command
+
+    # Outsiders: a plain member is told only staff may; a citizen's private /help is not it.
+    member = said(await water.as_member(14813, "رهگذر").send("/help"))
+    assert "راهنمای" not in member and texts.STAFF_ONLY in member
+    assert "راهنمای" not in said(await admins.as_member(14814, "عضو").send("/help"))
+    citizen = front.bot(platform).private_chat(14815, "علی")
+    assert "راهنمای کارشناسان" not in said(await citizen.send("/help"))
