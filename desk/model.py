@@ -27,6 +27,11 @@ class Kind(StrEnum):
     COMMENT = "comment"  # a comment on a draft regulation
 
 
+# who a citizen comments on a draft as (optional, asked once per comment); the strategy asks
+# especially for the views of experts, specialists and officials of other agencies
+COMMENTER_ROLES = ("farmer", "expert", "official", "other")
+
+
 class Status(StrEnum):
     """Where a request stands; the citizen sees these in Persian."""
 
@@ -235,6 +240,7 @@ class NewRequest:
     survey: dict[str, object] | None = None
     draft_id: int | None = None
     section: int | None = None  # 0 = the whole draft, 1.. = a section
+    commenter_role: str | None = None  # a draft comment's «به‌عنوان» (COMMENTER_ROLES), optional
     unit: str | None = None  # set when the route is known (a comment goes to the draft's unit)
     # the conversation's idempotency key: a redelivered confirm files the same request again
     # only once (at-least-once polling runs a handler again after a crash)
@@ -278,6 +284,7 @@ class Request:
     filing_key: str | None = None
     draft_id: int | None = None
     section: int | None = None
+    commenter_role: str | None = None
     id: int | None = None
     # bumped by every write: a change made from a stale copy (two staff at the same moment,
     # one on Telegram, one on Bale) is refused instead of overwriting the other's

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from desk import services
 from desk.calendar import end_of_day, local_date
 from desk.model import (
+    COMMENTER_ROLES,
     Attachment,
     ChatRef,
     Contact,
@@ -295,9 +296,11 @@ async def comment(
     name: str | None,
     attachments: list[Attachment] | None = None,
     filing_key: str | None = None,
+    commenter_role: str | None = None,
 ) -> Request:
     """A citizen's comment: a tracking code, a card in the owning unit's chat (filed once per
-    `filing_key`)."""
+    `filing_key`). `commenter_role` is who the citizen said they comment as (COMMENTER_ROLES),
+    or None when they did not say."""
     draft = await public(desk, draft_id)
     if not draft.is_open_at(desk.clock.now()):
         raise DraftClosed(draft)
@@ -313,6 +316,7 @@ async def comment(
             attachments=list(attachments or []),
             draft_id=draft_id,
             section=section,
+            commenter_role=commenter_role if commenter_role in COMMENTER_ROLES else None,
             unit=draft.unit,
             filing_key=filing_key,
         ),

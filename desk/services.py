@@ -225,6 +225,7 @@ async def file_request(
             unit=unit.key,
             draft_id=new.draft_id,
             section=new.section,
+            commenter_role=new.commenter_role,
             filing_key=new.filing_key,
         )
         request = await tx.requests.add(request)

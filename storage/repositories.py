@@ -82,6 +82,7 @@ def _to_domain(row: RequestRow) -> Request:
         sla_started_at=row.sla_started_at,
         draft_id=row.draft_id,
         section=row.section,
+        commenter_role=row.commenter_role,
         filing_key=row.filing_key,
         version=row.version,
     )
@@ -126,6 +127,7 @@ def _to_row(request: Request) -> RequestRow:
         sla_started_at=request.sla_started_at,
         draft_id=request.draft_id,
         section=request.section,
+        commenter_role=request.commenter_role,
         filing_key=request.filing_key,
         created_at=request.created_at,
         updated_at=request.updated_at,

@@ -84,6 +84,8 @@ class RequestRow(SQLModel, table=True):
     sla_started_at: datetime | None = _utc(nullable=True)
     draft_id: int | None = Field(default=None, index=True)
     section: int | None = None
+    # who a draft comment's author says they comment as (desk.model.COMMENTER_ROLES)
+    commenter_role: str | None = Field(default=None, max_length=16)
     # a conversation's idempotency key (desk.model.NewRequest.filing_key)
     filing_key: str | None = Field(
         default=None, sa_column=Column(String(36), unique=True, nullable=True)

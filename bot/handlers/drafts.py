@@ -33,9 +33,21 @@ log = logging.getLogger(__name__)
 
 
 class DraftComment(StatesGroup):
-    """Waiting for a comment on a draft (its id and section are in the FSM data)."""
+    """Who the citizen comments as (optional), then the comment (the draft's id, the section
+    and the role are in the FSM data)."""
 
+    role = State()
     text = State()
+
+
+ROLE_OF_BUTTON = {name: key for key, name in texts.COMMENTER_ROLES.items()}
+
+
+async def ask_role(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer
+) -> tuple[str, Any]:
+    """«به‌عنوان»: farmer, expert, official or other; or not saying."""
+    return ui.fmt(texts.DRAFT_ASK_ROLE, skip=texts.BTN_ROLE_SKIP), keyboards.commenter_roles()
 
 
 async def ask_comment(
@@ -180,9 +192,32 @@ async def _closed(message: Message, ui: Renderer, draft: Any) -> None:
 async def _start(
     message: Message, state: FSMContext, ui: Renderer, draft_id: int, section: int
 ) -> None:
-    await state.set_state(DraftComment.text)
+    await state.set_state(DraftComment.role)
     await state.set_data({"flow": "draft_comment", "draft": draft_id, "section": section})
-    await message.answer(_ask_text(ui, section), reply_markup=keyboards.cancel_only())
+    await message.answer(
+        ui.fmt(texts.DRAFT_ASK_ROLE, skip=texts.BTN_ROLE_SKIP),
+        reply_markup=keyboards.commenter_roles(),
+    )
+
+
+async def role_picked(
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    prompts: Prompts,
+    bot: PlatformBot,
+) -> None:
+    """A role (or «ادامه بدون معرفی») tapped: now the comment. Anything else sent here is
+    the comment itself, filed without a role: nothing the citizen writes is lost."""
+    await state.set_state(DraftComment.text)
+    picked = message.text if message.text in ROLE_OF_BUTTON or (
+        message.text == texts.BTN_ROLE_SKIP) else None  # fmt: skip
+    if picked is None:
+        await comment_text(message, state, deps, ui, prompts, bot)
+        return
+    await state.update_data(role=ROLE_OF_BUTTON.get(picked))
+    await prompts.reask(message, state, deps, ui)
 
 
 async def section_picked(
@@ -239,6 +274,7 @@ async def comment_text(
             name=name_of(sender) or None,
             attachments=[attachment] if attachment else [],
             filing_key=filing_key(),
+            commenter_role=data.get("role"),
         )
     except regulations.DraftClosed as exc:
         await state.clear()
@@ -269,5 +305,6 @@ def flow() -> Flow:
     router.callback_query.register(comment, DraftCommentData.filter())
     router.callback_query.register(section_picked, DraftSectionData.filter())
     router.callback_query.register(malformed_button, F.data.regexp(r"^d[rcx]:"))
+    router.message.register(role_picked, DraftComment.role)
     router.message.register(comment_text, DraftComment.text)
-    return Flow(router, {DraftComment.text: ask_comment})
+    return Flow(router, {DraftComment.role: ask_role, DraftComment.text: ask_comment})

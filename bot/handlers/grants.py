@@ -1,5 +1,6 @@
 """Who is staff, managed in the group itself: an administrator replies `/staff` to a member's
-message to make them staff, `/unstaff` to take it back; `/staff_list` shows everyone who is.
+message to make them staff, `/unstaff` to take it back; `/staff_list` shows everyone who is;
+`/help` tells the group's staff what they (and, in an admin group, the admins) can do.
 
 Served in every unit group and admin group of routing_rules.yaml (groups only). Grants are
 stored (desk.people.Roster, storage `staff_grants`), logged, and revokes kept for the audit.
@@ -130,6 +131,19 @@ async def staff_list(message: Message, group_chat: ChatRef, deps: Deps, ui: Rend
         await message.reply(chunk)
 
 
+async def help_command(message: Message, group_chat: ChatRef, deps: Deps, ui: Renderer) -> None:
+    """`/help`, for the group's staff only: what staff do on cards (a unit's group) or the
+    admin commands (an admin group), and who is staff."""
+    if await staff_or_notice(message, group_chat, deps) is None:
+        return
+    if group_chat.chat_id in deps.rules.admins.get(group_chat.platform, frozenset()):
+        what = ui.fmt(texts.HELP_ADMIN)
+    else:
+        what = ui.fmt(texts.HELP_STAFF, claim=texts.BTN_CLAIM, transfer=texts.BTN_TRANSFER,
+                      ask=texts.BTN_ASK, close=texts.BTN_CLOSE)  # fmt: skip
+    await message.reply(f"{what}\n\n{ui.fmt(texts.HELP_PEOPLE)}")
+
+
 def _by_name(label: str) -> str:
     """The name in an Actor.label ('telegram:1 (name)'), else the label."""
     head, _, rest = label.partition(" (")
@@ -143,4 +157,5 @@ def router() -> Router:
     router.message.register(staff_grant, Command("staff"))
     router.message.register(staff_revoke, Command("unstaff"))
     router.message.register(staff_list, Command("staff_list"))
+    router.message.register(help_command, Command("help"))
     return router

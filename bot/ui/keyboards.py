@@ -217,6 +217,12 @@ def draft_actions(draft_id: int) -> InlineKeyboardMarkup:
     )
 
 
+def commenter_roles() -> ReplyKeyboardMarkup:
+    """Who the citizen comments as (one tap), not saying, or «انصراف»."""
+    names = list(texts.COMMENTER_ROLES.values())
+    return _reply([names[:1], names[1:2], names[2:], [texts.BTN_ROLE_SKIP], [texts.BTN_CANCEL]])
+
+
 def draft_sections(draft_id: int, count: int) -> InlineKeyboardMarkup:
     """The whole draft, or one section."""
     buttons = [

@@ -12,7 +12,16 @@ import jdatetime
 from bot.runtime.platforms import Raw, Renderer
 from bot.ui import texts
 from desk import validation
-from desk.model import ChatRef, Draft, DraftStatus, Kind, Platform, Request, Status
+from desk.model import (
+    COMMENTER_ROLES,
+    ChatRef,
+    Draft,
+    DraftStatus,
+    Kind,
+    Platform,
+    Request,
+    Status,
+)
 from desk.routing import Choice, RoutingRules
 from desk.services import QuotaExceeded
 from desk.text import to_persian_digits
@@ -212,8 +221,11 @@ def staff_card(
     chat: ChatRef,
     now: datetime,
     extra: dict[str, object] | None = None,
+    draft: Draft | None = None,
 ) -> str:
-    """The card a unit's chat shows for a request, always from the request's current state."""
+    """The card a unit's chat shows for a request, always from the request's current state;
+    a draft comment's card names the draft (`draft`), the section and who the author said
+    they comment as."""
     extra = extra or {}
     if request.kind is Kind.SURVEY and request.survey:
         answers = request.survey.get("answers") or []
@@ -244,6 +256,7 @@ def staff_card(
         name=clip(name, CARD_NAME_MAX),
         phone=phone(ui, request.contact.phone) if request.contact.phone else "—",
         platform=texts.PLATFORM_NAMES.get(request.platform.value if request.platform else "", "—"),
+        about=Raw(_comment_about(ui, request, draft)),
     )
     notes = ""
     if request.claimed_by:
@@ -282,6 +295,7 @@ def staff_card(
 MAX_CARD = 4000  # messengers take 4,096 per message; the answer on a card gives way first
 # older rows may hold names and reasons longer than the bot now accepts; a card clips them
 CARD_NAME_MAX = 100
+CARD_DRAFT_TITLE_MAX = 200
 CARD_REASON_MAX = 600
 
 
@@ -397,11 +411,41 @@ def draft_sections(ui: Renderer, draft: Draft) -> str:
     )
 
 
-def section_label(draft: Draft, section: int | None) -> str:
+def section_label(draft: Draft | None, section: int | None) -> str:
     """«کل پیش‌نویس» or «بخش ۲» (the digest's lines, the workbook's column)."""
     if not section:
         return texts.DRAFT_WHOLE
     return texts.BTN_SECTION.format(n=to_persian_digits(section))
+
+
+def commenter_role(request: Request) -> str:
+    """Who a comment's author said they comment as, or «نگفته است»."""
+    return texts.COMMENTER_ROLES.get(request.commenter_role or "", texts.ROLE_UNSAID)
+
+
+def _comment_about(ui: Renderer, request: Request, draft: Draft | None) -> str:
+    """A comment card's lines naming the draft, the section and the author's role."""
+    if request.kind is not Kind.COMMENT:
+        return ""
+    title = draft.title if draft is not None else f"#{to_persian_digits(request.draft_id or 0)}"
+    return ui.fmt(
+        texts.CARD_DRAFT,
+        title=clip(title, CARD_DRAFT_TITLE_MAX),
+        part=section_label(draft, request.section),
+        role=commenter_role(request),
+    )
+
+
+def role_counts(comments: list[Request]) -> list[tuple[str, int]]:
+    """Comments per role, in the order of the question, those who did not say last; only
+    roles somebody chose."""
+    counts: dict[str, int] = {}
+    for request in comments:
+        role = request.commenter_role or ""
+        role = role if role in COMMENTER_ROLES else ""
+        counts[role] = counts.get(role, 0) + 1
+    order = [*COMMENTER_ROLES, ""]
+    return [(role, counts[role]) for role in order if counts.get(role)]
 
 
 def draft_digest(ui: Renderer, draft: Draft, comments: list[Request]) -> str:
@@ -419,8 +463,19 @@ def draft_digest(ui: Renderer, draft: Draft, comments: list[Request]) -> str:
         title=draft.title,
         closed=jalali(draft.closed_at or draft.closes_at),
         count=to_persian_digits(len(comments)),
-        per_section=Raw("\n".join(lines)),
+        per_section=Raw("\n".join(lines) + _digest_roles(ui, comments)),
     )
+
+
+def _digest_roles(ui: Renderer, comments: list[Request]) -> str:
+    """The digest's count of comments per role (nothing when there are no comments)."""
+    lines = [
+        ui.fmt(texts.DRAFT_DIGEST_LINE,
+               part=texts.COMMENTER_ROLES.get(role, texts.ROLE_UNSAID),
+               count=to_persian_digits(count))
+        for role, count in role_counts(comments)
+    ]  # fmt: skip
+    return ui.fmt(texts.DRAFT_DIGEST_ROLES, per_role=Raw("\n".join(lines))) if lines else ""
 
 
 def draft_outcome(ui: Renderer, draft: Draft, request_code: str) -> str:

@@ -9,7 +9,7 @@ from openpyxl.styles import Alignment, Font
 
 from bot.ui import texts
 from bot.ui.cells import append_row
-from bot.ui.render import jalali, section_label
+from bot.ui.render import commenter_role, jalali, section_label
 from desk.model import Draft, Request
 
 
@@ -32,11 +32,12 @@ def comments_workbook(draft: Draft, comments: list[Request]) -> bytes:
                 section_label(draft, request.section),
                 request.text,
                 request.contact.name or "",
+                commenter_role(request),
                 texts.PLATFORM_NAMES.get(request.platform.value if request.platform else "", ""),
                 len(request.attachments),
             ],
         )
-    for column, width in zip("ABCDEFG", (14, 24, 16, 80, 24, 12, 8), strict=True):
+    for column, width in zip("ABCDEFGH", (14, 24, 16, 80, 24, 22, 12, 8), strict=True):
         sheet.column_dimensions[column].width = width
     for row in sheet.iter_rows(min_row=2):
         row[3].alignment = Alignment(wrap_text=True, vertical="top")

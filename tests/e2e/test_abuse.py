@@ -402,10 +402,21 @@ SURVEY_STEPS = [
     Step("Survey:comment", _head(texts.ASK_SURVEY_COMMENT), (("send", SURVEY_COMMENT),),
          {"text": SURVEY_COMMENT}, "text", _text_oracle(_comment)),
 ]  # fmt: skip
+
+
+def _comment_text(hostile: Hostile) -> Any:
+    """A draft comment takes a photo or file with its caption as the comment's text."""
+    return validation.description(normalize(hostile.text or ""))
+
+
 DRAFT_COMMENT = "سهمیه باید بر پایه حقابه تاریخی هم باشد، نه فقط سطح زیر کشت."
 DRAFT_STEPS = [
+    # anything sent instead of a role button is the comment itself (or, not being one, moves on
+    # to the comment's question): nothing the citizen writes is lost
+    Step("DraftComment:role", "به‌عنوان چه کسی",
+         (("click", texts.COMMENTER_ROLES["expert"]),), {"role": "expert"}, "role"),
     Step("DraftComment:text", "نظر خود را درباره", (("send", DRAFT_COMMENT),),
-         {"text": DRAFT_COMMENT}, "text", LONG_TEXT),
+         {"text": DRAFT_COMMENT}, "text", _comment_text),
 ]  # fmt: skip
 
 
@@ -467,6 +478,7 @@ def field_of(request: Request, name: str) -> Any:
         "attachments": len(request.attachments),
         "service": survey.get("service"),
         "anonymous": request.anonymous,
+        "role": request.commenter_role,
     }[name]
 
 

@@ -188,6 +188,7 @@ async def test_a_draft_closes_even_when_the_bot_was_down_at_the_deadline(timed) 
 
 @pytest.mark.timeout(180)
 @pytest.mark.slow
+@pytest.mark.timing  # at most 33 arrivals in any second, on the fake's wall clock: run alone
 async def test_a_thousand_subscribers_a_kill_midway_and_no_duplicates(api, tmp_path) -> None:
     front = Front(api, f"sqlite+aiosqlite:///{tmp_path / 'front.db'}",
                   telegram_messages_per_second=30, bale_messages_per_second=30)  # fmt: skip

@@ -898,3 +898,17 @@ async def test_a_scheduled_draft_withdrawn_never_opens(desk: Desk, clock: FixedC
     clock.advance(timedelta(days=2))
     assert await regulations.open_due(desk) == 0
     assert (await regulations.get(desk, 1)).status is DraftStatus.WITHDRAWN
+
+
+async def test_a_comment_keeps_who_its_author_comments_as_and_drops_a_forged_role(
+    desk: Desk,
+) -> None:
+    draft = await publish(desk)
+    assert draft.id is not None
+    roles = {}
+    for chat, role in ((ALI, "expert"), (ZAHRA, None), (REZA, "minister")):
+        request = await regulations.comment(desk, draft.id, section=1, text="نظر من", chat=chat,
+                                            user_id=chat.chat_id, name=None,
+                                            commenter_role=role)  # fmt: skip
+        roles[chat] = request.commenter_role
+    assert roles == {ALI: "expert", ZAHRA: None, REZA: None}

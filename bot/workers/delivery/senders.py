@@ -112,10 +112,20 @@ class NoticeSender:
             return None
         return keyboards.card_actions(request.code, claimed=request.claimed_by is not None)
 
+    async def _commented_draft(self, request: Request) -> Draft | None:
+        """The draft a comment is about (its card names it), None for other requests."""
+        if request.draft_id is None:
+            return None
+        async with self.uow() as tx:
+            return await tx.drafts.get(request.draft_id)
+
     async def _staff_card(self, bot: PlatformBot, item: Pending, request: Request | None) -> Sent:
         assert request is not None
         chat = ChatRef(item.platform, item.chat_id)
-        text = render.staff_card(bot.ui, request, self.rules, chat, self.clock.now(), item.data)
+        draft = await self._commented_draft(request)
+        text = render.staff_card(
+            bot.ui, request, self.rules, chat, self.clock.now(), item.data, draft=draft
+        )
         sent = await bot.send_message(
             item.chat_id, text, reply_markup=self._card_markup(request, chat)
         )
@@ -125,7 +135,8 @@ class NoticeSender:
         assert request is not None
         chat = ChatRef(item.platform, item.chat_id)
         card_id = await self.links.card(item.platform, item.chat_id, request.code)
-        text = render.staff_card(bot.ui, request, self.rules, chat, self.clock.now())
+        draft = await self._commented_draft(request)
+        text = render.staff_card(bot.ui, request, self.rules, chat, self.clock.now(), draft=draft)
         if card_id is None:
             # no card to edit: its send was parked, or the platform's answer to it named no
             # message id. Staff must still see the truth: a new card.
