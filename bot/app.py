@@ -6,10 +6,11 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
-from aiogram.types import BotCommand
+from aiogram.types import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -27,6 +28,7 @@ from bot.runtime.middlewares import (
 from bot.runtime.people import BotAdmins
 from bot.runtime.platforms import PlatformBot, make_bot
 from bot.runtime.polling import LaneDispatcher
+from bot.ui import texts
 from bot.workers.delivery import (
     DeliveryWorker,
     NoticeSender,
@@ -66,13 +68,15 @@ async def polish(platform: Platform, bot: PlatformBot) -> None:
     calls: list[tuple[str, Any]] = [
         ("deleteWebhook", lambda: bot.delete_webhook(drop_pending_updates=False))
     ]
-    if platform is Platform.TELEGRAM:
-        commands = [
-            BotCommand(command="start", description="منوی اصلی"),
-            BotCommand(command="cancel", description="لغو درخواست نیمه‌کاره"),
-            BotCommand(command="forget", description="پاک کردن نام و شماره به‌یادمانده"),
-        ]
-        calls.append(("setMyCommands", lambda: bot.set_my_commands(commands)))
+    if platform is Platform.TELEGRAM:  # citizens' menu in private chats, /help in groups
+        for scope, menu in (
+            (BotCommandScopeAllPrivateChats(), texts.COMMANDS_PRIVATE),
+            (BotCommandScopeAllGroupChats(), texts.COMMANDS_GROUPS),
+        ):
+            commands = [BotCommand(command=c, description=d) for c, d in menu]
+            calls.append(
+                ("setMyCommands", partial(bot.set_my_commands, commands=commands, scope=scope))
+            )
     for name, call in calls:
         delay = 1.0
         while True:

@@ -821,3 +821,12 @@ HELP_PEOPLE = (
     "• /unstaff (در پاسخ به پیام او): این اجازه را پس می‌گیرد.\n"
     "• /staff_list: فهرست کارشناسان این گروه"
 )
+
+
+# The command menu Telegram shows beside the input (Bale documents no setMyCommands):
+COMMANDS_PRIVATE = (
+    ("start", "منوی اصلی"),
+    ("cancel", "لغو درخواست نیمه‌کاره"),
+    ("forget", "پاک کردن نام و شماره به‌یادمانده"),
+)
+COMMANDS_GROUPS = (("help", "راهنمای کارشناسان و مدیران"),)

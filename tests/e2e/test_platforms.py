@@ -33,7 +33,18 @@ async def test_bale_updates_missing_fields_are_handled(front) -> None:
 
 async def test_telegram_gets_commands_bale_gets_no_undocumented_calls(front) -> None:
     # in the background: a start is never held up by them
-    await wait_until(lambda: front.telegram.calls_of("setMyCommands"), what="commands set")
+    await wait_until(
+        lambda: {"all_private_chats", "all_group_chats"} <= set(front.telegram.scoped_commands),
+        what="both menus set",
+    )
+    menus = {
+        scope: [(c["command"], c["description"]) for c in commands]
+        for scope, commands in front.telegram.scoped_commands.items()
+    }
+    # citizens see their commands in private chats; staff and admins /help in their groups
+    assert menus["all_private_chats"] == list(texts.COMMANDS_PRIVATE)
+    assert [c for c, _ in menus["all_private_chats"]] == ["start", "cancel", "forget"]
+    assert [c for c, _ in menus["all_group_chats"]] == ["help"]
     assert not front.bale.calls_of("setMyCommands")
     # Balethon deletes a webhook before polling Bale too: a token that ever had one would
     # otherwise get no updates

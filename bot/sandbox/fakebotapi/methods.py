@@ -699,7 +699,9 @@ class FakeBot(BotState):
         return True
 
     async def _api_set_commands(self, p: Json, up: dict[str, Upload]) -> bool:
-        """setMyCommands (Telegram only)."""
+        """setMyCommands (Telegram only), per scope: `default`, `all_private_chats`,
+        `all_group_chats`, … (a chat-bound scope is not modelled and refused)."""
+        scope = self._scope_of(p)
         commands = p.get("commands")
         if not isinstance(commands, list):
             raise self._reject("setMyCommands", 400, "Bad Request: commands must be a list")
@@ -708,13 +710,23 @@ class FakeBot(BotState):
             if not re.fullmatch(r"[a-z0-9_]{1,32}", name) or not 1 <= len(description) <= 256:
                 raise self._reject("setMyCommands", 400, "Bad Request: BOT_COMMAND_INVALID")
         self.commands = commands
+        self.scoped_commands[scope] = commands
         return True
+
+    def _scope_of(self, p: Json) -> str:
+        scope = p.get("scope") or {"type": "default"}
+        kind = scope.get("type") if isinstance(scope, dict) else None
+        if kind not in ("default", "all_private_chats", "all_group_chats",
+                        "all_chat_administrators"):  # fmt: skip
+            raise self._reject("setMyCommands", 400, "Bad Request: BOT_COMMAND_SCOPE_INVALID")
+        return str(kind)
 
     async def _api_delete_commands(self, p: Json, up: dict[str, Upload]) -> bool:
         """deleteMyCommands (Telegram only)."""
+        self.scoped_commands.pop(self._scope_of(p), None)
         self.commands = []
         return True
 
     async def _api_get_commands(self, p: Json, up: dict[str, Upload]) -> list[Json]:
         """getMyCommands (Telegram only)."""
-        return self.commands
+        return self.scoped_commands.get(self._scope_of(p), [])

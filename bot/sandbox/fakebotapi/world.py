@@ -174,7 +174,8 @@ class BotState:
         self.calls: list[tuple[str, Json]] = []
         self.violations: list[str] = []
         self.callback_answers: list[Json] = []
-        self.commands: list[Json] = []
+        self.commands: list[Json] = []  # the menu of the scope set last
+        self.scoped_commands: dict[str, list[Json]] = {}  # per BotCommandScope type
         self.allowed_updates: list[str] | None = None
         self.last_poll: float | None = None
         self.edit_answer = "stub" if flavour == BALE else "message"
