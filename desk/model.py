@@ -215,6 +215,9 @@ class Attachment:
         return cls(**values)  # type: ignore[arg-type]
 
 
+UNNAMED_ACTOR: Final = "unnamed"  # the citizen of an unnamed request in the audit trail
+
+
 @dataclass(slots=True)
 class Contact:
     """Who filed: name and phone may be absent (anonymous suggestion, survey)."""
@@ -247,6 +250,9 @@ class NewRequest:
     filing_key: str | None = None
     # False after /forget in the middle of this draft: its name and phone are not remembered
     remember: bool = True
+    # «بدون نام، ولی پاسخ را همین‌جا بگیرم»: no name, no phone, and staff never see who filed,
+    # but the chat is kept so an answer (or a question) reaches the citizen there
+    unnamed: bool = False
 
 
 @dataclass(slots=True)
@@ -266,6 +272,9 @@ class Request:
     contact: Contact = field(default_factory=Contact)
     attachments: list[Attachment] = field(default_factory=list)
     anonymous: bool = False
+    # filed without a name but answerable: the chat is kept for the answer, and nothing that
+    # shows staff who filed (name, phone, chat or account id) is shown in a staff chat or export
+    unnamed: bool = False
     survey: dict[str, object] | None = None
     unit: str | None = None
     due_at: datetime | None = None
@@ -302,6 +311,11 @@ class Request:
     def is_owned_by(self, chat: ChatRef) -> bool:
         """True when `chat` filed this request."""
         return self.chat is not None and self.chat == chat
+
+    def citizen_label(self, chat: ChatRef) -> str:
+        """The citizen in the audit trail: 'telegram:123', or 'unnamed' for an unnamed request
+        (the trail is exported to staff and the head)."""
+        return UNNAMED_ACTOR if self.unnamed else f"{chat.platform.value}:{chat.chat_id}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from desk.model import (
     Attachment,
     AttachmentKind,
     ChatRef,
+    Contact,
     Event,
     Kind,
     NewRequest,
@@ -218,9 +219,10 @@ async def file_request(
             user_id=None if new.anonymous else new.user_id,
             topic=new.topic,
             county=new.county,
-            contact=new.contact,
+            contact=Contact() if new.unnamed else new.contact,  # unnamed: never who
             attachments=list(new.attachments),
             anonymous=new.anonymous,
+            unnamed=new.unnamed and not new.anonymous,
             survey=new.survey,
             unit=unit.key,
             draft_id=new.draft_id,
@@ -229,7 +231,7 @@ async def file_request(
             filing_key=new.filing_key,
         )
         request = await tx.requests.add(request)
-        actor = "anonymous" if new.anonymous else _actor(new.chat)
+        actor = "anonymous" if new.anonymous else request.citizen_label(new.chat)
         await tx.requests.add_event(Event(code, "filed", now, actor, status=Status.FILED))
         await tx.requests.add_event(
             Event(code, Action.ROUTE.value, now, "routing", status=routed, note=unit.key)
@@ -247,7 +249,7 @@ async def _remember(tx: UnitOfWork, new: NewRequest, now: datetime) -> None:
     that typed (or shared) them is ever offered them back; the phone stays the one given at
     filing, which a tracking proof from another chat must still match with an own contact."""
     contact = new.contact
-    if not new.remember or new.anonymous or new.user_id is None:
+    if not new.remember or new.anonymous or new.unnamed or new.user_id is None:
         return
     if not contact.name or not contact.phone:
         return
@@ -340,10 +342,6 @@ async def queue_files(
             else {"files": [a.to_dict() for a in group], "source": origin}
         )
         await tx.outbox.add(Notice(chat.platform, chat.chat_id, kind, code, data))
-
-
-def _actor(chat: ChatRef) -> str:
-    return f"{chat.platform.value}:{chat.chat_id}"
 
 
 async def lookup(

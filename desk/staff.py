@@ -308,9 +308,7 @@ async def clarify(
         _owner(request, chat)
         transition(request.status, Action.CLARIFY)
         await _check_clarification_quota(tx, desk, request, chat)
-        await _change(
-            tx, desk, request, Action.CLARIFY, f"{chat.platform.value}:{chat.chat_id}", note=text
-        )
+        await _change(tx, desk, request, Action.CLARIFY, request.citizen_label(chat), note=text)
         staff = desk.rules.staff_chat(request.unit or desk.rules.default, request.platform)
         if staff is not None:
             await _note(tx, staff, request, "clarified", text=text)
@@ -327,7 +325,7 @@ async def _check_clarification_quota(
     if limit <= 0:
         return
     now = desk.clock.now()
-    actor = f"{chat.platform.value}:{chat.chat_id}"
+    actor = request.citizen_label(chat)
     times = [
         e.at for e in await tx.requests.events(request.code)
         if e.action == Action.CLARIFY.value and e.actor == actor
@@ -362,7 +360,7 @@ async def rate(desk: Desk, code: str, score: int, *, chat: ChatRef) -> tuple[Req
         transition(request.status, Action.RATE)
         now = desk.clock.now()
         request.rating, request.rated_at = score, now
-        await _change(tx, desk, request, Action.RATE, f"{chat.platform.value}:{chat.chat_id}",
+        await _change(tx, desk, request, Action.RATE, request.citizen_label(chat),
                       note=str(score))  # fmt: skip
         await tx.commit()
     offer = score <= UNSATISFIED and reopen_refusal(request, now) is None
@@ -387,9 +385,7 @@ async def reopen(desk: Desk, code: str, note: str, *, chat: ChatRef) -> Request:
             request.sla_started_at = desk.clock.now()
             request.due_at = desk.rules.sla.calendar.due(request.sla_started_at, days)
         request.reminded_half_at = request.reminded_due_at = request.escalated_at = None
-        await _change(
-            tx, desk, request, Action.REOPEN, f"{chat.platform.value}:{chat.chat_id}", note=note
-        )
+        await _change(tx, desk, request, Action.REOPEN, request.citizen_label(chat), note=note)
         staff = desk.rules.staff_chat(request.unit or desk.rules.default, request.platform)
         if staff is not None:
             await _note(tx, staff, request, "reopened", text=note)

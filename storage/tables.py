@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
@@ -67,6 +68,7 @@ class RequestRow(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     attachments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     anonymous: bool = False
+    unnamed: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     survey: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     unit: str | None = Field(default=None, max_length=64, index=True)
     due_at: datetime | None = _utc(nullable=True)

@@ -1,4 +1,4 @@
-"""Suggestion or criticism: topic, text, named or anonymous, confirm."""
+"""Suggestion or criticism: topic, text, named, anonymous or unnamed-but-answered, confirm."""
 
 from __future__ import annotations
 
@@ -83,34 +83,42 @@ async def ask_anonymous(
     return texts.ASK_ANONYMOUS, keyboards.anonymity(label)
 
 
-def _parse_anonymous(message: Message) -> bool:
+def _parse_anonymous(message: Message) -> tuple[bool, bool]:
+    """(anonymous, unnamed): anonymous keeps no chat; unnamed keeps it for the answer only."""
     value = common.text_of(message)
     if value == texts.BTN_ANONYMOUS:
-        return True
+        return True, False
+    if value == texts.BTN_UNNAMED_REPLY:
+        return False, True
     if value == texts.BTN_WITH_NAME:
-        return False
+        return False, False
     raise InvalidInput("pick")
 
 
 async def got_anonymous(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer, prompts: Prompts
 ) -> None:
-    """Take the choice; an anonymous citizen is told no answer can reach them."""
+    """Take the choice; an anonymous citizen is told no answer can reach them, an unnamed one
+    that staff will not see who they are but the answer comes here."""
     details = await common.remembered(message, ui, deps)
     if details is not None and common.pressed_same_as_before(message, details):
         await state.update_data(
-            anonymous=False, name=details.name, phone=details.phone, editing=False
+            anonymous=False, unnamed=False, name=details.name, phone=details.phone, editing=False
         )
         await prompts.ask(Suggestion.confirm, message, state, deps, ui)
         return
     try:
-        anonymous = _parse_anonymous(message)
+        anonymous, unnamed = _parse_anonymous(message)
     except InvalidInput as exc:
         await prompts.reask(message, state, deps, ui, common.error_text(ui, exc))
         return
-    await state.update_data(anonymous=anonymous, name=None, phone=None, editing=False)
+    await state.update_data(
+        anonymous=anonymous, unnamed=unnamed, name=None, phone=None, editing=False
+    )
     if anonymous:
         await message.answer(texts.ANONYMOUS_NOTE)
+    elif unnamed:
+        await message.answer(texts.UNNAMED_NOTE)
     await prompts.ask(Suggestion.confirm, message, state, deps, ui)
 
 
@@ -119,10 +127,13 @@ async def ask_confirm(
 ) -> tuple[str, Any]:
     """The summary."""
     data = await state.get_data()
-    fields = [
-        ("topic", deps.rules.topic(data["topic"]).name),
-        ("anonymous", texts.ANONYMOUS_NAME if data.get("anonymous") else texts.BTN_WITH_NAME),
-    ]
+    if data.get("anonymous"):
+        naming = texts.ANONYMOUS_NAME
+    elif data.get("unnamed"):
+        naming = texts.UNNAMED_NAME
+    else:
+        naming = texts.BTN_WITH_NAME
+    fields = [("topic", deps.rules.topic(data["topic"]).name), ("anonymous", naming)]
     if data.get("name"):  # «همان قبلی»
         fields += [("name", data["name"]), ("phone", to_persian_digits(data.get("phone") or ""))]
     return common.summary_text(ui, fields, data.get("text")), keyboards.confirm()
@@ -140,6 +151,7 @@ async def got_confirm(
 
     def build(data: dict[str, Any]) -> NewRequest:
         anonymous = bool(data.get("anonymous"))
+        unnamed = not anonymous and bool(data.get("unnamed"))
         sender = message.from_user
         return NewRequest(
             kind=Kind.SUGGESTION,
@@ -149,12 +161,13 @@ async def got_confirm(
             topic=data["topic"],
             contact=(
                 Contact(name=None)
-                if anonymous
+                if anonymous or unnamed
                 else Contact(data["name"], data.get("phone"))
                 if data.get("name")
                 else Contact(name=common.name_of(sender) or None)
             ),
             anonymous=anonymous,
+            unnamed=unnamed,
             remember=data.get("remember", True),
         )
 

@@ -110,6 +110,8 @@ def requests_sheet(data: ExportData, rules: RoutingRules) -> Sheet:
     rows: list[list[Cell]] = []
     for r in data.requests:
         name = r.contact.name or (texts.ANONYMOUS_NAME if r.anonymous else None)
+        if r.unnamed:  # never who filed it, only that they chose to stay unnamed
+            name = texts.UNNAMED_NAME
         rows.append(
             [
                 r.code,
@@ -125,7 +127,7 @@ def requests_sheet(data: ExportData, rules: RoutingRules) -> Sheet:
                 r.reopen_count,
                 _platform(r),
                 name,
-                r.contact.phone,
+                None if r.unnamed else r.contact.phone,
             ]
         )
     return Sheet(

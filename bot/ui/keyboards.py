@@ -76,9 +76,17 @@ def confirm() -> ReplyKeyboardMarkup:
 
 
 def anonymity(same_as_before: str | None = None) -> ReplyKeyboardMarkup:
-    """Named or anonymous suggestion; a returning citizen's «همان قبلی: …» first."""
+    """Named, anonymous, or unnamed but answered here; a returning citizen's «همان قبلی: …»
+    first."""
     rows: list[list[str]] = [[same_as_before]] if same_as_before else []
-    return _reply([*rows, [texts.BTN_WITH_NAME, texts.BTN_ANONYMOUS], [texts.BTN_CANCEL]])
+    return _reply(
+        [
+            *rows,
+            [texts.BTN_WITH_NAME, texts.BTN_ANONYMOUS],
+            [texts.BTN_UNNAMED_REPLY],
+            [texts.BTN_CANCEL],
+        ]
+    )
 
 
 def likert(question: int) -> InlineKeyboardMarkup:

@@ -118,6 +118,8 @@ def receipt(ui: Renderer, request: Request, rules: RoutingRules) -> str:
     unit = unit_name(rules, request.unit)
     if request.anonymous:
         next_step = texts.NEXT_ANONYMOUS.format(unit=unit)
+    elif request.unnamed:
+        next_step = texts.NEXT_UNNAMED.format(unit=unit)
     else:
         due = rules.sla.days.get(request.kind, 10)
         next_step = texts.NEXT_STEPS[request.kind].format(unit=unit, due=to_persian_digits(due))
@@ -244,6 +246,8 @@ def staff_card(
             text=request.text or texts.NOT_GIVEN,
         )
     name = request.contact.name or (texts.CARD_ANONYMOUS if request.anonymous else "—")
+    if request.unnamed:  # the citizen chose to stay unnamed: never who, only that they can hear
+        name = texts.CARD_UNNAMED
     head = dict(
         kind=Raw(ui.bold(texts.KIND_NAMES[request.kind])),
         code=code(ui, request.code),
@@ -254,7 +258,9 @@ def staff_card(
         created=jalali(request.created_at),
         due=due_text(request),
         name=clip(name, CARD_NAME_MAX),
-        phone=phone(ui, request.contact.phone) if request.contact.phone else "—",
+        phone=phone(ui, request.contact.phone)
+        if request.contact.phone and not request.unnamed
+        else "—",
         platform=texts.PLATFORM_NAMES.get(request.platform.value if request.platform else "", "—"),
         about=Raw(_comment_about(ui, request, draft)),
     )

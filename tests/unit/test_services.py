@@ -166,6 +166,26 @@ async def test_anonymous_filing_stores_no_chat_or_user(
     assert await services.my_requests(TG, uow=store) == []
 
 
+async def test_an_unnamed_filing_keeps_the_chat_but_no_trace_of_who_and_is_not_remembered(
+    store: FakeStore, rules: RoutingRules, clock: FixedClock
+) -> None:
+    """«بدون نام، ولی پاسخ را همین‌جا بگیرم»: the chat stays for the answer; the audit trail
+    (exported to staff) names nobody; nothing is offered back as «همان قبلی»."""
+    request = await file(
+        store, rules, clock, kind=Kind.SUGGESTION, unnamed=True, attachments=[]
+    )  # a name and a phone handed in by mistake are not kept either
+    stored = store.requests[request.code]
+    assert stored.chat == TG and stored.unnamed and not stored.anonymous
+    assert stored.contact == Contact()
+    assert [e.actor for e in store.events] == ["unnamed", "routing"]
+    assert await services.remembered_details(Platform.TELEGRAM, 77, uow=store) is None
+    found = await services.lookup(request.code, chat=TG, uow=store, clock=clock)
+    assert found.full, "the filing chat tracks it as any other request"
+    other = await services.lookup(request.code, chat=OTHER, uow=store, clock=clock)
+    assert not other.full
+    assert [r.code for r in await services.my_requests(TG, uow=store)] == [request.code]
+
+
 async def test_survey_filing_keeps_its_answers(
     store: FakeStore, rules: RoutingRules, clock: FixedClock
 ) -> None:

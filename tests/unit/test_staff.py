@@ -585,6 +585,27 @@ async def test_answering_an_anonymous_request_only_notes_it_for_staff(
     ]
 
 
+async def test_an_unnamed_request_is_asked_and_answered_in_its_chat_naming_nobody(
+    desk: Desk, store: FakeStore, clock: FixedClock
+) -> None:
+    request = await file(
+        desk, kind=Kind.SUGGESTION, unnamed=True, contact=Contact(), attachments=[]
+    )
+    await staff.ask(desk, request.code, QUESTION, chat=WATER, actor=CLERK)
+    watch = Watch(store)
+    await staff.clarify(desk, request.code, "در روستای مود.", chat=CITIZEN)
+    assert [e.actor for e in watch.new_events] == ["unnamed"], "the trail names nobody"
+    watch = Watch(store)
+    await staff.answer(desk, request.code, ANSWER, chat=WATER, actor=CLERK)
+    assert watch.notices == [
+        notice(WATER, NoticeKind.CARD_REFRESH, request.code),
+        notice(CITIZEN, NoticeKind.CITIZEN_TEXT, request.code, template="answer", answer=ANSWER),
+    ]
+    _, offer = await staff.rate(desk, request.code, 2, chat=CITIZEN)
+    assert offer
+    assert all("1001" not in e.actor for e in store.events)
+
+
 async def test_answering_a_closed_request_is_refused(desk: Desk, store: FakeStore) -> None:
     request = await file(desk)
     await staff.close(desk, request.code, CloseReason.OUT_OF_SCOPE, chat=WATER, actor=CLERK)
