@@ -110,7 +110,9 @@ class NoticeSender:
             return None
         if not render.card_is_live(request, self.rules, chat):
             return None
-        return keyboards.card_actions(request.code, claimed=request.claimed_by is not None)
+        return keyboards.card_actions(
+            request.code, claimed=request.claimed_by is not None, reachable=request.chat is not None
+        )
 
     async def _staff_card(self, bot: PlatformBot, item: Pending, request: Request | None) -> Sent:
         assert request is not None
