@@ -606,9 +606,14 @@ REPORT_EMPTY = "در این بازه درخواستی ثبت نشده است."
 REPORT_TOTAL = "جمع کل"
 REPORT_BY_UNIT = "به تفکیک واحد"
 REPORT_BY_KIND = "به تفکیک نوع درخواست"
-REPORT_COUNTS = "دریافتی {received} · پاسخ داده شده {answered} · باز {open} · معوق {overdue}"
-REPORT_TIMES = "میانه نخستین اقدام: {first} · میانه زمان پاسخ: {answer}"
-REPORT_QUALITY = "بازگشایی: {reopen} · رضایت: {satisfaction}"
+# the parts add up to «دریافتی»: answered + closed without an answer + open (+ read only)
+REPORT_COUNTS = (
+    "دریافتی {received}: پاسخ داده شده {answered}، بسته بدون پاسخ {closed}، "
+    "باز {open} (معوق {overdue}){read_only}"
+)
+REPORT_COUNTS_READ_ONLY = "، نظرسنجی و نظر بر پیش‌نویس {count} (پاسخ جداگانه ندارند)"
+REPORT_TIMES = "زمان معمول نخستین اقدام: {first}؛ زمان معمول پاسخ: {answer}"
+REPORT_QUALITY = "بازگشایی: {reopen}؛ رضایت: {satisfaction}"
 REPORT_READ_ONLY = "دریافتی {received} (پاسخ جداگانه ندارد)"
 REPORT_SATISFACTION = "{mean} از ۵ ({count} امتیاز)"
 REPORT_DAYS = "{n} روز"
