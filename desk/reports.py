@@ -9,7 +9,9 @@ is not in this month's report (`/overdue` lists every overdue request, whenever 
 A request is counted under the unit that holds it now (after any transfer).
 
 Surveys and comments on drafts are read, not answered one by one (`kind_needs_answer`): they
-count as received, and nowhere else.
+count as received and as **read only**, and nowhere else.
+
+The parts add up: received = answered + closed (without an answer) + open + read only.
 
 Definitions, per group of requests (a unit, a kind, or all):
 
@@ -19,6 +21,8 @@ Definitions, per group of requests (a unit, a kind, or all):
   A reopened request waiting for its second answer is open, not answered.
 - **open**: received, answerable, and in an open status now (filed, routed, in progress,
   waiting for the citizen, reopened).
+- **closed**: received, answerable, and closed now without ever having been answered.
+- **read only**: received surveys and draft comments.
 - **overdue**: open, with a deadline, and the deadline before `now`.
 - **median first response**: over the received answerable requests that staff have acted on by
   `now`: the time from filing to the first staff action of claimed, asked, answered, closed or
@@ -143,6 +147,8 @@ class Row:
     ever_answered: int
     ratings: int
     satisfaction: float | None  # mean of 1-5
+    closed: int = 0  # closed without an answer
+    read_only: int = 0  # surveys and comments: received, never answered one by one
 
     @property
     def reopen_rate(self) -> float | None:
@@ -227,6 +233,10 @@ def _row(key: str, facts: Sequence[_Facts]) -> Row:
         ever_answered=sum(f.ever_answered for f in facts),
         ratings=len(ratings),
         satisfaction=sum(ratings) / len(ratings) if ratings else None,
+        closed=sum(
+            f.answerable and f.request.status is Status.CLOSED and not f.answered for f in facts
+        ),
+        read_only=sum(not f.answerable for f in facts),
     )
 
 

@@ -263,8 +263,7 @@ async def answer(
             await _tell_citizen(tx, request, "answer", answer=text)
             await queue_files(tx, request.chat, request.code, attachments or [],
                               source=chat.platform, kind=NoticeKind.CITIZEN_COPY)  # fmt: skip
-        else:
-            await _note(tx, chat, request, "anonymous_answer")
+        # with no chat to reach, the handler says so in its reply; nobody else is told
         await tx.commit()
     return request
 

@@ -24,8 +24,8 @@ from bot.conversations.common import attachment_of, name_of, too_long
 from bot.deps import Deps
 from bot.runtime.people import staff_or_notice
 from bot.runtime.platforms import PlatformBot, Renderer, plain
-from bot.ui import keyboards, texts
-from bot.ui.callbacks import CardData, CloseData, SkipReasonData, TransferData
+from bot.ui import keyboards, render, texts
+from bot.ui.callbacks import CardData, CloseConfirmData, CloseData, SkipReasonData, TransferData
 from desk import regulations, staff, tracking, validation
 from desk.model import Actor, ChatRef, DraftFile, Status
 from desk.routing import Unit
@@ -83,12 +83,12 @@ def _refusal(error: DeskError) -> str:
     if isinstance(error, staff.NotYourRequest):
         return texts.STAFF_NOT_YOURS
     if isinstance(error, staff.WrongStatus):
-        return texts.STAFF_WRONG_STATUS.format(status=texts.STATUS_NAMES[error.status])
+        return texts.STAFF_WRONG_STATUS.format(status=texts.STAFF_STATUS_NAMES[error.status])
     if isinstance(error, staff.NotOwner):
         return texts.STAFF_NO_OWNER
     if isinstance(error, ChangedMeanwhile):  # two staff at the same moment: say what it is now
-        name = texts.STATUS_NAMES.get(Status(error.status), error.status)
-        return plain(texts.STAFF_CHANGED_MEANWHILE, status=name.split("«")[0].strip(" —"))
+        name = texts.STAFF_STATUS_NAMES.get(Status(error.status), error.status)
+        return plain(texts.STAFF_CHANGED_MEANWHILE, status=name.split(" — ")[0])
     return texts.ACTION_DONE_ALREADY
 
 
@@ -146,7 +146,8 @@ async def card_button(
     elif action == "back":
         await query.answer()
         claimed = request.claimed_by is not None
-        await message.edit_reply_markup(reply_markup=keyboards.card_actions(code, claimed=claimed))
+        markup = keyboards.card_actions(code, claimed=claimed, reachable=request.chat is not None)
+        await message.edit_reply_markup(reply_markup=markup)
     elif action == "ask":
         if request.chat is None:
             await query.answer(texts.STAFF_NO_OWNER, show_alert=True)
@@ -253,26 +254,62 @@ async def close_reason(
     bot: PlatformBot,
     staff_chat: ChatRef,
 ) -> None:
-    """A close reason picked (an unknown one does not unpack): close the request."""
+    """A close reason picked (an unknown one does not unpack): ask once more, showing the
+    sentence the citizen will read; the card gets its buttons back meanwhile."""
     code, reason = callback_data.code, callback_data.reason
+    message = query.message
     person = await staff_or_notice(query, staff_chat, deps)
     if person is None:
         return
-    actor = person.actor
     try:
-        await staff.close(deps.desk, code, reason, chat=staff_chat, actor=actor)
+        request = await staff.unit_request(deps.desk, code, chat=staff_chat)
+    except DeskError as exc:
+        await _refuse(query, exc, staff_chat)
+        return
+    await query.answer()
+    if not isinstance(message, Message):
+        return
+    claimed, reachable = request.claimed_by is not None, request.chat is not None
+    markup = keyboards.card_actions(code, claimed=claimed, reachable=reachable)
+    await message.edit_reply_markup(reply_markup=markup)
+    who = person.actor.name or texts.STAFF_COLLEAGUE
+    await message.reply(
+        render.close_preview(ui, request, deps.rules, reason.value, who),
+        reply_markup=keyboards.close_confirm(code, reason),
+    )
+
+
+async def close_confirmed(
+    query: CallbackQuery,
+    callback_data: CloseConfirmData,
+    deps: Deps,
+    ui: Renderer,
+    bot: PlatformBot,
+    staff_chat: ChatRef,
+) -> None:
+    """«بله، بسته شود»: close; «بازگشت»: keep it open. Either way the question loses its
+    buttons, so it cannot be pressed twice."""
+    code, reason = callback_data.code, callback_data.reason
+    message = query.message
+    person = await staff_or_notice(query, staff_chat, deps)
+    if person is None:
+        return
+    shown = to_persian_digits(code)
+    if not callback_data.go:
+        await query.answer()
+        if isinstance(message, Message):
+            await message.edit_text(ui.fmt(texts.STAFF_CLOSE_KEPT, code=shown))
+        return
+    try:
+        await staff.close(deps.desk, code, reason, chat=staff_chat, actor=person.actor)
     except DeskError as exc:
         await _refuse(query, exc, staff_chat)
         return
     deps.wake_delivery()
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            ui.fmt(
-                texts.STAFF_DONE_CLOSE,
-                code=to_persian_digits(code),
-                reason=texts.CLOSE_REASONS[reason.value],
-            )
+    if isinstance(message, Message):
+        await message.edit_text(
+            ui.fmt(texts.STAFF_DONE_CLOSE, code=shown, reason=texts.CLOSE_REASONS[reason.value])
         )
 
 
@@ -366,7 +403,7 @@ async def reply_in_thread(
         await message.reply(why)
         return
     try:
-        await staff.answer(
+        answered = await staff.answer(
             deps.desk,
             code,
             text,
@@ -385,7 +422,8 @@ async def reply_in_thread(
         await message.reply(_refusal(exc))
         return
     deps.wake_delivery()
-    await message.reply(ui.fmt(texts.STAFF_DONE_ANSWER, code=to_persian_digits(code)))
+    done = texts.STAFF_DONE_ANSWER if answered.chat is not None else texts.STAFF_DONE_ANSWER_NOBODY
+    await message.reply(ui.fmt(done, code=to_persian_digits(code)))
 
 
 def _card_without_link(replied: Message, bot: PlatformBot) -> tuple[str, str] | None:
@@ -443,6 +481,7 @@ def router() -> Router:
         transfer_without_reason, SkipReasonData.filter(), StaffTransfer.reason
     )
     router.callback_query.register(close_reason, CloseData.filter())
+    router.callback_query.register(close_confirmed, CloseConfirmData.filter())
     router.message.register(staff_cancel, Command("cancel"))
     router.message.register(transfer_reason, StaffTransfer.reason)
     router.message.register(question_for_citizen, StaffAsk.question)

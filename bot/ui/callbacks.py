@@ -18,6 +18,7 @@ sc        CardData                sc:claim:1234567890  a staff card: claim/trans
 st        TransferData            st:1234567890:legal  a unit in the transfer menu
 sr        SkipReasonData          sr:1234567890        «no reason» for a transfer
 sx        CloseData               sx:1234567890:spam   a reason to close without an answer
+sy        CloseConfirmData        sy:1234567890:spam:1 close with it (1) or keep it open (0)
 cl        ClarifyData             cl:1234567890        «reply to this question» (citizen)
 rt        RateData                rt:1234567890:5      a 1-5 rating of an answer (citizen)
 ro        ReopenData              ro:1234567890        «reopen» after a poor rating (citizen)
@@ -123,6 +124,14 @@ class CloseData(CallbackData, prefix="sx"):
 
     code: str
     reason: CloseReason
+
+
+class CloseConfirmData(CallbackData, prefix="sy"):
+    """Under «… بسته شود؟» with the citizen's sentence: close (`go`) or keep it open."""
+
+    code: str
+    reason: CloseReason
+    go: Flag
 
 
 # --- citizen follow-ups (bot/handlers/followup.py) -----------------------------------------------
@@ -248,6 +257,7 @@ ALL: tuple[type[CallbackData], ...] = (
     TransferData,
     SkipReasonData,
     CloseData,
+    CloseConfirmData,
     ClarifyData,
     RateData,
     ReopenData,

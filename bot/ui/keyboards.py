@@ -139,16 +139,15 @@ def _inline(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
     )
 
 
-def card_actions(code: str, *, claimed: bool) -> InlineKeyboardMarkup:
-    """The buttons under an open request's card."""
+def card_actions(code: str, *, claimed: bool, reachable: bool = True) -> InlineKeyboardMarkup:
+    """The buttons under an open request's card; «درخواست توضیح از متقاضی» only when there is
+    a chat to ask in (`reachable`)."""
     first = [] if claimed else [(texts.BTN_CLAIM, cb.CardData(action="claim", code=code).pack())]
+    ask = [(texts.BTN_ASK, cb.CardData(action="ask", code=code).pack())] if reachable else []
     return _inline(
         [
             first,
-            [
-                (texts.BTN_TRANSFER, cb.CardData(action="transfer", code=code).pack()),
-                (texts.BTN_ASK, cb.CardData(action="ask", code=code).pack()),
-            ],
+            [(texts.BTN_TRANSFER, cb.CardData(action="transfer", code=code).pack()), *ask],
             [(texts.BTN_CLOSE, cb.CardData(action="close", code=code).pack())],
         ]
     )
@@ -171,6 +170,19 @@ def close_reasons(code: str) -> InlineKeyboardMarkup:
         ]
         + [[(texts.BTN_BACK, cb.CardData(action="back", code=code).pack())]]
     )
+
+
+def close_confirm(code: str, reason: CloseReason) -> InlineKeyboardMarkup:
+    """«بله، بسته شود» or «بازگشت» under the sentence the citizen will read."""
+    return _inline(
+        [
+            [
+                (texts.BTN_CONFIRM_CLOSE,
+                 cb.CloseConfirmData(code=code, reason=reason, go=True).pack()),
+                (texts.BTN_BACK, cb.CloseConfirmData(code=code, reason=reason, go=False).pack()),
+            ]
+        ]
+    )  # fmt: skip
 
 
 def no_reason(code: str) -> InlineKeyboardMarkup:

@@ -200,15 +200,35 @@ def _choice_name(choices: tuple[Choice, ...], key: str | None) -> str:
 
 
 def staff_status(request: Request, rules: RoutingRules, now: datetime) -> str:
-    """Status as staff see it: with the close reason, and «معوق» when overdue."""
+    """Status in the staff's words (not the citizen's): who is on it, the close reason, and
+    «معوق» when overdue."""
     if request.status is Status.CLOSED and request.close_reason:
-        return texts.CLOSED_WITH.format(
+        return texts.STAFF_CLOSED_WITH.format(
             reason=texts.CLOSE_REASONS.get(request.close_reason, request.close_reason)
         )
-    name = status_name(request, rules)
+    name = texts.STAFF_STATUS_NAMES[request.status]
+    if request.status is Status.IN_PROGRESS and request.claimed_by:
+        who = clip(request.claimed_by.split(" (", 1)[-1].rstrip(")"), CARD_NAME_MAX)
+        name = texts.STAFF_IN_PROGRESS_BY.format(who=who)
     if request.is_overdue(now):
         name = f"{name} — {texts.CARD_OVERDUE}"
     return name
+
+
+def close_preview(
+    ui: Renderer, request: Request, rules: RoutingRules, reason: str, who: str
+) -> str:
+    """The question before «بستن» happens: the exact sentence the citizen will read, or why
+    nobody will read one."""
+    shown = to_persian_digits(request.code)
+    label = texts.CLOSE_REASONS.get(reason, reason)
+    silent = "nobody" if request.chat is None else ("spam" if reason == "spam" else "")
+    if silent:
+        return ui.fmt(texts.STAFF_CONFIRM_CLOSE_SILENT, who=who, code=shown, reason=label,
+                      why=texts.STAFF_CLOSE_TELLS_NOBODY[silent])  # fmt: skip
+    sentence = citizen_notice(ui, request, rules, {"template": "closed", "reason": reason})
+    return ui.fmt(texts.STAFF_CONFIRM_CLOSE, who=who, code=shown, reason=label,
+                  sentence=Raw(sentence))  # fmt: skip
 
 
 def card_is_live(request: Request, rules: RoutingRules, chat: ChatRef) -> bool:
@@ -279,7 +299,7 @@ def staff_card(
     if not card_is_live(request, rules, chat):
         tail = ui.fmt(texts.CARD_TRANSFERRED_OUT, unit=unit_name(rules, request.unit))
     elif request.is_open:
-        tail = texts.CARD_REPLY_HINT
+        tail = texts.CARD_REPLY_HINT if request.chat is not None else texts.CARD_NOBODY_HINT
     else:
         tail = ""
     date = jalali(request.answered_at or request.updated_at)

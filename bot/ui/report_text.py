@@ -83,8 +83,14 @@ def _row_lines(ui: Renderer, title: str, row: Row, *, answered: bool = True) -> 
             texts.REPORT_COUNTS,
             received=to_persian_digits(row.received),
             answered=to_persian_digits(row.answered),
+            closed=to_persian_digits(row.closed),
             open=to_persian_digits(row.open),
             overdue=to_persian_digits(row.overdue),
+            read_only=Raw(
+                texts.REPORT_COUNTS_READ_ONLY.format(count=to_persian_digits(row.read_only))
+                if row.read_only
+                else ""
+            ),
         )
     )
     lines.append(

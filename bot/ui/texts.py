@@ -283,6 +283,39 @@ CLOSE_REASONS = {
     "spam": "نامرتبط",
 }
 CLOSED_WITH = "بسته شده ({reason})"
+# The same statuses as staff read them on a card (the citizen keeps STATUS_NAMES): a fresh card
+# has arrived for this unit, and «شما» is the citizen, never the clerk reading the card.
+STAFF_STATUS_NAMES = {
+    Status.FILED: "جدید — رسیده به این واحد، هنوز کسی برنداشته",
+    Status.ROUTED: "جدید — رسیده به این واحد، هنوز کسی برنداشته",
+    Status.IN_PROGRESS: "در حال بررسی",
+    Status.WAITING: "در انتظار پاسخ متقاضی",
+    Status.ANSWERED: "پاسخ داده شده",
+    Status.CLOSED: "بسته شده",
+    Status.REOPENED: "بازگشایی شده",
+}
+STAFF_IN_PROGRESS_BY = "در حال بررسی — {who}"
+STAFF_CLOSED_WITH = "بسته شده — {reason}"
+# A card with no chat to reach (a suggestion without name or phone): what staff can still do.
+CARD_NOBODY_HINT = (
+    "\n\nاین درخواست بدون نام است و راهی برای رساندن پیام به متقاضی نیست. اگر به همین پیام "
+    "پاسخ بدهید، پاسخ در پرونده ثبت می‌شود ولی به کسی خبر داده نمی‌شود."
+)
+STAFF_DONE_ANSWER_NOBODY = (
+    "📝 پاسخ درخواست {code} در پرونده ثبت شد. این درخواست بدون نام است، پس این پاسخ به "
+    "کسی فرستاده نشد."
+)
+# «بستن» asks once more, showing the sentence the citizen will read.
+STAFF_CONFIRM_CLOSE = (
+    "{who}، درخواست {code} با دلیل «{reason}» بسته شود؟\n\nمتقاضی این پیام را می‌خواند:\n{sentence}"
+)
+STAFF_CONFIRM_CLOSE_SILENT = "{who}، درخواست {code} با دلیل «{reason}» بسته شود؟\n\n{why}"
+STAFF_CLOSE_TELLS_NOBODY = {
+    "spam": "به متقاضی پیامی فرستاده نمی‌شود (درخواست نامرتبط است).",
+    "nobody": "این درخواست بدون نام است و به کسی خبر داده نمی‌شود.",
+}
+BTN_CONFIRM_CLOSE = "بله، بسته شود"
+STAFF_CLOSE_KEPT = "درخواست {code} بسته نشد و باز است."
 
 BTN_CLAIM = "بررسی می‌کنم"
 BTN_TRANSFER = "ارجاع به واحد دیگر"
@@ -588,9 +621,14 @@ REPORT_EMPTY = "در این بازه درخواستی ثبت نشده است."
 REPORT_TOTAL = "جمع کل"
 REPORT_BY_UNIT = "به تفکیک واحد"
 REPORT_BY_KIND = "به تفکیک نوع درخواست"
-REPORT_COUNTS = "دریافتی {received} · پاسخ داده شده {answered} · باز {open} · معوق {overdue}"
-REPORT_TIMES = "میانه نخستین اقدام: {first} · میانه زمان پاسخ: {answer}"
-REPORT_QUALITY = "بازگشایی: {reopen} · رضایت: {satisfaction}"
+# the parts add up to «دریافتی»: answered + closed without an answer + open (+ read only)
+REPORT_COUNTS = (
+    "دریافتی {received}: پاسخ داده شده {answered}، بسته بدون پاسخ {closed}، "
+    "باز {open} (معوق {overdue}){read_only}"
+)
+REPORT_COUNTS_READ_ONLY = "، نظرسنجی و نظر بر پیش‌نویس {count} (پاسخ جداگانه ندارند)"
+REPORT_TIMES = "زمان معمول نخستین اقدام: {first}؛ زمان معمول پاسخ: {answer}"
+REPORT_QUALITY = "بازگشایی: {reopen}؛ رضایت: {satisfaction}"
 REPORT_READ_ONLY = "دریافتی {received} (پاسخ جداگانه ندارد)"
 REPORT_SATISFACTION = "{mean} از ۵ ({count} امتیاز)"
 REPORT_DAYS = "{n} روز"

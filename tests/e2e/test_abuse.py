@@ -112,8 +112,8 @@ hostile_messages = st.one_of(
 )
 
 FORGED_PREFIXES = ["lk:", "rt:", "ro:", "cl:", "dc:", "dr:", "dx:", "ds:", "abandon:", "sc:claim:",
-                   "sc:ask:", "sc:transfer:", "sc:back:", "sc:close:", "st:", "sx:", "sr:", "dy:u:",
-                   "dy:c:", "dy:o", "dy:s", "pu:", "pd:", "pc:yes", ""]  # fmt: skip
+                   "sc:ask:", "sc:transfer:", "sc:back:", "sc:close:", "st:", "sx:", "sy:", "sr:",
+                   "dy:u:", "dy:c:", "dy:o", "dy:s", "pu:", "pd:", "pc:yes", ""]  # fmt: skip
 callback_junk = st.text(
     st.sampled_from("0123456789:-²³¹٣۴\u200bab ") | st.characters(exclude_categories=["Cs"]),
     max_size=20,

@@ -106,7 +106,9 @@ async def test_every_staff_action_arrives_whatever_the_staff_names(
     second = await file_water_complaint(fake.private_chat(41002, first, last), photo=False)
     second_card = await card_in(front, platform, WATER, second)
     await staff.click(texts.BTN_CLOSE, message=second_card)
-    await staff.click("تکراری", message=second_card)
+    [question] = await staff.click("تکراری", message=second_card)
+    assert "بسته شود؟" in question.seen() and who[:20] in question.seen()
+    await staff.click(texts.BTN_CONFIRM_CLOSE, message=question)
     await front.delivered()
     assert (await stored(front, second)).status is Status.CLOSED
     assert "بسته شده" in second_card.seen()

@@ -54,12 +54,17 @@ async def test_report_for_a_jalali_range(clocked, platform: Platform) -> None:
     text = said([m for m in replies if m.method == "sendMessage"])
     assert "بازه: ۱ آذر ۱۴۰۵ تا ۱۵ آذر ۱۴۰۵" in text
     # the total row (hand-worked in tests/unit/test_reports.py)
-    assert "دریافتی ۸ · پاسخ داده شده ۳ · باز ۳ · معوق ۱" in text
-    assert "میانه نخستین اقدام: ۳ ساعت · میانه زمان پاسخ: ۲۳ ساعت" in text
-    assert "بازگشایی: ۵۰٪ · رضایت: ۳٫۰ از ۵ (۴ امتیاز)" in text
+    # its parts add up (3 + 1 + 3 + 1 = 8), the survey among them said as such
+    assert (
+        "دریافتی ۸: پاسخ داده شده ۳، بسته بدون پاسخ ۱، باز ۳ (معوق ۱)"
+        "، نظرسنجی و نظر بر پیش‌نویس ۱ (پاسخ جداگانه ندارند)" in text
+    )
+    assert "زمان معمول نخستین اقدام: ۳ ساعت؛ زمان معمول پاسخ: ۲۳ ساعت" in text
+    assert "بازگشایی: ۵۰٪؛ رضایت: ۳٫۰ از ۵ (۴ امتیاز)" in text
     # a unit and a kind
-    assert "میانه نخستین اقدام: ۲ ساعت · میانه زمان پاسخ: ۱ روز و ۲ ساعت" in text
-    assert "دریافتی ۲ · پاسخ داده شده ۱ · باز ۱ · معوق ۰" in text
+    assert "زمان معمول نخستین اقدام: ۲ ساعت؛ زمان معمول پاسخ: ۱ روز و ۲ ساعت" in text
+    assert "دریافتی ۲: پاسخ داده شده ۱، بسته بدون پاسخ ۰، باز ۱ (معوق ۰)" in text
+    assert "·" not in text and "میانه" not in text, "no dot that reads as ۰, no jargon"
     assert "دریافتی ۱ (پاسخ جداگانه ندارد)" in text  # the survey
     if platform is Platform.TELEGRAM:
         assert "<b>جمع کل</b>" in text
@@ -80,11 +85,14 @@ async def test_report_this_week_this_month_and_bad_periods(clocked) -> None:
     # this month: R1..R8, and R10 (filed 1405-09-16, inside the month); R9 is in Aban
     text = said(await admin.send("/report", timeout=30))
     assert "بازه: ۱ آذر ۱۴۰۵ تا ۱۹ آذر ۱۴۰۵ (این ماه)" in text
-    assert "دریافتی ۹ · پاسخ داده شده ۳ · باز ۴ · معوق ۲" in text
+    assert (
+        "دریافتی ۹: پاسخ داده شده ۳، بسته بدون پاسخ ۱، باز ۴ (معوق ۲)"
+        "، نظرسنجی و نظر بر پیش‌نویس ۱ (پاسخ جداگانه ندارند)" in text
+    )
     # this week: only R10 (R1..R8 were filed on 1405-09-01)
     replies = await admin.send("/report هفته", timeout=30)
     assert "بازه: ۱۴ آذر ۱۴۰۵ تا ۱۹ آذر ۱۴۰۵ (این هفته)" in said(replies)
-    assert "دریافتی ۱ · پاسخ داده شده ۰ · باز ۱ · معوق ۱" in said(replies)
+    assert "دریافتی ۱: پاسخ داده شده ۰، بسته بدون پاسخ ۰، باز ۱ (معوق ۱)" in said(replies)
     # a range with nothing in it: said plainly, no chart
     replies = await admin.send("/report 1405-08-01 1405-08-10")
     assert "در این بازه درخواستی ثبت نشده است." in said(replies)

@@ -239,18 +239,21 @@ async def test_close_with_reason(front) -> None:
     water = front.group(WATER, Platform.BALE)
     mark = len(fake.sent)
     await water.click(texts.BTN_CLOSE, message=card)
-    await water.click("تکراری", message=card)
+    asked = await water.click("تکراری", message=card)
+    await water.click(texts.BTN_CONFIRM_CLOSE, message=asked[-1])
     told = await next_to(front, Platform.BALE, citizen.chat_id, mark, "بسته شد")
     assert "تکراری" in (told.text or "")
     await front.delivered()
-    assert "بسته شده (تکراری)" in (card.current_text() or "") and card.buttons() == []
+    assert "بسته شده — تکراری" in (card.current_text() or "") and card.buttons() == []
 
     spam_citizen = fake.private_chat(11005, "علی")
     spam = await file_water_complaint(spam_citizen, photo=False)
     spam_card = await card_in(front, Platform.BALE, WATER, spam)
     before = len(spam_citizen.messages())
     await water.click(texts.BTN_CLOSE, message=spam_card)
-    await water.click("نامرتبط", message=spam_card)
+    asked = await water.click("نامرتبط", message=spam_card)
+    assert texts.STAFF_CLOSE_TELLS_NOBODY["spam"] in said(asked)
+    await water.click(texts.BTN_CONFIRM_CLOSE, message=asked[-1])
     await front.delivered()
     assert len(spam_citizen.messages()) == before, "spam is closed without telling the sender"
     assert (await stored(front, spam)).close_reason == "spam"

@@ -110,7 +110,9 @@ class NoticeSender:
             return None
         if not render.card_is_live(request, self.rules, chat):
             return None
-        return keyboards.card_actions(request.code, claimed=request.claimed_by is not None)
+        return keyboards.card_actions(
+            request.code, claimed=request.claimed_by is not None, reachable=request.chat is not None
+        )
 
     async def _commented_draft(self, request: Request) -> Draft | None:
         """The draft a comment is about (its card names it), None for other requests."""
