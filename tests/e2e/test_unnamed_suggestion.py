@@ -124,5 +124,5 @@ async def test_a_plain_anonymous_suggestion_still_cannot_be_answered(
     group = front.group(EXTENSION, platform)
     mark = len(fake.sent)
     await group.as_admin(6101, "مهدی").send("سپاس از پیشنهاد شما.", reply_to=card)
-    await next_to(front, platform, group.id, mark, "پاسخ به متقاضی نمی‌رسد")
+    await next_to(front, platform, group.id, mark, "این پاسخ به کسی فرستاده نشد")
     assert not [m for m in fake.sent[mark:] if m.chat_id == citizen.chat_id], "nothing reaches"
