@@ -68,6 +68,11 @@ async def got_service(
         await prompts.reask(message, state, deps, ui, common.error_text(ui, exc))
         return
     await state.update_data(service=service.name, answers=[])
+    # the services' keyboard goes: each question shows only its own answer buttons
+    await message.answer(
+        ui.fmt(texts.SURVEY_SERVICE_TAKEN, service=service.name),
+        reply_markup=keyboards.cancel_only(),
+    )
     await prompts.ask(Survey.question, message, state, deps, ui)
 
 
