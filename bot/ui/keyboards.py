@@ -64,6 +64,11 @@ def phone_request() -> ReplyKeyboardMarkup:
     )
 
 
+def no_comment_or_cancel() -> ReplyKeyboardMarkup:
+    """The survey's optional comment: «ثبت بدون توضیح» (not «رد کردن»), «انصراف»."""
+    return _reply([[texts.BTN_NO_COMMENT], [texts.BTN_CANCEL]])
+
+
 def skip_or_cancel() -> ReplyKeyboardMarkup:
     """For optional steps."""
     return _reply([[texts.BTN_SKIP], [texts.BTN_CANCEL]])

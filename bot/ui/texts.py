@@ -101,7 +101,10 @@ SURVEY_SERVICE_TAKEN = (
     "نظرسنجی درباره «{service}». به هر پرسش با یکی از دکمه‌های زیر همان پرسش پاسخ دهید."
 )
 ASK_SURVEY_QUESTION = "پرسش {n} از {total}:\n{question}\n\nاز ۱ (خیلی بد) تا ۵ (خیلی خوب)"
-ASK_SURVEY_COMMENT = "سپاس. اگر توضیحی دارید بنویسید (حداکثر {max} نویسه)؛ وگرنه «{skip}» را بزنید."
+ASK_SURVEY_COMMENT = (
+    "سپاس. اگر توضیحی دارید، کوتاه بنویسید (حدود {words} کلمه)؛ وگرنه «{skip}» را بزنید."
+)
+BTN_NO_COMMENT = "ثبت بدون توضیح"  # the survey's comment is optional: it names what is skipped
 LIKERT_LABELS = ("۱ خیلی بد", "۲ بد", "۳ متوسط", "۴ خوب", "۵ خیلی خوب")
 PICK_LIKERT = "لطفاً با یکی از دکمه‌های ۱ تا ۵ زیر پرسش پاسخ دهید."
 

@@ -70,9 +70,12 @@ async def test_survey_receipt_and_keyboard(front, platform: Platform) -> None:
     # the services' keyboard is gone: the question has only its own answer buttons
     assert citizen.keyboard() == [texts.BTN_CANCEL]
     assert "«بیمه محصولات کشاورزی»" in said(first) and "پرسش ۱ از ۴" in said(first)
-    for label in ("۵ خیلی خوب", "۴ خوب", "۳ متوسط", "۲ بد"):
+    for label in ("۵ خیلی خوب", "۴ خوب", "۳ متوسط"):
         await citizen.click(label)
-    receipt = said(await citizen.click(texts.BTN_SKIP))
+    comment_step = said(await citizen.click("۲ بد"))
+    assert "حدود ۱۶۰ کلمه" in comment_step and "نویسه" not in comment_step
+    assert citizen.keyboard() == [texts.BTN_NO_COMMENT, texts.BTN_CANCEL], "no «رد کردن»"
+    receipt = said(await citizen.click(texts.BTN_NO_COMMENT))
     assert "پاسخ شما به نظرسنجی" in receipt and "سپاسگزاریم" in receipt
     assert TRACK_PROMISE not in receipt and "این کد را نگه دارید" not in receipt
 
