@@ -175,3 +175,19 @@ async def test_status_view_shows_the_deadline(front, platform: Platform) -> None
     await front.group(WATER, platform).send("پاسخ کارشناس.", reply_to=card)
     await next_to(front, platform, citizen.chat_id, mark, "پاسخ کارشناس")
     assert "مهلت پاسخ" not in said(await citizen.send(code))
+
+
+async def test_a_staff_question_says_how_to_answer_in_plain_words(
+    front, platform: Platform
+) -> None:
+    citizen = front.bot(platform).private_chat(14510, "علی")
+    code = await file_water_complaint(citizen, photo=False)
+    card = await card_in(front, platform, WATER, code)
+    water = front.group(WATER, platform)
+    mark = len(front.bot(platform).sent)
+    await water.as_admin(501, "احمد").click(texts.BTN_ASK, message=card)
+    await water.as_admin(501, "احمد").send("مساحت زمین چند هکتار است؟")
+    question = await next_to(front, platform, citizen.chat_id, mark, "مساحت زمین")
+    text = question.current_text() or ""
+    assert "روی همین پیام بزنید و «پاسخ» را انتخاب کنید" in text
+    assert "Reply" not in text and texts.BTN_REPLY_QUESTION in text
