@@ -537,8 +537,9 @@ async def abandon_answer(
         await message.answer(texts.STALE_BUTTON, reply_markup=keyboards.main_menu())
         return
     if callback_data.answer == "yes":
+        ended = lookup_ended(await state.get_state())  # an old «abandon?» under a look-up
         await state.clear()
-        await message.answer(texts.CANCELLED, reply_markup=keyboards.main_menu())
+        await message.answer(ended or texts.CANCELLED, reply_markup=keyboards.main_menu())
     else:
         await message.answer(texts.CONTINUING)
         await prompts.reask(message, state, deps, ui)

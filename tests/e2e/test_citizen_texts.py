@@ -122,6 +122,13 @@ async def test_ending_a_look_up_cancels_nothing(front, platform: Platform) -> No
     ended = said(await citizen.send("/start"))
     assert texts.TRACKING_ENDED in ended and texts.ABANDON_QUESTION not in ended
     assert texts.LOST[:20] in said(await citizen.send("سلام")), "no look-up is waiting"
+    # an old «abandon?» question (from a complaint) pressed while a code is awaited
+    await citizen.click(texts.BTN_COMPLAINT)
+    question = (await citizen.send("/start"))[-1]
+    await citizen.click(texts.BTN_ABANDON, message=question)
+    await citizen.click(texts.BTN_TRACK)
+    ended = said(await citizen.click(texts.BTN_ABANDON, message=question))
+    assert texts.TRACKING_ENDED in ended and texts.CANCELLED not in ended
 
 
 async def test_directory_search_stays_open(front, platform: Platform) -> None:
