@@ -57,6 +57,14 @@ class ReopenRefused(DeskError):
         self.reason = reason
 
 
+class AlreadyRated(DeskError):
+    """This answer has its rating already; `score` is the one recorded (a rating is final)."""
+
+    def __init__(self, score: int) -> None:
+        super().__init__(score)
+        self.score = score
+
+
 @dataclass(frozen=True, slots=True)
 class Desk:
     """The collaborators every use case here needs."""
@@ -346,7 +354,9 @@ def reopen_refusal(request: Request, now: datetime) -> str | None:
 
 
 async def rate(desk: Desk, code: str, score: int, *, chat: ChatRef) -> tuple[Request, bool]:
-    """Store the citizen's 1-5 satisfaction; True when reopening should be offered."""
+    """Store the citizen's 1-5 satisfaction; True when reopening should be offered. Each
+    answer is rated once: a second rating of the same answer raises AlreadyRated (a reopened
+    request's next answer is rated afresh)."""
     if not 1 <= score <= 5:
         raise ValueError(score)
     async with desk.uow() as tx:
@@ -357,6 +367,12 @@ async def rate(desk: Desk, code: str, score: int, *, chat: ChatRef) -> tuple[Req
             ) is None
         _owner(request, chat)
         transition(request.status, Action.RATE)
+        marks = [
+            e.action for e in await tx.requests.events(code)
+            if e.action in (Action.ANSWER.value, Action.RATE.value)
+        ]  # fmt: skip
+        if marks and marks[-1] == Action.RATE.value and request.rating is not None:
+            raise AlreadyRated(request.rating)
         now = desk.clock.now()
         request.rating, request.rated_at = score, now
         await _change(tx, desk, request, Action.RATE, request.citizen_label(chat),

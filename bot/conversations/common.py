@@ -478,14 +478,23 @@ def router() -> Router:
     return control
 
 
+# the groups of states that look something up (a request by its code, the directory): leaving
+# them drops nothing half-filled, so the citizen is not told a request was cancelled
+LOOKUP_ENDED = {"Tracking": texts.TRACKING_ENDED, "DirectorySearch": texts.DIRECTORY_SEARCH_ENDED}
+
+
+def lookup_ended(current: str | None) -> str | None:
+    """What leaving this state says when it is a look-up's; None for a filing or no state."""
+    return LOOKUP_ENDED.get((current or "").partition(":")[0])
+
+
 async def cancel(message: Message, state: FSMContext) -> None:
-    """Drop the draft at any step and show the menu."""
-    had_state = await state.get_state() is not None
+    """Drop the draft at any step (or end a look-up) and show the menu."""
+    current = await state.get_state()
     await state.clear()
-    await message.answer(
-        texts.CANCELLED if had_state else texts.NOTHING_TO_CANCEL,
-        reply_markup=keyboards.main_menu(),
-    )
+    ended = lookup_ended(current)
+    reply = texts.NOTHING_TO_CANCEL if current is None else ended or texts.CANCELLED
+    await message.answer(reply, reply_markup=keyboards.main_menu())
 
 
 async def forget(
@@ -500,8 +509,14 @@ async def forget(
         await prompts.reask(message, state, deps, ui)
 
 
-async def start_midway(message: Message) -> None:
-    """/start in the middle of a conversation: ask before throwing the draft away."""
+async def start_midway(message: Message, state: FSMContext) -> None:
+    """/start in the middle of a conversation: ask before throwing the draft away (a look-up
+    has no draft: it ends, and the menu shows)."""
+    ended = lookup_ended(await state.get_state())
+    if ended is not None:
+        await state.clear()
+        await message.answer(ended, reply_markup=keyboards.main_menu())
+        return
     await message.answer(texts.ABANDON_QUESTION, reply_markup=keyboards.abandon())
 
 
@@ -522,8 +537,9 @@ async def abandon_answer(
         await message.answer(texts.STALE_BUTTON, reply_markup=keyboards.main_menu())
         return
     if callback_data.answer == "yes":
+        ended = lookup_ended(await state.get_state())  # an old «abandon?» under a look-up
         await state.clear()
-        await message.answer(texts.CANCELLED, reply_markup=keyboards.main_menu())
+        await message.answer(ended or texts.CANCELLED, reply_markup=keyboards.main_menu())
     else:
         await message.answer(texts.CONTINUING)
         await prompts.reask(message, state, deps, ui)

@@ -68,6 +68,11 @@ async def got_service(
         await prompts.reask(message, state, deps, ui, common.error_text(ui, exc))
         return
     await state.update_data(service=service.name, answers=[])
+    # the services' keyboard goes: each question shows only its own answer buttons
+    await message.answer(
+        ui.fmt(texts.SURVEY_SERVICE_TAKEN, service=service.name),
+        reply_markup=keyboards.cancel_only(),
+    )
     await prompts.ask(Survey.question, message, state, deps, ui)
 
 
@@ -139,9 +144,10 @@ async def ask_comment(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer
 ) -> tuple[str, Any]:
     """Optional comment."""
+    words = validation.COMMENT_MAX // 60 * 10  # about six characters a Persian word, rounded down
     return texts.ASK_SURVEY_COMMENT.format(
-        max=to_persian_digits(validation.COMMENT_MAX), skip=texts.BTN_SKIP
-    ), keyboards.skip_or_cancel()
+        words=to_persian_digits(words), skip=texts.BTN_NO_COMMENT
+    ), keyboards.no_comment_or_cancel()
 
 
 async def got_comment(
@@ -155,7 +161,7 @@ async def got_comment(
     """Take or skip the comment and file the answers."""
     try:
         comment = common.text_of(message)
-        if comment == texts.BTN_SKIP:
+        if comment in (texts.BTN_NO_COMMENT, texts.BTN_SKIP):  # «رد کردن» from an old keyboard
             comment = ""
         else:
             comment = validation.description(comment, minimum=1, maximum=validation.COMMENT_MAX)

@@ -45,7 +45,7 @@ async def ask_word(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer
 ) -> tuple[str, Any]:
     """The search question."""
-    return texts.DIRECTORY_ASK_SEARCH.format(cancel=texts.BTN_CANCEL), keyboards.cancel_only()
+    return texts.DIRECTORY_ASK_SEARCH.format(cancel=texts.BTN_BACK), keyboards.back_only()
 
 
 # --- rendering ------------------------------------------------------------------------------
@@ -116,6 +116,13 @@ def office_keyboard(directory: Directory) -> InlineKeyboardMarkup:
         ]
         for key, name in directory.units()
     ]
+    rows.append(
+        [
+            InlineKeyboardButton(
+                text=texts.BTN_BACK, callback_data=DirectoryMenuData(choice="m").pack()
+            )
+        ]
+    )
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -318,6 +325,10 @@ async def search_word(
         await prompts.reask(message, state, deps, ui, texts.ERR_TEXT_WANTED)
         return
     term = normalize_line(message.text)
+    if fold(term) == fold(texts.BTN_BACK):
+        await state.clear()
+        await message.answer(texts.DIRECTORY_SEARCH_ENDED, reply_markup=keyboards.main_menu())
+        return
     if fold(term) in _MENU_LABELS:
         # a menu button typed or pressed from an old keyboard: leave the search for the menu
         await state.clear()
@@ -337,7 +348,7 @@ async def search_word(
             message, state, deps, ui, ui.fmt(texts.DIRECTORY_NOT_FOUND, term=shown_term)
         )
         return
-    await state.clear()
+    # the search stays open: the next word is looked up too, until «بازگشت» or the menu
     header = ui.fmt(
         texts.DIRECTORY_FOUND, term=shown_term, count=Raw(to_persian_digits(len(found)))
     )
@@ -345,12 +356,31 @@ async def search_word(
         header += "\n" + texts.DIRECTORY_TOO_MANY.format(
             shown=to_persian_digits(MAX_RESULTS), count=to_persian_digits(len(found))
         )
-    await message.answer(header, reply_markup=keyboards.main_menu())
+    header += "\n" + texts.DIRECTORY_SEARCH_MORE.format(back=texts.BTN_BACK)
+    await message.answer(header, reply_markup=keyboards.back_only())
     shown = found[:MAX_RESULTS]
     await message.answer(
         entries_text(ui, None, shown, with_unit=True),
         reply_markup=cards_keyboard(shown, search_again=True),
     )
+
+
+async def back_to_menu(
+    query: CallbackQuery, state: FSMContext, deps: Deps, ui: Renderer, prompts: Prompts
+) -> None:
+    """«بازگشت» under the office: the main menu (a search in progress ends; a request being
+    filed is kept, and its current step is asked again)."""
+    await query.answer()
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    current = await state.get_state()
+    if current is not None and current != DirectorySearch.word.state:
+        await prompts.reask(message, state, deps, ui)
+        return
+    await state.clear()
+    said = texts.DIRECTORY_BACK if current is None else texts.DIRECTORY_SEARCH_ENDED
+    await message.answer(said, reply_markup=keyboards.main_menu())
 
 
 def flow() -> Flow:
@@ -362,5 +392,6 @@ def flow() -> Flow:
     router.callback_query.register(malformed_button, F.data.regexp(r"^dy:[uc]:"))
     router.callback_query.register(switchboard_card, DirectoryMenuData.filter(F.choice == "o"))
     router.callback_query.register(start_search, DirectoryMenuData.filter(F.choice == "s"))
+    router.callback_query.register(back_to_menu, DirectoryMenuData.filter(F.choice == "m"))
     router.message.register(search_word, DirectorySearch.word)
     return Flow(router, {DirectorySearch.word: ask_word})

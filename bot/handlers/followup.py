@@ -7,6 +7,7 @@ from typing import Any
 
 from aiogram import F
 from aiogram.dispatcher.event.bases import SkipHandler
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -192,7 +193,9 @@ async def reply_to_question(
 async def rating(
     query: CallbackQuery, callback_data: RateData, deps: Deps, bot: PlatformBot
 ) -> None:
-    """1-5 under an answer; an unsatisfied citizen is offered to reopen."""
+    """1-5 under an answer, once: the buttons give way to the score recorded; a second press
+    (of the same message or an older copy) is told it is recorded and changes nothing; an
+    unsatisfied citizen is offered to reopen."""
     await query.answer()
     message = query.message
     if not isinstance(message, Message):
@@ -201,14 +204,28 @@ async def rating(
     score = callback_data.score
     try:
         request, offer = await staff.rate(deps.desk, callback_data.code, score, chat=chat)
+    except staff.AlreadyRated as done:
+        await _show_rated(message, callback_data.code, done.score)
+        await message.answer(texts.RATING_ALREADY.format(label=texts.RATE_LABELS[done.score - 1]))
+        return
     except DeskError as exc:
         log.warning("rating refused for chat %s:%s: %s", chat.platform.value, chat.chat_id,
                     type(exc).__name__)  # fmt: skip
         await message.answer(texts.ACTION_DONE_ALREADY)
         return
-    await message.answer(texts.THANKS_FOR_RATING.format(score=to_persian_digits(score)))
+    await _show_rated(message, request.code, score)
+    await message.answer(texts.THANKS_FOR_RATING.format(label=texts.RATE_LABELS[score - 1]))
     if offer:
         await message.answer(texts.OFFER_REOPEN, reply_markup=keyboards.reopen(request.code))
+
+
+async def _show_rated(message: Message, code: str, score: int) -> None:
+    """The rating buttons under the answer give way to the score recorded (best effort: an
+    answer too old to edit keeps its buttons, and the desk still keeps the first rating)."""
+    try:
+        await message.edit_reply_markup(reply_markup=keyboards.rated(code, score))
+    except TelegramAPIError as exc:
+        log.info("rating buttons not replaced in chat %s: %s", message.chat.id, exc)
 
 
 async def reopen_button(

@@ -29,7 +29,7 @@ ds        SubscriptionData        ds:1                 news of drafts on (1) or 
 pu        PublishUnitData         pu:legal             /publish: the owning unit
 pd        PublishDaysData         pd:14                /publish: the default days
 pc        PublishConfirmData      pc:yes               /publish: confirm (yes) or cancel (no)
-dy        DirectoryMenuData       dy:s                 directory: search (s), switchboard (o)
+dy        DirectoryMenuData       dy:s                 directory: search, switchboard, menu (s o m)
 dy        DirectoryUnitData       dy:u:legal           directory: a unit's officials
 dy        DirectoryCardData       dy:c:12              directory: an official's contact card
 lk        LikertData              lk:0:5               a survey question's 1-5
@@ -209,9 +209,9 @@ class PublishConfirmData(CallbackData, prefix="pc"):
 
 
 class DirectoryMenuData(CallbackData, prefix="dy"):
-    """«جستجو» (s) or the switchboard's card (o)."""
+    """«جستجو» (s), the switchboard's card (o) or «بازگشت» to the main menu (m)."""
 
-    choice: Literal["s", "o"]
+    choice: Literal["s", "o", "m"]
 
 
 class DirectoryUnitData(CallbackData, prefix="dy"):

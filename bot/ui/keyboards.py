@@ -47,6 +47,11 @@ def cancel_only() -> ReplyKeyboardMarkup:
     return _reply([[texts.BTN_CANCEL]])
 
 
+def back_only() -> ReplyKeyboardMarkup:
+    """Just «بازگشت» (to the main menu), for a look-up that stays open, the directory search."""
+    return _reply([[texts.BTN_BACK]])
+
+
 def same_as_before(label: str | None) -> ReplyKeyboardMarkup:
     """A returning citizen's «همان قبلی: …» above «انصراف» (just «انصراف» without one)."""
     return _reply([[label], [texts.BTN_CANCEL]]) if label else cancel_only()
@@ -57,6 +62,11 @@ def phone_request() -> ReplyKeyboardMarkup:
     return _reply(
         [[KeyboardButton(text=texts.BTN_SHARE_PHONE, request_contact=True)], [texts.BTN_CANCEL]]
     )
+
+
+def no_comment_or_cancel() -> ReplyKeyboardMarkup:
+    """The survey's optional comment: «ثبت بدون توضیح» (not «رد کردن»), «انصراف»."""
+    return _reply([[texts.BTN_NO_COMMENT], [texts.BTN_CANCEL]])
 
 
 def skip_or_cancel() -> ReplyKeyboardMarkup:
@@ -191,15 +201,20 @@ def no_reason(code: str) -> InlineKeyboardMarkup:
 
 
 def rating(code: str) -> InlineKeyboardMarkup:
-    """1-5 satisfaction under an answer."""
+    """1-5 satisfaction under an answer, one labelled button a row, «۵ عالی» first."""
     return _inline(
         [
-            [
-                (label, cb.RateData(code=code, score=i).pack())
-                for i, label in reversed(list(enumerate(texts.RATE_LABELS, 1)))
-            ]
+            [(label, cb.RateData(code=code, score=i).pack())]
+            for i, label in reversed(list(enumerate(texts.RATE_LABELS, 1)))
         ]
     )
+
+
+def rated(code: str, score: int) -> InlineKeyboardMarkup:
+    """In place of the rating buttons after a tap: the score recorded. Pressing it changes
+    nothing (the desk keeps the first rating) and is answered that it is recorded."""
+    label = texts.BTN_RATED.format(label=texts.RATE_LABELS[score - 1])
+    return _inline([[(label, cb.RateData(code=code, score=score).pack())]])
 
 
 def reply_to_question(code: str) -> InlineKeyboardMarkup:

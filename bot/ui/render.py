@@ -14,6 +14,7 @@ from bot.ui import texts
 from desk import validation
 from desk.model import (
     COMMENTER_ROLES,
+    OPEN_STATUSES,
     ChatRef,
     Draft,
     DraftStatus,
@@ -123,6 +124,15 @@ def receipt(ui: Renderer, request: Request, rules: RoutingRules) -> str:
     else:
         due = rules.sla.days.get(request.kind, 10)
         next_step = texts.NEXT_STEPS[request.kind].format(unit=unit, due=to_persian_digits(due))
+    what = texts.RECEIPT_UNTRACKED_WHAT.get(request.kind)
+    if what is not None:
+        return ui.fmt(
+            texts.RECEIPT_UNTRACKED,
+            what=what,
+            date=jalali(request.created_at),
+            code=code(ui, request.code),
+            next=next_step,
+        )
     return ui.fmt(
         texts.RECEIPT,
         kind=texts.KIND_NAMES[request.kind],
@@ -152,6 +162,8 @@ def status_card(
         updated=jalali(request.updated_at),
         unit=unit_name(rules, request.unit),
     )
+    if request.due_at is not None and request.status in OPEN_STATUSES:
+        body += ui.fmt(texts.STATUS_DUE, due=jalali(request.due_at))
     if full:
         body += ui.fmt(texts.STATUS_TEXT, text=request.text)
         if request.answer:

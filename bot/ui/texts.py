@@ -60,6 +60,9 @@ BTN_UNNAMED_REPLY = "بدون نام، ولی پاسخ را همین‌جا بگ
 
 CANCELLED = "درخواست نیمه‌کاره لغو شد. هر وقت خواستید دوباره از منو شروع کنید."
 NOTHING_TO_CANCEL = "کاری در جریان نبود."
+# leaving a look-up (nothing was being filed, so nothing is cancelled)
+TRACKING_ENDED = "پیگیری تمام شد و به منوی اصلی برگشتید."
+DIRECTORY_SEARCH_ENDED = "جستجو در فهرست تماس تمام شد و به منوی اصلی برگشتید."
 ABANDON_QUESTION = (
     "شما در حال تکمیل یک درخواست هستید. آیا می‌خواهید آن را رها کنید و از اول شروع کنید؟"
 )
@@ -101,8 +104,14 @@ UNNAMED_NOTE = (
     "پاسخ در همین گفتگو برایتان فرستاده می‌شود."
 )
 ASK_SURVEY_SERVICE = "درباره کدام خدمت نظر می‌دهید؟"
+SURVEY_SERVICE_TAKEN = (
+    "نظرسنجی درباره «{service}». به هر پرسش با یکی از دکمه‌های زیر همان پرسش پاسخ دهید."
+)
 ASK_SURVEY_QUESTION = "پرسش {n} از {total}:\n{question}\n\nاز ۱ (خیلی بد) تا ۵ (خیلی خوب)"
-ASK_SURVEY_COMMENT = "سپاس. اگر توضیحی دارید بنویسید (حداکثر {max} نویسه)؛ وگرنه «{skip}» را بزنید."
+ASK_SURVEY_COMMENT = (
+    "سپاس. اگر توضیحی دارید، کوتاه بنویسید (حدود {words} کلمه)؛ وگرنه «{skip}» را بزنید."
+)
+BTN_NO_COMMENT = "ثبت بدون توضیح"  # the survey's comment is optional: it names what is skipped
 LIKERT_LABELS = ("۱ خیلی بد", "۲ بد", "۳ متوسط", "۴ خوب", "۵ خیلی خوب")
 PICK_LIKERT = "لطفاً با یکی از دکمه‌های ۱ تا ۵ زیر پرسش پاسخ دهید."
 
@@ -168,6 +177,13 @@ NEXT_UNNAMED = (
     "پیشنهاد شما بدون نام به «{unit}» می‌رسد؛ کارشناسان نام و شماره شما را نمی‌بینند. "
     "نتیجه بررسی در همین گفتگو اعلام می‌شود."
 )
+# a survey answer or a draft comment has nothing to track: its receipt thanks the citizen and
+# says what happens with it, and promises no status to look up
+RECEIPT_UNTRACKED = "{what} در تاریخ {date} ثبت شد.\nکد رهگیری: {code}\n\n{next}"
+RECEIPT_UNTRACKED_WHAT = {
+    Kind.SURVEY: "پاسخ شما به نظرسنجی",
+    Kind.COMMENT: "نظر شما درباره پیش‌نویس",
+}
 NEXT_ANONYMOUS = (
     "پیشنهاد شما بدون نام به «{unit}» می‌رسد. چون بدون نام است، پاسخی برایتان فرستاده نمی‌شود."
 )
@@ -190,6 +206,8 @@ STATUS_CARD = (
     "آخرین تغییر: {updated}\n"
     "واحد رسیدگی: {unit}"
 )
+# the deadline of a request still open (the SLA due date), after «واحد رسیدگی»
+STATUS_DUE = "\nمهلت پاسخ: {due}"
 STATUS_TEXT = "\nمتن درخواست:\n{text}"
 STATUS_ANSWER = "\n\nپاسخ ({date}):\n{answer}"
 STATUS_ONLY_NOTE = (
@@ -416,7 +434,7 @@ CITIZEN = {
     "transferred": ("درخواست {kind} شما با کد رهگیری {code} برای رسیدگی به «{unit}» ارجاع شد."),
     "question": (
         "کارشناس «{unit}» درباره درخواست {code} از شما می‌پرسد:\n\n{question}\n\n"
-        "برای پاسخ، دکمه «{button}» را بزنید یا به همین پیام «پاسخ» (Reply) بدهید."
+        "برای پاسخ، دکمه «{button}» را بزنید، یا روی همین پیام بزنید و «پاسخ» را انتخاب کنید."
     ),
     "answer": (
         "پاسخ {kind} شما با کد رهگیری {code} از «{unit}»:\n\n{answer}\n\n"
@@ -425,7 +443,9 @@ CITIZEN = {
     "closed": "درخواست {kind} شما با کد رهگیری {code} بسته شد. دلیل: {reason}",
 }
 BTN_REPLY_QUESTION = "پاسخ به این پرسش"
-RATE_LABELS = ("۱", "۲", "۳", "۴", "۵")
+RATE_LABELS = ("۱ خیلی بد", "۲ بد", "۳ متوسط", "۴ خوب", "۵ عالی")  # 1…5: each says its meaning
+# after a tap the rating buttons go; in their place one button says what was recorded
+BTN_RATED = "امتیاز شما: {label}"
 ASK_CLARIFICATION = "لطفاً پاسخ خود را به پرسش کارشناس بنویسید (می‌توانید عکس یا فایل هم بفرستید)."
 CLARIFICATION_SENT = "پاسخ شما به «{unit}» فرستاده شد. سپاس از همراهی شما."
 CLARIFICATION_NOT_NEEDED = "این درخواست اکنون منتظر توضیح شما نیست."
@@ -469,7 +489,10 @@ QUOTA_CLARIFICATIONS = (
     "برای هر درخواست در یک ساعت بیش از {limit} پیام پاسخ به کارشناس فرستاده نمی‌شود. "
     "این پیام آخر شما به کارشناس نرسید؛ لطفاً از {time} به بعد آن را دوباره بفرستید."
 )
-THANKS_FOR_RATING = "سپاس از نظر شما ({score} از ۵)."
+THANKS_FOR_RATING = "امتیاز شما ثبت شد: {label}. سپاس از نظر شما."
+RATING_ALREADY = (
+    "امتیاز شما به این پاسخ پیش‌تر ثبت شده است ({label}) و دیگر تغییر نمی‌کند. سپاس از نظر شما."
+)
 OFFER_REOPEN = (
     "متأسفیم که پاسخ رضایت شما را جلب نکرد. اگر می‌خواهید، درخواست را بازگشایی کنید تا "
     "دوباره بررسی شود (تنها یک بار و تا ۷ روز پس از پاسخ)."
@@ -496,7 +519,7 @@ BTN_UNSUBSCRIBE = "دیگر خبرم نکن"
 KIND_NAMES[Kind.COMMENT] = "نظر درباره پیش‌نویس"
 NEXT_STEPS[Kind.COMMENT] = (
     "نظر شما به «{unit}» رسید و در بازنگری پیش‌نویس بررسی می‌شود. "
-    "وقتی نسخه نهایی منتشر شود، در همین گفتگو خبرتان می‌کنیم."
+    "وقتی نسخه نهایی منتشر شود، در همین گفتگو خبرتان می‌کنیم. سپاس از مشارکت شما."
 )
 
 OFFER_SUBSCRIPTION = (
@@ -742,6 +765,10 @@ DIRECTORY_ASK_SEARCH = (
     "نام، سمت یا واحد مورد نظر را بنویسید؛ مثلاً «باغبانی»، «بیمه» یا «بیرجند». "
     "برای بازگشت به منو «{cancel}» را بزنید."
 )
+DIRECTORY_SEARCH_MORE = (
+    "برای جستجوی دیگر، کلمه تازه‌ای بنویسید؛ برای بازگشت به منو «{back}» را بزنید."
+)
+DIRECTORY_BACK = "به منوی اصلی برگشتید."
 DIRECTORY_TOO_SHORT = "لطفاً دست‌کم دو حرف از نام، سمت یا واحد مورد نظر را بنویسید."
 DIRECTORY_NOT_FOUND = "متأسفانه برای «{term}» چیزی پیدا نشد. لطفاً کلمه دیگری را امتحان کنید."
 DIRECTORY_FOUND = "برای «{term}» {count} مورد پیدا شد:"

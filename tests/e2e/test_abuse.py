@@ -320,7 +320,7 @@ def _phone(hostile: Hostile) -> str:
 
 
 def _comment(text: str) -> str:
-    if text == texts.BTN_SKIP:
+    if text in (texts.BTN_NO_COMMENT, texts.BTN_SKIP):
         return ""
     return validation.description(text, minimum=1, maximum=validation.COMMENT_MAX)
 

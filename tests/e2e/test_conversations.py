@@ -151,7 +151,7 @@ async def test_service_survey(front, platform: Platform) -> None:
     await citizen.click("۴ خوب")
     await citizen.send("۳")  # typed digits work too
     last = await citizen.click("۲ بد")
-    assert texts.BTN_SKIP in citizen.keyboard(), f"comment step expected: {said(last)}"
+    assert texts.BTN_NO_COMMENT in citizen.keyboard(), f"comment step expected: {said(last)}"
     receipt = await citizen.send("کارشناس بیمه دیر به مزرعه آمد.")
     request = await stored(front, tracking_code(receipt))
     assert request.kind is Kind.SURVEY and request.unit == "inspection"

@@ -95,7 +95,7 @@ async def test_search_with_arabic_letters_then_a_card(front, platform: Platform)
     await open_directory(citizen)
     question = said(await citizen.click(texts.BTN_DIRECTORY_SEARCH))
     assert "نام، سمت یا واحد" in question
-    assert citizen.keyboard() == [texts.BTN_CANCEL]
+    assert citizen.keyboard() == [texts.BTN_BACK]
 
     # not a word: a polite reason and the question again, the search goes on
     again = said(await citizen.send_sticker())
@@ -104,19 +104,21 @@ async def test_search_with_arabic_letters_then_a_card(front, platform: Platform)
     assert texts.DIRECTORY_TOO_SHORT in said(await citizen.send("😀 !!"))
     nothing = said(await citizen.send("هواپیما"))
     assert "چیزی پیدا نشد" in nothing and "هواپیما" in nothing and "نام، سمت یا واحد" in nothing
-    assert citizen.keyboard() == [texts.BTN_CANCEL]
+    assert citizen.keyboard() == [texts.BTN_BACK]
 
     # Arabic yeh and kaf, no ZWNJ: still found
     replies = await citizen.send("مدير باغباني")
     assert len(replies) == 2
     assert "۱" in (replies[0].current_text() or ""), "the count, in Persian digits"
-    assert texts.BTN_COMPLAINT in citizen.keyboard(), "the main menu is back"
+    assert citizen.keyboard() == [texts.BTN_BACK], "the search stays open until «بازگشت»"
     assert GARDENER in (replies[1].current_text() or "") and GARDENS in said(replies)
     assert replies[1].buttons() == [card_button(GARDENER), texts.BTN_SEARCH_AGAIN]
     sent = cards(await citizen.click(card_button(GARDENER)))
     assert sent[0].params["phone_number"] == "+985632231580"
 
-    # out of the search: a code or a menu button works as usual again
+    # out of the search with «بازگشت»: a menu button works as usual again
+    assert texts.DIRECTORY_SEARCH_ENDED in said(await citizen.click(texts.BTN_BACK))
+    assert texts.BTN_COMPLAINT in citizen.keyboard(), "the main menu is back"
     assert "کد رهگیری" in said(await citizen.click(texts.BTN_TRACK))
 
 
@@ -139,7 +141,9 @@ async def test_cancel_and_menu_buttons_leave_the_search(front, platform: Platfor
     citizen = front.bot(platform).private_chat(8107, "احمد")
     await open_directory(citizen)
     await citizen.click(texts.BTN_DIRECTORY_SEARCH)
-    assert texts.CANCELLED in said(await citizen.click(texts.BTN_CANCEL))
+    # «انصراف» typed (or on an old keyboard) ends the search too: nothing was being filed
+    ended = said(await citizen.send(texts.BTN_CANCEL))
+    assert texts.DIRECTORY_SEARCH_ENDED in ended and texts.CANCELLED not in ended
     assert texts.BTN_CONTACT in citizen.keyboard()
     await citizen.click(texts.BTN_CONTACT)
     await citizen.click(texts.BTN_DIRECTORY_SEARCH)

@@ -147,7 +147,7 @@ async def test_from_filing_to_answered_and_rated(front, platform: Platform) -> N
     assert "شنبه" in (request.answer or "")
 
     # Unsatisfied: rate 2, reopen once with a note; the unit sees it and can answer again.
-    offer = await citizen.click("۲", message=answer)
+    offer = await citizen.click(texts.RATE_LABELS[1], message=answer)
     assert texts.OFFER_REOPEN in said(offer)
     await citizen.click(texts.BTN_REOPEN)
     mark = len(fake.sent)
@@ -157,7 +157,7 @@ async def test_from_filing_to_answered_and_rated(front, platform: Platform) -> N
     assert (await stored(front, code)).status is Status.REOPENED
     await sara.send("عذرخواهی می‌کنیم؛ فردا بازدید انجام می‌شود.", reply_to=new_card)
     second = await next_to(front, platform, citizen.chat_id, mark, "فردا بازدید")
-    assert "پیشنهاد" not in said(await citizen.click("۵", message=second))
+    assert "پیشنهاد" not in said(await citizen.click(texts.RATE_LABELS[4], message=second))
     final = await stored(front, code)
     assert final.rating == 5 and final.reopen_count == 1
 
@@ -182,13 +182,13 @@ async def test_reopen_is_offered_once(front) -> None:
     mark = len(fake.sent)
     await water.send("پاسخ اول کارشناس.", reply_to=card)
     answer = await next_to(front, Platform.TELEGRAM, citizen.chat_id, mark, "پاسخ اول")
-    await citizen.click("۱", message=answer)
+    await citizen.click(texts.RATE_LABELS[0], message=answer)
     await citizen.click(texts.BTN_REOPEN)
     await citizen.send("پاسخ کافی نبود.")
     mark = len(fake.sent)
     await water.send("پاسخ دوم کارشناس.", reply_to=card)
     answer = await next_to(front, Platform.TELEGRAM, citizen.chat_id, mark, "پاسخ دوم")
-    again = said(await citizen.click("۱", message=answer))
+    again = said(await citizen.click(texts.RATE_LABELS[0], message=answer))
     assert texts.OFFER_REOPEN not in again, "a request is reopened once at most"
 
 

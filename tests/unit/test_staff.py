@@ -719,6 +719,31 @@ async def test_no_reopen_offer_after_a_reopen(desk: Desk, clock: FixedClock) -> 
     assert offered is False
 
 
+async def test_an_answer_is_rated_once(desk: Desk, store: FakeStore, clock: FixedClock) -> None:
+    request = await answered(desk)
+    clock.advance(timedelta(hours=1))
+    await staff.rate(desk, request.code, 2, chat=CITIZEN)
+    before = snapshot(store)
+    clock.advance(timedelta(minutes=1))
+    with pytest.raises(staff.AlreadyRated) as refused:
+        await staff.rate(desk, request.code, 5, chat=CITIZEN)
+    assert refused.value.score == 2
+    assert snapshot(store) == before, "the first rating stays, no event is added"
+
+
+async def test_the_next_answer_after_a_reopen_is_rated_afresh(
+    desk: Desk, clock: FixedClock
+) -> None:
+    request = await answered(desk)
+    await staff.rate(desk, request.code, 1, chat=CITIZEN)  # same instant as the answer
+    await staff.reopen(desk, request.code, "مشکل حل نشد", chat=CITIZEN)
+    await staff.answer(desk, request.code, "پاسخ دوم", chat=WATER, actor=CLERK)
+    rated, _ = await staff.rate(desk, request.code, 4, chat=CITIZEN)
+    assert rated.rating == 4
+    with pytest.raises(staff.AlreadyRated):
+        await staff.rate(desk, request.code, 5, chat=CITIZEN)
+
+
 @pytest.mark.parametrize("score", [0, 6, -1])
 async def test_rating_outside_one_to_five_is_refused(
     desk: Desk, store: FakeStore, score: int
