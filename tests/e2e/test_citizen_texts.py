@@ -5,6 +5,8 @@ that stays open with «بازگشت», and the deadline on the status view."""
 
 from __future__ import annotations
 
+import pytest
+
 from bot.ui import texts
 from bot.ui.render import jalali
 from desk.model import Platform
@@ -48,6 +50,7 @@ async def test_rating_is_labelled_and_final(front, platform: Platform) -> None:
     assert answer.buttons() == ["امتیاز شما: ۲ بد"]
 
 
+@pytest.mark.slow  # over 3 s (README, Testing: slow)
 async def test_a_reopened_request_is_rated_again(front, platform: Platform) -> None:
     citizen, code, answer = await answered(front, platform, 14502, "پاسخ نخست.")
     await citizen.click("۱ خیلی بد", message=answer)

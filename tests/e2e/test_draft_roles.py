@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from openpyxl import load_workbook
 
 from bot.ui import texts
@@ -56,6 +57,7 @@ async def _card(front, platform: Platform, code: str):
     )
 
 
+@pytest.mark.slow  # over 3 s (README, Testing: slow)
 async def test_a_comment_says_who_commented_and_the_digest_counts_them(
     front, platform: Platform
 ) -> None:

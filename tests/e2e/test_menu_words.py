@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bot.ui import texts
 from desk.model import Platform, Status
 from desk.text import to_persian_digits
@@ -29,6 +31,7 @@ async def asked(front, platform: Platform, citizen) -> tuple[str, Any]:
     return code, card
 
 
+@pytest.mark.slow  # over 3 s (README, Testing: slow)
 async def test_a_typed_answer_in_the_menu_reaches_the_thread(front, platform: Platform) -> None:
     fake = front.bot(platform)
     citizen = fake.private_chat(14101, "علی")
@@ -47,6 +50,7 @@ async def test_a_typed_answer_in_the_menu_reaches_the_thread(front, platform: Pl
     assert texts.LOST[:20] in said(await citizen.send("باشه"))
 
 
+@pytest.mark.slow  # over 3 s (README, Testing: slow)
 async def test_a_photo_and_a_voice_in_the_menu_reach_the_thread(front, platform: Platform) -> None:
     fake = front.bot(platform)
     citizen = fake.private_chat(14102, "علی")
@@ -79,6 +83,7 @@ async def test_a_photo_and_a_voice_in_the_menu_reach_the_thread(front, platform:
     assert (await stored(front, code)).status is Status.IN_PROGRESS
 
 
+@pytest.mark.slow  # over 3 s (README, Testing: slow)
 async def test_the_newest_question_gets_the_answer(front) -> None:
     platform = Platform.TELEGRAM
     fake = front.bot(platform)

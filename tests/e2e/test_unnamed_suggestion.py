@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from openpyxl import load_workbook
 
 from bot.ui import texts
@@ -39,6 +40,7 @@ async def _file(citizen, choice: str) -> tuple[str, str]:
     return chosen, tracking_code(await citizen.click(texts.BTN_CONFIRM))
 
 
+@pytest.mark.slow  # over 3 s (README, Testing: slow)
 async def test_an_unnamed_suggestion_hides_who_and_still_gets_the_answer(
     front, platform: Platform
 ) -> None:
