@@ -148,7 +148,8 @@ async def test_citizen_files_staff_answers_in_the_browser(sandbox: Sandbox, tmp_
             await staff.get_by_role("button", name="ارسال", exact=True).click()
 
             await expect(citizen.locator(".msg.bot", has_text=answer)).to_be_visible(timeout=WAIT)
-            await expect(citizen.get_by_role("button", name="۵", exact=True).last).to_be_visible(
+            best = texts.RATE_LABELS[-1]  # «۵ عالی»: the answer comes with its rating buttons
+            await expect(citizen.get_by_role("button", name=best, exact=True).last).to_be_visible(
                 timeout=WAIT
             )
             await expect(card).to_contain_text("پاسخ داده شده", timeout=WAIT)
