@@ -54,11 +54,10 @@ async def begin(
     bot: PlatformBot,
 ) -> None:
     """Start a complaint, unless this account has used its filing quota."""
-    user_id = common.user_id_of(message)
-    if await filing.quota_refuses(message, state, deps, ui, prompts, bot, user_id):
-        return
-    await state.set_data(filing.draft_data("complaint"))
-    await prompts.ask(Complaint.topic, message, state, deps, ui)
+    await filing.start(
+        message, state, deps, ui, prompts, bot, "complaint", Complaint.topic,
+        user_id=common.user_id_of(message),
+    )  # fmt: skip
 
 
 async def begin_with_text(
@@ -73,12 +72,10 @@ async def begin_with_text(
 ) -> None:
     """Start a complaint whose description is the sentence the citizen typed in the menu: its
     step is passed over, the others are asked as usual."""
-    if await filing.quota_refuses(message, state, deps, ui, prompts, bot, user_id):
-        return
-    skip = {Complaint.text.state: Complaint.attachments.state}
-    await state.set_data(filing.draft_data("complaint", text=text, skip=skip))
-    await message.answer(texts.KEPT_TEXT_USED)
-    await prompts.ask(Complaint.topic, message, state, deps, ui)
+    await filing.start(
+        message, state, deps, ui, prompts, bot, "complaint", Complaint.topic,
+        user_id=user_id, kept=text, skip={Complaint.text: Complaint.attachments},
+    )  # fmt: skip
 
 
 async def ask_confirm(

@@ -63,6 +63,33 @@ async def quota_refuses(
     return False
 
 
+async def start(
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    prompts: Prompts,
+    bot: PlatformBot,
+    flow: str,
+    first: State,
+    *,
+    user_id: int | None,
+    kept: str | None = None,
+    skip: dict[State, State] | None = None,
+) -> None:
+    """Start a filing flow at its first step, unless this account has used its filing quota.
+    `kept`: a sentence the citizen typed in the menu, the draft's description from the start;
+    `skip` maps the steps it answers to the step asked instead."""
+    if await quota_refuses(message, state, deps, ui, prompts, bot, user_id):
+        return
+    passed = {str(step.state): str(instead.state) for step, instead in (skip or {}).items()}
+    extra: dict[str, Any] = {} if kept is None else {"text": kept, "skip": passed}
+    await state.set_data(draft_data(flow, **extra))
+    if kept is not None:
+        await message.answer(texts.KEPT_TEXT_USED)
+    await prompts.ask(first, message, state, deps, ui)
+
+
 async def submit(
     message: Message,
     state: FSMContext,

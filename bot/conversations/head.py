@@ -48,11 +48,10 @@ async def begin(
     bot: PlatformBot,
 ) -> None:
     """Start a message to the head, unless this account has used its filing quota."""
-    user_id = common.user_id_of(message)
-    if await filing.quota_refuses(message, state, deps, ui, prompts, bot, user_id):
-        return
-    await state.set_data(filing.draft_data("head"))
-    await prompts.ask(HeadMessage.name, message, state, deps, ui)
+    await filing.start(
+        message, state, deps, ui, prompts, bot, "head", HeadMessage.name,
+        user_id=common.user_id_of(message),
+    )  # fmt: skip
 
 
 async def ask_confirm(

@@ -46,11 +46,10 @@ async def begin(
     bot: PlatformBot,
 ) -> None:
     """Start a suggestion, unless this account has used its filing quota."""
-    user_id = common.user_id_of(message)
-    if await filing.quota_refuses(message, state, deps, ui, prompts, bot, user_id):
-        return
-    await state.set_data(filing.draft_data("suggestion"))
-    await prompts.ask(Suggestion.topic, message, state, deps, ui)
+    await filing.start(
+        message, state, deps, ui, prompts, bot, "suggestion", Suggestion.topic,
+        user_id=common.user_id_of(message),
+    )  # fmt: skip
 
 
 async def begin_with_text(
@@ -65,12 +64,10 @@ async def begin_with_text(
 ) -> None:
     """Start a suggestion whose description is the sentence the citizen typed in the menu: its
     step is passed over, the others are asked as usual."""
-    if await filing.quota_refuses(message, state, deps, ui, prompts, bot, user_id):
-        return
-    skip = {Suggestion.text.state: Suggestion.anonymous.state}
-    await state.set_data(filing.draft_data("suggestion", text=text, skip=skip))
-    await message.answer(texts.KEPT_TEXT_USED)
-    await prompts.ask(Suggestion.topic, message, state, deps, ui)
+    await filing.start(
+        message, state, deps, ui, prompts, bot, "suggestion", Suggestion.topic,
+        user_id=user_id, kept=text, skip={Suggestion.text: Suggestion.anonymous},
+    )  # fmt: skip
 
 
 async def ask_anonymous(
