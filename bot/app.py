@@ -28,6 +28,7 @@ from bot.runtime.middlewares import (
 from bot.runtime.people import BotAdmins
 from bot.runtime.platforms import PlatformBot, make_bot
 from bot.runtime.polling import LaneDispatcher
+from bot.runtime.routers import filters_on_the_loop
 from bot.ui import texts
 from bot.workers.delivery import (
     DeliveryWorker,
@@ -259,6 +260,7 @@ def build_app(
     dispatcher.update.outer_middleware(FloodLimit(settings.flood_per_minute, rules))
     router, prompts = build_router()
     dispatcher.include_router(router)
+    filters_on_the_loop(dispatcher)
     dispatcher["prompts"] = prompts  # the conversations' questions, for every handler
     scheduler = build_scheduler(
         deps.desk, handled, delivery.wake, every_seconds=settings.sla_check_seconds
