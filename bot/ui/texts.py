@@ -709,6 +709,17 @@ EXPORT_SURVEY_COMMENT = "توضیح"
 EXPORT_SUMMARY_HEADERS = ("خدمت", "پرسش", "تعداد پاسخ", "میانگین (از ۵)")  # then LIKERT_LABELS
 EXPORT_ALL_SERVICES = "همه خدمات"
 EXPORT_STATUS_ROUTED = "ارجاع شده"
+# Statuses in a workbook, read by staff and the head (not the citizen's «توضیح شما», and no
+# «این واحد»: a row names its unit in its own column).
+EXPORT_STATUS_NAMES = {
+    Status.FILED: "ثبت شده",
+    Status.ROUTED: "ارجاع شده، هنوز کسی برنداشته",
+    Status.IN_PROGRESS: "در حال بررسی",
+    Status.WAITING: "در انتظار پاسخ متقاضی",
+    Status.ANSWERED: "پاسخ داده شده",
+    Status.CLOSED: "بسته شده",
+    Status.REOPENED: "بازگشایی شده",
+}
 EXPORT_ACTIONS = {
     "filed": "ثبت",
     "routed": "ارجاع خودکار",
