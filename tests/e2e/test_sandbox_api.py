@@ -14,8 +14,9 @@ import pytest
 from aiohttp import web
 
 from bot.sandbox.web import Chats, SandboxWeb, fake_phone
-from bot.ui import texts
+from bot.ui import exports, texts
 from desk import regulations
+from desk.calendar import local_date
 from desk.model import Platform
 from tests.e2e.test_drafts_admin import SUMMARY, TITLE, UNIT, UNIT_NAME, desk_of
 from tests.e2e.test_staff_desk import file_water_complaint
@@ -124,7 +125,7 @@ async def test_the_admin_pane_publishes_a_draft_with_its_blank_lines(
     assert TITLE in (await page.last_bot(name, chat))["html"]
 
 
-async def test_the_admin_pane_gets_the_report_with_its_chart(
+async def test_the_admin_pane_gets_the_report_with_its_chart_and_the_export(
     front: Any, page: PageClient, platform: Platform
 ) -> None:
     name = platform.value
@@ -142,6 +143,17 @@ async def test_the_admin_pane_gets_the_report_with_its_chart(
     async with page.session.get(page.origin + chart["media"]["url"], headers=page.headers) as res:
         assert res.status == 200 and res.headers["Content-Type"] == "image/png"
         assert (await res.read()).startswith(b"\x89PNG")
+
+    today = exports.jalali_day(local_date(front.app.clock.now()))
+    await page.post("/api/send", platform=name, chat=chat, text=f"/export {today} {today}")
+    workbook = await page.last_bot(name, chat)
+    assert workbook["media"]["kind"] == "document"
+    assert workbook["media"]["name"] == f"export-{today}-{today}.xlsx"
+    async with page.session.get(
+        page.origin + workbook["media"]["url"], headers=page.headers
+    ) as res:
+        assert res.headers["Content-Disposition"].startswith("attachment")
+        assert (await res.read()).startswith(b"PK"), "an XLSX workbook, as a download"
 
 
 async def test_contact_cards_are_a_name_and_a_phone(
