@@ -11,7 +11,9 @@ CSP; plain photo types inline), under unguessable ids.
 The page (`page.html`, inline CSS and JS, no build step, nothing from the internet) polls
 `GET /api/messages` every half second and acts through `POST /api/send`, `/api/click`,
 `/api/contact` and `/api/file`, which call the same FakeUser / FakeGroup methods the e2e
-tests use. Each call waits until the bot has handled the update, as the tests do.
+tests use. Each call waits until the bot has handled the update, as the tests do. In a unit's
+group the page writes as a staff member, in the admins' group as an admin (both the groups'
+administrators); anywhere else as the citizen whose id is the chat's.
 """
 
 from __future__ import annotations
@@ -178,9 +180,7 @@ def _contact(message: Json) -> Json | None:
     contact = message.get("contact")
     if not isinstance(contact, dict):
         return None
-    name = " ".join(
-        str(contact[k]) for k in ("first_name", "last_name") if contact.get(k)
-    )  # fmt: skip
+    name = " ".join(str(contact[k]) for k in ("first_name", "last_name") if contact.get(k))
     return {"name": name, "phone": card_phone(str(contact.get("phone_number") or ""))}
 
 
