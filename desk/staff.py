@@ -416,7 +416,7 @@ async def reopen(desk: Desk, code: str, note: str, *, chat: ChatRef) -> Request:
 
 FIND_LIMIT = 10  # requests listed at most; more are announced, not shown
 FIND_DIGITS_MIN = 4  # fewer digits match too much of every phone and code
-FIND_NAME_MIN = 2
+FIND_NAME_MIN = 2  # letters
 _NOT_DIGITS = re.compile(r"[\s\-_.()\u200c\u200e\u200f]")
 
 
@@ -439,7 +439,8 @@ def search_terms(text: str) -> RequestSearch | None:
             pass
         return RequestSearch(digits=compact) if len(compact) >= FIND_DIGITS_MIN else None
     name = squeeze(line)
-    return RequestSearch(name=name) if len(name) >= FIND_NAME_MIN else None
+    letters = sum(ch.isalpha() for ch in name)
+    return RequestSearch(name=name) if letters >= FIND_NAME_MIN else None
 
 
 @dataclass(frozen=True, slots=True)

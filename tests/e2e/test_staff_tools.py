@@ -13,6 +13,7 @@ import pytest
 from bot.runtime.redact import RedactSecrets
 from bot.ui import texts
 from desk.model import Platform, Status
+from desk.routing import RoutingRules
 from desk.text import to_persian_digits
 from tests.e2e.helpers import said, stored
 from tests.e2e.test_staff_desk import (
@@ -29,7 +30,8 @@ PAPERS = "مدارک لازم"
 
 
 def _template(front, title: str) -> str:
-    return next(t.text for t in front.rules.units[WATER].templates if t.title == title)
+    rules: RoutingRules = front.rules
+    return next(t.text for t in rules.units[WATER].templates if t.title == title)
 
 
 def _alerts(fake, since: int) -> list[str]:
@@ -90,6 +92,7 @@ async def test_a_ready_answer_sent_as_it_is_and_one_edited(front, platform: Plat
     assert not fake.violations
 
 
+@pytest.mark.slow
 async def test_only_the_units_staff_use_ready_answers(front, platform: Platform) -> None:
     fake = front.bot(platform)
     water = front.group(WATER, platform)
