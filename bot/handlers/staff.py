@@ -1,4 +1,5 @@
-"""Staff in their units' group chats: card buttons, answering by reply, questions, transfers.
+"""Staff in their units' group chats: card buttons, answering by reply, questions, transfers,
+the unit's ready answers (`/templates`, «پاسخ آماده») and `/find`.
 
 Only a configured unit chat reaches these handlers (`StaffChat`, the router's filter, which
 hands each handler `unit` and `staff_chat`); in it, only staff act: the
@@ -66,6 +67,11 @@ class StaffChat(BaseFilter):
             )
             return False
         return {"unit": unit, "staff_chat": ChatRef(bot.platform, message.chat.id)}
+
+
+# the link of a ready answer shown for a request (`message_links.role`): a reply to it is an
+# answer, as a reply to any message of the thread is
+TEMPLATE_ROLE = "template"
 
 
 class StaffAsk(StatesGroup):
@@ -444,7 +450,7 @@ async def reply_in_thread(
         await message.reply(_refusal(exc))
         return
     deps.wake_delivery()
-    await _drop_send_button(replied, bot)
+    await _drop_send_button(replied, role, bot)
     await message.reply(ui.fmt(_answer_done(answered), code=to_persian_digits(code)))
 
 
@@ -560,8 +566,9 @@ async def template_picked(
     shown = await query.message.reply(text, reply_markup=keyboards.template_send(code, index))
     # a reply to it answers the request, as a reply to the card would
     await deps.links.link(
-        staff_chat.platform, staff_chat.chat_id, shown.message_id, code, "note", deps.clock.now()
-    )
+        staff_chat.platform, staff_chat.chat_id, shown.message_id, code, TEMPLATE_ROLE,
+        deps.clock.now(),
+    )  # fmt: skip
 
 
 async def template_send(
@@ -599,14 +606,14 @@ def _answer_done(answered: Request) -> str:
     return texts.STAFF_DONE_ANSWER if answered.chat is not None else texts.STAFF_DONE_ANSWER_NOBODY
 
 
-async def _drop_send_button(replied: Message, bot: PlatformBot) -> None:
+async def _drop_send_button(replied: Message, role: str, bot: PlatformBot) -> None:
     """After an edited ready answer went out as a reply to it, its «ارسال همین متن» goes, so
-    the unedited text cannot follow by a later press."""
+    the unedited text cannot follow by a later press. The message is known by its link (or,
+    were the link lost, by the button the platform shows on it)."""
     markup = replied.reply_markup
-    if replied.from_user is None or replied.from_user.id != bot.id or markup is None:
-        return
-    data = [b.callback_data or "" for row in markup.inline_keyboard for b in row]
-    if not any(d.startswith(f"{TemplateSendData.__prefix__}:") for d in data):
+    data = [b.callback_data or "" for row in markup.inline_keyboard for b in row] if markup else []
+    has_button = any(d.startswith(f"{TemplateSendData.__prefix__}:") for d in data)
+    if role != TEMPLATE_ROLE and not has_button:
         return
     try:
         await bot.edit_message_reply_markup(
