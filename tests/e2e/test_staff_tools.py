@@ -136,6 +136,18 @@ async def test_only_the_units_staff_use_ready_answers(front, platform: Platform)
     assert await events_of(front, code) == ["filed", "routed"]
     assert len(fake.messages_to(citizen.chat_id)) == to_citizen, "the citizen got nothing"
 
+    # Closed: a ready answer is refused, whether asked for or pressed on an old message.
+    await maryam.click(texts.BTN_CLOSE, message=card)
+    await maryam.click(texts.CLOSE_REASONS["duplicate"], message=card)
+    await maryam.click(texts.BTN_CONFIRM_CLOSE)
+    await front.delivered()
+    closed = texts.STAFF_WRONG_STATUS.format(status=texts.STAFF_STATUS_NAMES[Status.CLOSED])
+    assert closed in said(await maryam.send("/templates", reply_to=card))
+    mark = len(fake.callback_answers)
+    await maryam.click(texts.BTN_SEND_TEMPLATE, message=shown)
+    assert _alerts(fake, mark) == [closed]
+    assert (await stored(front, code)).answer is None
+
     # Without a reply, /templates says how and lists the titles; a unit with none says so.
     how = said(await maryam.send("/templates"))
     assert VISIT in how and PAPERS in how and texts.BTN_TEMPLATES in how
