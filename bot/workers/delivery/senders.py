@@ -110,9 +110,11 @@ class NoticeSender:
             return None
         if not render.card_is_live(request, self.rules, chat):
             return None
+        unit = self.rules.units.get(request.unit or "")
         return keyboards.card_actions(
-            request.code, claimed=request.claimed_by is not None, reachable=request.chat is not None
-        )
+            request.code, claimed=request.claimed_by is not None,
+            reachable=request.chat is not None, templates=bool(unit and unit.templates),
+        )  # fmt: skip
 
     async def _commented_draft(self, request: Request) -> Draft | None:
         """The draft a comment is about (its card names it), None for other requests."""
