@@ -9,7 +9,8 @@ dependency order, in batches (at most `batch` rows in memory at a time), in one 
 The check reads both sides again, table by table, ordered by primary key (bytewise on both, so
 the order is the same): the row count and a SHA-256 over the rows, each value as the bot reads
 it (aware UTC datetimes, booleans, decoded JSON, bytes), written canonically, so the two
-databases' representations of the same value compare equal.
+databases' representations of the same value compare equal. A nullable JSON column also
+carries whether it is SQL NULL or JSON null (both read as None), and the copy keeps which.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, event, func, insert, literal, select, text
+from sqlalchemy import JSON, Column, Table, event, func, insert, literal, null, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.elements import ColumnElement
@@ -140,11 +141,37 @@ def _order(table: Table, dialect: str) -> list[ColumnElement[Any]]:
     return columns
 
 
+def _nullable_json(table: Table) -> list[Column[Any]]:
+    """The JSON columns that may hold SQL NULL: read back, SQL NULL and JSON null are both
+    None, so whether the database holds NULL is read (and copied, and checked) apart."""
+    return [c for c in table.columns if isinstance(c.type, JSON) and c.nullable]
+
+
+_NULL = "__sql_null__"  # the label of such a column's `IS NULL`
+
+
 async def _batches(conn: AsyncConnection, table: Table, batch: int) -> AsyncIterator[Sequence[Any]]:
-    query = select(table).order_by(*_order(table, conn.dialect.name))
+    """The table's rows in primary-key order, `batch` at a time, each followed by an
+    `IS NULL` flag per nullable JSON column."""
+    flags = [c.is_(None).label(f"{_NULL}{c.name}") for c in _nullable_json(table)]
+    query = select(table, *flags).order_by(*_order(table, conn.dialect.name))
     result = await conn.stream(query.execution_options(yield_per=batch))
     async for rows in result.partitions(batch):
         yield rows
+
+
+async def _insert(target: AsyncConnection, table: Table, rows: Sequence[Any]) -> None:
+    """Insert a batch; a nullable JSON column the source holds as SQL NULL stays SQL NULL
+    (a None parameter would be written as JSON null)."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        values = dict(row._mapping)
+        nulls = tuple(c.name for c in _nullable_json(table) if values.pop(f"{_NULL}{c.name}"))
+        for name in nulls:
+            del values[name]
+        groups.setdefault(nulls, []).append(values)
+    for nulls, params in groups.items():
+        await target.execute(insert(table).values({name: null() for name in nulls}), params)
 
 
 async def row_counts(conn: AsyncConnection) -> dict[str, int]:
@@ -230,7 +257,7 @@ async def copy_tables(source: AsyncConnection, target: AsyncConnection, batch: i
     copied = 0
     for table in tables():
         async for rows in _batches(source, table, batch):
-            await target.execute(insert(table), [dict(row._mapping) for row in rows])
+            await _insert(target, table, rows)
             copied += len(rows)
     if target.dialect.name == "postgresql":
         await _reset_sequences(target)

@@ -249,9 +249,37 @@ async def small_source(tmp_path: Path, template: Path) -> tuple[str, list[str]]:
                 clock=SystemClock(),
             )  # fmt: skip
             codes.append(new.code)
+        async with engine.begin() as conn:
+            # a row from before the survey column (migrations leave SQL NULL) beside the
+            # others (the app writes JSON null): both read as None, and both must stay as they are
+            await conn.execute(text("UPDATE requests SET survey = NULL WHERE code = :c"),
+                               {"c": codes[0]})  # fmt: skip
     finally:
         await engine.dispose()
     return url, codes
+
+
+async def sql_nulls(url: str) -> list[str]:
+    """The codes of the requests whose survey is SQL NULL (not JSON null)."""
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            found = await conn.execute(
+                text("SELECT code FROM requests WHERE survey IS NULL ORDER BY code")
+            )
+            return list(found.scalars())
+    finally:
+        await engine.dispose()
+
+
+async def on_target(url: str, *statements: str) -> None:
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            for statement in statements:
+                await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
 
 
 @pytest.mark.slow
@@ -268,16 +296,22 @@ async def test_a_corrupted_copy_is_caught(
                                     cwd=tmp_path, env=env_for(source))  # fmt: skip
     assert (code, err) == (0, ""), "an intact copy compares equal again"
     assert "compared 17 tables" in out
+    assert await sql_nulls(source) == await sql_nulls(pg_url) == [codes[0]]
+    check = ["migrate-db", "--from", source, "--to", pg_url, "--check"]
 
-    target = make_engine(pg_url)
-    try:
-        async with target.begin() as conn:
-            # one letter of one complaint, and one event gone: same count, other checksum
-            await conn.execute(text("UPDATE requests SET text = text || '.' WHERE code = :c"),
-                               {"c": codes[1]})  # fmt: skip
-            await conn.execute(text("DELETE FROM events WHERE id = (SELECT min(id) FROM events)"))
-    finally:
-        await target.dispose()
+    # SQL NULL turned into JSON null: the same None to the bot, another value to a query
+    await on_target(pg_url, f"UPDATE requests SET survey = 'null' WHERE code = '{codes[0]}'")
+    code, out, err = await run_main(check, cwd=tmp_path, env=env_for(source))
+    assert code == 1
+    assert [name for name, (_, _, ok) in table_lines(out).items() if ok != "ok"] == ["requests"]
+
+    # back as it was; then one letter of one complaint, and one event gone
+    await on_target(
+        pg_url,
+        f"UPDATE requests SET survey = NULL WHERE code = '{codes[0]}'",
+        f"UPDATE requests SET text = text || '.' WHERE code = '{codes[1]}'",
+        "DELETE FROM events WHERE id = (SELECT min(id) FROM events)",
+    )
     code, out, err = await run_main(["migrate-db", "--from", source, "--to", pg_url, "--check"],
                                     cwd=tmp_path, env=env_for(source))  # fmt: skip
     assert code == 1
