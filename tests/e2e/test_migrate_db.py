@@ -191,16 +191,16 @@ async def test_a_deployment_moves_to_postgresql_and_the_copy_is_proven(
     # the copy works: the repositories read each request by its code, as on SQLite
     source_engine, target = make_engine(sqlite_url), make_engine(pg_url)
     try:
-        for tracking_code_ in codes:
+        for filed in codes:
             async with SqlUnitOfWork(session_factory(source_engine)) as tx:
-                original = await tx.requests.get(tracking_code_)
-                original_events = await tx.requests.events(tracking_code_)
+                original = await tx.requests.get(filed)
+                original_events = await tx.requests.events(filed)
             async with SqlUnitOfWork(session_factory(target)) as tx:
-                copied = await tx.requests.get(tracking_code_)
-                copied_events = await tx.requests.events(tracking_code_)
+                copied = await tx.requests.get(filed)
+                copied_events = await tx.requests.events(filed)
             assert copied == original and copied is not None
             assert copied_events == original_events
-            assert len(copied.attachments) == (3 if tracking_code_ in codes[:2] else 0)
+            assert len(copied.attachments) == (3 if filed in codes[:2] else 0)
         # the id sequences continue after the copied ids: a new filing on PostgreSQL works
         async with target.connect() as conn:
             top = (await conn.execute(text("SELECT max(id) FROM requests"))).scalar_one()
