@@ -144,7 +144,7 @@ class NoticeSender:
         if card_id is None:
             # no card to edit: its send was parked, or the platform's answer to it named no
             # message id. Staff must still see the truth: a new card.
-            log.warning("outbox %d: no card of %s in %s:%s to edit; sending it anew",
+            log.warning("outbox %d: no card of request %s in %s:%s to edit; sending it anew",
                         item.id, request.code, item.platform.value, item.chat_id)  # fmt: skip
             sent = await bot.send_message(
                 item.chat_id, text, reply_markup=self._card_markup(request, chat)
