@@ -123,7 +123,7 @@ async def test_citizen_files_staff_answers_in_the_browser(sandbox: Sandbox, tmp_
             await bot_says("نام")
             await typed("علی رضایی")
             await button(texts.BTN_SHARE_PHONE)  # the contact button shares a number
-            await button(texts.BTN_SKIP)  # no national code
+            await button(texts.BTN_NO_NATIONAL_CODE)  # no national code
             await bot_says("شرح")
             await typed("آب کشاورزی روستای ما سه هفته است قطع شده و باغ‌ها خشک می‌شوند.")
             await expect(
@@ -250,7 +250,7 @@ async def test_phone_numbers_keep_their_digit_groups_in_order(sandbox: Sandbox) 
             await button("فردوس")
             await typed("علی رضایی")
             await button(texts.BTN_SHARE_PHONE)
-            await button(texts.BTN_SKIP)
+            await button(texts.BTN_NO_NATIONAL_CODE)
             await typed("آب چاه روستای خراشاد قطع شده است، پروانه ۱۲۳۴ به نام پدرم است.")
             await button(texts.BTN_NO_ATTACHMENTS)
             await button(texts.BTN_CONFIRM)
