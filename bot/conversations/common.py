@@ -109,7 +109,8 @@ class Prompts:
     async def _walk(self, state: FSMContext, target: str | None) -> None:
         """Keep the way back and forth. The state left is added to the trail; a state already
         on it (the summary again after an edit) cuts it back to the way that state was first
-        reached. Going on to the state the citizen came back from keeps the rest of the way
+        reached (not a field picked to edit: the way back from it is the summary). Going on to
+        the state the citizen came back from keeps the rest of the way
         ahead (AHEAD); any other way forward drops it."""
         current = await state.get_state()
         data = await state.get_data()
@@ -117,7 +118,7 @@ class Prompts:
         ahead: list[str] = list(data.get(AHEAD) or [])
         if target is None or target == current:
             return
-        if target in trail:
+        if target in trail and not data.get("editing"):
             trail = trail[: trail.index(target)]
         elif (
             current is not None and current in self._by_state and _group(current) == _group(target)
@@ -151,7 +152,7 @@ class Prompts:
         if data.get("editing") or current.endswith(":edit"):
             ahead = []  # a detour from the summary: its own buttons lead on
         else:
-            ahead.append(current)
+            ahead = [*(s for s in ahead if s != current), current]
         # leaving a field edited from the summary: the steps after it are asked as usual
         await state.update_data({TRAIL: trail, AHEAD: ahead, "editing": False})
         await state.set_state(previous)
@@ -161,7 +162,7 @@ class Prompts:
         """«ادامه با همان پاسخ قبلی», after «بازگشت»: this step's answer kept as it is, on to
         the step the citizen came back from (an old button with nowhere to go asks again)."""
         ahead: list[str] = list((await state.get_data()).get(AHEAD) or [])
-        if await state.get_state() is None or not ahead:
+        if await state.get_state() in (None, *ahead[-1:]) or not ahead:
             await self.reask(message, state, deps, ui)
             return
         await self.ask(ahead[-1], message, state, deps, ui)
@@ -181,7 +182,8 @@ class Prompts:
             await message.answer(error or texts.MENU_AGAIN, reply_markup=keyboards.main_menu())
             return
         text, keyboard = await question(message, state, deps, ui)
-        if isinstance(keyboard, ReplyKeyboardMarkup) and (await state.get_data()).get(AHEAD):
+        ahead = (await state.get_data()).get(AHEAD) or []
+        if isinstance(keyboard, ReplyKeyboardMarkup) and ahead and ahead[-1] != current:
             keyboard = keyboards.with_keep_answer(keyboard)
         if error:
             text = f"{error}\n\n{text}"
