@@ -95,7 +95,8 @@ async def test_draft_comment_receipt_is_honest(front, platform: Platform) -> Non
     replies = await citizen.send("سهمیه آب باید بر پایه حقابه تاریخی هم باشد.")
     receipt = said(replies)
     assert tracking_code(replies)
-    assert "نظر شما درباره پیش‌نویس" in receipt and "سپاس از مشارکت شما" in receipt
+    assert receipt.startswith(f"نظر شما درباره پیش‌نویس «{draft.title}» در تاریخ"), receipt
+    assert "سپاس از مشارکت شما" in receipt
     assert "بازنگری پیش‌نویس" in receipt, "what happens with it"
     assert TRACK_PROMISE not in receipt and "این کد را نگه دارید" not in receipt
 
