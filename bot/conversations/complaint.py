@@ -158,7 +158,7 @@ def flow() -> Flow:
         steps.phone(Complaint.phone, nxt=Complaint.national_code, summary=DONE),
         steps.text(
             Complaint.national_code,
-            question=texts.ASK_NATIONAL_CODE.format(skip=texts.BTN_SKIP),
+            question=texts.ASK_NATIONAL_CODE.format(skip=texts.BTN_NO_NATIONAL_CODE),
             field="national_code",
             parse=common.parse_national_code,
             nxt=Complaint.text,
@@ -175,7 +175,7 @@ def flow() -> Flow:
             returning=DONE,
         ),
         steps.attachments(Complaint.attachments, summary=DONE),
-        steps.edit(Complaint.edit, EDITABLE),
         steps.Step(Complaint.confirm, ask_confirm, got_confirm),
+        steps.edit(Complaint.edit, EDITABLE),
     )
     return Flow(router, prompts)

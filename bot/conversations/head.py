@@ -119,7 +119,7 @@ def flow() -> Flow:
             returning=DONE,
         ),
         steps.attachments(HeadMessage.attachments, summary=DONE),
-        steps.edit(HeadMessage.edit, EDITABLE),
         steps.Step(HeadMessage.confirm, ask_confirm, got_confirm),
+        steps.edit(HeadMessage.edit, EDITABLE),
     )
     return Flow(router, prompts)

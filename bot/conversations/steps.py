@@ -30,6 +30,7 @@ from desk.text import to_persian_digits
 LONG_TEXT_BOUNDS = {
     "min": to_persian_digits(validation.DESCRIPTION_MIN),
     "max": to_persian_digits(validation.DESCRIPTION_MAX),
+    "words": to_persian_digits(common.about_words(validation.DESCRIPTION_MAX)),
 }
 
 
@@ -57,7 +58,7 @@ def text(
     parse: Callable[[Message], object],
     nxt: State,
     summary: State,
-    keyboard: Callable[[], ReplyKeyboardMarkup] = keyboards.cancel_only,
+    keyboard: Callable[[], ReplyKeyboardMarkup] = keyboards.back_or_cancel,
     returning: State | None = None,
 ) -> Step:
     """A typed answer, validated by `parse`, stored under `field`; then `nxt`, or `returning`
@@ -92,7 +93,7 @@ def name(
         """The question, with the button when something is remembered."""
         details = await common.remembered(message, ui, deps)
         if details is None:
-            return texts.ASK_NAME, keyboards.cancel_only()
+            return texts.ASK_NAME, keyboards.back_or_cancel()
         label = common.same_as_before_label(details)
         return texts.ASK_NAME_OR_SAME, keyboards.same_as_before(label)
 

@@ -11,7 +11,14 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.conversations.common import Flow, Prompts, attachment_of, error_text, name_of
+from bot.conversations.common import (
+    Flow,
+    Prompts,
+    about_words,
+    attachment_of,
+    error_text,
+    name_of,
+)
 from bot.conversations.filing import filing_key, quota_refuses
 from bot.deps import Deps
 from bot.runtime.platforms import PlatformBot, Renderer, plain
@@ -55,7 +62,7 @@ async def ask_comment(
 ) -> tuple[str, Any]:
     """The comment itself."""
     data = await state.get_data()
-    return _ask_text(ui, int(data.get("section") or 0)), keyboards.cancel_only()
+    return _ask_text(ui, int(data.get("section") or 0)), keyboards.back_or_cancel()
 
 
 def _ask_text(ui: Renderer, section: int) -> str:
@@ -67,8 +74,7 @@ def _ask_text(ui: Renderer, section: int) -> str:
     return ui.fmt(
         texts.DRAFT_ASK_COMMENT,
         part=part,
-        min=to_persian_digits(validation.DESCRIPTION_MIN),
-        max=to_persian_digits(validation.DESCRIPTION_MAX),
+        words=to_persian_digits(about_words(validation.DESCRIPTION_MAX)),
     )
 
 
@@ -290,8 +296,9 @@ async def comment_text(
         )
         return
     deps.wake_delivery()
+    draft = await regulations.get(deps.desk, int(data["draft"]))  # its title, in the receipt
     await message.answer(
-        render.receipt(ui, request, deps.rules), reply_markup=keyboards.main_menu()
+        render.receipt(ui, request, deps.rules, draft), reply_markup=keyboards.main_menu()
     )
     await state.clear()
 

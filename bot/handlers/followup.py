@@ -43,14 +43,14 @@ async def ask_clarification(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer
 ) -> tuple[str, Any]:
     """The citizen's answer to a question."""
-    return texts.ASK_CLARIFICATION, keyboards.cancel_only()
+    return texts.ASK_CLARIFICATION, keyboards.back_or_cancel()
 
 
 async def ask_reopen_note(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer
 ) -> tuple[str, Any]:
     """Why the answer did not satisfy."""
-    return texts.ASK_REOPEN_NOTE, keyboards.cancel_only()
+    return texts.ASK_REOPEN_NOTE, keyboards.back_or_cancel()
 
 
 async def _pressed_on_own_request(
@@ -89,7 +89,7 @@ async def reply_button(
         return
     await state.set_state(Clarify.text)
     await state.set_data({"code": request.code})
-    await message.answer(texts.ASK_CLARIFICATION, reply_markup=keyboards.cancel_only())
+    await message.answer(texts.ASK_CLARIFICATION, reply_markup=keyboards.back_or_cancel())
 
 
 async def _clarify(
@@ -248,7 +248,7 @@ async def reopen_button(
         return
     await state.set_state(Reopen.note)
     await state.set_data({"code": request.code})
-    await message.answer(texts.ASK_REOPEN_NOTE, reply_markup=keyboards.cancel_only())
+    await message.answer(texts.ASK_REOPEN_NOTE, reply_markup=keyboards.back_or_cancel())
 
 
 async def reopen_note(

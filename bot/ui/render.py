@@ -114,8 +114,9 @@ def status_name(request: Request, rules: RoutingRules) -> str:
     return name
 
 
-def receipt(ui: Renderer, request: Request, rules: RoutingRules) -> str:
-    """What a citizen reads after filing: code, date, and what happens next."""
+def receipt(ui: Renderer, request: Request, rules: RoutingRules, draft: Draft | None = None) -> str:
+    """What a citizen reads after filing: code, date, and what happens next (a draft comment's
+    names the draft, when `draft` is given)."""
     unit = unit_name(rules, request.unit)
     if request.anonymous:
         next_step = texts.NEXT_ANONYMOUS.format(unit=unit)
@@ -124,18 +125,20 @@ def receipt(ui: Renderer, request: Request, rules: RoutingRules) -> str:
     else:
         due = rules.sla.days.get(request.kind, 10)
         next_step = texts.NEXT_STEPS[request.kind].format(unit=unit, due=to_persian_digits(due))
-    what = texts.RECEIPT_UNTRACKED_WHAT.get(request.kind)
-    if what is not None:
+    yours = texts.YOUR_KIND[request.kind]
+    if request.kind is Kind.COMMENT and draft is not None:
+        yours = texts.YOUR_COMMENT_ON.format(title=draft.title)  # escaped by fmt below
+    if request.kind in texts.UNTRACKED_KINDS:
         return ui.fmt(
             texts.RECEIPT_UNTRACKED,
-            what=what,
+            yours=yours,
             date=jalali(request.created_at),
             code=code(ui, request.code),
             next=next_step,
         )
     return ui.fmt(
         texts.RECEIPT,
-        kind=texts.KIND_NAMES[request.kind],
+        yours=yours,
         date=jalali(request.created_at),
         code=code(ui, request.code),
         next=next_step,
@@ -406,7 +409,7 @@ def citizen_notice(
     reason = str(data.get("reason") or "")
     return ui.fmt(
         template,
-        kind=texts.KIND_NAMES[request.kind],
+        yours=texts.YOUR_KIND[request.kind],
         code=code(ui, request.code),
         unit=unit_name(rules, request.unit),
         question=data.get("question", ""),

@@ -62,7 +62,7 @@ MARKDOWN = ["*", "**", "_", "__", "[", "](", "[x](http://e.com)", "`", "```", "~
             "*پررنگ*", "_کج_", "#", ">"]  # fmt: skip
 WORDS = [
     "سلام", "گندم", "علي", "كشاورز", "۱۲۳", "٤٥٦", "0915", " ", "\n", "\t", "آب و آبیاری", "فردوس",
-    texts.BTN_CONFIRM, texts.BTN_SKIP, texts.BTN_DONE, texts.BTN_EDIT, "۵ خیلی خوب", "3",
+    texts.BTN_CONFIRM, texts.BTN_NO_NATIONAL_CODE, texts.BTN_DONE, texts.BTN_EDIT, "۵ عالی", "3",
     "Error", "None", "{code}", "%s",
 ]  # fmt: skip
 PIECES = CONTROL + INVISIBLE + COMBINING + EMOJI + HTML + MARKDOWN + WORDS
@@ -233,7 +233,7 @@ async def abuse(api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[Abuse]:
             await victim.click(label)
         await victim.send("مریم قربانی")
         await victim.send_contact(VICTIM_PHONE)
-        await victim.click(texts.BTN_SKIP)
+        await victim.click(texts.BTN_NO_NATIONAL_CODE)
         await victim.send(DESCRIPTION)
         await victim.click(texts.BTN_NO_ATTACHMENTS)
         code = tracking_code(await victim.click(texts.BTN_CONFIRM))
@@ -321,7 +321,7 @@ def _phone(hostile: Hostile) -> str:
 
 
 def _comment(text: str) -> str:
-    if text in (texts.BTN_NO_COMMENT, texts.BTN_SKIP):
+    if text in (texts.BTN_NO_COMMENT, texts.BTN_NO_NATIONAL_CODE):
         return ""
     return validation.description(text, minimum=1, maximum=validation.COMMENT_MAX)
 

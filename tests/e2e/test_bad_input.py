@@ -38,12 +38,12 @@ async def test_every_bad_input_is_refused_politely_and_nothing_is_lost(
 
     # national code: wrong check digit
     assert "کد ملی واردشده معتبر نیست" in said(await citizen.send("0084575949"))
-    await citizen.click(texts.BTN_SKIP)
+    await citizen.click(texts.BTN_NO_NATIONAL_CODE)
 
     # description: too short, too long (10,000 characters), a photo instead of text
     assert "دست‌کم" in said(await citizen.send("کوتاه"))
     too_long = said(await citizen.send("الف" * 5000))
-    assert "بیش از حد مجاز" in too_long and "۳۰۰۰" in too_long
+    assert "بیش از حد مجاز (۳۰۰۰ حرف)" in too_long and "حدود ۵۰۰ کلمه" in too_long
     assert texts.ERR_TEXT_WANTED in said(await citizen.send_photo())
     await citizen.send("گندم‌های ما به خاطر بذر نامرغوب سبز نشدند و خسارت دیدیم.")
 

@@ -28,7 +28,7 @@ async def file_water_complaint(
     await citizen.click("فردوس")
     await citizen.send("علی رضایی")
     await citizen.send_contact("+989151234567")
-    await citizen.click(texts.BTN_SKIP)
+    await citizen.click(texts.BTN_NO_NATIONAL_CODE)
     await citizen.send(description)
     if files:
         for kind in files:
@@ -210,7 +210,7 @@ async def test_who_may_act(front, platform: Platform) -> None:
     await other_citizen.click("بیرجند")
     await other_citizen.send("حسن کریمی")
     await other_citizen.send("09150001122")
-    await other_citizen.click(texts.BTN_SKIP)
+    await other_citizen.click(texts.BTN_NO_NATIONAL_CODE)
     await other_citizen.send("واکسن دام‌های روستا هنوز نرسیده است.")
     await other_citizen.click(texts.BTN_NO_ATTACHMENTS)
     other_code = tracking_code(await other_citizen.click(texts.BTN_CONFIRM))

@@ -104,7 +104,7 @@ async def test_close_asks_first_with_the_citizens_sentence(front, platform: Plat
     asked = await ahmad.click("خارج از حیطه وظایف سازمان", message=card)
     question = asked[-1]
     number = to_persian_digits(code)
-    sentence = f"درخواست شکایت شما با کد رهگیری {number} بسته شد. دلیل: خارج از حیطه وظایف سازمان"
+    sentence = f"شکایت شما با کد رهگیری {number} بسته شد. دلیل: خارج از حیطه وظایف سازمان"
     assert "بسته شود؟" in shown(question) and sentence in shown(question)
     assert texts.BTN_CONFIRM_CLOSE in question.buttons() and texts.BTN_BACK in question.buttons()
     assert texts.BTN_CLOSE in card.buttons(), "the card keeps its buttons while asked"

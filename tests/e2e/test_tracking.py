@@ -22,7 +22,7 @@ async def file(citizen) -> str:
     await citizen.click("خوسف")
     await citizen.send("حمید نوری")
     await citizen.send_contact("989153334455")
-    await citizen.click(texts.BTN_SKIP)
+    await citizen.click(texts.BTN_NO_NATIONAL_CODE)
     await citizen.send(DESCRIPTION)
     await citizen.click(texts.BTN_NO_ATTACHMENTS)
     return tracking_code(await citizen.click(texts.BTN_CONFIRM))
