@@ -107,7 +107,10 @@ def unit_name(rules: RoutingRules, key: str | None) -> str:
 
 
 def status_name(request: Request, rules: RoutingRules) -> str:
-    """The status in the citizen's words."""
+    """The status in the citizen's words (a closed request's with its reason)."""
+    if request.status is Status.CLOSED and request.close_reason:
+        reason = texts.CLOSE_REASONS.get(request.close_reason, request.close_reason)
+        return texts.CLOSED_WITH.format(reason=reason)
     name = texts.STATUS_NAMES[request.status]
     if request.status is Status.ROUTED:
         return name.format(unit=unit_name(rules, request.unit))

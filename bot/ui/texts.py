@@ -268,14 +268,16 @@ YOUR_KIND = {
     Kind.HEAD: "پیام شما به رئیس سازمان",
     Kind.SURVEY: "پاسخ شما به نظرسنجی",
 }
+# The status as the citizen reads it (GLOSSARY, «Statuses of a request»); staff read
+# STAFF_STATUS_NAMES on cards and EXPORT_STATUS_NAMES in a workbook.
 STATUS_NAMES = {
-    Status.FILED: "ثبت شده",
-    Status.ROUTED: "ارجاع شده به «{unit}»",
-    Status.IN_PROGRESS: "در حال بررسی",
-    Status.WAITING: "در انتظار توضیح شما",
-    Status.ANSWERED: "پاسخ داده شده",
-    Status.CLOSED: "بسته شده",
-    Status.REOPENED: "بازگشایی شده",
+    Status.FILED: "ثبت شد",
+    Status.ROUTED: "ثبت شد و به «{unit}» رسید",
+    Status.IN_PROGRESS: "در دست بررسی",
+    Status.WAITING: "منتظر توضیح شما",
+    Status.ANSWERED: "پاسخ داده شد",
+    Status.CLOSED: "بسته شد",
+    Status.REOPENED: "دوباره بررسی می‌شود",
 }
 ATTACHMENT_NAMES = {
     AttachmentKind.PHOTO: "عکس",
@@ -334,12 +336,12 @@ CLOSE_REASONS = {
     "out_of_scope": "خارج از حیطه وظایف سازمان",
     "spam": "نامرتبط",
 }
-CLOSED_WITH = "بسته شده ({reason})"
+CLOSED_WITH = "بسته شد (دلیل: {reason})"  # the citizen's status view
 # The same statuses as staff read them on a card (the citizen keeps STATUS_NAMES): a fresh card
 # has arrived for this unit, and «شما» is the citizen, never the clerk reading the card.
 STAFF_STATUS_NAMES = {
-    Status.FILED: "جدید — رسیده به این واحد، هنوز کسی برنداشته",
-    Status.ROUTED: "جدید — رسیده به این واحد، هنوز کسی برنداشته",
+    Status.FILED: "جدید — هنوز کسی برنداشته",
+    Status.ROUTED: "جدید — هنوز کسی برنداشته",
     Status.IN_PROGRESS: "در حال بررسی",
     Status.WAITING: "در انتظار پاسخ متقاضی",
     Status.ANSWERED: "پاسخ داده شده",

@@ -703,7 +703,7 @@ async def track_step(abuse: Abuse, platform: Platform, inputs: list[Hostile]) ->
         refusals = (texts.ERR_CODE_FORMAT, texts.ERR_CODE_CHECK, texts.ERR_CODE_UNKNOWN)
         assert any(_says(reply, r) for r in refusals), f"{what}: {reply[:300]!r}"
     shown = said(await citizen.send(abuse.victim))
-    assert to_persian_digits(abuse.victim) in shown and "ارجاع شده به" in shown, where
+    assert to_persian_digits(abuse.victim) in shown and "ثبت شد و به" in shown, where
     assert DESCRIPTION not in shown, f"{where}: someone else's request shows status only"
     assert_clean(abuse.front, abuse.crashes)
 

@@ -58,7 +58,7 @@ async def test_complaint_end_to_end(front, platform: Platform) -> None:
 
     # The owner looks it up by sending the code in Persian digits: status, text.
     status = said(await citizen.send(to_persian_digits(code)))
-    assert "ارجاع شده به «مدیریت آب و خاک و امور فنی و مهندسی»" in status
+    assert "ثبت شد و به «مدیریت آب و خاک و امور فنی و مهندسی» رسید" in status
     assert DESCRIPTION in status
 
     mine = said(await citizen.click(texts.BTN_MINE))

@@ -169,7 +169,7 @@ async def test_from_filing_to_answered_and_rated(front, platform: Platform) -> N
 
     # The citizen's look-up now shows the answer.
     status = said(await citizen.send(code))
-    assert "فردا بازدید" in status and "پاسخ داده شده" in status
+    assert "فردا بازدید" in status and "وضعیت: پاسخ داده شد\n" in status
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ from desk.text import to_latin_digits, to_persian_digits
 from tests.e2e.conftest import Front
 from tests.e2e.helpers import said, tracking_code
 
-ROUTED = "ارجاع شده به"
+ROUTED = "ثبت شد و به"
 DESCRIPTION = "کود شیمیایی سهمیه ما هنوز تحویل نشده است و فصل کشت می‌گذرد."
 
 
