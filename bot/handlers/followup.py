@@ -107,6 +107,8 @@ async def _clarify(
     if not text and attachment is None:
         await message.answer(texts.ERR_EMPTY)
         return
+    if not text and message.voice is not None:  # staff read that the answer is a voice note
+        text = texts.VOICE_DESCRIPTION
     if why := too_long(text, validation.DESCRIPTION_MAX):  # the unit's note must fit too
         await message.answer(why)
         return
