@@ -27,6 +27,10 @@ from desk.text import normalize, to_persian_digits
 log = logging.getLogger(__name__)
 
 
+# the question's answer may be spoken, as a description may (issue 14, item 2)
+ASK_CLARIFICATION = f"{texts.ASK_CLARIFICATION}\n{texts.VOICE_INVITE}"
+
+
 class Clarify(StatesGroup):
     """Waiting for the citizen's answer to a staff question."""
 
@@ -43,7 +47,7 @@ async def ask_clarification(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer
 ) -> tuple[str, Any]:
     """The citizen's answer to a question."""
-    return texts.ASK_CLARIFICATION, keyboards.cancel_only()
+    return ASK_CLARIFICATION, keyboards.cancel_only()
 
 
 async def ask_reopen_note(
@@ -89,7 +93,7 @@ async def reply_button(
         return
     await state.set_state(Clarify.text)
     await state.set_data({"code": request.code})
-    await message.answer(texts.ASK_CLARIFICATION, reply_markup=keyboards.cancel_only())
+    await message.answer(ASK_CLARIFICATION, reply_markup=keyboards.cancel_only())
 
 
 async def _clarify(

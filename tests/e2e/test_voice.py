@@ -251,7 +251,8 @@ async def test_staff_answer_with_a_voice_and_the_citizen_hears_it(
     mark = len(fake.sent)
     await clerk.send("شماره پروانه چاه را بگویید.")
     await next_to(front, platform, citizen.chat_id, mark, "شماره پروانه")
-    await citizen.click(texts.BTN_REPLY_QUESTION)
+    asked = said(await citizen.click(texts.BTN_REPLY_QUESTION))
+    assert texts.ASK_CLARIFICATION in asked and texts.VOICE_INVITE in asked
     mark = len(fake.sent)
     assert "فرستاده شد" in said(await citizen.send_voice())
     note = await fake.wait_for(
