@@ -461,6 +461,11 @@ async def take_attachment(
     if too_big := file_too_big(bot, attachment):
         await prompts.reask(message, state, deps, ui, too_big)
         return
+    if len(extra_files(stored)) >= MAX_ATTACHMENTS:  # five kept already at the description
+        await message.answer(texts.ATTACHMENTS_FULL.format(max=to_persian_digits(MAX_ATTACHMENTS)))
+        await state.update_data(editing=False)
+        await prompts.ask(summary, message, state, deps, ui)
+        return
     attachment.message_id = message.message_id
     stored.append(attachment.to_dict())
     await state.update_data(attachments=stored)

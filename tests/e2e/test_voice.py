@@ -318,3 +318,19 @@ async def test_reach_with_voice_on_bale(front: Front) -> None:
     await typed.citizen.send("/start")
     await first_complaint(typed)
     assert typed.actions == 9
+
+
+async def test_files_kept_at_the_description_count_among_the_five(
+    front: Front, platform: Platform
+) -> None:
+    citizen = front.bot(platform).private_chat(14213, "علی")
+    await _to_description(citizen)
+    for _ in range(5):
+        assert "عکس شما نگه داشته شد" in said(await citizen.send_photo())
+    full = said(await citizen.send_photo())
+    assert "حداکثر ۵ پیوست" in full and texts.ASK_DESCRIPTION[:20] in full
+    await citizen.send(DESCRIPTION)
+    summary = said(await citizen.send_photo())
+    assert "حداکثر ۵ پیوست" in summary and texts.SUMMARY_TITLE in summary and "۵ عکس" in summary
+    request = await stored(front, tracking_code(await citizen.click(texts.BTN_CONFIRM)))
+    assert len(request.attachments) == 5
