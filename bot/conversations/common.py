@@ -25,7 +25,7 @@ from bot.runtime.routers import private_router
 from bot.ui import keyboards, texts
 from bot.ui.callbacks import AbandonData
 from desk import services, validation
-from desk.model import Attachment, AttachmentKind, ChatRef, Platform
+from desk.model import DESCRIPTION_ROLE, Attachment, AttachmentKind, ChatRef, Platform
 from desk.ports import Remembered
 from desk.routing import Choice
 from desk.text import fold, normalize, profile_name, to_persian_digits
@@ -381,6 +381,106 @@ def parse_long_text(message: Message) -> str:
     return validation.description(text_of(message))
 
 
+# --- the description: typed, or a voice note; a photo sent there is kept ---------------------
+
+
+def extra_files(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The draft's attachments other than a voice note that is its description: those the
+    attachments step counts (up to five) and the summary lists."""
+    return [a for a in stored if a.get("role") != DESCRIPTION_ROLE]
+
+
+def described_by_voice(data: dict[str, Any]) -> bool:
+    """Whether the draft's description is a voice note."""
+    return any(a.get("role") == DESCRIPTION_ROLE for a in data.get("attachments") or [])
+
+
+def _as_plain_file(item: dict[str, Any]) -> dict[str, Any]:
+    """A former description voice, once a new description replaces it: still sent, as a file."""
+    return {k: v for k, v in item.items() if k != "role"}
+
+
+def voice_description(message: Message) -> tuple[str, Attachment] | None:
+    """(the description text, the voice) when `message` is a voice note: the text says it is
+    a voice note (and carries its caption, if any), so nobody reads an empty description."""
+    attachment = attachment_of(message) if message.voice is not None else None
+    if attachment is None:
+        return None
+    attachment.message_id = message.message_id
+    attachment.role = DESCRIPTION_ROLE
+    caption = normalize(message.caption or "", digits=False)
+    text = f"{texts.VOICE_DESCRIPTION}\n{caption}" if caption else texts.VOICE_DESCRIPTION
+    return text, attachment
+
+
+async def take_description(
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    prompts: Prompts,
+    bot: PlatformBot,
+    *,
+    wanted: str,
+    nxt: State,
+    after_voice: State,
+    summary: State,
+) -> None:
+    """A description: typed text (as before, between the bounds); or a voice note, which is
+    the description itself (kept as the first file, no length asked of it), then
+    `after_voice`; or a photo or another file, kept as an attachment, its caption (if any)
+    taken as the description, else the question asked again saying the file was kept.
+    `wanted` names what is still asked («شرح شکایت»): a STILL_WANTED key."""
+    data = await state.get_data()
+    stored: list[dict[str, Any]] = list(data.get("attachments") or [])
+    voice = voice_description(message)
+    if voice is not None:
+        text, spoken = voice
+        if too_big := file_too_big(bot, spoken):
+            await prompts.reask(message, state, deps, ui, too_big)
+            return
+        files = [spoken.to_dict(), *(_as_plain_file(a) for a in stored)]
+        await state.update_data(text=text, attachments=files)
+        await message.answer(texts.VOICE_DESCRIPTION_KEPT)
+        await advance(message, state, deps, ui, prompts, nxt=after_voice, summary=summary)
+        return
+    attachment = attachment_of(message)
+    if attachment is None and message.text is None:  # a sticker, a GIF, a video note
+        await prompts.reask(message, state, deps, ui, texts.ERR_DESCRIPTION_WANTED)
+        return
+    if attachment is not None:
+        if len(extra_files(stored)) >= MAX_ATTACHMENTS:
+            full = texts.ATTACHMENTS_FULL.format(max=to_persian_digits(MAX_ATTACHMENTS))
+            await prompts.reask(message, state, deps, ui, full)
+            return
+        if too_big := file_too_big(bot, attachment):
+            await prompts.reask(message, state, deps, ui, too_big)
+            return
+        attachment.message_id = message.message_id
+        stored.append(attachment.to_dict())
+        await state.update_data(attachments=stored)
+        kept = texts.ATTACHMENT_KEPT.format(
+            what=texts.ATTACHMENT_NAMES[attachment.kind], then=texts.STILL_WANTED[wanted]
+        )
+        if not message.caption:
+            await prompts.reask(message, state, deps, ui, kept)
+            return
+        try:
+            text = validation.description(normalize(message.caption, digits=False))
+        except InvalidInput as exc:
+            await prompts.reask(message, state, deps, ui, f"{kept}\n{error_text(ui, exc)}")
+            return
+    else:
+        try:
+            text = parse_long_text(message)
+        except InvalidInput as exc:
+            await prompts.reask(message, state, deps, ui, error_text(ui, exc))
+            return
+    # a typed description replaces a voice one; that voice stays among the files
+    await state.update_data(text=text, attachments=[_as_plain_file(a) for a in stored])
+    await advance(message, state, deps, ui, prompts, nxt=nxt, summary=summary)
+
+
 async def take_phone(
     message: Message,
     state: FSMContext,
@@ -468,21 +568,27 @@ async def take_attachment(
     if too_big := file_too_big(bot, attachment):
         await prompts.reask(message, state, deps, ui, too_big)
         return
+    if len(extra_files(stored)) >= MAX_ATTACHMENTS:  # five kept already at the description
+        await message.answer(texts.ATTACHMENTS_FULL.format(max=to_persian_digits(MAX_ATTACHMENTS)))
+        await state.update_data(editing=False)
+        await prompts.ask(summary, message, state, deps, ui)
+        return
     attachment.message_id = message.message_id
     stored.append(attachment.to_dict())
     await state.update_data(attachments=stored)
-    if len(stored) >= MAX_ATTACHMENTS:
+    count = len(extra_files(stored))  # a voice that is the description is no attachment here
+    if count >= MAX_ATTACHMENTS:
         await message.answer(texts.ATTACHMENTS_FULL.format(max=to_persian_digits(MAX_ATTACHMENTS)))
         await state.update_data(editing=False)
         await prompts.ask(summary, message, state, deps, ui)
         return
     await message.answer(
         texts.ATTACHMENT_RECEIVED.format(
-            n=to_persian_digits(len(stored)),
+            n=to_persian_digits(count),
             max=to_persian_digits(MAX_ATTACHMENTS),
             done=texts.BTN_DONE,
         ),
-        reply_markup=keyboards.attachments(len(stored)),
+        reply_markup=keyboards.attachments(count),
     )
 
 
@@ -512,7 +618,7 @@ async def attach_at_summary(
     if attachment is None:
         await prompts.reask(message, state, deps, ui, texts.ERR_ATTACHMENT_KIND)
         return
-    if len(stored) >= MAX_ATTACHMENTS:
+    if len(extra_files(stored)) >= MAX_ATTACHMENTS:
         full = texts.ATTACHMENTS_FULL.format(max=to_persian_digits(MAX_ATTACHMENTS))
         await prompts.reask(message, state, deps, ui, full)
         return
@@ -523,7 +629,7 @@ async def attach_at_summary(
     stored.append(attachment.to_dict())
     await state.update_data(attachments=stored)
     added = texts.ATTACHMENT_ADDED.format(
-        n=to_persian_digits(len(stored)), max=to_persian_digits(MAX_ATTACHMENTS)
+        n=to_persian_digits(len(extra_files(stored))), max=to_persian_digits(MAX_ATTACHMENTS)
     )
     await prompts.reask(message, state, deps, ui, added)
 
@@ -531,7 +637,7 @@ async def attach_at_summary(
 async def attachments_prompt(state: FSMContext) -> tuple[str, ReplyKeyboardMarkup]:
     """The attachments question with the right first button."""
     data = await state.get_data()
-    count = len(data.get("attachments") or [])
+    count = len(extra_files(list(data.get("attachments") or [])))
     text = texts.ASK_ATTACHMENTS.format(
         max=to_persian_digits(MAX_ATTACHMENTS), done=texts.BTN_DONE, none=texts.BTN_NO_ATTACHMENTS
     )
@@ -541,7 +647,7 @@ async def attachments_prompt(state: FSMContext) -> tuple[str, ReplyKeyboardMarku
 def attachments_line(data: dict[str, Any]) -> str:
     """«۲ عکس، ۱ موقعیت مکانی» for a summary."""
     counts: dict[AttachmentKind, int] = {}
-    for item in data.get("attachments") or []:
+    for item in extra_files(list(data.get("attachments") or [])):
         kind = AttachmentKind(item["kind"])
         counts[kind] = counts.get(kind, 0) + 1
     if not counts:
@@ -715,8 +821,11 @@ async def take_edit(
     """Jump to the chosen field; the summary comes back right after it."""
     for key, target in editable.items():
         if message.text == texts.FIELD_LABELS[key]:
-            if key == "attachments":
-                await state.update_data(attachments=[])
+            if key == "attachments":  # chosen anew; a voice that is the description stays
+                kept = (await state.get_data()).get("attachments") or []
+                await state.update_data(
+                    attachments=[a for a in kept if a.get("role") == DESCRIPTION_ROLE]
+                )
             await state.update_data(editing=True)
             await prompts.ask(target, message, state, deps, ui)
             return

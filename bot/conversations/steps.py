@@ -82,6 +82,44 @@ def text(
     return Step(state_, ask, take)
 
 
+def description(
+    state_: State,
+    *,
+    question: str,
+    wanted: str,
+    nxt: State,
+    summary: State,
+    after_voice: State | None = None,
+    returning: State | None = None,
+) -> Step:
+    """The description: typed, or one voice note (then `after_voice`, by default `nxt`); a
+    photo or file sent here is kept and the question asked again (`common.take_description`).
+    `returning`, when given, follows a typed description after «همان قبلی» (as `text`)."""
+
+    async def ask(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> Any:
+        """The question, and that a voice note will do."""
+        return f"{question}\n{texts.VOICE_INVITE}", keyboards.back_or_cancel()
+
+    async def take(
+        message: Message,
+        state: FSMContext,
+        deps: Deps,
+        ui: Renderer,
+        prompts: Prompts,
+        bot: PlatformBot,
+    ) -> None:
+        """Text, a voice note, or a file kept."""
+        then = nxt
+        if returning is not None and (await state.get_data()).get("returning"):
+            then = returning
+        await common.take_description(
+            message, state, deps, ui, prompts, bot, wanted=wanted,
+            nxt=then, after_voice=after_voice or then, summary=summary,
+        )  # fmt: skip
+
+    return Step(state_, ask, take)
+
+
 def name(
     state_: State, *, nxt: State, same: State, summary: State, national_code: bool = False
 ) -> Step:

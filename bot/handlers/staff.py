@@ -427,6 +427,8 @@ async def reply_in_thread(
     if not text and attachment is None:
         await message.reply(texts.STAFF_EMPTY_ANSWER)
         return
+    if not text and message.voice is not None:  # the citizen reads that the answer is a voice
+        text = texts.VOICE_ANSWER
     if why := too_long(text, validation.STAFF_TEXT_MAX, texts.STAFF_TEXT_TOO_LONG):
         await message.reply(why)
         return

@@ -22,6 +22,7 @@ from desk.model import (
     Platform,
     Request,
     Status,
+    described_by_voice,
 )
 from desk.routing import Choice, RoutingRules
 from desk.services import QuotaExceeded
@@ -323,13 +324,16 @@ def staff_card(
     date = jalali(request.answered_at or request.updated_at)
     frame = ui.fmt(texts.CARD_ANSWER, date=date, answer="") if request.answer else ""
     empty = ui.fmt(texts.CARD, **head, text="")
+    # a voice note that is the description follows the card in its thread: the card says so
+    voice = texts.CARD_VOICE_DESCRIPTION if described_by_voice(request.attachments) else ""
     # the description and the answer share what the frame leaves; the answer gives way first,
     # but never below half of it, so a long complaint cannot push a long answer off the card
-    room = MAX_CARD - sum(_visible_length(ui, part) for part in (empty, notes, tail, frame))
+    parts = (empty, voice, notes, tail, frame)
+    room = MAX_CARD - sum(_visible_length(ui, part) for part in parts)
     answer = request.answer or ""
     text_room = max(room - validation.message_length(answer), room // 2) if answer else room
     text = clip(request.text, text_room)
-    body = ui.fmt(texts.CARD, **head, text=text) + notes
+    body = ui.fmt(texts.CARD, **head, text=text) + voice + notes
     if answer:
         answer_room = room - validation.message_length(text)
         body += ui.fmt(texts.CARD_ANSWER, date=date, answer=clip(answer, answer_room))

@@ -96,6 +96,24 @@ ASK_SUGGESTION_TEXT = (
 ASK_HEAD_TEXT = (
     "لطفاً پیام خود به رئیس سازمان را بنویسید. (دست‌کم چند کلمه؛ حداکثر حدود {words} کلمه)"
 )
+# --- a voice note, or a photo, at a description step (issue 14, item 2) ---
+# after every description question: who cannot write may speak
+VOICE_INVITE = "اگر نوشتن برایتان سخت است، به‌جای نوشتن یک پیام صوتی بفرستید."
+# the description stored when a voice note is the description (staff, exports, the status view)
+VOICE_DESCRIPTION = "🎤 پیام صوتی"
+VOICE_DESCRIPTION_KEPT = "پیام صوتی شما به‌عنوان شرح نگه داشته شد."
+# a photo (or another file) sent where the description is asked: kept, and the question again;
+# {what} is an ATTACHMENT_NAMES word, {then} what is still wanted
+ATTACHMENT_KEPT = "{what} شما نگه داشته شد؛ حالا {then} را بنویسید یا با یک پیام صوتی بگویید."
+STILL_WANTED = {
+    "complaint": "شرح شکایت",
+    "head": "پیام خود",
+    "suggestion": "پیشنهاد یا انتقاد خود",
+    "comment": "نظر خود",
+}
+ERR_DESCRIPTION_WANTED = (
+    "در این مرحله لطفاً بنویسید یا یک پیام صوتی بفرستید. (برچسب و گیف پذیرفته نمی‌شود.)"
+)
 ASK_ATTACHMENTS = (
     "اگر عکس، پیام صوتی، فایل یا موقعیت مکانی مرتبط دارید، بفرستید (حداکثر {max} مورد). "
     "در پایان «{done}» را بزنید؛ اگر پیوستی ندارید «{none}» را بزنید."
@@ -327,6 +345,7 @@ CARD_ANSWER = "\n\nپاسخ ({date}):\n{answer}"
 CARD_REPLY_HINT = (
     "\n\nبرای پاسخ به متقاضی، روی همین پیام بزنید و «پاسخ» را انتخاب کنید، سپس پاسخ را بنویسید."
 )
+CARD_VOICE_DESCRIPTION = "\n(شرح با پیام صوتی است؛ آن را زیر همین پیام بشنوید.)"
 CARD_OVERDUE = "معوق"
 CARD_ANONYMOUS = "بدون نام"
 CARD_UNNAMED = "بدون نام (به خواست متقاضی؛ پاسخ شما در همان گفتگو به او می‌رسد)"
@@ -519,6 +538,8 @@ CITIZEN = {
     ),
     "closed": "{yours} با کد رهگیری {code} بسته شد. دلیل: {reason}",
 }
+# a staff answer given as a voice note: what the citizen reads before hearing it
+VOICE_ANSWER = "🎤 پاسخ با پیام صوتی است؛ آن را در پیام بعدی بشنوید."
 BTN_REPLY_QUESTION = "پاسخ به این پرسش"
 RATE_LABELS = RATING_LABELS  # the survey's scale: «۵ عالی» … «۱ خیلی بد»
 # after a tap the rating buttons go; in their place one button says what was recorded
