@@ -540,6 +540,8 @@ CITIZEN = {
 }
 # a staff answer given as a voice note: what the citizen reads before hearing it
 VOICE_ANSWER = "🎤 پاسخ با پیام صوتی است؛ آن را در پیام بعدی بشنوید."
+# a staff answer that is only a photo, file, video or location: {what} an ATTACHMENT_NAMES word
+FILE_ANSWER = "📎 پاسخ یک {what} است؛ آن را در پیام بعدی ببینید."
 BTN_REPLY_QUESTION = "پاسخ به این پرسش"
 RATE_LABELS = RATING_LABELS  # the survey's scale: «۵ عالی» … «۱ خیلی بد»
 # after a tap the rating buttons go; in their place one button says what was recorded
