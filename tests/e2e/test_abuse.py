@@ -35,7 +35,7 @@ from bot.runtime.platforms import Renderer
 from bot.ui import texts
 from bot.workers.delivery import Limits
 from desk import regulations, validation
-from desk.model import DraftFile, Kind, Platform, Request, Status
+from desk.model import AttachmentKind, DraftFile, Kind, Platform, Request, Status
 from desk.text import normalize, to_latin_digits, to_persian_digits
 from tests.e2e.conftest import Front
 from tests.e2e.helpers import said, stored, tracking_code
@@ -667,6 +667,16 @@ async def test_updates_from_chats_the_bot_does_not_serve(abuse: Abuse, platform:
 # replies to a card --------------------------------------------------------------------------
 
 
+# What a staff reply of each kind, with no text, is stored as (`common.attachment_of`)
+_ANSWER_FILES = {
+    "photo": AttachmentKind.PHOTO,
+    "document": AttachmentKind.DOCUMENT,
+    "video": AttachmentKind.VIDEO,
+    "audio": AttachmentKind.AUDIO,
+    "location": AttachmentKind.LOCATION,
+}
+
+
 def fast_delivery(front: Front) -> None:
     """No pacing in the outbox: these tests send a card, edits and notes to one staff group per
     example, and the real per-chat (1/s) and per-group (20/min) limits would make them wait
@@ -863,6 +873,10 @@ async def staff_reply_step(abuse: Abuse, platform: Platform, inputs: list[Hostil
         text = normalize(hostile.text or "")
         if not text and hostile.kind == "voice":  # a voice alone: the citizen reads it is one
             text = texts.VOICE_ANSWER
+        elif not text and hostile.kind in _ANSWER_FILES:  # a file alone likewise
+            text = texts.FILE_ANSWER.format(
+                what=texts.ATTACHMENT_NAMES[_ANSWER_FILES[hostile.kind]]
+            )
         request = await stored(front, code)
         if _says(reply, texts.STAFF_DONE_ANSWER):
             answered = True
