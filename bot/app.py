@@ -48,6 +48,7 @@ from storage.db import make_engine, session_factory
 from storage.delivery import SqlDelivery
 from storage.exports import SqlExports
 from storage.fsm import SQLStorage, UpdateScopedStorage
+from storage.locks import SqlJobLocks
 from storage.repositories import SqlGrants, SqlHandledUpdates, SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -263,7 +264,11 @@ def build_app(
     filters_on_the_loop(dispatcher)
     dispatcher["prompts"] = prompts  # the conversations' questions, for every handler
     scheduler = build_scheduler(
-        deps.desk, handled, delivery.wake, every_seconds=settings.sla_check_seconds
+        deps.desk,
+        handled,
+        delivery.wake,
+        every_seconds=settings.sla_check_seconds,
+        locks=SqlJobLocks(engine),
     )
     return App(
         settings=settings,

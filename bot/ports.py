@@ -188,3 +188,11 @@ class ExportQueries(Protocol):
 
     async def period(self, start: datetime, end: datetime) -> ExportData:
         """Requests and survey answers filed in [start, end), and the events in it."""
+
+
+class JobLocks(Protocol):
+    """One run of a scheduled job at a time across the workers on one database
+    (`storage.locks.SqlJobLocks`: a PostgreSQL advisory lock per job)."""
+
+    def hold(self, name: str) -> AbstractAsyncContextManager[bool]:
+        """Inside: True while this worker runs the job; False when another one does."""
