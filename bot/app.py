@@ -49,6 +49,7 @@ from storage.delivery import SqlDelivery
 from storage.exports import SqlExports
 from storage.fsm import SQLStorage, UpdateScopedStorage
 from storage.locks import SqlJobLocks
+from storage.rate import RedisRate
 from storage.repositories import SqlGrants, SqlHandledUpdates, SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -172,6 +173,7 @@ class App:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(task, 10)
         self._tasks.clear()
+        await self.delivery.shared.close()
         for bot in (*self.bots.values(), *self.delivery_bots.values()):
             await bot.session.close()
         await self.storage.close()
@@ -234,8 +236,9 @@ def build_app(
         outbox=outbox, links=outbox, files=draft_files, limiters=limiters,
     )  # fmt: skip
     delivery = DeliveryWorker(
-        store=outbox, send=sender, platforms=delivery_bots, rules=rules, limiters=limiters
-    )
+        store=outbox, send=sender, platforms=delivery_bots, rules=rules, limiters=limiters,
+        shared=RedisRate(settings.redis_url) if settings.redis_url else None,
+    )  # fmt: skip
     deps = Deps(
         uow=uow,
         rules=rules,
