@@ -31,7 +31,11 @@ class OutboxStore(Protocol):
     Every call is its own short transaction, committed before it returns."""
 
     async def due(self, limit: int = 500) -> Due:
-        """The oldest unsent row of each chat among the `limit` oldest unsent rows."""
+        """The oldest unsent row of each chat among the `limit` oldest unsent rows, of the
+        chats this worker holds (claimed now, when no other worker holds them)."""
+
+    async def release(self) -> None:
+        """Let this worker's chats go: it stops."""
 
     async def held(self) -> list[HeldChat]:
         """Every group held now."""

@@ -5,10 +5,14 @@ its values (`Pending`, `Due`, `HeldChat`, `Parked`) live in desk/outbox.py."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import os
+import socket
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -19,6 +23,7 @@ from storage.tables import (
     BlockedChatRow,
     HeldChatRow,
     MessageLinkRow,
+    OutboxChatRow,
     OutboxRow,
     UploadedFileRow,
 )
@@ -56,8 +61,24 @@ __all__ = ["Due", "HeldChat", "Parked", "Pending", "SqlDelivery"]
 class SqlDelivery:
     """Outbox rows and message links on SQL; every call is its own short transaction."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    # How long a chat stays this worker's without a new look at what is due (every few
+    # seconds while it sends): a worker that died leaves its chats to the others after this.
+    CLAIM = timedelta(seconds=60)
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        worker: str | None = None,
+        max_chats: int = 1000,
+    ) -> None:
         self._sessions = sessions
+        # the most chats one worker holds at once, the rest left to the others: two full reads
+        # of what is due (500 rows each, at most a chat each); the platform's rate, shared by
+        # all workers, is the limit anyway, and a dead worker's chats move on after `CLAIM`
+        self.max_chats = max_chats
+        # who claims chats (`outbox_chats`): this process, unique across restarts and machines
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     async def due(self, limit: int = 500) -> Due:
         """A batch of heads, oldest first, in two queries of plain columns (no ORM objects: this
@@ -66,9 +87,22 @@ class SqlDelivery:
         answer queued during a broadcast does not wait for the broadcast to finish. Order
         within a chat holds within each of the two; across them it does not matter (a draft's
         announcement and a complaint's answer are unrelated)."""
+        # rows of chats another live worker holds are not ours to see: each worker reads the
+        # oldest rows of the chats left to it (so several workers share one outbox)
+        now = datetime.now(UTC)
+        others = (
+            select(OutboxChatRow.chat_id)  # type: ignore[call-overload]
+            .where(
+                col(OutboxChatRow.platform) == col(OutboxRow.platform),
+                col(OutboxChatRow.chat_id) == col(OutboxRow.chat_id),
+                col(OutboxChatRow.claimed_by) != self.worker,
+                col(OutboxChatRow.claimed_until) >= now,
+            )
+            .exists()
+        )
         async with self._sessions() as session:
-            own = await self._oldest(session, col(OutboxRow.tag).is_(None), limit)
-            mass = await self._oldest(session, col(OutboxRow.tag).is_not(None), limit)
+            own = await self._oldest(session, col(OutboxRow.tag).is_(None) & ~others, limit)
+            mass = await self._oldest(session, col(OutboxRow.tag).is_not(None) & ~others, limit)
         rows = [*own, *mass]
         seen: set[tuple[Platform, int]] = set()
         more: set[tuple[Platform, int]] = set()
@@ -80,7 +114,65 @@ class SqlDelivery:
             else:
                 seen.add(key)
                 heads.append(_pending(row))
-        return Due(heads, frozenset(more), len(own) >= limit or len(mass) >= limit)
+        mine = await self._claim([(h.platform, h.chat_id) for h in heads]) if heads else set()
+        heads = [h for h in heads if (h.platform, h.chat_id) in mine]
+        return Due(heads, frozenset(more & mine), len(own) >= limit or len(mass) >= limit)
+
+    async def _claim(self, chats: list[tuple[Platform, int]]) -> set[tuple[Platform, int]]:
+        """Claim (or keep) chats no other live worker holds, oldest first, up to `max_chats`
+        in all; returns the chats now this worker's. Chats of this worker with nothing left to
+        send are let go first, so a worker's share follows what is due.
+
+        The claim is one INSERT … ON CONFLICT DO UPDATE … WHERE, on SQLite and PostgreSQL
+        alike: a chat is taken when free, when its claim ran out, or when it is already ours."""
+        now = datetime.now(UTC)
+        table = OutboxChatRow.__table__  # type: ignore[attr-defined]
+        unsent = (
+            select(OutboxRow.id)  # type: ignore[call-overload]
+            .where(
+                col(OutboxRow.platform) == table.c.platform,
+                col(OutboxRow.chat_id) == table.c.chat_id,
+                col(OutboxRow.sent_at).is_(None),
+                col(OutboxRow.failed).is_(False),
+            )
+            .exists()
+        )
+        async with self._sessions() as session, session.begin():
+            await session.execute(delete(table).where(table.c.claimed_by == self.worker, ~unsent))
+            held = {
+                (Platform(p), c)
+                for p, c in await session.execute(
+                    select(table.c.platform, table.c.chat_id).where(
+                        table.c.claimed_by == self.worker, table.c.claimed_until >= now
+                    )
+                )
+            }
+            room = max(0, self.max_chats - len(held))
+            wanted = [k for k in chats if k in held] + [k for k in chats if k not in held][:room]
+            if not wanted:
+                return set()
+            values = [
+                {"platform": p.value, "chat_id": c, "claimed_by": self.worker,
+                 "claimed_until": now + self.CLAIM}
+                for p, c in wanted
+            ]  # fmt: skip
+            dialect = session.bind.dialect.name if session.bind else "sqlite"
+            upsert = (postgresql if dialect == "postgresql" else sqlite).insert(OutboxChatRow)
+            statement = upsert.values(values).on_conflict_do_update(
+                index_elements=["platform", "chat_id"],
+                set_={"claimed_by": upsert.excluded.claimed_by,
+                      "claimed_until": upsert.excluded.claimed_until},
+                where=(table.c.claimed_by == self.worker) | (table.c.claimed_until < now),
+            ).returning(table.c.platform, table.c.chat_id)  # fmt: skip
+            claimed = (await session.execute(statement)).all()
+        return {(Platform(p), c) for p, c in claimed}
+
+    async def release(self) -> None:
+        """Let every chat of this worker go (it stops): another worker may take them at once."""
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                delete(OutboxChatRow).where(col(OutboxChatRow.claimed_by) == self.worker)
+            )
 
     @staticmethod
     async def _oldest(session: AsyncSession, which: Any, limit: int) -> list[Any]:

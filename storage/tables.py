@@ -188,6 +188,19 @@ class OutboxRow(SQLModel, table=True):
     alerted: bool = False  # a parked row: the admin chats were told
 
 
+class OutboxChatRow(SQLModel, table=True):
+    """A chat whose outbox rows one delivery worker sends until `claimed_until` (renewed at each
+    look at what is due): with several workers on one database, each chat's rows go out from
+    one of them, once and in order. Deleted when the worker stops."""
+
+    __tablename__ = "outbox_chats"
+
+    platform: str = Field(sa_column=Column(String(16), primary_key=True))
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    claimed_by: str = Field(max_length=100, index=True)
+    claimed_until: datetime = _utc()
+
+
 class MessageLinkRow(SQLModel, table=True):
     """Which request a message in a chat belongs to, so a reply maps back without parsing text."""
 

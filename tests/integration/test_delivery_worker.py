@@ -20,7 +20,7 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.methods import SendMessage
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import col
 
 from bot.workers.delivery import DeliveryWorker, Limits, RateLimiter
@@ -28,7 +28,7 @@ from desk.model import NoticeKind, Platform
 from desk.outbox import Due, Pending
 from desk.routing import load_rules
 from storage.delivery import SqlDelivery
-from storage.tables import OutboxRow
+from storage.tables import OutboxChatRow, OutboxRow
 from tests.integration.conftest import Database
 
 TG = Platform.TELEGRAM
@@ -453,3 +453,50 @@ async def test_without_the_shared_rate_sends_go_on_this_workers_pace(
     assert sorted(i for _, _, i in api.sent) == sorted(ids), "nothing waits on Redis"
     said = [r.getMessage() for r in caplog.records if "shared send rate" in r.getMessage()]
     assert said == ["shared send rate unavailable (ConnectionError); pacing this worker alone"]
+
+
+@pytest.mark.slow  # four rows a chat, one a second: about 3 s
+async def test_two_workers_send_every_row_once_each_chat_in_order(db: Database) -> None:
+    """Several workers on one database: each chat's rows go out from one of them (its claim
+    in `outbox_chats`), once and in order; together they send everything."""
+    chats = [chat for _ in range(4) for chat in range(300, 340)]  # 40 chats, 4 rows each
+    ids = await queue(db, chats)
+    first, api_a, store_a = rig(db, per_second=1_000, batch=25)
+    second, api_b, store_b = rig(db, per_second=1_000, batch=25)
+    store_a.max_chats = store_b.max_chats = 20  # each holds at most half the chats at once
+    tasks = [asyncio.create_task(w.run()) for w in (first, second)]
+    store = SqlDelivery(db.sessions)
+    try:
+        deadline = time.monotonic() + 30
+        while (await store.counts())["pending"]:
+            assert time.monotonic() < deadline, await store.counts()
+            await asyncio.sleep(0.05)
+    finally:
+        for w in (first, second):
+            await w.stop()
+        await asyncio.gather(*tasks)
+    sent = [i for _, _, i in api_a.sent + api_b.sent]
+    assert sorted(sent) == sorted(ids), "every row exactly once"
+    assert api_a.sent and api_b.sent, "both workers took chats"
+    for chat in range(300, 340):
+        rows = [i for api in (api_a, api_b) for _, c, i in sorted(api.sent) if c == chat]
+        assert rows == sorted(rows), f"chat {chat} in order"
+        senders = {n for n, api in enumerate((api_a, api_b)) for _, c, _ in api.sent if c == chat}
+        assert len(senders) == 1, f"chat {chat} went out from one worker"
+    async with db.sessions() as session:
+        left = (await session.execute(select(func.count()).select_from(OutboxChatRow))).scalar()
+    assert left == 0, "stopped workers let their chats go"
+
+
+async def test_a_dead_workers_chats_go_to_another_once_its_claim_runs_out(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(SqlDelivery, "CLAIM", timedelta(seconds=0.5))
+    await queue(db, [401, 402])
+    dead = SqlDelivery(db.sessions, worker="dead")
+    assert {h.chat_id for h in (await dead.due()).heads} == {401, 402}  # then it is killed
+    alive = SqlDelivery(db.sessions, worker="alive")
+    assert (await alive.due()).heads == [], "claimed by a worker that may still be sending"
+    await asyncio.sleep(0.6)
+    assert {h.chat_id for h in (await alive.due()).heads} == {401, 402}
+    assert (await dead.due()).heads == [], "back from the dead, it finds them taken"

@@ -142,6 +142,10 @@ class DeliveryWorker:
                 timer.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            await self.store.release()  # the other workers may take this one's chats now
+        except Exception:
+            log.warning("could not let this worker's chats go; they free themselves in a minute")
 
     def _max_age(self, now: float) -> float:
         """How old the snapshot may get: `idle_poll` when idle, `refresh` while sending."""
