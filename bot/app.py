@@ -23,7 +23,7 @@ from bot.runtime.middlewares import (
     FloodLimit,
     IgnoreBanned,
     PlatformContext,
-    SkipHandledUpdates,
+    MarkHandled,
 )
 from bot.runtime.people import BotAdmins
 from bot.runtime.platforms import PlatformBot, make_bot
@@ -48,7 +48,8 @@ from storage.db import make_engine, session_factory
 from storage.delivery import SqlDelivery
 from storage.exports import SqlExports
 from storage.fsm import SQLStorage, UpdateScopedStorage
-from storage.repositories import SqlGrants, SqlHandledUpdates, SqlUnitOfWork
+from storage.inbox import SqlInbox
+from storage.repositories import SqlGrants, SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +129,8 @@ class App:
             )
 
     async def run(self, *, handle_signals: bool = True) -> None:
-        """Poll every platform until stopped; updates are confirmed only after handling,
-        chats are handled concurrently, each chat in order (`bot/runtime/polling.py`)."""
+        """Poll every platform until stopped; each batch is stored in the inbox and confirmed,
+        chats are handled from there concurrently, each chat in order (`bot/runtime/polling.py`)."""
         try:
             await self.prepare()
             if self.deliver:
@@ -252,10 +253,11 @@ def build_app(
         failed_lookups_alert=settings.failed_lookups_alert,
         staff_confirm_seconds=settings.staff_confirm_seconds,
     )
-    handled = SqlHandledUpdates(sessions)
+    inbox = SqlInbox(sessions)
     dispatcher = LaneDispatcher(storage=storage, deps=deps)
+    dispatcher.use_inbox(inbox)
     dispatcher.update.outer_middleware(PlatformContext())
-    dispatcher.update.outer_middleware(SkipHandledUpdates(handled, storage, clock))
+    dispatcher.update.outer_middleware(MarkHandled(storage, clock))
     dispatcher.update.outer_middleware(IgnoreBanned(bans))
     dispatcher.update.outer_middleware(FloodLimit(settings.flood_per_minute, rules))
     router, prompts = build_router()
@@ -263,7 +265,7 @@ def build_app(
     filters_on_the_loop(dispatcher)
     dispatcher["prompts"] = prompts  # the conversations' questions, for every handler
     scheduler = build_scheduler(
-        deps.desk, handled, delivery.wake, every_seconds=settings.sla_check_seconds
+        deps.desk, inbox, delivery.wake, every_seconds=settings.sla_check_seconds
     )
     return App(
         settings=settings,

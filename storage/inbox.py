@@ -1,0 +1,185 @@
+"""The update inbox on SQL (`update_inbox`, `inbox_lanes`): store what is fetched, claim chat
+lanes, mark updates handled.
+
+Every batch is one `INSERT … ON CONFLICT DO NOTHING` (a redelivered update is not stored twice,
+on SQLite and PostgreSQL alike). A worker claims a lane by inserting its row in `inbox_lanes`
+(the lane is the primary key, so of several workers exactly one inserts it); it holds the lane
+until it deletes the row, or until `claimed_until` passes (a dead worker's lanes are taken over
+after the lease). Only the holder reads a lane's pending updates, so one chat is handled by one
+worker at a time, in order. The "done" mark is written in the handler's own transaction
+(`mark_done_in`, called by `storage.fsm`)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
+
+from desk.inbox import Claimed, Incoming
+from storage.tables import InboxLaneRow, InboxRow
+
+PENDING, DONE = "pending", "done"
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    """An INSERT that ignores rows whose key exists, in the session's dialect."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    raise NotImplementedError(dialect)  # pragma: no cover - SQLite and PostgreSQL only
+
+
+class SqlInbox:
+    """Each call is its own short transaction, committed before it returns."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def store(self, bot_id: int, updates: Sequence[Incoming], at: datetime) -> set[int]:
+        """Store a batch in one INSERT; returns the ids stored now (not known before)."""
+        if not updates:
+            return set()
+        rows = [
+            {"bot_id": bot_id, "update_id": u.update_id, "lane": u.lane, "payload": u.payload,
+             "received_at": at, "state": PENDING}
+            for u in updates
+        ]  # fmt: skip
+        async with self._sessions() as session, session.begin():
+            statement = _insert(session, InboxRow).values(rows).returning(col(InboxRow.update_id))
+            result = await session.execute(statement)
+            return {int(uid) for uid in result.scalars()}
+
+    async def claim(
+        self,
+        worker: str,
+        bot_ids: Collection[int],
+        now: datetime,
+        until: datetime,
+        *,
+        lanes: int,
+        let_go: Collection[str] = (),
+        renew: bool = False,
+        expire: bool = True,
+        taken: Collection[int] = (),
+    ) -> list[Claimed]:
+        """One round, one transaction: let the lanes in `let_go` go, extend this worker's
+        leases (`renew`), drop expired leases (`expire`), claim up to `lanes` more lanes with
+        pending updates (oldest first), and return the pending updates of every lane this
+        worker holds whose inbox ids are not in `taken` (those it has in hand), oldest first.
+        The payload is read only for those."""
+        lane_col, claimer = col(InboxLaneRow.lane), col(InboxLaneRow.claimed_by)
+        async with self._sessions() as session, session.begin():
+            if let_go:
+                await session.execute(
+                    delete(InboxLaneRow).where((claimer == worker) & lane_col.in_(list(let_go)))
+                )
+            if renew:
+                await session.execute(
+                    update(InboxLaneRow).where(claimer == worker).values(claimed_until=until)
+                )
+            if expire:
+                await session.execute(
+                    delete(InboxLaneRow).where(col(InboxLaneRow.claimed_until) <= now)
+                )
+            if lanes > 0:
+                held = select(InboxLaneRow.lane).where(lane_col == col(InboxRow.lane))
+                first = func.min(col(InboxRow.id))
+                free = await session.execute(
+                    select(col(InboxRow.lane))
+                    .where(
+                        (col(InboxRow.state) == PENDING)
+                        & col(InboxRow.bot_id).in_(list(bot_ids))
+                        & ~held.exists()
+                    )
+                    .group_by(col(InboxRow.lane))
+                    .order_by(first)
+                    .limit(lanes)
+                )
+                wanted = list(free.scalars())
+                if wanted:
+                    await session.execute(
+                        _insert(session, InboxLaneRow).values(
+                            [{"lane": lane, "claimed_by": worker, "claimed_until": until}
+                             for lane in wanted]
+                        )
+                    )  # fmt: skip
+            mine = await session.execute(
+                select(
+                    col(InboxRow.id), col(InboxRow.bot_id), col(InboxRow.update_id),
+                    col(InboxRow.lane),
+                )
+                .join(InboxLaneRow, lane_col == col(InboxRow.lane))
+                .where((claimer == worker) & (col(InboxRow.state) == PENDING))
+                .order_by(col(InboxRow.id))
+            )  # fmt: skip
+            known = set(taken)
+            rows = [r for r in mine.all() if r[0] not in known]
+            return [Claimed(int(i), int(b), int(u), str(lane), None) for i, b, u, lane in rows]
+
+    async def payloads(self, ids: Collection[int]) -> dict[int, dict[str, Any]]:
+        """The stored JSON of these inbox rows."""
+        if not ids:
+            return {}
+        async with self._sessions() as session:
+            found = await session.execute(
+                select(col(InboxRow.id), col(InboxRow.payload)).where(
+                    col(InboxRow.id).in_(list(ids))
+                )
+            )
+            return {int(i): dict(p) for i, p in found.all()}
+
+    async def finish(self, bot_id: int, update_ids: Collection[int], at: datetime) -> None:
+        """Mark updates handled outside a handler's transaction (one that failed or was not
+        handled at all)."""
+        async with self._sessions() as session, session.begin():
+            for update_id in update_ids:
+                await self.mark_done_in(session, bot_id, update_id, at)
+
+    @staticmethod
+    async def mark_done_in(session: AsyncSession, bot_id: int, update_id: int, at: datetime) -> None:
+        """The done mark inside a caller's transaction (the handler's FSM changes)."""
+        await session.execute(
+            update(InboxRow)
+            .where(
+                (col(InboxRow.bot_id) == bot_id)
+                & (col(InboxRow.update_id) == update_id)
+                & (col(InboxRow.state) == PENDING)
+            )
+            .values(state=DONE, handled_at=at)
+        )
+
+    async def release(self, worker: str) -> int:
+        """Let every lane of this worker go (at a stop, or at a start after a crash)."""
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                delete(InboxLaneRow).where(col(InboxLaneRow.claimed_by) == worker)
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def purge_before(self, before: datetime) -> int:
+        """Delete updates handled before `before`; returns how many."""
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                delete(InboxRow).where(
+                    (col(InboxRow.state) == DONE) & (col(InboxRow.handled_at) < before)
+                )
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def counts(self) -> dict[str, int]:
+        """Rows per state (pending, done) and lanes claimed."""
+        async with self._sessions() as session:
+            found = await session.execute(
+                select(col(InboxRow.state), func.count()).group_by(col(InboxRow.state))
+            )
+            out = {PENDING: 0, DONE: 0} | {str(s): int(n) for s, n in found.all()}
+            lanes = await session.execute(select(func.count()).select_from(InboxLaneRow))
+            out["lanes"] = int(lanes.scalar_one())
+            return out
