@@ -22,8 +22,8 @@ from bot.runtime.middlewares import (
     BanList,
     FloodLimit,
     IgnoreBanned,
-    PlatformContext,
     MarkHandled,
+    PlatformContext,
 )
 from bot.runtime.people import BotAdmins
 from bot.runtime.platforms import PlatformBot, make_bot

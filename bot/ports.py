@@ -178,10 +178,12 @@ class Inbox(Protocol):
         let_go: Collection[str] = (),
         renew: bool = False,
         expire: bool = True,
-        taken: Collection[int] = (),
+        taken: Collection[tuple[int, int]] = (),
+        holding: bool = True,
     ) -> list[Claimed]:
         """Let `let_go` go, renew this worker's leases, claim up to `lanes` free lanes; the
-        pending updates of every lane held, but those `taken`, oldest first (no payload)."""
+        pending updates of every lane held, but those `taken`, oldest first (no payload).
+        `holding`: whether lanes besides the newly claimed are held (else none is read)."""
 
     async def payloads(self, ids: Collection[int]) -> dict[int, dict[str, Any]]:
         """The stored JSON of these inbox rows."""
@@ -200,7 +202,9 @@ class UpdateScope(Protocol):
     """The FSM storage scoped to one update (`storage.fsm.UpdateScopedStorage`): the handler's
     FSM changes are written with the update's done mark in the inbox, in one transaction."""
 
-    def update(self, bot_id: int, update_id: int, at: datetime) -> AbstractAsyncContextManager[None]:
+    def update(
+        self, bot_id: int, update_id: int, at: datetime
+    ) -> AbstractAsyncContextManager[None]:
         """Buffer FSM writes inside; on a normal exit write them and mark the update done."""
 
 

@@ -15,15 +15,18 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import String, Table, delete, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import col
 
 from desk.inbox import Claimed, Incoming
-from storage.tables import InboxLaneRow, InboxRow
+from storage.tables import InboxLaneRow, InboxRow, UTCDateTime
 
 PENDING, DONE = "pending", "done"
+# Core tables, not the ORM classes: the statements skip the ORM's bulk machinery
+INBOX: Table = InboxRow.__table__  # type: ignore[attr-defined]
+LANES: Table = InboxLaneRow.__table__  # type: ignore[attr-defined]
+I, L = INBOX.c, LANES.c  # noqa: E741 - the inbox and lane columns
 
 
 def _insert(session: AsyncSession, table: Any) -> Any:
@@ -52,7 +55,7 @@ class SqlInbox:
             for u in updates
         ]  # fmt: skip
         async with self._sessions() as session, session.begin():
-            statement = _insert(session, InboxRow).values(rows).returning(col(InboxRow.update_id))
+            statement = _insert(session, INBOX).values(rows).returning(I.update_id)
             result = await session.execute(statement)
             return {int(uid) for uid in result.scalars()}
 
@@ -67,60 +70,56 @@ class SqlInbox:
         let_go: Collection[str] = (),
         renew: bool = False,
         expire: bool = True,
-        taken: Collection[int] = (),
+        taken: Collection[tuple[int, int]] = (),
+        holding: bool = True,
     ) -> list[Claimed]:
         """One round, one transaction: let the lanes in `let_go` go, extend this worker's
         leases (`renew`), drop expired leases (`expire`), claim up to `lanes` more lanes with
-        pending updates (oldest first), and return the pending updates of every lane this
-        worker holds whose inbox ids are not in `taken` (those it has in hand), oldest first.
-        The payload is read only for those."""
-        lane_col, claimer = col(InboxLaneRow.lane), col(InboxLaneRow.claimed_by)
+        pending updates (oldest first, one INSERT … SELECT), and return the pending updates of
+        every lane this worker holds whose inbox ids are not in `taken` (those it has in hand),
+        oldest first, without their payload (`payloads`). `holding`: whether the worker still
+        holds lanes besides those it claims now (else, claiming none, nothing is read)."""
         async with self._sessions() as session, session.begin():
             if let_go:
                 await session.execute(
-                    delete(InboxLaneRow).where((claimer == worker) & lane_col.in_(list(let_go)))
+                    delete(LANES).where((L.claimed_by == worker) & L.lane.in_(list(let_go)))
                 )
             if renew:
                 await session.execute(
-                    update(InboxLaneRow).where(claimer == worker).values(claimed_until=until)
+                    update(LANES).where(L.claimed_by == worker).values(claimed_until=until)
                 )
             if expire:
-                await session.execute(
-                    delete(InboxLaneRow).where(col(InboxLaneRow.claimed_until) <= now)
-                )
+                await session.execute(delete(LANES).where(L.claimed_until <= now))
+            won: list[str] = []
             if lanes > 0:
-                held = select(InboxLaneRow.lane).where(lane_col == col(InboxRow.lane))
-                first = func.min(col(InboxRow.id))
-                free = await session.execute(
-                    select(col(InboxRow.lane))
-                    .where(
-                        (col(InboxRow.state) == PENDING)
-                        & col(InboxRow.bot_id).in_(list(bot_ids))
-                        & ~held.exists()
+                held = select(L.lane).where(L.lane == I.lane)
+                free = (
+                    select(
+                        I.lane,
+                        literal(worker, String()),
+                        literal(until, UTCDateTime()),
                     )
-                    .group_by(col(InboxRow.lane))
-                    .order_by(first)
+                    .where((I.state == PENDING) & I.bot_id.in_(list(bot_ids)) & ~held.exists())
+                    .group_by(I.lane)
+                    .order_by(func.min(I.id))
                     .limit(lanes)
                 )
-                wanted = list(free.scalars())
-                if wanted:
-                    await session.execute(
-                        _insert(session, InboxLaneRow).values(
-                            [{"lane": lane, "claimed_by": worker, "claimed_until": until}
-                             for lane in wanted]
-                        )
-                    )  # fmt: skip
-            mine = await session.execute(
-                select(
-                    col(InboxRow.id), col(InboxRow.bot_id), col(InboxRow.update_id),
-                    col(InboxRow.lane),
+                taking = (
+                    _insert(session, LANES)
+                    .from_select(["lane", "claimed_by", "claimed_until"], free)
+                    .returning(L.lane)
                 )
-                .join(InboxLaneRow, lane_col == col(InboxRow.lane))
-                .where((claimer == worker) & (col(InboxRow.state) == PENDING))
-                .order_by(col(InboxRow.id))
-            )  # fmt: skip
+                won = list((await session.execute(taking)).scalars())
+            if not won and not holding:
+                return []
+            mine = await session.execute(
+                select(I.id, I.bot_id, I.update_id, I.lane)
+                .join(LANES, L.lane == I.lane)
+                .where((L.claimed_by == worker) & (I.state == PENDING))
+                .order_by(I.id)
+            )
             known = set(taken)
-            rows = [r for r in mine.all() if r[0] not in known]
+            rows = [r for r in mine.all() if (r[1], r[2]) not in known]
             return [Claimed(int(i), int(b), int(u), str(lane), None) for i, b, u, lane in rows]
 
     async def payloads(self, ids: Collection[int]) -> dict[int, dict[str, Any]]:
@@ -128,11 +127,7 @@ class SqlInbox:
         if not ids:
             return {}
         async with self._sessions() as session:
-            found = await session.execute(
-                select(col(InboxRow.id), col(InboxRow.payload)).where(
-                    col(InboxRow.id).in_(list(ids))
-                )
-            )
+            found = await session.execute(select(I.id, I.payload).where(I.id.in_(list(ids))))
             return {int(i): dict(p) for i, p in found.all()}
 
     async def finish(self, bot_id: int, update_ids: Collection[int], at: datetime) -> None:
@@ -143,43 +138,35 @@ class SqlInbox:
                 await self.mark_done_in(session, bot_id, update_id, at)
 
     @staticmethod
-    async def mark_done_in(session: AsyncSession, bot_id: int, update_id: int, at: datetime) -> None:
+    async def mark_done_in(
+        session: AsyncSession, bot_id: int, update_id: int, at: datetime
+    ) -> None:
         """The done mark inside a caller's transaction (the handler's FSM changes)."""
         await session.execute(
-            update(InboxRow)
-            .where(
-                (col(InboxRow.bot_id) == bot_id)
-                & (col(InboxRow.update_id) == update_id)
-                & (col(InboxRow.state) == PENDING)
-            )
+            update(INBOX)
+            .where((I.bot_id == bot_id) & (I.update_id == update_id) & (I.state == PENDING))
             .values(state=DONE, handled_at=at)
         )
 
     async def release(self, worker: str) -> int:
         """Let every lane of this worker go (at a stop, or at a start after a crash)."""
         async with self._sessions() as session, session.begin():
-            result = await session.execute(
-                delete(InboxLaneRow).where(col(InboxLaneRow.claimed_by) == worker)
-            )
+            result = await session.execute(delete(LANES).where(L.claimed_by == worker))
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def purge_before(self, before: datetime) -> int:
         """Delete updates handled before `before`; returns how many."""
         async with self._sessions() as session, session.begin():
             result = await session.execute(
-                delete(InboxRow).where(
-                    (col(InboxRow.state) == DONE) & (col(InboxRow.handled_at) < before)
-                )
+                delete(INBOX).where((I.state == DONE) & (I.handled_at < before))
             )
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def counts(self) -> dict[str, int]:
         """Rows per state (pending, done) and lanes claimed."""
         async with self._sessions() as session:
-            found = await session.execute(
-                select(col(InboxRow.state), func.count()).group_by(col(InboxRow.state))
-            )
+            found = await session.execute(select(I.state, func.count()).group_by(I.state))
             out = {PENDING: 0, DONE: 0} | {str(s): int(n) for s, n in found.all()}
-            lanes = await session.execute(select(func.count()).select_from(InboxLaneRow))
+            lanes = await session.execute(select(func.count()).select_from(LANES))
             out["lanes"] = int(lanes.scalar_one())
             return out

@@ -68,8 +68,9 @@ def lane_of(update: Update) -> Hashable:
 
 def lane_key(bot_id: int, update: Update) -> str:
     """The inbox's lane of an update: the bot and the chat (`"111:chat:42"`)."""
-    kind, value = lane_of(update)  # type: ignore[misc]
-    return f"{bot_id}:{kind}:{value}"
+    lane = lane_of(update)
+    assert isinstance(lane, tuple)
+    return f"{bot_id}:{lane[0]}:{lane[1]}"
 
 
 def default_worker() -> str:
@@ -144,11 +145,20 @@ class InboxPolling:
         self.consumer.offer(bot_id, [u for u in updates if u.update_id in fresh])
 
 
-class InboxConsumer:
-    """Claims lanes of the inbox and handles their updates, each lane in order."""
+Key = tuple[int, int]  # (bot id, update id)
 
-    poll_every = 1.0  # a claim round at least this often (other workers' leases, retries)
+
+class InboxConsumer:
+    """Claims lanes of the inbox and handles their updates, each lane in order.
+
+    A claim round (one transaction) lets go of lanes idle for `linger` seconds, renews the
+    leases, claims lanes with pending updates and reads the pending updates of every lane held.
+    An update this process has just stored for a lane it already holds (a conversation going on)
+    is queued at once, without a round: the lease makes the lane this worker's alone."""
+
+    poll_every = 1.0  # a claim round at least this often (other workers' rows, retries)
     lease = 60.0  # seconds a claimed lane stays this worker's without renewal
+    linger = 2.0  # seconds an emptied lane is kept before it is let go
     keep_parsed = 10_000  # updates kept parsed in memory; beyond, read back from the inbox
 
     def __init__(
@@ -171,14 +181,21 @@ class InboxConsumer:
         self.on_handled: list[Callable[[int, int], None]] = []
         self.queues: dict[str, deque[Claimed]] = {}
         self.runners: dict[str, asyncio.Task[None]] = {}
-        self.taken: set[int] = set()  # inbox ids in memory: queued or being handled
-        self.idle: set[str] = set()  # lanes emptied since the last round: let go
-        self.unfinished: dict[int, Claimed] = {}  # handled, but the done mark failed
+        self.held: dict[str, float] = {}  # lanes this worker holds: lease end (monotonic)
+        self.idle: dict[str, float] = {}  # held lanes with nothing queued: since when
+        self.taken: set[Key] = set()  # in memory: queued or being handled
+        self.waiting: dict[str, set[Key]] = {}  # stored here, not queued yet, per lane
+        self.unfinished: dict[Key, Claimed] = {}  # handled, but the done mark failed
+        # handled here lately: a round that read the inbox before their done mark was
+        # committed must not hand them out again
+        self.done: set[Key] = set()
+        self._done_order: deque[Key] = deque()
         self.payloads: dict[int, dict[str, Any]] = {}
-        self.parsed: dict[tuple[int, int], Update] = {}  # what this process stored
+        self.parsed: dict[Key, Update] = {}  # what this process stored
         self.slots = asyncio.Semaphore(max_in_flight)
         self.handling = 0
         self.peak = 0  # the most updates handled at once
+        self.rounds = 0
         self.abandoned = False
         self._wake = asyncio.Event()
         self._renewed = 0.0
@@ -194,11 +211,27 @@ class InboxConsumer:
         self.wake()
 
     def offer(self, bot_id: int, updates: list[Update]) -> None:
-        """Updates just stored: keep them parsed, and claim soon."""
-        if len(self.parsed) < self.keep_parsed:
-            for update in updates:
-                self.parsed[(bot_id, update.update_id)] = update
-        self.wake()
+        """Updates this process has just stored: queue those of lanes it holds, claim soon
+        for the rest."""
+        tick = time.monotonic()
+        claim = False
+        for update in updates:
+            key = (bot_id, update.update_id)
+            lane = lane_key(bot_id, update)
+            direct = (
+                self.held.get(lane, 0.0) > tick + self.lease / 2
+                and not self.waiting.get(lane)
+                and len(self.taken) < self.hold
+            )
+            if direct or len(self.parsed) < self.keep_parsed:
+                self.parsed[key] = update
+            if direct:
+                self._queue(Claimed(0, bot_id, update.update_id, lane, None))
+            else:
+                self.waiting.setdefault(lane, set()).add(key)
+                claim = True
+        if claim:
+            self.wake()
 
     def wake(self) -> None:
         """Run a claim round now."""
@@ -219,37 +252,54 @@ class InboxConsumer:
                 await asyncio.sleep(self.poll_every)
 
     async def _round(self) -> None:
-        """Let emptied lanes go, claim more, queue what is new."""
+        """Let lingering lanes go, claim more, queue what is new."""
         if self.unfinished:
             await self._finish_later()
         if not self.bots:
             return
+        self.rounds += 1
         tick = time.monotonic()
-        renew = bool(self.queues) and tick - self._renewed > self.lease / 3
-        expire = tick - self._expired > self.lease / 12
-        let_go = self.idle - self.queues.keys()
+        renew = bool(self.held) and tick - self._renewed > self.lease / 3
+        expire = tick - self._expired > self.lease / 4
+        let_go = {lane for lane, since in self.idle.items() if tick - since >= self.linger}
+        for lane in let_go:  # from now on, rows stored for them wait for a round
+            del self.idle[lane]
+            self.held.pop(lane, None)
         now = datetime.now(UTC)
         rows = await self.inbox.claim(
             self.worker, list(self.bots), now, now + timedelta(seconds=self.lease),
             lanes=max(0, self.hold - len(self.taken)), let_go=let_go, renew=renew,
-            expire=expire, taken=self.taken,
+            expire=expire, taken=self.taken, holding=bool(self.held),
         )  # fmt: skip
-        self.idle -= let_go
         if renew:
             self._renewed = tick
+            for lane in self.held:
+                self.held[lane] = tick + self.lease
         if expire:
             self._expired = tick
-        rows = [r for r in rows if r.id not in self.unfinished]
+        rows = [r for r in rows if (r.bot_id, r.update_id) not in self.done]
         unread = [r.id for r in rows if (r.bot_id, r.update_id) not in self.parsed]
         if unread:
             self.payloads.update(await self.inbox.payloads(unread))
         for row in rows:
-            self.taken.add(row.id)
-            self.queues.setdefault(row.lane, deque()).append(row)
-            if row.lane not in self.runners:
-                self.runners[row.lane] = asyncio.create_task(
-                    self._lane(row.lane), name=f"lane-{row.lane}"
-                )
+            self.held.setdefault(row.lane, tick + self.lease)
+            key = (row.bot_id, row.update_id)
+            if key not in self.taken:
+                self._queue(row)
+            waiting = self.waiting.get(row.lane)
+            if waiting is not None:
+                waiting.discard(key)
+                if not waiting:
+                    del self.waiting[row.lane]
+
+    def _queue(self, row: Claimed) -> None:
+        self.taken.add((row.bot_id, row.update_id))
+        self.idle.pop(row.lane, None)
+        self.queues.setdefault(row.lane, deque()).append(row)
+        if row.lane not in self.runners:
+            self.runners[row.lane] = asyncio.create_task(
+                self._lane(row.lane), name=f"lane-{row.lane}"
+            )
 
     async def _lane(self, lane: str) -> None:
         """Handle a lane's queued updates in order."""
@@ -259,13 +309,20 @@ class InboxConsumer:
                 row = queue[0]
                 await self._handle(row)
                 queue.popleft()
-                self.taken.discard(row.id)
+                key = (row.bot_id, row.update_id)
+                self._remember_done(key)
+                self.taken.discard(key)
         finally:
             self.runners.pop(lane, None)
             if not queue and self.queues.get(lane) is queue:
                 del self.queues[lane]
-                self.idle.add(lane)
-                self.wake()
+                self.idle[lane] = time.monotonic()  # let go after `linger`
+
+    def _remember_done(self, key: Key) -> None:
+        self.done.add(key)
+        self._done_order.append(key)
+        if len(self._done_order) > self.keep_parsed:
+            self.done.discard(self._done_order.popleft())
 
     def _update(self, row: Claimed, bot: Bot) -> Update | None:
         update = self.parsed.pop((row.bot_id, row.update_id), None)
@@ -299,7 +356,7 @@ class InboxConsumer:
             except Exception as exc:
                 log.warning("update %s not marked done (%s); retried", row.update_id,
                             type(exc).__name__)  # fmt: skip
-                self.unfinished[row.id] = row
+                self.unfinished[(row.bot_id, row.update_id)] = row
         for hook in self.on_handled:
             hook(row.bot_id, row.update_id)
 

@@ -38,7 +38,6 @@ def _fresh_sqlite(url: str) -> None:
         Path(f"{parsed.database}{suffix}").unlink(missing_ok=True)
 
 
-
 def report_handling(app: App, fakes: Any) -> None:
     """The bot confirms updates at once (its inbox): tell the fake messenger when each is
     handled, so a person's message returns with the bot's answers."""
@@ -51,6 +50,7 @@ def report_handling(app: App, fakes: Any) -> None:
             by_id[bot_id].mark_handled(update_id)
 
     app.dispatcher.on_handled.append(handled)
+
 
 class Sandbox:
     """A whole front office on loopback: fake Telegram and Bale, the bot, the page."""
