@@ -50,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli.data import main as records
 
         return records(argv[0], argv[1:])
+    if argv[:1] == ["migrate-db"]:
+        from bot.cli.migrate_db import main as migrate_db
+
+        return migrate_db(argv[1:])
     if argv[:1] == ["probe"]:
         from bot.cli.probe import main as probe
 
@@ -62,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
             "python -m bot export --help: requests, events and survey answers to XLSX or CSV; "
             "python -m bot retention --help: remove citizens' personal data from old requests; "
             "python -m bot outbox --help: messages the bot set aside, and sending them again; "
+            "python -m bot migrate-db --to postgresql://…: copy the SQLite database into "
+            "PostgreSQL and check every table; "
             "python -m bot probe telegram|bale --chat ADMIN_CHAT_ID: check how the real Bot API "
             "answers (sends test messages; writes the scrubbed answers to a JSON file); "
             "python -m bot sandbox [--port N]: try it in the browser with a local fake messenger"
@@ -71,7 +77,17 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default=None,
-        choices=["run", "check", "sandbox", "drafts", "export", "retention", "outbox", "probe"],
+        choices=[
+            "run",
+            "check",
+            "sandbox",
+            "drafts",
+            "export",
+            "retention",
+            "outbox",
+            "probe",
+            "migrate-db",
+        ],
     )
     parser.add_argument(
         "--port",

@@ -92,7 +92,8 @@ class OutboxStore(Protocol):
 
 class MessageLinks(Protocol):
     """Which request a message belongs to, per chat (`message_links`): the worker records
-    them, handlers read them (`deps.links`)."""
+    them, handlers read them (`deps.links`); the one message a handler sends into a thread
+    itself (a ready answer shown for a request, bot/handlers/staff.py) it records too."""
 
     async def link(
         self, platform: Platform, chat_id: int, message_id: int, code: str, role: str,

@@ -11,6 +11,19 @@ from typing import Protocol, Self
 from desk.model import ChatRef, Draft, DraftFile, Event, Notice, Platform, Request
 
 
+@dataclass(frozen=True, slots=True)
+class RequestSearch:
+    """What `/find` looks for among one unit's requests; a request matches when any criterion
+    given holds. `phone` is a whole mobile number (09xxxxxxxxx); `digits` (four or more) match
+    anywhere in a phone or a tracking code; `name`, squeezed (`desk.text.squeeze`: no spaces, no
+    ZWNJ, ASCII letters in lower case), anywhere in a name squeezed the same way."""
+
+    code: str | None = None
+    phone: str | None = None
+    digits: str | None = None
+    name: str | None = None
+
+
 class RequestRepository(Protocol):
     """Requests and their events."""
 
@@ -28,6 +41,9 @@ class RequestRepository(Protocol):
 
     async def by_chat(self, chat: ChatRef, limit: int) -> list[Request]:
         """A chat's requests, newest first."""
+
+    async def search(self, unit: str, search: RequestSearch, limit: int) -> list[Request]:
+        """At most `limit` of the requests now in `unit` that match `search`, newest first."""
 
     async def filed_by(self, platform: Platform, user_id: int, since: datetime) -> list[datetime]:
         """When this account filed after `since` (exclusive), oldest first (for quotas).

@@ -25,12 +25,28 @@ class RulesError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class Template:
+    """A ready answer a unit's staff may send (`/templates`): a short title for its button and
+    the text the citizen reads."""
+
+    title: str
+    text: str
+
+
+# a template's title is a button's label; its text is an answer (validation.STAFF_TEXT_MAX)
+TEMPLATE_TITLE_MAX = 40
+TEMPLATE_TEXT_MAX = 3500
+TEMPLATES_MAX = 20  # buttons under one message, one a row
+
+
+@dataclass(frozen=True, slots=True)
 class Unit:
-    """A specialised unit and its staff group chats."""
+    """A specialised unit, its staff group chats and its staff's ready answers."""
 
     key: str
     name: str
     chats: dict[Platform, int] = field(default_factory=dict)
+    templates: tuple[Template, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +250,39 @@ def _choices(data: dict[str, Any], key: str, label: str) -> tuple[Choice, ...]:
     return tuple(out)
 
 
+def _templates(unit: dict[str, Any]) -> tuple[Template, ...]:
+    """A unit's `templates:`: a list of mappings with a `title` and a `text` (none is fine)."""
+    value = unit.get("templates")
+    if value is None:
+        return ()
+    where = _at(unit, "templates")
+    if not isinstance(value, list):
+        raise RulesError(f"{where}: 'templates' must be a list of title and text")
+    if len(value) > TEMPLATES_MAX:
+        raise RulesError(f"{where}: at most {TEMPLATES_MAX} templates a unit ({len(value)} given)")
+    out: list[Template] = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise RulesError(f"{where}: every template needs a 'title' and a 'text' ({item!r})")
+        title = " ".join(str(_require(item, "title")).split())
+        text = str(_require(item, "text")).strip()
+        if len(title) > TEMPLATE_TITLE_MAX:
+            raise RulesError(
+                f"{_at(item, 'title')}: template title '{title}' is {len(title)} characters; "
+                f"at most {TEMPLATE_TITLE_MAX} fit on a button"
+            )
+        length = len(text.encode("utf-16-le")) // 2  # as the messengers count
+        if length > TEMPLATE_TEXT_MAX:
+            raise RulesError(
+                f"{_at(item, 'text')}: template '{title}' is {length} characters; "
+                f"an answer may have at most {TEMPLATE_TEXT_MAX}"
+            )
+        if any(t.title == title for t in out):
+            raise RulesError(f"{_at(item, 'title')}: duplicate template title '{title}'")
+        out.append(Template(title, text))
+    return tuple(out)
+
+
 def parse_rules(data: Any) -> RoutingRules:
     """Build and validate rules from parsed YAML (mappings carry '__line__')."""
     if not isinstance(data, dict):
@@ -252,7 +301,7 @@ def parse_rules(data: Any) -> RoutingRules:
                 if not isinstance(chat, int) or isinstance(chat, bool):
                     raise RulesError(f"{_at(item)}: {platform.value}_chat must be a chat id number")
                 chats[platform] = chat
-        units[key] = Unit(key, name, chats)
+        units[key] = Unit(key, name, chats, _templates(item))
 
     def unit_ref(item: dict[str, Any], key: str) -> str:
         ref = _require(item, key)

@@ -3,6 +3,7 @@ rates and reopens. Each change, its event and the notices announcing it commit t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,7 +24,7 @@ from desk.model import (
     transition,
 )
 from desk.model import WrongStatus as WrongStatus  # noqa: PLC0414 - re-exported: its home until now
-from desk.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from desk.ports import Clock, RequestSearch, UnitOfWork, UnitOfWorkFactory
 from desk.routing import RoutingRules
 from desk.services import (
     HOUR,
@@ -35,6 +36,8 @@ from desk.services import (
     queue_files,
     quota_retry_at,
 )
+from desk.text import normalize_line, squeeze
+from desk.validation import InvalidInput, mobile_number
 
 REOPEN_WINDOW = timedelta(days=7)
 UNSATISFIED = 2  # a rating at or below this offers reopening
@@ -405,5 +408,66 @@ async def reopen(desk: Desk, code: str, note: str, *, chat: ChatRef) -> Request:
         if staff is not None:
             await _note(tx, staff, request, "reopened", text=note)
             await _refresh_card(tx, desk, request, staff)
+        await tx.commit()
+    return request
+
+
+# --- /find: a unit's own requests by tracking code, name or phone ---------------------------------
+
+FIND_LIMIT = 10  # requests listed at most; more are announced, not shown
+FIND_DIGITS_MIN = 4  # fewer digits match too much of every phone and code
+FIND_NAME_MIN = 2  # letters
+_NOT_DIGITS = re.compile(r"[\s\-_.()\u200c\u200e\u200f]")
+
+
+def search_terms(text: str) -> RequestSearch | None:
+    """What `/find <text>` looks for, or None when the text is too short to search with.
+
+    Digits in any script; a whole mobile number in any usual form (09…, 9…, +98…, 0098…) is
+    that phone; four or more other digits match inside a phone or a tracking code; anything
+    else is part of a name, spaces and ZWNJ aside."""
+    line = normalize_line(text)
+    compact = _NOT_DIGITS.sub("", line)
+    if compact.startswith("+98"):
+        compact = "0" + compact[3:]
+    elif compact.startswith("0098"):
+        compact = "0" + compact[4:]
+    if compact.isascii() and compact.isdigit():
+        try:
+            return RequestSearch(phone=mobile_number(compact))
+        except InvalidInput:
+            pass
+        return RequestSearch(digits=compact) if len(compact) >= FIND_DIGITS_MIN else None
+    name = squeeze(line)
+    letters = sum(ch.isalpha() for ch in name)
+    return RequestSearch(name=name) if letters >= FIND_NAME_MIN else None
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A unit's requests matching a search, newest first; `more` when some were left out."""
+
+    requests: list[Request]
+    more: bool
+
+
+async def find(desk: Desk, search: RequestSearch, *, chat: ChatRef) -> Found:
+    """The requests now in the chat's own unit that match, at most FIND_LIMIT: never another
+    unit's (NotYourRequest for a chat that is no unit's)."""
+    unit = desk.rules.unit_for_chat(chat.platform, chat.chat_id)
+    if unit is None:
+        raise NotYourRequest("")
+    async with desk.uow() as tx:
+        found = await tx.requests.search(unit.key, search, FIND_LIMIT + 1)
+    return Found(found[:FIND_LIMIT], more=len(found) > FIND_LIMIT)
+
+
+async def post_card_again(desk: Desk, code: str, *, chat: ChatRef) -> Request:
+    """Post the request's card anew at the bottom of its unit's chat (found by /find): the card
+    as it is now, with its buttons; replies to the old card still reach the request."""
+    async with desk.uow() as tx:
+        request = await _load(tx, code)
+        _authorize(desk, request, chat)
+        await tx.outbox.add(Notice(chat.platform, chat.chat_id, NoticeKind.STAFF_CARD, code))
         await tx.commit()
     return request

@@ -83,6 +83,12 @@ def fold(text: str) -> str:
     return normalize_line(text).replace("\u200c", " ").casefold()
 
 
+def squeeze(text: str) -> str:
+    """A name as a search compares it: no spaces, no ZWNJ, ASCII letters in lower case (what
+    SQL's lower() does on every backend), so «علی‌رضا»، «علی رضا» and «علیرضا» are one."""
+    return "".join(ch.lower() if ch.isascii() else ch for ch in text if ch not in (" ", ZWNJ))
+
+
 PROFILE_NAME_MAX = 64  # what Telegram allows for a first name; a full name is clipped to it
 
 

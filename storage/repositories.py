@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy import ColumnElement, case, delete, func, insert, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,8 +29,9 @@ from desk.model import (
     Status,
 )
 from desk.people import Grant
-from desk.ports import Remembered
+from desk.ports import Remembered, RequestSearch
 from desk.services import ChangedMeanwhile
+from desk.text import ZWNJ
 from storage.tables import (
     AlertMarkRow,
     CitizenRow,
@@ -178,6 +179,31 @@ class SqlRequests:
                 col(RequestRow.platform) == chat.platform.value,
                 col(RequestRow.chat_id) == chat.chat_id,
             )
+            .order_by(col(RequestRow.created_at).desc(), col(RequestRow.id).desc())
+            .limit(limit)
+        )
+        return [_to_domain(r) for r in rows.scalars()]
+
+    async def search(self, unit: str, search: RequestSearch, limit: int) -> list[Request]:
+        """A unit's requests matching any criterion of `search`, newest first (`RequestSearch`
+        says how each matches)."""
+        name, phone, code = col(RequestRow.name), col(RequestRow.phone), col(RequestRow.code)
+        wanted: list[ColumnElement[bool]] = []
+        if search.code:
+            wanted.append(code == search.code)
+        if search.phone:
+            wanted.append(phone == search.phone)
+        if search.digits:
+            wanted.append(phone.contains(search.digits, autoescape=True))
+            wanted.append(code.contains(search.digits, autoescape=True))
+        if search.name:
+            squeezed = func.lower(func.replace(func.replace(name, ZWNJ, ""), " ", ""))
+            wanted.append(squeezed.contains(search.name, autoescape=True))
+        if not wanted:
+            return []
+        rows = await self.session.execute(
+            select(RequestRow)
+            .where(col(RequestRow.unit) == unit, or_(*wanted))
             .order_by(col(RequestRow.created_at).desc(), col(RequestRow.id).desc())
             .limit(limit)
         )

@@ -221,7 +221,7 @@ class MessageLinkRow(SQLModel, table=True):
     chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
     message_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
     request_code: str = Field(max_length=10)
-    role: str = Field(max_length=16)  # card, attachment, note, question, answer
+    role: str = Field(max_length=16)  # card, attachment, note, digest, template
     created_at: datetime = _utc()
 
 

@@ -121,7 +121,9 @@ async def _clarify(
         return
     except QuotaExceeded as refused:
         # nothing reached the unit; the state stays, so sending it again later is enough
-        log.info("clarification quota on %s: waits until %s", code, refused.retry_at.isoformat())
+        log.info(
+            "clarification quota on request %s: waits until %s", code, refused.retry_at.isoformat()
+        )
         await message.answer(render.clarification_quota(ui, refused))
         return
     except DeskError:

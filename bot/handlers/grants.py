@@ -140,7 +140,8 @@ async def help_command(message: Message, group_chat: ChatRef, deps: Deps, ui: Re
         what = ui.fmt(texts.HELP_ADMIN)
     else:
         what = ui.fmt(texts.HELP_STAFF, claim=texts.BTN_CLAIM, transfer=texts.BTN_TRANSFER,
-                      ask=texts.BTN_ASK, close=texts.BTN_CLOSE)  # fmt: skip
+                      ask=texts.BTN_ASK, close=texts.BTN_CLOSE,
+                      templates=texts.BTN_TEMPLATES)  # fmt: skip
     await message.reply(f"{what}\n\n{ui.fmt(texts.HELP_PEOPLE)}")
 
 

@@ -1,4 +1,5 @@
-"""Staff in their units' group chats: card buttons, answering by reply, questions, transfers.
+"""Staff in their units' group chats: card buttons, answering by reply, questions, transfers,
+the unit's ready answers (`/templates`, «پاسخ آماده») and `/find`.
 
 Only a configured unit chat reaches these handlers (`StaffChat`, the router's filter, which
 hands each handler `unit` and `staff_chat`); in it, only staff act: the
@@ -15,20 +16,30 @@ import logging
 from typing import Any
 
 from aiogram import F, Router
-from aiogram.filters import BaseFilter, Command
+from aiogram.filters import BaseFilter, Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message, User
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 
 from bot.conversations.common import attachment_of, name_of, too_long
 from bot.deps import Deps
 from bot.runtime.people import staff_or_notice
-from bot.runtime.platforms import PlatformBot, Renderer, plain
+from bot.runtime.platforms import PlatformBot, Raw, Renderer, plain
 from bot.ui import keyboards, render, texts
-from bot.ui.callbacks import CardData, CloseConfirmData, CloseData, SkipReasonData, TransferData
+from bot.ui.callbacks import (
+    CardAgainData,
+    CardData,
+    CloseConfirmData,
+    CloseData,
+    SkipReasonData,
+    TemplateData,
+    TemplateSendData,
+    TransferData,
+)
 from desk import regulations, staff, tracking, validation
-from desk.model import Actor, ChatRef, DraftFile, Status
-from desk.routing import Unit
+from desk.model import Action, Actor, ChatRef, DraftFile, Request, Status, allows
+from desk.people import Person
+from desk.routing import Template, Unit
 from desk.services import ChangedMeanwhile, DeskError
 from desk.text import normalize, to_persian_digits
 
@@ -58,6 +69,11 @@ class StaffChat(BaseFilter):
         return {"unit": unit, "staff_chat": ChatRef(bot.platform, message.chat.id)}
 
 
+# the link of a ready answer shown for a request (`message_links.role`): a reply to it is an
+# answer, as a reply to any message of the thread is
+TEMPLATE_ROLE = "template"
+
+
 class StaffAsk(StatesGroup):
     """Waiting for the question a staff member wants to ask the citizen."""
 
@@ -68,6 +84,14 @@ class StaffTransfer(StatesGroup):
     """Waiting for the reason of a transfer."""
 
     reason = State()
+
+
+def _card_markup(request: Request, unit: Unit) -> InlineKeyboardMarkup:
+    """The buttons of an open card, as the delivery worker draws them."""
+    return keyboards.card_actions(
+        request.code, claimed=request.claimed_by is not None,
+        reachable=request.chat is not None, templates=bool(unit.templates),
+    )  # fmt: skip
 
 
 def actor_of(user: User | None, bot: PlatformBot) -> Actor:
@@ -111,8 +135,9 @@ async def card_button(
     ui: Renderer,
     bot: PlatformBot,
     staff_chat: ChatRef,
+    unit: Unit,
 ) -> None:
-    """A button on a card: claim, open the transfer or close menus, ask, back."""
+    """A button on a card: claim, open the transfer or close menus, ask, ready answers, back."""
     action, code = callback_data.action, callback_data.code
     message = query.message
     if not isinstance(message, Message):
@@ -145,9 +170,7 @@ async def card_button(
         await message.edit_reply_markup(reply_markup=keyboards.close_reasons(code))
     elif action == "back":
         await query.answer()
-        claimed = request.claimed_by is not None
-        markup = keyboards.card_actions(code, claimed=claimed, reachable=request.chat is not None)
-        await message.edit_reply_markup(reply_markup=markup)
+        await message.edit_reply_markup(reply_markup=_card_markup(request, unit))
     elif action == "ask":
         if request.chat is None:
             await query.answer(texts.STAFF_NO_OWNER, show_alert=True)
@@ -158,6 +181,12 @@ async def card_button(
         await message.reply(
             ui.fmt(texts.STAFF_ASK_QUESTION, who=actor.name or texts.STAFF_COLLEAGUE)
         )
+    elif action == "templates":
+        if not allows(request.status, Action.ANSWER):
+            await _refuse(query, staff.WrongStatus(request.status), staff_chat)
+            return
+        await query.answer()
+        await _offer_templates(message, ui, unit, request, actor)
     else:
         await query.answer(texts.ACTION_DONE_ALREADY)
 
@@ -253,6 +282,7 @@ async def close_reason(
     ui: Renderer,
     bot: PlatformBot,
     staff_chat: ChatRef,
+    unit: Unit,
 ) -> None:
     """A close reason picked (an unknown one does not unpack): ask once more, showing the
     sentence the citizen will read; the card gets its buttons back meanwhile."""
@@ -269,9 +299,7 @@ async def close_reason(
     await query.answer()
     if not isinstance(message, Message):
         return
-    claimed, reachable = request.claimed_by is not None, request.chat is not None
-    markup = keyboards.card_actions(code, claimed=claimed, reachable=reachable)
-    await message.edit_reply_markup(reply_markup=markup)
+    await message.edit_reply_markup(reply_markup=_card_markup(request, unit))
     who = person.actor.name or texts.STAFF_COLLEAGUE
     await message.reply(
         render.close_preview(ui, request, deps.rules, reason.value, who),
@@ -422,8 +450,256 @@ async def reply_in_thread(
         await message.reply(_refusal(exc))
         return
     deps.wake_delivery()
-    done = texts.STAFF_DONE_ANSWER if answered.chat is not None else texts.STAFF_DONE_ANSWER_NOBODY
-    await message.reply(ui.fmt(done, code=to_persian_digits(code)))
+    await _drop_send_button(replied, role, bot)
+    await message.reply(ui.fmt(_answer_done(answered), code=to_persian_digits(code)))
+
+
+# --- ready answers: /templates, «پاسخ آماده» -------------------------------------------------
+
+
+async def _thread_code(message: Message, deps: Deps, bot: PlatformBot, chat: ChatRef) -> str | None:
+    """The request whose thread the message replies to (a card, a later message of it), or
+    None: not a reply, a reply to staff talk, or to a draft's digest."""
+    replied = message.reply_to_message
+    if replied is None:
+        return None
+    link = await deps.links.linked(chat.platform, chat.chat_id, replied.message_id)
+    if link is None:
+        link = _card_without_link(replied, bot)
+    if link is None or link[1] == "digest":
+        return None
+    return link[0]
+
+
+async def _offer_templates(
+    message: Message, ui: Renderer, unit: Unit, request: Request, actor: Actor
+) -> None:
+    """The unit's ready answers for a request as buttons, replying to `message`."""
+    if not unit.templates:
+        await message.reply(texts.STAFF_TEMPLATES_NONE)
+        return
+    who = actor.name or texts.STAFF_COLLEAGUE
+    await message.reply(
+        ui.fmt(texts.STAFF_TEMPLATES_PICK, who=who, code=to_persian_digits(request.code)),
+        reply_markup=keyboards.template_titles(request.code, [t.title for t in unit.templates]),
+    )
+
+
+async def templates_command(
+    message: Message, deps: Deps, ui: Renderer, bot: PlatformBot, staff_chat: ChatRef, unit: Unit
+) -> None:
+    """`/templates` replying to a card (or its thread): the unit's ready answers for that
+    request; without a reply, how to use them and their titles."""
+    person = await staff_or_notice(message, staff_chat, deps)
+    if person is None:
+        return
+    code = await _thread_code(message, deps, bot, staff_chat)
+    if code is None:
+        if not unit.templates:
+            await message.reply(texts.STAFF_TEMPLATES_NONE)
+            return
+        lines = [ui.fmt(texts.STAFF_TEMPLATES_LINE, title=t.title) for t in unit.templates]
+        how = ui.fmt(
+            texts.STAFF_TEMPLATES_HOW,
+            command=Raw(ui.code("/templates")),
+            button=texts.BTN_TEMPLATES,
+            titles=Raw("\n".join(lines)),
+        )
+        await message.reply(how)
+        return
+    try:
+        request = await staff.unit_request(deps.desk, code, chat=staff_chat)
+        if not allows(request.status, Action.ANSWER):
+            raise staff.WrongStatus(request.status)
+    except DeskError as exc:
+        await message.reply(_refusal(exc))
+        return
+    await _offer_templates(message, ui, unit, request, person.actor)
+
+
+async def _template_for(
+    query: CallbackQuery, deps: Deps, staff_chat: ChatRef, unit: Unit, code: str, index: int
+) -> tuple[Person, Request, Template] | None:
+    """Who presses, the request and the ready answer a template button names, or None once the
+    press is answered with why nothing happens (not staff, another unit's request, a status
+    that takes no answer, a template no longer in the rules)."""
+    person = await staff_or_notice(query, staff_chat, deps)
+    if person is None:
+        return None
+    try:
+        request = await staff.unit_request(deps.desk, code, chat=staff_chat)
+        if not allows(request.status, Action.ANSWER):
+            raise staff.WrongStatus(request.status)
+    except DeskError as exc:
+        await _refuse(query, exc, staff_chat)
+        return None
+    if index >= len(unit.templates):
+        await query.answer(texts.STAFF_TEMPLATE_GONE, show_alert=True)
+        return None
+    return person, request, unit.templates[index]
+
+
+async def template_picked(
+    query: CallbackQuery,
+    callback_data: TemplateData,
+    deps: Deps,
+    ui: Renderer,
+    staff_chat: ChatRef,
+    unit: Unit,
+) -> None:
+    """A ready answer picked: its text is shown, to send as it is or to reply to, edited."""
+    code, index = callback_data.code, callback_data.index
+    picked = await _template_for(query, deps, staff_chat, unit, code, index)
+    if picked is None:
+        return
+    _, _, template = picked
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    text = ui.fmt(
+        texts.STAFF_TEMPLATE_SHOWN,
+        title=template.title,
+        code=to_persian_digits(code),
+        send=texts.BTN_SEND_TEMPLATE,
+        text=template.text,
+    )
+    shown = await query.message.reply(text, reply_markup=keyboards.template_send(code, index))
+    # a reply to it answers the request, as a reply to the card would
+    await deps.links.link(
+        staff_chat.platform, staff_chat.chat_id, shown.message_id, code, TEMPLATE_ROLE,
+        deps.clock.now(),
+    )  # fmt: skip
+
+
+async def template_send(
+    query: CallbackQuery,
+    callback_data: TemplateSendData,
+    deps: Deps,
+    ui: Renderer,
+    staff_chat: ChatRef,
+    unit: Unit,
+) -> None:
+    """«ارسال همین متن»: the ready answer goes to the citizen as a typed answer would."""
+    code, index = callback_data.code, callback_data.index
+    picked = await _template_for(query, deps, staff_chat, unit, code, index)
+    if picked is None:
+        return
+    person, request, template = picked
+    if request.status is Status.ANSWERED and request.answer == template.text:
+        await query.answer(texts.ACTION_DONE_ALREADY, show_alert=True)  # pressed twice
+        return
+    try:
+        answered = await staff.answer(
+            deps.desk, code, template.text, chat=staff_chat, actor=person.actor
+        )
+    except DeskError as exc:
+        await _refuse(query, exc, staff_chat)
+        return
+    deps.wake_delivery()
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.reply(ui.fmt(_answer_done(answered), code=to_persian_digits(code)))
+
+
+def _answer_done(answered: Request) -> str:
+    return texts.STAFF_DONE_ANSWER if answered.chat is not None else texts.STAFF_DONE_ANSWER_NOBODY
+
+
+async def _drop_send_button(replied: Message, role: str, bot: PlatformBot) -> None:
+    """After an edited ready answer went out as a reply to it, its «ارسال همین متن» goes, so
+    the unedited text cannot follow by a later press. The message is known by its link (or,
+    were the link lost, by the button the platform shows on it)."""
+    markup = replied.reply_markup
+    data = [b.callback_data or "" for row in markup.inline_keyboard for b in row] if markup else []
+    has_button = any(d.startswith(f"{TemplateSendData.__prefix__}:") for d in data)
+    if role != TEMPLATE_ROLE and not has_button:
+        return
+    try:
+        await bot.edit_message_reply_markup(
+            chat_id=replied.chat.id, message_id=replied.message_id, reply_markup=None
+        )
+    except Exception as exc:  # the answer went out; a button left behind is only untidy
+        log.warning("could not remove a ready answer's button: %s", type(exc).__name__)
+
+
+# --- /find: the unit's own requests --------------------------------------------------------------
+
+
+async def find_command(
+    message: Message,
+    command: CommandObject,
+    deps: Deps,
+    ui: Renderer,
+    staff_chat: ChatRef,
+    unit: Unit,
+) -> None:
+    """`/find <code, name or phone>`: a short list of the unit's own matching requests; the
+    text searched is never logged (it may be a phone number)."""
+    person = await staff_or_notice(message, staff_chat, deps)
+    if person is None:
+        return
+    search = staff.search_terms(command.args or "")
+    if search is None:
+        how = ui.fmt(
+            texts.STAFF_FIND_HOW,
+            command=Raw(ui.code("/find")),
+            example=Raw(ui.code(texts.STAFF_FIND_EXAMPLE)),
+        )
+        await message.reply(how)
+        return
+    try:
+        found = await staff.find(deps.desk, search, chat=staff_chat)
+    except DeskError as exc:  # pragma: no cover - StaffChat lets only units' chats in
+        await message.reply(_refusal(exc))
+        return
+    log.info("find in %s:%s (unit %s): %d found%s", staff_chat.platform.value,
+             staff_chat.chat_id, unit.key, len(found.requests),
+             " and more" if found.more else "")  # fmt: skip
+    if not found.requests:
+        await message.reply(texts.STAFF_FIND_NONE)
+        return
+    now = deps.clock.now()
+    lines = [texts.STAFF_FIND_TITLE]
+    for request in found.requests:
+        status = texts.STAFF_STATUS_NAMES[request.status].split(" — ")[0]
+        if request.is_overdue(now):
+            status += f"، {texts.CARD_OVERDUE}"
+        lines.append(
+            ui.fmt(
+                texts.STAFF_FIND_LINE,
+                code=Raw(ui.code(to_persian_digits(request.code))),
+                status=status,
+                date=render.jalali(request.created_at, with_time=False),
+                name=request.contact.name or texts.CARD_ANONYMOUS,
+            )
+        )
+    if found.more:
+        lines += ["", ui.fmt(texts.STAFF_FIND_MORE, limit=to_persian_digits(staff.FIND_LIMIT))]
+    markup = None
+    if len(found.requests) == 1:
+        lines += ["", ui.fmt(texts.STAFF_FIND_ONE, button=texts.BTN_CARD_AGAIN)]
+        markup = keyboards.card_again(found.requests[0].code)
+    else:
+        lines += ["", ui.fmt(texts.STAFF_FIND_MANY, command=Raw(ui.code("/find")))]
+    await message.reply("\n".join(lines), reply_markup=markup)
+
+
+async def card_again(
+    query: CallbackQuery, callback_data: CardAgainData, deps: Deps, staff_chat: ChatRef
+) -> None:
+    """«نمایش دوباره کارت»: the request's card is posted again at the bottom of the group."""
+    person = await staff_or_notice(query, staff_chat, deps)
+    if person is None:
+        return
+    code = callback_data.code
+    try:
+        await staff.post_card_again(deps.desk, code, chat=staff_chat)
+    except DeskError as exc:
+        await _refuse(query, exc, staff_chat)
+        return
+    deps.wake_delivery()
+    await query.answer(plain(texts.STAFF_CARD_AGAIN_DONE, code=to_persian_digits(code)))
 
 
 def _card_without_link(replied: Message, bot: PlatformBot) -> tuple[str, str] | None:
@@ -482,7 +758,13 @@ def router() -> Router:
     )
     router.callback_query.register(close_reason, CloseData.filter())
     router.callback_query.register(close_confirmed, CloseConfirmData.filter())
+    router.callback_query.register(template_picked, TemplateData.filter())
+    router.callback_query.register(template_send, TemplateSendData.filter())
+    router.callback_query.register(card_again, CardAgainData.filter())
     router.message.register(staff_cancel, Command("cancel"))
+    # before the states and the replies: `/templates` replying to a card is not its answer
+    router.message.register(templates_command, Command("templates"))
+    router.message.register(find_command, Command("find"))
     router.message.register(transfer_reason, StaffTransfer.reason)
     router.message.register(question_for_citizen, StaffAsk.question)
     router.message.register(reply_in_thread, F.reply_to_message)

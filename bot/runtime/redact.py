@@ -10,9 +10,19 @@ Masked, in the message and in the traceback of every record:
   ASCII, Persian (۰-۹) or Arabic-Indic (٠-٩) digits, mixed, with spaces, dashes, dots or
   parentheses between the digit groups → `<phone>`;
 * national codes: ten digits standing alone (or written 3-6-1 with dashes or spaces) that
-  pass the national-code checksum → `<national-code>`. A tracking code is ten digits too, but
-  `desk.tracking.generate` never draws one that starts with 9 (a mobile without its 0) or
-  passes that checksum, so codes stay readable in the logs.
+  pass the national-code checksum → `<national-code>`.
+
+Tracking codes stay readable, so an operator finds a citizen's code in the logs. A code is ten
+digits too: `desk.tracking.generate` no longer draws one that starts with 9 (a mobile without
+its 0) or passes the national-code checksum, but codes filed before that change may, and ten
+bare digits alone cannot tell a code from a mobile written `9151234567`. So a code is kept
+where a line names it as one: ten digits in one run, right after `request`, `request code`,
+`request_code` or `tracking code` (any case; `=`, `:`, `#`, a quote or spaces between), whose
+Damm check digit holds (`desk.tracking.is_valid`). The bot's own lines name every code so
+(`filed complaint request 9123456784 to unit …`). A phone or national code written right
+after such a label is masked as usual unless it also passes the Damm check (one in ten
+would); a bare `code=` is no label (`national_code=`, `code='…'` of a national code stay
+masked). Anywhere else ten digits starting with 9 are a mobile, as before.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from __future__ import annotations
 import logging
 import re
 
+from desk import tracking
 from desk.validation import passes_national_checksum
 
 _D = "[0-9\u06f0-\u06f9\u0660-\u0669]"  # ASCII, Persian and Arabic-Indic digits
@@ -45,6 +56,13 @@ _NATIONAL_CODE = re.compile(rf"(?<!{_D})(?:{_D}{{10}}|{_D}{{3}}[ \-]{_D}{{6}}[ \
 _TO_ASCII = str.maketrans("\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9"
                           "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669",
                           "01234567890123456789")  # fmt: skip
+# a tracking code where a line names one as a request's (see the module's docstring)
+_CODE_IN_CONTEXT = re.compile(
+    rf"(?<![\w-])(?P<label>request[ _]code|tracking[ _]code|request)"
+    rf"(?P<gap>[ \t]{{0,3}}[:=#]?[ \t]{{0,3}}['\"«]?)(?P<code>{_D}{{10}})(?!{_D})",
+    re.IGNORECASE,
+)
+_KEPT = re.compile("\x00([\ue000-\uf8ff])\x00")  # where a kept code waits for the masks to pass
 _ANY_DIGITS = re.compile(rf"{_D}{{5}}|{_D}[ \-.()]")
 
 
@@ -53,6 +71,9 @@ def is_national_code(text: str) -> bool:
     Iranian national-code checksum (and are not one digit ten times)."""
     code = "".join(ch for ch in text.translate(_TO_ASCII) if ch.isascii() and ch.isdigit())
     return passes_national_checksum(code)
+
+
+_MAX_KEPT = 0xF8FF - 0xE000  # codes kept per record (a private-use character marks each)
 
 
 def _national_code(match: re.Match[str]) -> str:
@@ -65,9 +86,22 @@ def redact(text: str) -> str:
     text = _SQL_PARAMETERS.sub("[parameters: <hidden>]", text)
     if not _ANY_DIGITS.search(text):
         return text
+    kept: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        code = match["code"]
+        if not tracking.is_valid(code.translate(_TO_ASCII)) or len(kept) > _MAX_KEPT:
+            return match.group()
+        kept.append(code)
+        return f"{match['label']}{match['gap']}\x00{chr(0xE000 + len(kept) - 1)}\x00"
+
+    text = _CODE_IN_CONTEXT.sub(keep, text)
     text = _MOBILE.sub("<phone>", text)
     text = _LANDLINE.sub("<phone>", text)
-    return _NATIONAL_CODE.sub(_national_code, text)
+    text = _NATIONAL_CODE.sub(_national_code, text)
+    if kept:
+        text = _KEPT.sub(lambda m: kept[ord(m[1]) - 0xE000], text)
+    return text
 
 
 class RedactSecrets(logging.Filter):

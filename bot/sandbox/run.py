@@ -68,6 +68,7 @@ class Sandbox:
         self.database_url = database_url
         self.extra = settings
         self.api = FakeBotAPI()
+        self.fakes: dict[str, FakeBot] = {}  # the fake side of each platform, once started
         self.app: App | None = None
         self.task: asyncio.Task[None] | None = None
         self.url = ""  # the page's address with its key: what the person who started it opens
@@ -78,7 +79,7 @@ class Sandbox:
     async def start(self) -> str:
         """Start everything; returns the page's address once both bots are polling."""
         await self.api.start()
-        fakes = {
+        self.fakes = fakes = {
             "telegram": self.api.add_bot(TELEGRAM_TOKEN, "telegram", username="jihad_sandbox_bot"),
             "bale": self.api.add_bot(BALE_TOKEN, "bale", username="jihad_sandbox_bot"),
         }
@@ -94,17 +95,7 @@ class Sandbox:
         values.update(self.extra)
         settings = load_settings(**values)
         rules = load_rules(settings.routing_rules)
-        chats = Chats(bots=fakes, units=[])
-        for unit in rules.units.values():
-            ids = {platform.value: chat_id for platform, chat_id in unit.chats.items()}
-            chats.units.append({"key": unit.key, "name": unit.name, "chats": ids})
-            for name, chat_id in ids.items():
-                chats.add_group(name, chat_id, unit.name)
-        for platform, admin_ids in rules.admins.items():
-            chats.admins[platform.value] = list(admin_ids)
-            for chat_id in admin_ids:
-                if (platform.value, chat_id) not in chats.groups:
-                    chats.add_group(platform.value, chat_id, "مدیران")
+        chats = Chats.from_rules(fakes, rules)
         _fresh_sqlite(settings.database_url)
         self.app = build_app(settings, rules=rules)
         report_handling(self.app, fakes.values())
@@ -163,7 +154,9 @@ async def serve(port: int = DEFAULT_PORT, **settings: Any) -> None:
         print(f"Sandbox ready: open {url}", flush=True)
         second = sandbox.link(**{"as": "citizen", "platform": "bale", "id": 1002})
         staff = sandbox.link(**{"as": "staff", "unit": "water_soil"})
+        admins = sandbox.link(**{"as": "admin"})
         print(f"  second citizen: {second} · staff group: {staff}", flush=True)
+        print(f"  the admins' group alone (/publish, /report): {admins}", flush=True)
         print("  the address carries a secret key: keep it to yourself", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

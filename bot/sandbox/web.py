@@ -11,11 +11,14 @@ CSP; plain photo types inline), under unguessable ids.
 The page (`page.html`, inline CSS and JS, no build step, nothing from the internet) polls
 `GET /api/messages` every half second and acts through `POST /api/send`, `/api/click`,
 `/api/contact` and `/api/file`, which call the same FakeUser / FakeGroup methods the e2e
-tests use. Each call waits until the bot has handled the update, as the tests do.
+tests use. Each call waits until the bot has handled the update, as the tests do. In a unit's
+group the page writes as a staff member, in the admins' group as an admin (both the groups'
+administrators); anywhere else as the citizen whose id is the chat's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import secrets
@@ -27,18 +30,31 @@ from typing import Any
 from aiohttp import web
 
 from bot.sandbox.fakebotapi import FakeBot, FakeGroup, FakeUser, SentMessage
+from bot.ui.render import phone_text
+from desk.directory import display_phone, parse_phone
+from desk.routing import RoutingRules
 
 Json = dict[str, Any]
 
 STAFF_MEMBER_ID = (
     7_100_001  # not a bot's id (the Telegram bot is 7000001): a person, an admin of the groups
 )
+ADMIN_MEMBER_ID = 7_100_002  # another person: an administrator of the admins' group
+ADMINS_TITLE = "مدیران"  # the admins' group as the fake messenger names it
 _TAG = re.compile(r"<(/?)([a-zA-Z][\w-]*)[^<>]*>")
 _KEEP_TAGS = {"b": "b", "strong": "b", "i": "i", "em": "i", "code": "code"}
 _MEDIA_KINDS = ("photo", "document", "voice", "video", "audio", "animation", "sticker")
 KEY_PARAM = "k"
 UPLOAD_HEADER = "X-Sandbox"
 _INLINE_IMAGES = {"image/png", "image/jpeg", "image/gif", "image/webp"}  # never SVG: it runs JS
+# A photo the bot sends (the head's chart) comes as multipart without a type of its own: its
+# first bytes say which of the plain image types it is.
+_IMAGE_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
 _FILE_CSP = "default-src 'none'; sandbox"
 _PAGE_HEADERS = {
     "Content-Security-Policy": "frame-ancestors 'none'",
@@ -80,6 +96,22 @@ class Chats:
     files: dict[str, tuple[str, str]] = field(default_factory=dict)  # handle -> (platform, id)
     _handles: dict[tuple[str, str], str] = field(default_factory=dict)
 
+    @classmethod
+    def from_rules(cls, bots: dict[str, FakeBot], rules: RoutingRules) -> Chats:
+        """Every unit's staff group and the admins' groups of routing_rules.yaml, per platform."""
+        chats = cls(bots=bots, units=[])
+        for unit in rules.units.values():
+            ids = {platform.value: chat_id for platform, chat_id in unit.chats.items()}
+            chats.units.append({"key": unit.key, "name": unit.name, "chats": ids})
+            for name, chat_id in ids.items():
+                chats.add_group(name, chat_id, unit.name)
+        for platform, admin_ids in rules.admins.items():
+            chats.admins[platform.value] = sorted(admin_ids)
+            for chat_id in chats.admins[platform.value]:
+                if (platform.value, chat_id) not in chats.groups:
+                    chats.add_group(platform.value, chat_id, ADMINS_TITLE)
+        return chats
+
     def file_url(self, platform: str, file_id: str) -> str:
         """The page's address of a file: an unguessable handle, not the messenger's file id."""
         handle = self._handles.get((platform, file_id))
@@ -100,9 +132,12 @@ class Chats:
         return self.bots[platform]
 
     def sender(self, platform: str, chat_id: int) -> Any:
-        """Who acts in a chat: a staff member in a known group, else the citizen (chat id = id)."""
+        """Who acts in a chat: a staff member in a unit's group, an admin in the admins' group,
+        else the citizen (chat id = id)."""
         group = self.groups.get((platform, chat_id))
         if group is not None:
+            if chat_id in self.admins.get(platform, ()):  # /publish, /report, /export ...
+                return group.as_member(ADMIN_MEMBER_ID, "مدیر", "نمونه", admin=True)
             return group.as_member(STAFF_MEMBER_ID, "کارشناس", "نمونه", admin=True)
         if chat_id <= 0:
             raise web.HTTPBadRequest(text="a citizen id must be a positive number")
@@ -127,6 +162,26 @@ def _media(chats: Chats, message: Json, platform: str) -> Json | None:
                 "url": chats.file_url(platform, obj["file_id"]),
             }
     return None
+
+
+def card_phone(number: str) -> str:
+    """A contact card's number as the directory writes one («۰۵۶-۳۲۲۳۱۵۰۰» between
+    left-to-right marks); a number that is not Iranian as it came, in Persian digits."""
+    text = number.strip()
+    if re.fullmatch(r"98\d{10}", text):  # a shared contact's number often comes without its +
+        text = "+" + text
+    with contextlib.suppress(ValueError):
+        text = display_phone(parse_phone(text))
+    return phone_text(text)
+
+
+def _contact(message: Json) -> Json | None:
+    """A contact card (the bot's sendContact, a number the citizen shares): name and phone."""
+    contact = message.get("contact")
+    if not isinstance(contact, dict):
+        return None
+    name = " ".join(str(contact[k]) for k in ("first_name", "last_name") if contact.get(k))
+    return {"name": name, "phone": card_phone(str(contact.get("phone_number") or ""))}
 
 
 def _buttons(markup: Json | None) -> list[list[Json]]:
@@ -174,6 +229,7 @@ def timeline(chats: Chats, platform: str, chat_id: int) -> Json:
             "name": (message.get("from") or {}).get("first_name", ""),
             "date": message.get("date"),
             "media": _media(chats, message, platform),
+            "contact": _contact(message),
         }
         reply = message.get("reply_to_message")
         if reply:
@@ -184,12 +240,12 @@ def timeline(chats: Chats, platform: str, chat_id: int) -> Json:
             item["html"] = plain_html(text) if bot.is_bale else telegram_html(text)
             item["buttons"] = _buttons(mine.current_markup())
             item["edited"] = bool(mine.edits)
+            # the apps open a reply to a ForceReply question by themselves
+            item["force_reply"] = bool((mine.reply_markup or {}).get("force_reply"))
             edits += len(mine.edits)
         else:
             text = str(message.get("text") or message.get("caption") or "")
-            if "contact" in message:
-                text = f"شماره همراه: {message['contact'].get('phone_number', '')}"
-            elif "location" in message:
+            if "location" in message:
                 text = "موقعیت مکانی"
             item["html"] = plain_html(text)
             item["buttons"] = []
@@ -209,6 +265,13 @@ def _int(value: Any, name: str) -> int:
 def fake_phone(user_id: int) -> str:
     """The number a citizen's contact button shares: a well-formed Iranian mobile, per id."""
     return f"98915{user_id % 10_000_000:07d}"
+
+
+def _image_type(content: bytes) -> str:
+    """The plain image type these bytes start with ("" for anything else)."""
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return "image/webp"
+    return next((kind for magic, kind in _IMAGE_MAGIC if content.startswith(magic)), "")
 
 
 def _refuse(status: int, reason: str) -> web.Response:
@@ -381,7 +444,9 @@ class SandboxWeb:
         stored = self.chats.bot(found[0])._files.get(found[1]) if found else None
         if stored is None:
             raise web.HTTPNotFound()
-        kind = (stored.mime_type or ("image/jpeg" if stored.kind == "photo" else "")).lower()
+        kind = (stored.mime_type or "").lower()
+        if stored.kind == "photo" and kind not in _INLINE_IMAGES:
+            kind = _image_type(stored.content)
         headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": _FILE_CSP}
         if kind not in _INLINE_IMAGES:
             kind = "application/octet-stream"

@@ -14,7 +14,11 @@ the separator ``:``.
 ========  ======================  ===================  =====================================
 prefix    class                   example              pressed on
 ========  ======================  ===================  =====================================
-sc        CardData                sc:claim:1234567890  a staff card: claim/transfer/ask/close/back
+sc        CardData                sc:claim:1234567890  a staff card: claim/transfer/ask/close/back,
+                                                       «پاسخ آماده» (templates)
+tp        TemplateData            tp:1234567890:0      a unit's ready answer picked (from 0)
+ts        TemplateSendData        ts:1234567890:0      «ارسال همین متن»: send that ready answer
+fc        CardAgainData           fc:1234567890        /find: post the card again
 st        TransferData            st:1234567890:legal  a unit in the transfer menu
 sr        SkipReasonData          sr:1234567890        «no reason» for a transfer
 sx        CloseData               sx:1234567890:spam   a reason to close without an answer
@@ -132,6 +136,26 @@ class CloseConfirmData(CallbackData, prefix="sy"):
     code: str
     reason: CloseReason
     go: Flag
+
+
+class TemplateData(CallbackData, prefix="tp"):
+    """A unit's ready answer picked for a request: its place in the unit's `templates:`."""
+
+    code: Code
+    index: Number
+
+
+class TemplateSendData(CallbackData, prefix="ts"):
+    """«ارسال همین متن» under a ready answer shown for a request: send it as it is."""
+
+    code: Code
+    index: Number
+
+
+class CardAgainData(CallbackData, prefix="fc"):
+    """«نمایش دوباره کارت» under a /find result: post the request's card again."""
+
+    code: Code
 
 
 # --- citizen follow-ups (bot/handlers/followup.py) -----------------------------------------------
@@ -258,6 +282,9 @@ ALL: tuple[type[CallbackData], ...] = (
     SkipReasonData,
     CloseData,
     CloseConfirmData,
+    TemplateData,
+    TemplateSendData,
+    CardAgainData,
     ClarifyData,
     RateData,
     ReopenData,

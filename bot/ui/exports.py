@@ -91,14 +91,11 @@ def _unit(rules: RoutingRules, key: str | None) -> str | None:
     return unit.name if unit else key
 
 
-def _status(request: Request, rules: RoutingRules) -> str:
+def _status(request: Request) -> str:
     if request.status is Status.CLOSED and request.close_reason:
         reason = texts.CLOSE_REASONS.get(request.close_reason, request.close_reason)
         return texts.CLOSED_WITH.format(reason=reason)
-    name = texts.STATUS_NAMES[request.status]
-    if request.status is Status.ROUTED:
-        return name.format(unit=_unit(rules, request.unit) or texts.NOT_GIVEN)
-    return name
+    return texts.EXPORT_STATUS_NAMES[request.status]
 
 
 def _platform(request: Request) -> str | None:
@@ -116,7 +113,7 @@ def requests_sheet(data: ExportData, rules: RoutingRules) -> Sheet:
             [
                 r.code,
                 texts.KIND_NAMES.get(r.kind, r.kind.value),
-                _status(r, rules),
+                _status(r),
                 _unit(rules, r.unit),
                 _name(rules.topics, r.topic),
                 _name(rules.counties, r.county),
@@ -154,7 +151,7 @@ def events_sheet(data: ExportData, rules: RoutingRules) -> Sheet:
         if e.status is Status.ROUTED:
             status: str | None = texts.EXPORT_STATUS_ROUTED
         else:
-            status = texts.STATUS_NAMES[e.status] if e.status else None
+            status = texts.EXPORT_STATUS_NAMES[e.status] if e.status else None
         rows.append(
             [
                 e.request_code,

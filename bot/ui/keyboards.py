@@ -149,18 +149,43 @@ def _inline(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
     )
 
 
-def card_actions(code: str, *, claimed: bool, reachable: bool = True) -> InlineKeyboardMarkup:
+def card_actions(
+    code: str, *, claimed: bool, reachable: bool = True, templates: bool = False
+) -> InlineKeyboardMarkup:
     """The buttons under an open request's card; «درخواست توضیح از متقاضی» only when there is
-    a chat to ask in (`reachable`)."""
+    a chat to ask in (`reachable`), «پاسخ آماده» only when the unit has ready answers."""
     first = [] if claimed else [(texts.BTN_CLAIM, cb.CardData(action="claim", code=code).pack())]
     ask = [(texts.BTN_ASK, cb.CardData(action="ask", code=code).pack())] if reachable else []
+    ready = (
+        [(texts.BTN_TEMPLATES, cb.CardData(action="templates", code=code).pack())]
+        if templates
+        else []
+    )
     return _inline(
         [
             first,
             [(texts.BTN_TRANSFER, cb.CardData(action="transfer", code=code).pack()), *ask],
-            [(texts.BTN_CLOSE, cb.CardData(action="close", code=code).pack())],
+            [*ready, (texts.BTN_CLOSE, cb.CardData(action="close", code=code).pack())],
         ]
     )
+
+
+def template_titles(code: str, titles: Sequence[str]) -> InlineKeyboardMarkup:
+    """A unit's ready answers for a request, one a row, by their title."""
+    return _inline(
+        [[(title, cb.TemplateData(code=code, index=i).pack())] for i, title in enumerate(titles)]
+    )
+
+
+def template_send(code: str, index: int) -> InlineKeyboardMarkup:
+    """«ارسال همین متن» under a ready answer shown for a request."""
+    data = cb.TemplateSendData(code=code, index=index).pack()
+    return _inline([[(texts.BTN_SEND_TEMPLATE, data)]])
+
+
+def card_again(code: str) -> InlineKeyboardMarkup:
+    """«نمایش دوباره کارت» under the one request /find found."""
+    return _inline([[(texts.BTN_CARD_AGAIN, cb.CardAgainData(code=code).pack())]])
 
 
 def transfer_targets(code: str, units: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:

@@ -371,6 +371,47 @@ STAFF_TEXT_TOO_LONG = (
     "نمی‌رساند. لطفاً کوتاه‌تر کنید یا در دو پاسخ جدا بفرستید؛ چیزی ثبت نشد."
 )
 STAFF_CANCELLED = "اقدام نیمه‌کاره لغو شد."
+
+# Ready answers (`templates:` of a unit in routing_rules.yaml): /templates, «پاسخ آماده».
+BTN_TEMPLATES = "پاسخ آماده"
+BTN_SEND_TEMPLATE = "ارسال همین متن"
+STAFF_TEMPLATES_PICK = "{who}، کدام پاسخ آماده برای درخواست {code} فرستاده شود؟"
+STAFF_TEMPLATES_NONE = (
+    "این واحد هنوز پاسخ آماده‌ای ندارد. مسئول فنی می‌تواند پاسخ‌های آماده را در فایل "
+    "routing_rules.yaml زیر همین واحد بنویسد."
+)
+STAFF_TEMPLATES_HOW = (
+    "برای فرستادن پاسخ آماده، روی کارت درخواست بزنید، «پاسخ» را انتخاب کنید و {command} را "
+    "بفرستید، یا دکمه «{button}» زیر کارت را بزنید.\n\nپاسخ‌های آماده این واحد:\n{titles}"
+)
+STAFF_TEMPLATES_LINE = "• {title}"
+STAFF_TEMPLATE_SHOWN = (
+    "پاسخ آماده «{title}» برای درخواست {code}.\n"
+    "برای فرستادن همین متن، «{send}» را بزنید. برای تغییر آن، روی همین پیام بزنید، «پاسخ» را "
+    "انتخاب کنید و متن را با تغییرهای خود بفرستید.\n\n{text}"
+)
+STAFF_TEMPLATE_GONE = (
+    "این پاسخ آماده دیگر در فهرست این واحد نیست؛ فهرست را دوباره باز کنید. چیزی فرستاده نشد."
+)
+
+# /find: the unit's own requests by tracking code, name or phone.
+BTN_CARD_AGAIN = "نمایش دوباره کارت"
+STAFF_FIND_HOW = (
+    "برای جستجو در درخواست‌های این واحد، پس از {command} کد رهگیری، نام یا شماره همراه "
+    "متقاضی را بنویسید؛ مثلاً {example}\n"
+    "دست‌کم دو حرف از نام یا چهار رقم از شماره یا کد لازم است."
+)
+STAFF_FIND_EXAMPLE = "/find ۰۹۱۵۱۲۳۴۵۶۷"
+STAFF_FIND_NONE = "درخواستی با این مشخصات در این واحد پیدا نشد."
+STAFF_FIND_TITLE = "درخواست‌های این واحد که پیدا شد:"
+STAFF_FIND_LINE = "• {code} — {status} — {date} — {name}"
+STAFF_FIND_MORE = (
+    "بیش از {limit} درخواست پیدا شد و فقط {limit} درخواست تازه‌تر آمده است؛ برای نتیجه دقیق‌تر، "
+    "نام کامل، شماره همراه یا کد رهگیری را بنویسید."
+)
+STAFF_FIND_ONE = "برای دیدن کارت این درخواست و اقدام روی آن، «{button}» را بزنید."
+STAFF_FIND_MANY = "برای دیدن کارت یکی از آن‌ها، {command} را با کد رهگیری همان درخواست بفرستید."
+STAFF_CARD_AGAIN_DONE = "کارت درخواست {code} پایین همین گروه دوباره فرستاده می‌شود."
 STAFF_SAME_UNIT = "درخواست هم‌اکنون در همین واحد است."
 
 # Who is staff in a group: its administrators and the members they grant (`/staff`).
@@ -709,6 +750,17 @@ EXPORT_SURVEY_COMMENT = "توضیح"
 EXPORT_SUMMARY_HEADERS = ("خدمت", "پرسش", "تعداد پاسخ", "میانگین (از ۵)")  # then LIKERT_LABELS
 EXPORT_ALL_SERVICES = "همه خدمات"
 EXPORT_STATUS_ROUTED = "ارجاع شده"
+# Statuses in a workbook, read by staff and the head (not the citizen's «توضیح شما», and no
+# «این واحد»: a row names its unit in its own column).
+EXPORT_STATUS_NAMES = {
+    Status.FILED: "ثبت شده",
+    Status.ROUTED: "ارجاع شده، هنوز کسی برنداشته",
+    Status.IN_PROGRESS: "در حال بررسی",
+    Status.WAITING: "در انتظار پاسخ متقاضی",
+    Status.ANSWERED: "پاسخ داده شده",
+    Status.CLOSED: "بسته شده",
+    Status.REOPENED: "بازگشایی شده",
+}
 EXPORT_ACTIONS = {
     "filed": "ثبت",
     "routed": "ارجاع خودکار",
@@ -880,6 +932,9 @@ HELP_STAFF = (
     "• برای پاسخ به متقاضی، روی کارت بزنید و «پاسخ» را انتخاب کنید، سپس پاسخ را بنویسید.\n"
     "• برای انتشار نسخه نهایی یک پیش‌نویس، به گزارش نظرهای آن همین‌طور پاسخ دهید و فایل را "
     "بفرستید.\n"
+    "• «{templates}» زیر کارت، یا /templates در پاسخ به کارت: یکی از پاسخ‌های آماده این واحد را "
+    "انتخاب کنید؛ آن را همان‌طور بفرستید یا در پاسخ به آن، متن تغییریافته را بفرستید.\n"
+    "• /find و پس از آن کد رهگیری، نام یا شماره همراه متقاضی: جستجو در درخواست‌های همین واحد.\n"
     "• /cancel: کار نیمه‌تمام (ارجاع یا پرسش) را لغو می‌کند."
 )
 HELP_ADMIN = (
@@ -907,4 +962,8 @@ COMMANDS_PRIVATE = (
     ("cancel", "لغو درخواست نیمه‌کاره"),
     ("forget", "پاک کردن نام و شماره به‌یادمانده"),
 )
-COMMANDS_GROUPS = (("help", "راهنمای کارشناسان و مدیران"),)
+COMMANDS_GROUPS = (
+    ("help", "راهنمای کارشناسان و مدیران"),
+    ("templates", "پاسخ‌های آماده واحد (در پاسخ به کارت)"),
+    ("find", "جستجوی درخواست با کد رهگیری، نام یا شماره همراه"),
+)

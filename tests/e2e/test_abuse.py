@@ -113,7 +113,8 @@ hostile_messages = st.one_of(
 
 FORGED_PREFIXES = ["lk:", "rt:", "ro:", "cl:", "dc:", "dr:", "dx:", "ds:", "abandon:", "sc:claim:",
                    "sc:ask:", "sc:transfer:", "sc:back:", "sc:close:", "st:", "sx:", "sy:", "sr:",
-                   "dy:u:", "dy:c:", "dy:o", "dy:s", "pu:", "pd:", "pc:yes", ""]  # fmt: skip
+                   "dy:u:", "dy:c:", "dy:o", "dy:s", "pu:", "pd:", "pc:yes", "sc:templates:",
+                   "tp:", "ts:", "fc:", ""]  # fmt: skip
 callback_junk = st.text(
     st.sampled_from("0123456789:-²³¹٣۴\u200bab ") | st.characters(exclude_categories=["Cs"]),
     max_size=20,
@@ -585,7 +586,8 @@ async def test_forged_and_replayed_buttons_change_nothing(
     code = abuse.victim
     aimed = [f"rt:{code}:1", f"ro:{code}", f"cl:{code}", f"sc:claim:{code}", f"sx:{code}:spam",
              f"st:{code}:agronomy", f"sr:{code}", "dr:99999", "dc:²", "dx:1:²",
-             "lk:0:9"]  # fmt: skip
+             "lk:0:9", f"tp:{code}:0", f"ts:{code}:0", f"sc:templates:{code}",
+             f"fc:{code}"]  # fmt: skip
     presses = data.draw(st.lists(forged_data | st.sampled_from(aimed), min_size=4, max_size=8))
     # an old button of a conversation that has moved on: «/start» mid-way, then cancelled
     await citizen.click(texts.BTN_COMPLAINT)

@@ -134,7 +134,8 @@ async def test_help_answers_staff_and_admins_in_their_groups_only(
     water = front.group(WATER, platform)
     staff_help = said(await water.as_admin(14811, "مریم").send("/help"))
     assert "راهنمای کارشناسان" in staff_help
-    for words in (texts.BTN_CLAIM, texts.BTN_TRANSFER, texts.BTN_ASK, "/staff_list", "/unstaff"):
+    for words in (texts.BTN_CLAIM, texts.BTN_TRANSFER, texts.BTN_ASK, "/staff_list", "/unstaff",
+                  texts.BTN_TEMPLATES, "/templates", "/find"):  # fmt: skip
         assert words in staff_help, words
     assert "/publish" not in staff_help
 

@@ -44,7 +44,7 @@ async def test_telegram_gets_commands_bale_gets_no_undocumented_calls(front) -> 
     # citizens see their commands in private chats; staff and admins /help in their groups
     assert menus["all_private_chats"] == list(texts.COMMANDS_PRIVATE)
     assert [c for c, _ in menus["all_private_chats"]] == ["start", "cancel", "forget"]
-    assert [c for c, _ in menus["all_group_chats"]] == ["help"]
+    assert [c for c, _ in menus["all_group_chats"]] == ["help", "templates", "find"]
     assert not front.bale.calls_of("setMyCommands")
     # Balethon deletes a webhook before polling Bale too: a token that ever had one would
     # otherwise get no updates

@@ -36,7 +36,7 @@ from desk.model import (
     Request,
     Status,
 )
-from desk.ports import UnitOfWorkFactory
+from desk.ports import RequestSearch, UnitOfWorkFactory
 from desk.routing import RoutingRules, load_rules
 from storage import migrate
 from storage.fsm import SQLStorage
@@ -340,6 +340,72 @@ async def test_by_chat_is_newest_first_and_per_platform(
     assert len(bale) == 3 and all(r.chat == BALE for r in bale)
     async with db.uow()() as tx:
         assert len(await tx.requests.by_chat(TG, 2)) == 2
+
+
+# /find's search: the SQL query answers as the fake does (the desk's tests use the fake)
+_PEOPLE = [  # (code, unit, name, phone, minutes after AT)
+    ("1111111118", "water_soil", "علی‌رضا احمدی", "09151234567", 0),
+    ("2222222226", "water_soil", "علیرضا کریمی", "09157654321", 1),
+    ("3333333334", "water_soil", "Ali REZA", "09121234567", 2),
+    ("4444444442", "water_soil", "رضا 100%_کشاورز", None, 3),
+    ("5555555551", "agronomy", "علی رضا احمدی", "09151234567", 4),
+    ("6666666669", "water_soil", None, None, 5),  # unnamed or anonymous: no name, no phone
+]
+_SEARCHES = [
+    RequestSearch(phone="09151234567"),
+    RequestSearch(digits="4567"),
+    RequestSearch(digits="1111"),
+    RequestSearch(digits="0915"),
+    RequestSearch(name="علیرضا"),
+    RequestSearch(name="احمدی"),
+    RequestSearch(name="alireza"),
+    RequestSearch(name="100%_"),
+    RequestSearch(name="%"),
+    RequestSearch(name="_"),
+    RequestSearch(name="0%"),
+    RequestSearch(code="6666666669"),
+    RequestSearch(code="5555555551"),
+    RequestSearch(code="1111111118", name="کریمی"),
+    RequestSearch(),
+]
+
+
+async def _searches(uow: UnitOfWorkFactory) -> list[list[str]]:
+    at = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    async with uow() as tx:
+        for code, unit, name, phone, minutes in _PEOPLE:
+            when = at + timedelta(minutes=minutes)
+            request = Request(code, Kind.COMPLAINT, Status.ROUTED, "متن", when, when,
+                              contact=Contact(name=name, phone=phone), unit=unit)  # fmt: skip
+            await tx.requests.add(request)
+        await tx.commit()
+    async with uow() as tx:
+        found = [await tx.requests.search("water_soil", s, 10) for s in _SEARCHES]
+        capped = await tx.requests.search("water_soil", RequestSearch(name="رضا"), 2)
+    return [[r.code for r in requests] for requests in [*found, capped]]
+
+
+async def test_search_in_sql_answers_as_the_fake(db: Database) -> None:
+    expected = [
+        ["1111111118"],  # the phone; agronomy's request with it is not listed
+        ["3333333334", "1111111118"],
+        ["1111111118"],
+        ["2222222226", "1111111118"],
+        ["2222222226", "1111111118"],  # «علی‌رضا» and «علیرضا» alike
+        ["1111111118"],
+        ["3333333334"],
+        ["4444444442"],  # % and _ are letters here, not wildcards
+        ["4444444442"],
+        ["4444444442"],
+        ["4444444442"],
+        ["6666666669"],
+        [],  # another unit's code
+        ["2222222226", "1111111118"],  # any criterion
+        [],
+        ["4444444442", "2222222226"],  # at most the limit, newest first
+    ]
+    assert await _searches(db.uow()) == expected
+    assert await _searches(FakeStore()) == expected
 
 
 async def test_anonymous_filing_has_no_chat_in_the_database(

@@ -29,8 +29,9 @@ from desk.model import (
     Platform,
     Request,
 )
-from desk.ports import Clock, Remembered, UnitOfWorkFactory
+from desk.ports import Clock, Remembered, RequestSearch, UnitOfWorkFactory
 from desk.services import ChangedMeanwhile
+from desk.text import squeeze
 
 
 class DuplicateCode(Exception):
@@ -130,6 +131,21 @@ class FakeRequests:
         mine = [r for r in self._all().values() if r.chat == chat]
         mine.sort(key=lambda r: (r.created_at, r.id or 0), reverse=True)
         return copy.deepcopy(mine[:limit])
+
+    async def search(self, unit: str, search: RequestSearch, limit: int) -> list[Request]:
+        def matches(r: Request) -> bool:
+            name, phone = r.contact.name, r.contact.phone
+            digits, part = search.digits or "", search.name or ""
+            return (
+                (bool(search.code) and r.code == search.code)
+                or (bool(search.phone) and phone == search.phone)
+                or (bool(digits) and digits in f"{phone or ''}\n{r.code}")
+                or (bool(part) and name is not None and part in squeeze(name))
+            )
+
+        found = [r for r in self._all().values() if r.unit == unit and matches(r)]
+        found.sort(key=lambda r: (r.created_at, r.id or 0), reverse=True)
+        return copy.deepcopy(found[:limit])
 
     async def filed_by(self, platform: Platform, user_id: int, since: datetime) -> list[datetime]:
         return sorted(

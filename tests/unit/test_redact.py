@@ -135,6 +135,82 @@ def test_national_code_check_agrees_with_validation() -> None:
             assert redact(code) == ("<phone>" if code[0] == "9" else "<national-code>")
 
 
+# codes filed before tracking.generate left out 9 and the national-code checksum (issue 15, 8)
+CODE_WITH_9 = "9123456784"  # valid (Damm), starts with 9: reads as a mobile without its 0
+CODE_WITH_9_AND_NATIONAL = "9012345677"  # valid, starts with 9, passes the national checksum
+NAMED_CODES = [CODE_WITH_9, CODE_WITH_9_AND_NATIONAL, TRACKING_AND_NATIONAL, TRACKING_ONLY]
+# the lines the bot itself writes about a request (bot/conversations/filing.py,
+# bot/handlers/followup.py, bot/workers/delivery/senders.py, storage delivery errors)
+CODE_LINES = [
+    "filed complaint request {} to unit water_soil",
+    "clarification quota on request {}: waits until 2026-12-01T11:08:41+00:00",
+    "outbox 17: no card of request {} in telegram:-1001000000001 to edit; sending it anew",
+    "Permanent: request {} does not exist",
+    "OutboxRow(id=3, request_code='{}', kind='staff_card')",
+    "Request #{} reopened",
+    "tracking code: {}",
+]
+
+
+def test_the_fixtures_with_9_are_codes_and_read_as_phones() -> None:
+    for code in (CODE_WITH_9, CODE_WITH_9_AND_NATIONAL):
+        assert tracking.is_valid(code) and code[0] == "9"
+        assert redact(code) == "<phone>", "alone, ten digits starting with 9 are a mobile"
+    assert is_national_code(CODE_WITH_9_AND_NATIONAL) and not is_national_code(CODE_WITH_9)
+
+
+@pytest.mark.parametrize("line", CODE_LINES)
+@pytest.mark.parametrize("code", NAMED_CODES)
+def test_a_code_the_bot_names_stays_readable(line: str, code: str) -> None:
+    assert redact(line.format(code)) == line.format(code)
+
+
+def test_a_logged_filing_keeps_its_code_and_masks_the_phone() -> None:
+    record = _record(
+        "filed %s request %s to unit %s; citizen %s, %s, national code %s",
+        "complaint", CODE_WITH_9, "water_soil", "9151234561", "09151234561", "1234568055",
+    )  # fmt: skip
+    assert RedactSecrets().filter(record)
+    assert record.getMessage() == (
+        f"filed complaint request {CODE_WITH_9} to unit water_soil; "
+        "citizen <phone>, <phone>, national code <national-code>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "masked"),
+    [
+        # a mobile after «request» that fails the Damm check is a mobile
+        ("request 9151234567", "request <phone>"),
+        ("request_code='9151234567'", "request_code='<phone>'"),
+        # with its 0, +98 or separators a number is never a code (codes are ten bare digits)
+        ("request 09151234561", "request <phone>"),
+        ("request +989151234561", "request <phone>"),
+        ("request 915 123 4561", "request <phone>"),
+        ("request ۰۹۱۵۱۲۳۴۵۶۱", "request <phone>"),
+        ("request 056-32224410", "request <phone>"),
+        # a national code that is no valid code, next to a label
+        ("request 0084575948", "request <national-code>"),
+        # labels other than a request's keep nothing: national codes and phones stay masked
+        (f"national code {TRACKING_AND_NATIONAL}", "national code <national-code>"),
+        (f"national_code='{TRACKING_AND_NATIONAL}'", "national_code='<national-code>'"),
+        (f"code={TRACKING_AND_NATIONAL}", "code=<national-code>"),
+        (f"phone {CODE_WITH_9}", "phone <phone>"),
+        (f"chat_request {CODE_WITH_9}", "chat_request <phone>"),
+        (f"{CODE_WITH_9} request", "<phone> request"),
+    ],
+)
+def test_phones_and_national_codes_stay_masked_next_to_codes(line: str, masked: str) -> None:
+    assert redact(line) == masked
+
+
+def test_many_codes_and_phones_in_one_line() -> None:
+    codes = [tracking.generate() for _ in range(50)] + [CODE_WITH_9] * 3
+    line = "; ".join(f"request {c} by 0915123456{n % 10}" for n, c in enumerate(codes))
+    expected = "; ".join(f"request {c} by <phone>" for c in codes)
+    assert redact(line) == expected
+
+
 def test_sql_parameters_are_dropped() -> None:
     error = (
         "(sqlite3.OperationalError) database is locked\n"

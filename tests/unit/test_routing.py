@@ -346,3 +346,82 @@ def test_unit_key_with_the_buttons_separator(tmp_path: Path) -> None:
     message = load_error(tmp_path, text)
     assert_names_line(message, line_of(text, "- key: water:soil"))
     assert "must not contain ':'" in message
+
+
+# --- a unit's ready answers (templates:) ---------------------------------------------------------
+
+TEMPLATES = """\
+    templates:
+      - title: بازدید کارشناس
+        text: >-
+          کارشناس ما برای بازدید
+          با شما تماس می‌گیرد.
+      - title: "  مدارک   لازم "
+        text: |
+          لطفاً مدارک را بیاورید.
+"""
+
+
+def _with_templates(block: str) -> str:
+    return MINIMAL.replace("    bale_chat: 503\n", "    bale_chat: 503\n" + block)
+
+
+def test_templates_load_per_unit_and_are_optional(tmp_path: Path, shipped: RoutingRules) -> None:
+    rules = load_rules(write(tmp_path, _with_templates(TEMPLATES)))
+    water = rules.units["water_soil"].templates
+    assert [(t.title, t.text) for t in water] == [
+        ("بازدید کارشناس", "کارشناس ما برای بازدید با شما تماس می‌گیرد."),
+        ("مدارک لازم", "لطفاً مدارک را بیاورید."),  # spaces tidied, the last newline gone
+    ]
+    assert rules.units["pr"].templates == ()
+    # the shipped file offers some, each fitting a button and an answer
+    assert shipped.units["water_soil"].templates
+    for unit in shipped.units.values():
+        for template in unit.templates:
+            assert 0 < len(template.title) <= 40 and 0 < len(template.text) <= 3500
+
+
+@pytest.mark.parametrize(
+    ("block", "needle", "error"),
+    [
+        ("    templates: بازدید\n", "templates:", "'templates' must be a list"),
+        ("    templates:\n      - بازدید\n", "templates:", "needs a 'title' and a 'text'"),
+        ("    templates:\n      - title: بازدید\n", "- title: بازدید", "'text' is missing"),
+        ("    templates:\n      - text: متن\n", "- text: متن", "'title' is missing"),
+        (
+            "    templates:\n      - title: " + "ب" * 41 + "\n        text: متن\n",
+            "- title:",
+            "at most 40 fit on a button",
+        ),
+        (
+            "    templates:\n      - title: بلند\n        text: " + "ب" * 3501 + "\n",
+            "text: ببب",
+            "is 3501 characters; an answer may have at most 3500",
+        ),
+        (
+            "    templates:\n      - title: الف\n        text: یک\n"
+            "      - title: الف\n        text: دو\n",
+            "- title: الف",
+            "duplicate template title 'الف'",
+        ),
+    ],
+)
+def test_a_wrong_template_names_its_line(
+    tmp_path: Path, block: str, needle: str, error: str
+) -> None:
+    text = _with_templates(block)
+    message = load_error(tmp_path, text)
+    assert error in message
+    occurrence = 2 if "duplicate" in error else 1
+    assert_names_line(message, _line_with(text, needle, occurrence))
+
+
+def _line_with(text: str, needle: str, occurrence: int) -> int:
+    hits = [n for n, line in enumerate(text.splitlines(), start=1) if needle in line]
+    return hits[occurrence - 1]
+
+
+def test_at_most_twenty_templates_a_unit(tmp_path: Path) -> None:
+    many = "".join(f"      - title: پاسخ {i}\n        text: متن {i}\n" for i in range(21))
+    message = load_error(tmp_path, _with_templates("    templates:\n" + many))
+    assert "at most 20 templates a unit (21 given)" in message

@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 
 from bot.sandbox.fakebotapi import FakeBot
-from bot.sandbox.web import Chats, SandboxWeb, fake_phone, plain_html, telegram_html
+from bot.sandbox.web import Chats, SandboxWeb, card_phone, fake_phone, plain_html, telegram_html
 
 
 def test_only_bold_italic_code_survive() -> None:
@@ -31,6 +31,13 @@ def test_bale_text_is_escaped_whole() -> None:
 
 def test_fake_phone_is_an_iranian_mobile() -> None:
     assert fake_phone(1001) == "989150001001"
+
+
+def test_a_contact_card_writes_its_number_as_the_directory_does() -> None:
+    lrm = "\u200e"
+    assert card_phone("+985632231500") == f"{lrm}۰۵۶-۳۲۲۳۱۵۰۰{lrm}"
+    assert card_phone("989151234567") == f"{lrm}۰۹۱۵-۱۲۳-۴۵۶۷{lrm}"  # shared without its +
+    assert card_phone("+14155550100") == f"{lrm}+۱۴۱۵۵۵۵۰۱۰۰{lrm}"  # not Iranian: as it came
 
 
 # The page's guard: a real server on loopback, requests as a hostile web page would send them.
@@ -171,6 +178,13 @@ async def test_files_are_downloads_under_unguessable_ids(served: Any) -> None:
     async with session.get(origin + urls[2], headers=keyed(page, origin)) as res:
         assert res.headers["Content-Type"] == "image/png"
         assert res.headers["X-Content-Type-Options"] == "nosniff"
+    # a photo the bot uploads (the head's chart) has no type of its own: its bytes tell
+    chart = bot.upload(b"\x89PNG\r\n\x1a\nchart", "photo", None, "application/octet-stream")
+    fake = bot.upload(b"<html>", "photo", None, "application/octet-stream")
+    for file, kind in ((chart, "image/png"), (fake, "application/octet-stream")):
+        url = page.chats.file_url("telegram", file["file_id"])
+        async with session.get(origin + url, headers=keyed(page, origin)) as res:
+            assert res.headers["Content-Type"] == kind
     for guess in (f"/api/file/telegram/{as_html}", f"/api/file/{as_html}"):
         async with session.get(origin + guess, headers=keyed(page, origin)) as res:
             assert res.status == 404, guess

@@ -110,9 +110,11 @@ class NoticeSender:
             return None
         if not render.card_is_live(request, self.rules, chat):
             return None
+        unit = self.rules.units.get(request.unit or "")
         return keyboards.card_actions(
-            request.code, claimed=request.claimed_by is not None, reachable=request.chat is not None
-        )
+            request.code, claimed=request.claimed_by is not None,
+            reachable=request.chat is not None, templates=bool(unit and unit.templates),
+        )  # fmt: skip
 
     async def _commented_draft(self, request: Request) -> Draft | None:
         """The draft a comment is about (its card names it), None for other requests."""
@@ -142,7 +144,7 @@ class NoticeSender:
         if card_id is None:
             # no card to edit: its send was parked, or the platform's answer to it named no
             # message id. Staff must still see the truth: a new card.
-            log.warning("outbox %d: no card of %s in %s:%s to edit; sending it anew",
+            log.warning("outbox %d: no card of request %s in %s:%s to edit; sending it anew",
                         item.id, request.code, item.platform.value, item.chat_id)  # fmt: skip
             sent = await bot.send_message(
                 item.chat_id, text, reply_markup=self._card_markup(request, chat)
