@@ -126,8 +126,10 @@ async def main() -> None:
     ours = results["front office (lanes per chat, at-least-once)"]["per_second"]
     tasks = results["echo bot (handle_as_tasks=True)"]["per_second"]
     one = results["echo bot (handle_as_tasks=False)"]["per_second"]
-    print(f"\nratio front office / bare echo, aiogram's default polling: {ours / tasks:.3f} "
-          "(goal ≥ 0.5)")
+    print(
+        f"\nratio front office / bare echo, aiogram's default polling: {ours / tasks:.3f} "
+        "(goal ≥ 0.5)"
+    )
     print(f"ratio front office / bare echo, one update at a time: {ours / one:.3f}")
 
 

@@ -44,7 +44,7 @@ async def run(citizens: int, retry_after: int) -> None:
             api.fail("sendMessage", "429", times=1, retry_after=retry_after, token=TELEGRAM_TOKEN)
             waits: dict[int, float] = {}
             slow = asyncio.create_task(start(front.telegram, 9_000, waits))
-            while not api.injected["429"]:
+            while not api.injected["429"]:  # noqa: ASYNC110 - the fake's counter, polled
                 await asyncio.sleep(0.01)
             others = [
                 start(front.telegram if n % 2 else front.bale, 10_000 + n, waits)

@@ -144,7 +144,7 @@ async def test_a_batch_is_confirmed_at_once_chats_side_by_side_one_chat_in_order
 
 
 async def test_never_more_updates_handled_at_once_than_max_in_flight(inbox: SqlInbox) -> None:
-    script = Script([[message(100 + n, n) for n in range(40)], [message(200 + n, n) for n in range(40)]])
+    script = Script([[message(first + n, n) for n in range(40)] for first in (100, 200)])
     run = Running(inbox, script, max_in_flight=5)
     handlers = run.handlers
     await until(lambda: len(handlers.started) == 5)
