@@ -1,12 +1,12 @@
 """Intake throughput and latency: simulated citizens against the real app and a bare echo bot.
 
-The front office polls with lanes (`bot/runtime/polling.py`: chats concurrently, each chat in
-order, an
-offset confirmed only once handled); the bare echo bot runs with aiogram's default polling (a task
+The front office polls into its update inbox (`bot/runtime/polling.py`: each batch stored and
+confirmed at once, then handled from the inbox, chats concurrently, each chat in order); the
+bare echo bot runs with aiogram's default polling (a task
 per update, offsets confirmed at once) and, for reference, one update at a time.
 Every citizen sends /start and a few menu presses through the fake Bot API on loopback; all
 citizens run at once (asyncio.gather). Latency is from pushing an update to the moment the bot
-has confirmed it *and* an answer has reached the citizen's chat.
+has handled it *and* an answer has reached the citizen's chat.
 
     python bench/intake.py [--small] [--citizens N]
 """
