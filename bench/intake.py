@@ -108,7 +108,7 @@ async def main() -> None:
     results: dict[str, dict[str, Any]] = {}
     async with FakeBotAPI() as api:
         with tempfile.TemporaryDirectory() as folder:
-            results["front office (lanes per chat, at-least-once)"] = await front_office(
+            results["front office (update inbox, lanes per chat)"] = await front_office(
                 api, citizens, Path(folder)
             )
         results["echo bot (handle_as_tasks=False)"] = await echo(
@@ -123,7 +123,7 @@ async def main() -> None:
         for name, r in results.items()
     ]
     print(table(headers, rows))
-    ours = results["front office (lanes per chat, at-least-once)"]["per_second"]
+    ours = results["front office (update inbox, lanes per chat)"]["per_second"]
     tasks = results["echo bot (handle_as_tasks=True)"]["per_second"]
     one = results["echo bot (handle_as_tasks=False)"]["per_second"]
     print(

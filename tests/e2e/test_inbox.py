@@ -1,5 +1,6 @@
 """The update inbox end to end: a chat whose reply waits out a long `retry_after` holds up only
-itself, on both platforms; updates stored before a crash are handled after it, once."""
+itself, on both platforms; handled updates leave the inbox after a day. (Crashes: test_control,
+test_faults, test_soak; the claims: tests/integration/test_inbox.py.)"""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import time
 
 import pytest
 
+from bot.runtime.polling import LaneDispatcher
 from desk.model import Platform
-from tests.e2e.conftest import TELEGRAM_TOKEN, Front, wait_until
+from storage.inbox import SqlInbox
+from tests.e2e.conftest import TELEGRAM_TOKEN, Front, MovableClock, wait_until
 from tests.e2e.helpers import said
 
 RETRY_AFTER = 20
@@ -48,7 +51,33 @@ async def test_a_slow_chat_holds_up_only_itself(front: Front) -> None:
     for platform in Platform:
         answered = {m.chat_id for m in front.bot(platform).sent if m.chat_id >= 10_000}
         assert len(answered) == 75, f"{platform.value}: every citizen answered"
+    assert front.app is not None and front.app.dispatcher.consumer is not None
+    peak = front.app.dispatcher.consumer.peak
+    assert 1 < peak <= LaneDispatcher.max_in_flight, f"{peak} handled at once"
     print(
         f"\nslow chat: 150 citizens answered in {everyone:.1f}s (max wait {max(waits):.2f}s), "
         f"the slow one after {took:.1f}s"
     )
+
+
+async def test_handled_updates_leave_the_inbox_after_a_day(api, tmp_path) -> None:
+    """The scheduler's housekeeping purges done rows a day old; nothing else."""
+    clock = MovableClock()
+    front = Front(api, f"sqlite+aiosqlite:///{tmp_path / 'front.db'}", clock=clock)
+    await front.start()
+    try:
+        assert front.app is not None
+        inbox = SqlInbox(front.app.sessions)
+        for platform in Platform:
+            await front.bot(platform).private_chat(9_100, "شهروند").send("/start")
+        assert (await inbox.counts())["done"] == 2
+        job = front.app.scheduler.get_job("purge")
+        await job.func()
+        assert (await inbox.counts())["done"] == 2, "handled today: kept"
+        clock.advance(days=1, minutes=1)
+        await job.func()
+        assert (await inbox.counts())["done"] == 0, "a day old: purged"
+        replies = await front.bale.private_chat(9_100, "شهروند").send("/start")
+        assert "میز خدمت" in said(replies), "and the bot goes on"
+    finally:
+        await front.stop()
