@@ -13,8 +13,7 @@ from sqlalchemy import event, func, select
 
 from desk.inbox import Incoming
 from storage.fsm import SQLStorage, UpdateScopedStorage
-from storage.inbox import SqlInbox
-from storage.tables import InboxRow
+from storage.inbox import INBOX, SqlInbox
 from tests.integration.conftest import Database
 
 BOT = 111_111
@@ -27,7 +26,7 @@ def incoming(update_id: int, chat_id: int) -> Incoming:
 
 async def states(db: Database) -> dict[int, str]:
     async with db.sessions() as session:
-        rows = await session.execute(select(InboxRow.update_id, InboxRow.state))
+        rows = await session.execute(select(INBOX.c.update_id, INBOX.c.state))
         return {int(u): str(s) for u, s in rows.all()}
 
 
@@ -150,6 +149,6 @@ async def test_two_workers_never_hold_the_same_lane_at_once(db: Database) -> Non
     assert {name for name, _, _ in handled} == {"a", "b"}, "both worked"
     async with db.sessions() as session:
         pending = await session.execute(
-            select(func.count()).select_from(InboxRow).where(InboxRow.state == "pending")
+            select(func.count()).select_from(INBOX).where(INBOX.c.state == "pending")
         )
         assert pending.scalar_one() == 0
