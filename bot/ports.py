@@ -12,7 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from desk.inbox import Claimed, Incoming
+from desk.inbox import Backlogs, Claimed, Incoming
 from desk.model import Notice, Platform
 from desk.outbox import Due, HeldChat, Pending
 from desk.reports import ExportData
@@ -197,6 +197,14 @@ class Inbox(Protocol):
 
     async def purge_before(self, before: datetime) -> int:
         """Delete updates handled before `before`; returns how many."""
+
+
+class HealthQueries(Protocol):
+    """What `/healthz` and `/metrics` read (`storage.health.SqlHealth`)."""
+
+    async def backlogs(self, now: datetime) -> Backlogs:
+        """The inbox's and outbox's pending rows and oldest ages, the parked rows; raises
+        when the database does not answer."""
 
 
 class UpdateScope(Protocol):

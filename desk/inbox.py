@@ -29,3 +29,20 @@ class Claimed:
     update_id: int
     lane: str
     payload: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What waits: rows pending and the age of the oldest (None when nothing waits)."""
+
+    pending: int
+    oldest_seconds: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Backlogs:
+    """The inbox's and the outbox's backlogs, and the outbox rows parked (`/healthz`)."""
+
+    inbox: Backlog
+    outbox: Backlog
+    parked: int

@@ -36,6 +36,7 @@ from aiogram.utils.backoff import Backoff, BackoffConfig
 from pydantic import ValidationError
 
 from bot.ports import Inbox
+from bot.runtime.metrics import Metrics
 from bot.runtime.middlewares import HANDLING, Handling
 from desk.inbox import Claimed, Incoming
 
@@ -179,6 +180,7 @@ class InboxConsumer:
         self.bots: dict[int, Bot] = {}
         self.context: dict[str, Any] = {}
         self.on_handled: list[Callable[[int, int], None]] = []
+        self.metrics: Metrics | None = None  # each update handled, and how long it took
         self.queues: dict[str, deque[Claimed]] = {}
         self.runners: dict[str, asyncio.Task[None]] = {}
         self.held: dict[str, float] = {}  # lanes this worker holds: lease end (monotonic)
@@ -345,11 +347,15 @@ class InboxConsumer:
                 self.handling += 1
                 self.peak = max(self.peak, self.handling)
                 token = HANDLING.set(handling)
+                began = time.perf_counter()
                 try:
                     await self.dispatcher._process_update(bot=bot, update=update, **self.context)
                 finally:
                     HANDLING.reset(token)
                     self.handling -= 1
+                    if self.metrics is not None:
+                        platform = str(getattr(getattr(bot, "platform", None), "value", "bot"))
+                        self.metrics.handled(platform, time.perf_counter() - began)
         if not handling.marked:  # failed, or not for a handler: done all the same
             try:
                 await self.inbox.finish(row.bot_id, [row.update_id], datetime.now(UTC))
@@ -396,7 +402,9 @@ class InboxConsumer:
 
 class LaneDispatcher(Dispatcher):
     """A Dispatcher that polls into the inbox and handles from it (see the module docstring).
-    `use_inbox` must be called before polling."""
+    `use_inbox` must be called before polling. With `by_webhook` set, `start_polling` polls
+    nothing: the webhook receiver (`bot/runtime/webhook.py`) stores the updates, and the rest
+    (the consumer, the stop on a signal, the drain) runs as in polling."""
 
     max_in_flight = 64
     drain_seconds = 10.0
@@ -410,6 +418,8 @@ class LaneDispatcher(Dispatcher):
         self.worker = default_worker()
         self.consumer: InboxConsumer | None = None
         self.on_handled: list[Callable[[int, int], None]] = []  # (bot id, update id), each
+        self.metrics: Metrics | None = None
+        self.by_webhook = False  # updates come by webhook: no getUpdates
 
     def use_inbox(self, inbox: Inbox, *, worker: str | None = None) -> None:
         """The inbox updates go through, and this worker's name in it."""
@@ -427,6 +437,7 @@ class LaneDispatcher(Dispatcher):
             drain_seconds=self.drain_seconds,
         )  # fmt: skip
         self.consumer.on_handled = self.on_handled
+        self.consumer.metrics = self.metrics
         consumer = self.consumer
         try:
             await super().start_polling(*bots, **kwargs)
@@ -459,6 +470,11 @@ class LaneDispatcher(Dispatcher):
         """Poll `bot` into the inbox until cancelled. A platform that refuses the token is said
         so in one line and left: the others go on (`refused`)."""
         platform = str(getattr(bot, "platform", "bot"))
+        if self.by_webhook:  # the receiver stores; here only the consumer serves the bot
+            assert self.consumer is not None
+            self.consumer.add(bot, kwargs)
+            log.info("%s updates come by webhook into the inbox", platform)
+            await asyncio.Event().wait()  # until the stop cancels it
         try:
             user = await self._me(bot, platform, backoff_config)
             log.info("polling %s @%s into the inbox", platform, user.username)
