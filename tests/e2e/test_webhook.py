@@ -190,8 +190,11 @@ async def test_a_body_that_is_no_update_is_400_and_logged_without_its_content(
             for platform in Platform:
                 status, _ = await post(hooked.url(platform), body, {HEADER: TELEGRAM_SECRET})
                 assert status == 400, (platform, body)
+        huge = {"update_id": 77, "message": {"text": private * 40_000}}  # 2.5 MB: no update
+        status, _ = await post(hooked.url(Platform.BALE), huge)
+        assert status == 413
     assert await hooked.app.inbox.counts() == before
-    assert "answered 400" in caplog.text
+    assert "answered 400" in caplog.text and "answered 413" in caplog.text
     assert private not in caplog.text and "09151234567" not in caplog.text
 
 
@@ -210,7 +213,6 @@ async def test_the_same_update_twice_is_stored_and_handled_once(hooked) -> None:
     assert (await hooked.app.inbox.counts())["done"] == 1
 
 
-@pytest.mark.slow
 async def test_a_crash_after_the_200_loses_nothing(hooked, platform, monkeypatch) -> None:
     """The update is in the inbox when the platform hears 200; the app dies before handling
     it; after the restart it is handled (the platform never sends it again)."""
@@ -238,7 +240,6 @@ async def test_a_crash_after_the_200_loses_nothing(hooked, platform, monkeypatch
     assert (await hooked.app.inbox.counts())["pending"] == 0
 
 
-@pytest.mark.slow
 async def test_while_the_app_is_down_the_platform_retries_until_it_is_back(hooked) -> None:
     fake = hooked.telegram
     await hooked.stop()
@@ -354,3 +355,82 @@ async def test_polling_starts_again_after_a_webhook(api: FakeBotAPI, tmp_path: P
     finally:
         await front.stop()
     assert not front.telegram.violations and not front.bale.violations
+
+
+async def test_an_update_the_database_refuses_is_503_and_comes_again(
+    hooked, platform, monkeypatch
+) -> None:
+    """Not stored, not confirmed: 503, and the platform posts it again until it is."""
+    fake = hooked.bot(platform)
+    inbox = hooked.app.inbox
+    real = inbox.store
+    refusals = [2]
+
+    async def flaky(*args: Any, **kwargs: Any) -> Any:
+        if refusals[0] > 0:
+            refusals[0] -= 1
+            raise ConnectionResetError("database went away")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(inbox, "store", flaky)
+    replies = await fake.private_chat(15901, "علی").send("/start")
+    assert WELCOMED in said(replies)
+    assert [status for _, status in fake.webhook_posts] == [503, 503, 200]
+    _, text = await get(f"{hooked.base}/metrics")
+    assert f'jihad_webhook_requests_total{{platform="{platform.value}",status="503"}} 2' in text
+
+
+async def test_the_fakes_webhook_info_reads_as_telegrams(api: FakeBotAPI) -> None:
+    fake = api.add_bot("333333:webhook-info-token-CCCCCCCC", "telegram")
+    fake.webhook_retry = fake.webhook_retry_max = 5.0  # one failed post is enough here
+
+    async def call(method: str, **params: Any) -> tuple[int, Any]:
+        async with aiohttp.ClientSession() as session, session.post(
+            f"{api.base_url}/bot{fake.token}/{method}", json=params
+        ) as answer:  # fmt: skip
+            return answer.status, await answer.json()
+
+    assert await call("getWebhookInfo") == (200, {"ok": True, "result": {
+        "url": "", "has_custom_certificate": False, "pending_update_count": 0}})  # fmt: skip
+    dead = f"http://127.0.0.1:{free_port()}/webhook/telegram/{TELEGRAM_SECRET}"
+    assert await call("setWebhook", url=dead, secret_token=TELEGRAM_SECRET) == (
+        200, {"ok": True, "result": True})  # fmt: skip
+    await fake._push({"message": {"message_id": 1, "text": "x"}})
+    await wait_until(lambda: fake.webhook_posts != [], what="a post to the dead address")
+    status, body = await call("getWebhookInfo")
+    info = body["result"]
+    assert status == 200 and info["url"] == dead and info["pending_update_count"] == 1
+    assert info["max_connections"] == 40 and isinstance(info["last_error_date"], int)
+    assert info["last_error_message"].startswith("Connection failed")
+    status, body = await call("setWebhook", url=dead, secret_token="not allowed!")
+    assert (status, body["description"]) == (
+        400, "Bad Request: secret token contains unallowed characters")  # fmt: skip
+    fake.violations.clear()  # asked for on purpose
+    assert await call("deleteWebhook", drop_pending_updates=True) == (
+        200, {"ok": True, "result": True})  # fmt: skip
+    assert await call("getWebhookInfo") == (200, {"ok": True, "result": {
+        "url": "", "has_custom_certificate": False, "pending_update_count": 0}})  # fmt: skip
+
+
+async def test_health_port_beside_polling(api: FakeBotAPI, tmp_path: Path) -> None:
+    port = free_port()
+    front = Front(api, f"sqlite+aiosqlite:///{tmp_path / 'front.db'}", health_port=port)
+    await front.start()
+    try:
+        await front.telegram.private_chat(16001, "علی").send("/start")
+        status, text = await get(f"http://127.0.0.1:{port}/healthz")
+        assert status == 200 and json.loads(text)["status"] == "ok"
+        status, text = await get(f"http://127.0.0.1:{port}/metrics")
+        assert 'jihad_updates_handled_total{platform="telegram"} 1' in text.splitlines()
+        # polling serves no webhook path, whatever the secret
+        status, _ = await post(f"http://127.0.0.1:{port}/webhook/telegram/{TELEGRAM_SECRET}",
+                               start_update(1, 16001), {HEADER: TELEGRAM_SECRET})  # fmt: skip
+        assert status == 404
+    finally:
+        await front.stop()
+    assert not await asyncio.to_thread(_listening, port), "closed with the app"
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
