@@ -1,7 +1,8 @@
 """`python -m bot webhook` and `python -m bot set-webhook` as an operator runs them: one line for
 a missing secret, the webhook registered and removed with one line per platform (the secret
 never printed), a real worker process killed -9 right after answering 200 and started again
-(the update is answered after the restart, and the conversation goes on), a clean stop on SIGTERM, no token or secret in the logs."""
+(the update is answered after the restart, and the conversation goes on), a clean stop on
+SIGTERM, no token or secret in the logs."""
 
 from __future__ import annotations
 
