@@ -24,6 +24,10 @@ Switches on a bot:
   (``{"message_id": 0}``, seen from Bale: Bale's default), "null" or "random" (seeded by
   ``FakeBot.edit_seed``).
 - ``FakeBot.bale_quirks``: Bale leaves ``file_unique_id`` and ``chat.type`` out of messages.
+- webhook delivery: after ``setWebhook`` the bot's updates are POSTed to its url in order (with
+  Telegram's ``X-Telegram-Bot-Api-Secret-Token`` when a ``secret_token`` was given; Bale sends
+  none), each until answered 2xx (``FakeBot.webhook_retry``, doubling to ``webhook_retry_max``);
+  ``FakeBot.webhook_posts`` lists (update id, status); ``getUpdates`` answers 409 meanwhile.
 """
 
 from bot.sandbox.fakebotapi.faults import (
