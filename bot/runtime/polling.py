@@ -269,7 +269,7 @@ class InboxConsumer:
         rows = await self.inbox.claim(
             self.worker, list(self.bots), now, now + timedelta(seconds=self.lease),
             lanes=max(0, self.hold - len(self.taken)), let_go=let_go, renew=renew,
-            expire=expire, taken=self.taken, holding=bool(self.held),
+            expire=expire, taken=self.taken,
         )  # fmt: skip
         if renew:
             self._renewed = tick
