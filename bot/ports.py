@@ -180,11 +180,9 @@ class Inbox(Protocol):
         renew: bool = False,
         expire: bool = True,
         taken: Collection[tuple[int, int]] = (),
-        holding: bool = True,
     ) -> list[Claimed]:
         """Let `let_go` go, renew this worker's leases, claim up to `lanes` free lanes; the
-        pending updates of every lane held, but those `taken`, oldest first (no payload).
-        `holding`: whether lanes besides the newly claimed are held (else none is read)."""
+        pending updates of every lane held, but those `taken`, oldest first (no payload)."""
 
     async def payloads(self, ids: Collection[int]) -> dict[int, dict[str, Any]]:
         """The stored JSON of these inbox rows."""

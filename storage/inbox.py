@@ -71,14 +71,12 @@ class SqlInbox:
         renew: bool = False,
         expire: bool = True,
         taken: Collection[tuple[int, int]] = (),
-        holding: bool = True,
     ) -> list[Claimed]:
         """One round, one transaction: let the lanes in `let_go` go, extend this worker's
         leases (`renew`), drop expired leases (`expire`), claim up to `lanes` more lanes with
         pending updates (oldest first, one INSERT … SELECT), and return the pending updates of
         every lane this worker holds whose inbox ids are not in `taken` (those it has in hand),
-        oldest first, without their payload (`payloads`). `holding`: whether the worker still
-        holds lanes besides those it claims now (else, claiming none, nothing is read)."""
+        oldest first, without their payload (`payloads`)."""
         async with self._sessions() as session, session.begin():
             if let_go:
                 await session.execute(
@@ -90,7 +88,6 @@ class SqlInbox:
                 )
             if expire:
                 await session.execute(delete(LANES).where(L.claimed_until <= now))
-            won: list[str] = []
             if lanes > 0:
                 held = select(L.lane).where(L.lane == I.lane)
                 free = (
@@ -104,14 +101,11 @@ class SqlInbox:
                     .order_by(func.min(I.id))
                     .limit(lanes)
                 )
-                taking = (
-                    _insert(session, LANES)
-                    .from_select(["lane", "claimed_by", "claimed_until"], free)
-                    .returning(L.lane)
+                await session.execute(
+                    _insert(session, LANES).from_select(
+                        ["lane", "claimed_by", "claimed_until"], free
+                    )
                 )
-                won = list((await session.execute(taking)).scalars())
-            if not won and not holding:
-                return []
             mine = await session.execute(
                 select(I.id, I.bot_id, I.update_id, I.lane)
                 .join(LANES, L.lane == I.lane)

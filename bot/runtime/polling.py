@@ -74,6 +74,11 @@ def lane_key(bot_id: int, update: Update) -> str:
     return f"{bot_id}:{lane[0]}:{lane[1]}"
 
 
+def stored_json(update: Update) -> dict[str, Any]:
+    """An update as the inbox keeps it: the fields the messenger sent, by their API names."""
+    return update.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
 def default_worker() -> str:
     """This worker's name in the inbox's leases: the host's (a restarted worker takes its own
     lanes back at once; several workers on one host would each need a name of their own)."""
@@ -126,14 +131,7 @@ class InboxPolling:
     async def _store(self, updates: list[Update], backoff: Backoff) -> None:
         """Write the batch (one INSERT); retried while the database refuses, unconfirmed."""
         bot_id = self.bot.id
-        rows = [
-            Incoming(
-                u.update_id,
-                lane_key(bot_id, u),
-                u.model_dump(mode="json", by_alias=True, exclude_unset=True),
-            )
-            for u in updates
-        ]
+        rows = [Incoming(u.update_id, lane_key(bot_id, u), stored_json(u)) for u in updates]
         while True:
             try:
                 fresh = await self.inbox.store(bot_id, rows, datetime.now(UTC))
@@ -271,7 +269,7 @@ class InboxConsumer:
         rows = await self.inbox.claim(
             self.worker, list(self.bots), now, now + timedelta(seconds=self.lease),
             lanes=max(0, self.hold - len(self.taken)), let_go=let_go, renew=renew,
-            expire=expire, taken=self.taken, holding=bool(self.held),
+            expire=expire, taken=self.taken,
         )  # fmt: skip
         if renew:
             self._renewed = tick

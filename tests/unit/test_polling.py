@@ -174,3 +174,25 @@ async def test_a_crash_loses_nothing_and_does_nothing_twice(inbox: SqlInbox) -> 
     await asyncio.sleep(0.1)
     assert again.handlers.started == [1, 3], "2 was done: not again; 1 and 3 in order"
     await again.crash()
+
+
+def test_an_update_reads_back_from_the_json_stored_in_the_inbox() -> None:
+    """After a restart an update is handled from its stored JSON, not the parsed object."""
+    import json
+
+    from bot.runtime.polling import stored_json
+
+    sender = {"id": 7, "is_bot": False, "first_name": "نرگس", "username": "n"}
+    chat = {"id": 7, "type": "private", "first_name": "نرگس"}
+    for raw in (
+        {"update_id": 5, "message": {"message_id": 9, "date": 1764600000, "chat": chat,
+         "from": sender, "text": "/start", "entities": [{"type": "bot_command", "offset": 0,
+         "length": 6}], "contact": {"phone_number": "+98915", "first_name": "ن"}}},
+        {"update_id": 6, "callback_query": {"id": "q1", "from": sender, "chat_instance": "7",
+         "data": "abandon:yes", "message": {"message_id": 3, "date": 1764600000,
+         "chat": chat, "text": "؟"}}},
+    ):  # fmt: skip
+        update = Update.model_validate(raw)
+        again = Update.model_validate(json.loads(json.dumps(stored_json(update))))
+        assert again == update
+        assert stored_json(again) == raw

@@ -2,8 +2,10 @@
 
 The bot under test talks to it over real HTTP (``TelegramAPIServer.from_base(api.base_url)``);
 tests play citizens and staff through :class:`FakeUser` / :class:`FakeGroup` and read what the
-bot sent from :attr:`FakeBot.sent`.  ``send()``/``click()`` wait until the bot confirms the update
-with a later ``getUpdates(offset=...)``, so poll with ``handle_as_tasks=False``.
+bot sent from :attr:`FakeBot.sent`.  ``send()``/``click()`` wait until the bot has handled the
+update: confirmed it with a later ``getUpdates(offset=...)`` (so poll plain aiogram with
+``handle_as_tasks=False``), or, for a bot that confirms at once and handles later (the front
+office's inbox), reported it through ``mark_handled`` once ``reports_handling`` is set.
 
 Where things are (each module's docstring says where to start reading it):
 
