@@ -28,7 +28,7 @@ from bot.runtime.middlewares import (
 )
 from bot.runtime.people import BotAdmins
 from bot.runtime.platforms import PlatformBot, make_bot
-from bot.runtime.polling import LaneDispatcher
+from bot.runtime.polling import LaneDispatcher, default_worker
 from bot.runtime.routers import filters_on_the_loop
 from bot.runtime.webhook import Monitor, Receiver, WebServer, web_app
 from bot.ui import texts
@@ -173,6 +173,8 @@ class App:
                                     lambda: self.dispatcher.consumer, self.metrics)  # fmt: skip
                 self.web = WebServer(web_app(self.monitor, receiver))
                 await self.web.start(*webhook)
+                if self.dispatcher.worker == default_worker():  # not named by the caller
+                    self.dispatcher.worker = default_worker(self.web.port)
                 log.info("webhook mode for %s on %s:%d (/webhook/<platform>/<secret>, "
                          "/healthz, /metrics)", ", ".join(p.value for p in self.bots),
                          webhook[0], self.web.port)  # fmt: skip

@@ -79,10 +79,12 @@ def stored_json(update: Update) -> dict[str, Any]:
     return update.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
-def default_worker() -> str:
+def default_worker(port: int | None = None) -> str:
     """This worker's name in the inbox's leases: the host's (a restarted worker takes its own
-    lanes back at once; several workers on one host would each need a name of their own)."""
-    return f"{socket.gethostname()[:80]}:polling"
+    lanes back at once); a webhook worker adds its port, so the workers of one host
+    (jihad-webhook@81, @82 …) each hold their own lanes."""
+    host = socket.gethostname()[:80]
+    return f"{host}:polling" if port is None else f"{host}:webhook-{port}"
 
 
 class InboxPolling:

@@ -137,6 +137,8 @@ async def test_a_complaint_comes_by_webhook_and_staff_answer_it(hooked, platform
     assert len(fake.webhook_posts) == len({uid for uid, _ in fake.webhook_posts})
     assert fake.calls_of("getUpdates") == [] and fake.calls_of("deleteWebhook") == []
     assert (await hooked.app.inbox.counts())["pending"] == 0
+    # named by its port in the inbox's leases: the workers of one host hold their own lanes
+    assert hooked.app.dispatcher.worker.endswith(f":webhook-{hooked.port}")
 
 
 async def test_a_wrong_secret_or_a_missing_header_is_404_and_stores_nothing(
