@@ -202,6 +202,8 @@ class Attachment:
     latitude: float | None = None
     longitude: float | None = None
     message_id: int | None = None
+    # DESCRIPTION: this voice note is the request's description (its text only says so)
+    role: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         """Plain data for JSON storage."""
@@ -213,6 +215,14 @@ class Attachment:
         values = dict(data)
         values["kind"] = AttachmentKind(str(values["kind"]))
         return cls(**values)  # type: ignore[arg-type]
+
+
+DESCRIPTION_ROLE: Final = "description"  # an Attachment.role: the voice that is the description
+
+
+def described_by_voice(attachments: list[Attachment]) -> bool:
+    """Whether a voice note among `attachments` is the description itself."""
+    return any(a.role == DESCRIPTION_ROLE and a.kind is AttachmentKind.VOICE for a in attachments)
 
 
 UNNAMED_ACTOR: Final = "unnamed"  # the citizen of an unnamed request in the audit trail

@@ -7,6 +7,7 @@ which the SQL (or Redis) storage keeps across restarts.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -24,7 +25,7 @@ from bot.runtime.routers import private_router
 from bot.ui import keyboards, texts
 from bot.ui.callbacks import AbandonData
 from desk import services, validation
-from desk.model import Attachment, AttachmentKind, ChatRef, Platform
+from desk.model import DESCRIPTION_ROLE, Attachment, AttachmentKind, ChatRef, Platform
 from desk.ports import Remembered
 from desk.routing import Choice
 from desk.text import fold, normalize, profile_name, to_persian_digits
@@ -33,30 +34,58 @@ from desk.validation import InvalidInput
 MAX_ATTACHMENTS = 5
 
 Prompt = Callable[[Message, FSMContext, Deps, Renderer], Awaitable[tuple[str, Any]]]
+# «بازگشت» in a state whose step back is its own (the survey's questions share one state)
+BackStep = Callable[[Message, FSMContext, Deps, Renderer, "Prompts"], Awaitable[None]]
+
+# FSM data: the states this conversation asked before the current one, oldest first, so
+# «بازگشت» goes back the way the citizen came (past a step a returning citizen or a kept
+# sentence skipped, from a field edited at the summary back to it)
+TRAIL = "back_trail"
+# FSM data: after «بازگشت», the states the citizen came back from, the nearest last: their
+# answers are still in the draft, so «ادامه با همان پاسخ قبلی» goes on to them untyped
+AHEAD = "back_ahead"
+
+
+def _group(state_name: str) -> str:
+    """The StatesGroup of a state's name («Complaint:county» → «Complaint»)."""
+    return state_name.partition(":")[0]
 
 
 @dataclass(frozen=True)
 class Flow:
-    """What a conversation's factory builds: its Router, and the question each of its states
-    asks, which build_router gathers into the dispatcher's `Prompts`."""
+    """What a conversation's factory builds: its Router, the question each of its states asks
+    (in the order they are asked), and the states whose «بازگشت» is their own (`back`); the
+    dispatcher's `Prompts` gathers them."""
 
     router: Router
     prompts: Mapping[State, Prompt] = field(default_factory=dict)
+    back: Mapping[State, BackStep] = field(default_factory=dict)
 
 
 class Prompts:
     """The question of every conversation state, gathered from the flows of one dispatcher;
-    handlers get it as `prompts` (the dispatcher's data) and ask through it."""
+    handlers get it as `prompts` (the dispatcher's data) and ask through it. It also knows the
+    way back: the trail of states asked (TRAIL), else the state declared before this one in
+    its group (a draft whose trail was never written, a state entered without `ask`)."""
 
     def __init__(self, *flows: Flow) -> None:
         by_state: dict[str, Prompt] = {}
+        before: dict[str, str] = {}
+        back: dict[str, BackStep] = {}
         for flow in flows:
+            previous: str | None = None
             for target, question in flow.prompts.items():
                 name = target.state
                 if name is None or name in by_state:
                     raise ValueError(f"state {name} is asked by two flows (or is no state)")
                 by_state[name] = question
+                if previous is not None and _group(previous) == _group(name):
+                    before[name] = previous
+                previous = name
+            back |= {target.state: step for target, step in flow.back.items() if target.state}
         self._by_state = MappingProxyType(by_state)
+        self._before = MappingProxyType(before)
+        self._back = MappingProxyType(back)
 
     @property
     def states(self) -> frozenset[str]:
@@ -73,8 +102,70 @@ class Prompts:
         error: str | None = None,
     ) -> None:
         """Move to `target` and ask its question, after the reason the last answer failed."""
+        await self._walk(state, target.state if isinstance(target, State) else target)
         await state.set_state(target)
         await self.reask(message, state, deps, ui, error)
+
+    async def _walk(self, state: FSMContext, target: str | None) -> None:
+        """Keep the way back and forth. The state left is added to the trail; a state already
+        on it (the summary again after an edit) cuts it back to the way that state was first
+        reached (not a field picked to edit: the way back from it is the summary). Going on to
+        the state the citizen came back from keeps the rest of the way
+        ahead (AHEAD); any other way forward drops it."""
+        current = await state.get_state()
+        data = await state.get_data()
+        trail: list[str] = list(data.get(TRAIL) or [])
+        ahead: list[str] = list(data.get(AHEAD) or [])
+        if target is None or target == current:
+            return
+        if target in trail and not data.get("editing"):
+            trail = trail[: trail.index(target)]
+        elif (
+            current is not None and current in self._by_state and _group(current) == _group(target)
+        ):
+            trail.append(current)
+        if ahead and ahead[-1] == target:
+            ahead.pop()
+        else:
+            ahead = []
+        await state.update_data({TRAIL: trail, AHEAD: ahead})
+
+    async def back(self, message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
+        """«بازگشت»: the step before this one, asked again with every answer kept (the step's
+        own answer is replaced only when the citizen answers it again, or kept with «ادامه با
+        همان پاسخ قبلی»); on a first step, the main menu."""
+        current = await state.get_state()
+        if current is None:
+            await message.answer(texts.BACK_TO_MENU, reply_markup=keyboards.main_menu())
+            return
+        own = self._back.get(current)
+        if own is not None:
+            await own(message, state, deps, ui, self)
+            return
+        data = await state.get_data()
+        trail: list[str] = list(data.get(TRAIL) or [])
+        ahead: list[str] = list(data.get(AHEAD) or [])
+        previous = trail.pop() if trail else self._before.get(current)
+        if previous is None:
+            await leave(message, state)
+            return
+        if data.get("editing") or current.endswith(":edit"):
+            ahead = []  # a detour from the summary: its own buttons lead on
+        else:
+            ahead = [*(s for s in ahead if s != current), current]
+        # leaving a field edited from the summary: the steps after it are asked as usual
+        await state.update_data({TRAIL: trail, AHEAD: ahead, "editing": False})
+        await state.set_state(previous)
+        await self.reask(message, state, deps, ui)
+
+    async def forward(self, message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> None:
+        """«ادامه با همان پاسخ قبلی», after «بازگشت»: this step's answer kept as it is, on to
+        the step the citizen came back from (an old button with nowhere to go asks again)."""
+        ahead: list[str] = list((await state.get_data()).get(AHEAD) or [])
+        if await state.get_state() in (None, *ahead[-1:]) or not ahead:
+            await self.reask(message, state, deps, ui)
+            return
+        await self.ask(ahead[-1], message, state, deps, ui)
 
     async def reask(
         self,
@@ -91,6 +182,9 @@ class Prompts:
             await message.answer(error or texts.MENU_AGAIN, reply_markup=keyboards.main_menu())
             return
         text, keyboard = await question(message, state, deps, ui)
+        ahead = (await state.get_data()).get(AHEAD) or []
+        if isinstance(keyboard, ReplyKeyboardMarkup) and ahead and ahead[-1] != current:
+            keyboard = keyboards.with_keep_answer(keyboard)
         if error:
             text = f"{error}\n\n{text}"
         await message.answer(text, reply_markup=keyboard)
@@ -108,7 +202,8 @@ async def advance(
 ) -> None:
     """Go to the next step, or back to the summary when the citizen was editing one field.
     A step the draft already holds the answer of (the sentence typed in the menu, kept as the
-    description) is passed over once: the draft's `skip` maps its state to the one after it."""
+    description) is passed over, also when the citizen comes that way again after «بازگشت»:
+    the draft's `skip` maps its state to the one after it («ویرایش» still reaches it)."""
     data = await state.get_data()
     if data.get("editing"):
         await state.update_data(editing=False)
@@ -116,9 +211,14 @@ async def advance(
     target: State | str = nxt
     skip: dict[str, str] = dict(data.get("skip") or {})
     if nxt.state in skip:
-        target = skip.pop(nxt.state)
-        await state.update_data(skip=skip)
+        target = skip[nxt.state]
     await prompts.ask(target, message, state, deps, ui)
+
+
+def about_words(characters: int) -> int:
+    """A length in letters as the words a citizen writes: about six letters (a space
+    included) a Persian word, rounded down to tens (3,000 letters, 500 words)."""
+    return characters // 60 * 10
 
 
 def too_long(text: str, maximum: int, template: str = texts.ERR_TOO_LONG) -> str | None:
@@ -127,7 +227,11 @@ def too_long(text: str, maximum: int, template: str = texts.ERR_TOO_LONG) -> str
     length = validation.message_length(text)
     if length <= maximum:
         return None
-    return template.format(length=to_persian_digits(length), max=to_persian_digits(maximum))
+    return template.format(
+        length=to_persian_digits(length),
+        max=to_persian_digits(maximum),
+        words=to_persian_digits(about_words(maximum)),
+    )
 
 
 def error_text(ui: Renderer, error: InvalidInput) -> str:
@@ -144,7 +248,9 @@ def error_text(ui: Renderer, error: InvalidInput) -> str:
             return texts.ERR_TOO_SHORT.format(min=to_persian_digits(d["min"]))
         case "too_long":
             return texts.ERR_TOO_LONG.format(
-                length=to_persian_digits(d["length"]), max=to_persian_digits(d["max"])
+                length=to_persian_digits(d["length"]),
+                max=to_persian_digits(d["max"]),
+                words=to_persian_digits(about_words(d["max"])),
             )
         case "name":
             return texts.ERR_NAME.format(
@@ -154,7 +260,7 @@ def error_text(ui: Renderer, error: InvalidInput) -> str:
         case "phone":
             return texts.ERR_PHONE.format(button=texts.BTN_SHARE_PHONE)
         case "national_code":
-            return texts.ERR_NATIONAL_CODE.format(skip=texts.BTN_SKIP)
+            return texts.ERR_NATIONAL_CODE.format(skip=texts.BTN_NO_NATIONAL_CODE)
     return texts.ERR_PICK_BUTTON
 
 
@@ -262,9 +368,10 @@ def parse_phone_text(message: Message) -> str:
 
 
 def parse_national_code(message: Message) -> str | None:
-    """An optional national code; «رد کردن» leaves it empty."""
+    """An optional national code; «ادامه بدون کد ملی» (or an old keyboard's «رد کردن»)
+    leaves it empty."""
     value = text_of(message)
-    if value == texts.BTN_SKIP:
+    if value in (texts.BTN_NO_NATIONAL_CODE, *texts.OLD_SKIP_LABELS):
         return None
     return validation.national_code(value)
 
@@ -272,6 +379,106 @@ def parse_national_code(message: Message) -> str | None:
 def parse_long_text(message: Message) -> str:
     """A description between the configured bounds."""
     return validation.description(text_of(message))
+
+
+# --- the description: typed, or a voice note; a photo sent there is kept ---------------------
+
+
+def extra_files(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The draft's attachments other than a voice note that is its description: those the
+    attachments step counts (up to five) and the summary lists."""
+    return [a for a in stored if a.get("role") != DESCRIPTION_ROLE]
+
+
+def described_by_voice(data: dict[str, Any]) -> bool:
+    """Whether the draft's description is a voice note."""
+    return any(a.get("role") == DESCRIPTION_ROLE for a in data.get("attachments") or [])
+
+
+def _as_plain_file(item: dict[str, Any]) -> dict[str, Any]:
+    """A former description voice, once a new description replaces it: still sent, as a file."""
+    return {k: v for k, v in item.items() if k != "role"}
+
+
+def voice_description(message: Message) -> tuple[str, Attachment] | None:
+    """(the description text, the voice) when `message` is a voice note: the text says it is
+    a voice note (and carries its caption, if any), so nobody reads an empty description."""
+    attachment = attachment_of(message) if message.voice is not None else None
+    if attachment is None:
+        return None
+    attachment.message_id = message.message_id
+    attachment.role = DESCRIPTION_ROLE
+    caption = normalize(message.caption or "", digits=False)
+    text = f"{texts.VOICE_DESCRIPTION}\n{caption}" if caption else texts.VOICE_DESCRIPTION
+    return text, attachment
+
+
+async def take_description(
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    prompts: Prompts,
+    bot: PlatformBot,
+    *,
+    wanted: str,
+    nxt: State,
+    after_voice: State,
+    summary: State,
+) -> None:
+    """A description: typed text (as before, between the bounds); or a voice note, which is
+    the description itself (kept as the first file, no length asked of it), then
+    `after_voice`; or a photo or another file, kept as an attachment, its caption (if any)
+    taken as the description, else the question asked again saying the file was kept.
+    `wanted` names what is still asked («شرح شکایت»): a STILL_WANTED key."""
+    data = await state.get_data()
+    stored: list[dict[str, Any]] = list(data.get("attachments") or [])
+    voice = voice_description(message)
+    if voice is not None:
+        text, spoken = voice
+        if too_big := file_too_big(bot, spoken):
+            await prompts.reask(message, state, deps, ui, too_big)
+            return
+        files = [spoken.to_dict(), *(_as_plain_file(a) for a in stored)]
+        await state.update_data(text=text, attachments=files)
+        await message.answer(texts.VOICE_DESCRIPTION_KEPT)
+        await advance(message, state, deps, ui, prompts, nxt=after_voice, summary=summary)
+        return
+    attachment = attachment_of(message)
+    if attachment is None and message.text is None:  # a sticker, a GIF, a video note
+        await prompts.reask(message, state, deps, ui, texts.ERR_DESCRIPTION_WANTED)
+        return
+    if attachment is not None:
+        if len(extra_files(stored)) >= MAX_ATTACHMENTS:
+            full = texts.ATTACHMENTS_FULL.format(max=to_persian_digits(MAX_ATTACHMENTS))
+            await prompts.reask(message, state, deps, ui, full)
+            return
+        if too_big := file_too_big(bot, attachment):
+            await prompts.reask(message, state, deps, ui, too_big)
+            return
+        attachment.message_id = message.message_id
+        stored.append(attachment.to_dict())
+        await state.update_data(attachments=stored)
+        kept = texts.ATTACHMENT_KEPT.format(
+            what=texts.ATTACHMENT_NAMES[attachment.kind], then=texts.STILL_WANTED[wanted]
+        )
+        if not message.caption:
+            await prompts.reask(message, state, deps, ui, kept)
+            return
+        try:
+            text = validation.description(normalize(message.caption, digits=False))
+        except InvalidInput as exc:
+            await prompts.reask(message, state, deps, ui, f"{kept}\n{error_text(ui, exc)}")
+            return
+    else:
+        try:
+            text = parse_long_text(message)
+        except InvalidInput as exc:
+            await prompts.reask(message, state, deps, ui, error_text(ui, exc))
+            return
+    # a typed description replaces a voice one; that voice stays among the files
+    await state.update_data(text=text, attachments=[_as_plain_file(a) for a in stored])
+    await advance(message, state, deps, ui, prompts, nxt=nxt, summary=summary)
 
 
 async def take_phone(
@@ -361,21 +568,27 @@ async def take_attachment(
     if too_big := file_too_big(bot, attachment):
         await prompts.reask(message, state, deps, ui, too_big)
         return
+    if len(extra_files(stored)) >= MAX_ATTACHMENTS:  # five kept already at the description
+        await message.answer(texts.ATTACHMENTS_FULL.format(max=to_persian_digits(MAX_ATTACHMENTS)))
+        await state.update_data(editing=False)
+        await prompts.ask(summary, message, state, deps, ui)
+        return
     attachment.message_id = message.message_id
     stored.append(attachment.to_dict())
     await state.update_data(attachments=stored)
-    if len(stored) >= MAX_ATTACHMENTS:
+    count = len(extra_files(stored))  # a voice that is the description is no attachment here
+    if count >= MAX_ATTACHMENTS:
         await message.answer(texts.ATTACHMENTS_FULL.format(max=to_persian_digits(MAX_ATTACHMENTS)))
         await state.update_data(editing=False)
         await prompts.ask(summary, message, state, deps, ui)
         return
     await message.answer(
         texts.ATTACHMENT_RECEIVED.format(
-            n=to_persian_digits(len(stored)),
+            n=to_persian_digits(count),
             max=to_persian_digits(MAX_ATTACHMENTS),
             done=texts.BTN_DONE,
         ),
-        reply_markup=keyboards.attachments(len(stored)),
+        reply_markup=keyboards.attachments(count),
     )
 
 
@@ -405,7 +618,7 @@ async def attach_at_summary(
     if attachment is None:
         await prompts.reask(message, state, deps, ui, texts.ERR_ATTACHMENT_KIND)
         return
-    if len(stored) >= MAX_ATTACHMENTS:
+    if len(extra_files(stored)) >= MAX_ATTACHMENTS:
         full = texts.ATTACHMENTS_FULL.format(max=to_persian_digits(MAX_ATTACHMENTS))
         await prompts.reask(message, state, deps, ui, full)
         return
@@ -416,7 +629,7 @@ async def attach_at_summary(
     stored.append(attachment.to_dict())
     await state.update_data(attachments=stored)
     added = texts.ATTACHMENT_ADDED.format(
-        n=to_persian_digits(len(stored)), max=to_persian_digits(MAX_ATTACHMENTS)
+        n=to_persian_digits(len(extra_files(stored))), max=to_persian_digits(MAX_ATTACHMENTS)
     )
     await prompts.reask(message, state, deps, ui, added)
 
@@ -424,7 +637,7 @@ async def attach_at_summary(
 async def attachments_prompt(state: FSMContext) -> tuple[str, ReplyKeyboardMarkup]:
     """The attachments question with the right first button."""
     data = await state.get_data()
-    count = len(data.get("attachments") or [])
+    count = len(extra_files(list(data.get("attachments") or [])))
     text = texts.ASK_ATTACHMENTS.format(
         max=to_persian_digits(MAX_ATTACHMENTS), done=texts.BTN_DONE, none=texts.BTN_NO_ATTACHMENTS
     )
@@ -434,7 +647,7 @@ async def attachments_prompt(state: FSMContext) -> tuple[str, ReplyKeyboardMarku
 def attachments_line(data: dict[str, Any]) -> str:
     """«۲ عکس، ۱ موقعیت مکانی» for a summary."""
     counts: dict[AttachmentKind, int] = {}
-    for item in data.get("attachments") or []:
+    for item in extra_files(list(data.get("attachments") or [])):
         kind = AttachmentKind(item["kind"])
         counts[kind] = counts.get(kind, 0) + 1
     if not counts:
@@ -468,9 +681,12 @@ def summary_text(
 
 
 def router() -> Router:
-    """Cancel and /start mid-way, for every citizen conversation: before any of their steps."""
+    """Cancel, «بازگشت» and /start mid-way, for every citizen conversation: before any of
+    their steps."""
     control = private_router("conversation-control")
     control.message.register(cancel, F.text == texts.BTN_CANCEL)
+    control.message.register(back, F.text == texts.BTN_BACK)
+    control.message.register(keep_answer, F.text == texts.BTN_KEEP_ANSWER, ~StateFilter(None))
     control.message.register(cancel, Command("cancel"))
     control.message.register(forget, Command("forget"))
     control.message.register(start_midway, CommandStart(), ~StateFilter(None))
@@ -486,6 +702,47 @@ LOOKUP_ENDED = {"Tracking": texts.TRACKING_ENDED, "DirectorySearch": texts.DIREC
 def lookup_ended(current: str | None) -> str | None:
     """What leaving this state says when it is a look-up's; None for a filing or no state."""
     return LOOKUP_ENDED.get((current or "").partition(":")[0])
+
+
+# FSM data, with no state: a sentence typed in the menu, kept to be filed (bot.handlers.citizen)
+KEPT_TEXT = "kept_text"
+KEPT_KEY = "kept_key"
+
+
+async def offer_kept_text(message: Message, state: FSMContext, text: str) -> None:
+    """Keep `text` (durably, with no state: the menu stays) and offer to file it as it is."""
+    token = secrets.token_hex(4)
+    await state.set_data({KEPT_TEXT: text, KEPT_KEY: token})
+    await message.answer(texts.OFFER_KEPT_TEXT, reply_markup=keyboards.kept_text(token))
+
+
+async def back(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer, prompts: Prompts
+) -> None:
+    """«بازگشت» at any step (or none): one step back, see `Prompts.back`."""
+    await prompts.back(message, state, deps, ui)
+
+
+async def keep_answer(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer, prompts: Prompts
+) -> None:
+    """«ادامه با همان پاسخ قبلی»: see `Prompts.forward`."""
+    await prompts.forward(message, state, deps, ui)
+
+
+async def leave(message: Message, state: FSMContext) -> None:
+    """«بازگشت» on a conversation's first step: the main menu. Nothing typed is dropped: a
+    look-up has nothing, a filing's first step has nothing yet but the sentence a citizen typed
+    in the menu, which is offered again as it was."""
+    current = await state.get_state()
+    data = await state.get_data()
+    await state.clear()
+    await message.answer(
+        lookup_ended(current) or texts.BACK_TO_MENU, reply_markup=keyboards.main_menu()
+    )
+    kept = data.get("text") if data.get("skip") is not None else None
+    if isinstance(kept, str) and kept:
+        await offer_kept_text(message, state, kept)
 
 
 async def cancel(message: Message, state: FSMContext) -> None:
@@ -564,8 +821,11 @@ async def take_edit(
     """Jump to the chosen field; the summary comes back right after it."""
     for key, target in editable.items():
         if message.text == texts.FIELD_LABELS[key]:
-            if key == "attachments":
-                await state.update_data(attachments=[])
+            if key == "attachments":  # chosen anew; a voice that is the description stays
+                kept = (await state.get_data()).get("attachments") or []
+                await state.update_data(
+                    attachments=[a for a in kept if a.get("role") == DESCRIPTION_ROLE]
+                )
             await state.update_data(editing=True)
             await prompts.ask(target, message, state, deps, ui)
             return

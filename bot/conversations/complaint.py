@@ -91,7 +91,7 @@ async def ask_confirm(
         ("national_code", to_persian_digits(data.get("national_code") or "") or None),
         ("attachments", common.attachments_line(data)),
     ]
-    hint = bool(data.get("returning"))
+    hint = bool(data.get("returning")) or common.described_by_voice(data)
     text = common.summary_text(ui, fields, data.get("text"), attach_hint=hint)
     return text, keyboards.confirm()
 
@@ -158,24 +158,26 @@ def flow() -> Flow:
         steps.phone(Complaint.phone, nxt=Complaint.national_code, summary=DONE),
         steps.text(
             Complaint.national_code,
-            question=texts.ASK_NATIONAL_CODE.format(skip=texts.BTN_SKIP),
+            question=texts.ASK_NATIONAL_CODE.format(skip=texts.BTN_NO_NATIONAL_CODE),
             field="national_code",
             parse=common.parse_national_code,
             nxt=Complaint.text,
             summary=DONE,
             keyboard=keyboards.skip_or_cancel,
         ),
-        steps.text(
+        # a voice note goes straight to the summary: one action fewer than «بدون پیوست»,
+        # and a file can still be sent there (the summary says so)
+        steps.description(
             Complaint.text,
             question=texts.ASK_DESCRIPTION.format(**steps.LONG_TEXT_BOUNDS),
-            field="text",
-            parse=common.parse_long_text,
+            wanted="complaint",
             nxt=Complaint.attachments,
             summary=DONE,
+            after_voice=DONE,
             returning=DONE,
         ),
         steps.attachments(Complaint.attachments, summary=DONE),
-        steps.edit(Complaint.edit, EDITABLE),
         steps.Step(Complaint.confirm, ask_confirm, got_confirm),
+        steps.edit(Complaint.edit, EDITABLE),
     )
     return Flow(router, prompts)

@@ -64,7 +64,7 @@ async def ask_confirm(
         ("phone", to_persian_digits(data.get("phone") or "") or None),
         ("attachments", common.attachments_line(data)),
     ]
-    hint = bool(data.get("returning"))
+    hint = bool(data.get("returning")) or common.described_by_voice(data)
     text = common.summary_text(ui, fields, data.get("text"), attach_hint=hint)
     return text, keyboards.confirm()
 
@@ -109,17 +109,19 @@ def flow() -> Flow:
             summary=DONE,
         ),
         steps.phone(HeadMessage.phone, nxt=HeadMessage.text, summary=DONE),
-        steps.text(
+        # a voice note goes straight to the summary: one action fewer than «بدون پیوست»,
+        # and a file can still be sent there (the summary says so)
+        steps.description(
             HeadMessage.text,
             question=texts.ASK_HEAD_TEXT.format(**steps.LONG_TEXT_BOUNDS),
-            field="text",
-            parse=common.parse_long_text,
+            wanted="head",
             nxt=HeadMessage.attachments,
             summary=DONE,
+            after_voice=DONE,
             returning=DONE,
         ),
         steps.attachments(HeadMessage.attachments, summary=DONE),
-        steps.edit(HeadMessage.edit, EDITABLE),
         steps.Step(HeadMessage.confirm, ask_confirm, got_confirm),
+        steps.edit(HeadMessage.edit, EDITABLE),
     )
     return Flow(router, prompts)

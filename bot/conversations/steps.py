@@ -30,6 +30,7 @@ from desk.text import to_persian_digits
 LONG_TEXT_BOUNDS = {
     "min": to_persian_digits(validation.DESCRIPTION_MIN),
     "max": to_persian_digits(validation.DESCRIPTION_MAX),
+    "words": to_persian_digits(common.about_words(validation.DESCRIPTION_MAX)),
 }
 
 
@@ -57,7 +58,7 @@ def text(
     parse: Callable[[Message], object],
     nxt: State,
     summary: State,
-    keyboard: Callable[[], ReplyKeyboardMarkup] = keyboards.cancel_only,
+    keyboard: Callable[[], ReplyKeyboardMarkup] = keyboards.back_or_cancel,
     returning: State | None = None,
 ) -> Step:
     """A typed answer, validated by `parse`, stored under `field`; then `nxt`, or `returning`
@@ -81,6 +82,44 @@ def text(
     return Step(state_, ask, take)
 
 
+def description(
+    state_: State,
+    *,
+    question: str,
+    wanted: str,
+    nxt: State,
+    summary: State,
+    after_voice: State | None = None,
+    returning: State | None = None,
+) -> Step:
+    """The description: typed, or one voice note (then `after_voice`, by default `nxt`); a
+    photo or file sent here is kept and the question asked again (`common.take_description`).
+    `returning`, when given, follows a typed description after «همان قبلی» (as `text`)."""
+
+    async def ask(message: Message, state: FSMContext, deps: Deps, ui: Renderer) -> Any:
+        """The question, and that a voice note will do."""
+        return f"{question}\n{texts.VOICE_INVITE}", keyboards.back_or_cancel()
+
+    async def take(
+        message: Message,
+        state: FSMContext,
+        deps: Deps,
+        ui: Renderer,
+        prompts: Prompts,
+        bot: PlatformBot,
+    ) -> None:
+        """Text, a voice note, or a file kept."""
+        then = nxt
+        if returning is not None and (await state.get_data()).get("returning"):
+            then = returning
+        await common.take_description(
+            message, state, deps, ui, prompts, bot, wanted=wanted,
+            nxt=then, after_voice=after_voice or then, summary=summary,
+        )  # fmt: skip
+
+    return Step(state_, ask, take)
+
+
 def name(
     state_: State, *, nxt: State, same: State, summary: State, national_code: bool = False
 ) -> Step:
@@ -92,7 +131,7 @@ def name(
         """The question, with the button when something is remembered."""
         details = await common.remembered(message, ui, deps)
         if details is None:
-            return texts.ASK_NAME, keyboards.cancel_only()
+            return texts.ASK_NAME, keyboards.back_or_cancel()
         label = common.same_as_before_label(details)
         return texts.ASK_NAME_OR_SAME, keyboards.same_as_before(label)
 

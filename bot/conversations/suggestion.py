@@ -15,7 +15,7 @@ from bot.deps import Deps
 from bot.runtime.platforms import PlatformBot, Renderer
 from bot.runtime.routers import private_router
 from bot.ui import keyboards, texts
-from desk.model import Contact, Kind, NewRequest
+from desk.model import Attachment, Contact, Kind, NewRequest
 from desk.text import to_persian_digits
 from desk.validation import InvalidInput
 
@@ -133,6 +133,8 @@ async def ask_confirm(
     fields = [("topic", deps.rules.topic(data["topic"]).name), ("anonymous", naming)]
     if data.get("name"):  # «همان قبلی»
         fields += [("name", data["name"]), ("phone", to_persian_digits(data.get("phone") or ""))]
+    if common.extra_files(list(data.get("attachments") or [])):  # a photo sent with the text
+        fields.append(("attachments", common.attachments_line(data)))
     return common.summary_text(ui, fields, data.get("text")), keyboards.confirm()
 
 
@@ -163,6 +165,7 @@ async def got_confirm(
                 if data.get("name")
                 else Contact(name=common.name_of(sender) or None)
             ),
+            attachments=[Attachment.from_dict(a) for a in data.get("attachments") or []],
             anonymous=anonymous,
             unnamed=unnamed,
             remember=data.get("remember", True),
@@ -185,11 +188,10 @@ def flow() -> Flow:
             nxt=Suggestion.text,
             summary=Suggestion.confirm,
         ),
-        steps.text(
+        steps.description(
             Suggestion.text,
             question=texts.ASK_SUGGESTION_TEXT.format(**steps.LONG_TEXT_BOUNDS),
-            field="text",
-            parse=common.parse_long_text,
+            wanted="suggestion",
             nxt=Suggestion.anonymous,
             summary=Suggestion.confirm,
         ),

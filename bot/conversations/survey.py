@@ -71,7 +71,7 @@ async def got_service(
     # the services' keyboard goes: each question shows only its own answer buttons
     await message.answer(
         ui.fmt(texts.SURVEY_SERVICE_TAKEN, service=service.name),
-        reply_markup=keyboards.cancel_only(),
+        reply_markup=keyboards.back_or_cancel(),
     )
     await prompts.ask(Survey.question, message, state, deps, ui)
 
@@ -144,9 +144,9 @@ async def ask_comment(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer
 ) -> tuple[str, Any]:
     """Optional comment."""
-    words = validation.COMMENT_MAX // 60 * 10  # about six characters a Persian word, rounded down
     return texts.ASK_SURVEY_COMMENT.format(
-        words=to_persian_digits(words), skip=texts.BTN_NO_COMMENT
+        words=to_persian_digits(common.about_words(validation.COMMENT_MAX)),
+        skip=texts.BTN_NO_COMMENT,
     ), keyboards.no_comment_or_cancel()
 
 
@@ -161,7 +161,7 @@ async def got_comment(
     """Take or skip the comment and file the answers."""
     try:
         comment = common.text_of(message)
-        if comment in (texts.BTN_NO_COMMENT, texts.BTN_SKIP):  # «رد کردن» from an old keyboard
+        if comment in (texts.BTN_NO_COMMENT, *texts.OLD_SKIP_LABELS):  # an old keyboard's
             comment = ""
         else:
             comment = validation.description(comment, minimum=1, maximum=validation.COMMENT_MAX)
@@ -193,6 +193,19 @@ async def got_comment(
     )
 
 
+async def back(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer, prompts: Prompts
+) -> None:
+    """«بازگشت» on a question or the comment: the question before, its answer taken back (the
+    earlier answers kept); on the first question, the services."""
+    answers = list((await state.get_data()).get("answers") or [])
+    if not answers:
+        await prompts.ask(Survey.service, message, state, deps, ui)
+        return
+    await state.update_data(answers=answers[:-1])
+    await prompts.ask(Survey.question, message, state, deps, ui)
+
+
 def flow() -> Flow:
     """The survey's router (private chats) and its questions, in the order they are asked."""
     router = private_router("survey")
@@ -205,4 +218,4 @@ def flow() -> Flow:
         steps.Step(Survey.question, ask_question, typed_likert),
         steps.Step(Survey.comment, ask_comment, got_comment),
     )
-    return Flow(router, prompts)
+    return Flow(router, prompts, back={Survey.question: back, Survey.comment: back})

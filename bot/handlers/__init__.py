@@ -36,6 +36,7 @@ def build_router() -> tuple[Router, Prompts]:
         followup.flow(),
         drafts.flow(),
         directory.flow(),
+        citizen.flow(),
     ]
     root = Router(name="root")
     root.include_routers(
@@ -46,8 +47,7 @@ def build_router() -> tuple[Router, Prompts]:
         publish.router(),
         admin.outsiders_router(),
         common.router(),
-        *(flow.router for flow in flows),
-        citizen.router(),
+        *(flow.router for flow in flows),  # the citizen menu's last
         fallback.router(),
     )
     return root, Prompts(*flows)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import secrets
+from typing import Any
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.conversations import complaint, suggestion
-from bot.conversations.common import Prompts
+from bot.conversations.common import KEPT_KEY, KEPT_TEXT, Flow, Prompts, offer_kept_text
 from bot.deps import Deps
 from bot.handlers import followup
 from bot.runtime.platforms import PlatformBot, Renderer
@@ -42,10 +42,24 @@ async def start(message: Message, deps: Deps, ui: Renderer, bot: PlatformBot) ->
         await message.answer(texts.OFFER_SUBSCRIPTION, reply_markup=keyboards.subscription(False))
 
 
+async def ask_code(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer
+) -> tuple[str, Any]:
+    """The tracking code (also where «بازگشت» from the contact step lands)."""
+    return texts.ASK_CODE, keyboards.back_or_cancel()
+
+
+async def ask_contact(
+    message: Message, state: FSMContext, deps: Deps, ui: Renderer
+) -> tuple[str, Any]:
+    """After a status-only answer: the citizen's own number, to see the text and the answer."""
+    return ui.fmt(texts.ASK_OWN_PHONE, button=texts.BTN_SHARE_PHONE), keyboards.share_phone_only()
+
+
 async def track(message: Message, state: FSMContext) -> None:
     """Ask for a tracking code."""
     await state.set_state(Tracking.code)
-    await message.answer(texts.ASK_CODE, reply_markup=keyboards.cancel_only())
+    await message.answer(texts.ASK_CODE, reply_markup=keyboards.back_or_cancel())
 
 
 async def mine(message: Message, deps: Deps, ui: Renderer, bot: PlatformBot) -> None:
@@ -79,7 +93,7 @@ async def _lookup(
     except services.DeskError as exc:
         deps.wake_delivery()  # a failure may have queued an alert to the admins
         await state.set_state(Tracking.code)
-        await message.answer(_failure_text(ui, text, exc), reply_markup=keyboards.cancel_only())
+        await message.answer(_failure_text(ui, text, exc), reply_markup=keyboards.back_or_cancel())
         return
     request = result.request
     card = render.status_card(
@@ -128,7 +142,7 @@ async def got_code(
 ) -> None:
     """A code typed after «پیگیری درخواست»."""
     if message.text is None:
-        await message.answer(texts.ERR_CODE_FORMAT, reply_markup=keyboards.cancel_only())
+        await message.answer(texts.ERR_CODE_FORMAT, reply_markup=keyboards.back_or_cancel())
         return
     await _lookup(message, state, deps, ui, bot, message.text)
 
@@ -180,19 +194,12 @@ async def lost(
         return
     text = normalize(message.text or "")
     if message.text is not None and validation.looks_like_request(text):
-        token = secrets.token_hex(4)
-        # kept in the FSM data (durable), with no state: the menu stays as it was
-        await state.set_data({KEPT_TEXT: text, KEPT_KEY: token})
-        await message.answer(texts.OFFER_KEPT_TEXT, reply_markup=keyboards.kept_text(token))
+        await offer_kept_text(message, state, text)  # kept in the FSM data, with no state
         return
     await message.answer(
         texts.LOST.replace("۱۰", to_persian_digits(tracking.LENGTH)),
         reply_markup=keyboards.main_menu(),
     )
-
-
-KEPT_TEXT = "kept_text"
-KEPT_KEY = "kept_key"
 
 
 async def file_kept_text(
@@ -223,8 +230,9 @@ async def file_kept_text(
     await begin(message, state, deps, ui, prompts, bot, query.from_user.id, text)
 
 
-def router() -> Router:
-    """Citizens outside a conversation (private chats): after every flow, the menu's last word."""
+def flow() -> Flow:
+    """Citizens outside a conversation (private chats): after every flow, the menu's last word;
+    the look-up's questions (code, then the contact)."""
     router = private_router("citizen")
     router.message.register(start, CommandStart(), StateFilter(None))
     router.message.register(track, StateFilter(None), F.text == texts.BTN_TRACK)
@@ -237,4 +245,4 @@ def router() -> Router:
     )  # a photo (no text) goes on to `lost`
     router.message.register(lost, StateFilter(None))
     router.callback_query.register(file_kept_text, KeptTextData.filter())
-    return router
+    return Flow(router, {Tracking.code: ask_code, Tracking.contact: ask_contact})

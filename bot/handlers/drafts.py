@@ -11,7 +11,18 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.conversations.common import Flow, Prompts, attachment_of, error_text, name_of
+from bot.conversations.common import (
+    MAX_ATTACHMENTS,
+    Flow,
+    Prompts,
+    about_words,
+    attachment_of,
+    error_text,
+    extra_files,
+    file_too_big,
+    name_of,
+    voice_description,
+)
 from bot.conversations.filing import filing_key, quota_refuses
 from bot.deps import Deps
 from bot.runtime.platforms import PlatformBot, Renderer, plain
@@ -24,7 +35,7 @@ from bot.ui.callbacks import (
     SubscriptionData,
 )
 from desk import regulations, validation
-from desk.model import ChatRef
+from desk.model import Attachment, ChatRef
 from desk.services import QuotaExceeded
 from desk.text import normalize, to_persian_digits
 from desk.validation import InvalidInput
@@ -55,7 +66,7 @@ async def ask_comment(
 ) -> tuple[str, Any]:
     """The comment itself."""
     data = await state.get_data()
-    return _ask_text(ui, int(data.get("section") or 0)), keyboards.cancel_only()
+    return _ask_text(ui, int(data.get("section") or 0)), keyboards.back_or_cancel()
 
 
 def _ask_text(ui: Renderer, section: int) -> str:
@@ -64,12 +75,12 @@ def _ask_text(ui: Renderer, section: int) -> str:
         if section == 0
         else plain(texts.BTN_SECTION, n=to_persian_digits(section))
     )
-    return ui.fmt(
+    asked = ui.fmt(
         texts.DRAFT_ASK_COMMENT,
         part=part,
-        min=to_persian_digits(validation.DESCRIPTION_MIN),
-        max=to_persian_digits(validation.DESCRIPTION_MAX),
+        words=to_persian_digits(about_words(validation.DESCRIPTION_MAX)),
     )
+    return f"{asked}\n{ui.esc(texts.VOICE_INVITE)}"
 
 
 async def drafts_menu(message: Message, deps: Deps, ui: Renderer, bot: PlatformBot) -> None:
@@ -250,17 +261,70 @@ async def comment_text(
     prompts: Prompts,
     bot: PlatformBot,
 ) -> None:
-    """The comment: 10 to 3,000 characters, optionally one photo or file."""
-    attachment = attachment_of(message)
+    """The comment: 10 to 3,000 characters, or one voice note (the comment itself); a photo
+    or file is kept, its caption taken as the comment, or the comment asked again."""
+    files = await _comment_files(message, state, deps, ui, prompts, bot)
+    if files is None:
+        return
+    text, attachments = files
+    await _file_comment(message, state, deps, ui, prompts, bot, text, attachments)
+
+
+async def _comment_files(
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    prompts: Prompts,
+    bot: PlatformBot,
+) -> tuple[str, list[Attachment]] | None:
+    """(the comment, its files), or None after asking again (the file sent, if any, kept)."""
+    kept = [Attachment.from_dict(a) for a in (await state.get_data()).get("attachments") or []]
+    voice = voice_description(message)
+    attachment = voice[1] if voice is not None else attachment_of(message)
+    if attachment is not None:
+        refused = (
+            texts.ATTACHMENTS_FULL.format(max=to_persian_digits(MAX_ATTACHMENTS))
+            if len(extra_files([a.to_dict() for a in kept])) >= MAX_ATTACHMENTS
+            else file_too_big(bot, attachment)
+        )
+        if refused:
+            await prompts.reask(message, state, deps, ui, refused)
+            return None
+        attachment.message_id = message.message_id
+    if voice is not None:
+        return voice[0], [voice[1], *kept]
     raw = message.text if message.text is not None else message.caption
-    if raw is None and attachment is None:
-        await prompts.reask(message, state, deps, ui, texts.ERR_TEXT_WANTED)
-        return
+    said = ""  # that a file sent now was kept, before any other reason to ask again
+    if attachment is not None:
+        kept.append(attachment)
+        await state.update_data(attachments=[a.to_dict() for a in kept])
+        said = texts.ATTACHMENT_KEPT.format(
+            what=texts.ATTACHMENT_NAMES[attachment.kind], then=texts.STILL_WANTED["comment"]
+        )
+    if raw is None:
+        await prompts.reask(message, state, deps, ui, said or texts.ERR_DESCRIPTION_WANTED)
+        return None
     try:
-        text = validation.description(normalize(raw or "", digits=False))
+        text = validation.description(normalize(raw, digits=False))
     except InvalidInput as exc:
-        await prompts.reask(message, state, deps, ui, error_text(ui, exc))
-        return
+        why = error_text(ui, exc)
+        await prompts.reask(message, state, deps, ui, f"{said}\n{why}" if said else why)
+        return None
+    return text, kept
+
+
+async def _file_comment(
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    prompts: Prompts,
+    bot: PlatformBot,
+    text: str,
+    attachments: list[Attachment],
+) -> None:
+    """Hand the comment to the desk and show the receipt (or why it was not taken)."""
     data = await state.get_data()
     sender = message.from_user
     try:
@@ -272,7 +336,7 @@ async def comment_text(
             chat=ChatRef(bot.platform, message.chat.id),
             user_id=sender.id if sender else None,
             name=name_of(sender) or None,
-            attachments=[attachment] if attachment else [],
+            attachments=attachments,
             filing_key=filing_key(),
             commenter_role=data.get("role"),
         )
@@ -290,8 +354,9 @@ async def comment_text(
         )
         return
     deps.wake_delivery()
+    draft = await regulations.get(deps.desk, int(data["draft"]))  # its title, in the receipt
     await message.answer(
-        render.receipt(ui, request, deps.rules), reply_markup=keyboards.main_menu()
+        render.receipt(ui, request, deps.rules, draft), reply_markup=keyboards.main_menu()
     )
     await state.clear()
 

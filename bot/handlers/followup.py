@@ -27,6 +27,10 @@ from desk.text import normalize, to_persian_digits
 log = logging.getLogger(__name__)
 
 
+# the question's answer may be spoken, as a description may (issue 14, item 2)
+ASK_CLARIFICATION = f"{texts.ASK_CLARIFICATION}\n{texts.VOICE_INVITE}"
+
+
 class Clarify(StatesGroup):
     """Waiting for the citizen's answer to a staff question."""
 
@@ -43,14 +47,14 @@ async def ask_clarification(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer
 ) -> tuple[str, Any]:
     """The citizen's answer to a question."""
-    return texts.ASK_CLARIFICATION, keyboards.cancel_only()
+    return ASK_CLARIFICATION, keyboards.back_or_cancel()
 
 
 async def ask_reopen_note(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer
 ) -> tuple[str, Any]:
     """Why the answer did not satisfy."""
-    return texts.ASK_REOPEN_NOTE, keyboards.cancel_only()
+    return texts.ASK_REOPEN_NOTE, keyboards.back_or_cancel()
 
 
 async def _pressed_on_own_request(
@@ -89,7 +93,7 @@ async def reply_button(
         return
     await state.set_state(Clarify.text)
     await state.set_data({"code": request.code})
-    await message.answer(texts.ASK_CLARIFICATION, reply_markup=keyboards.cancel_only())
+    await message.answer(ASK_CLARIFICATION, reply_markup=keyboards.back_or_cancel())
 
 
 async def _clarify(
@@ -107,6 +111,8 @@ async def _clarify(
     if not text and attachment is None:
         await message.answer(texts.ERR_EMPTY)
         return
+    if not text and message.voice is not None:  # staff read that the answer is a voice note
+        text = texts.VOICE_DESCRIPTION
     if why := too_long(text, validation.DESCRIPTION_MAX):  # the unit's note must fit too
         await message.answer(why)
         return
@@ -248,7 +254,7 @@ async def reopen_button(
         return
     await state.set_state(Reopen.note)
     await state.set_data({"code": request.code})
-    await message.answer(texts.ASK_REOPEN_NOTE, reply_markup=keyboards.cancel_only())
+    await message.answer(texts.ASK_REOPEN_NOTE, reply_markup=keyboards.back_or_cancel())
 
 
 async def reopen_note(

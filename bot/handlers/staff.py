@@ -37,7 +37,7 @@ from bot.ui.callbacks import (
     TransferData,
 )
 from desk import regulations, staff, tracking, validation
-from desk.model import Action, Actor, ChatRef, DraftFile, Request, Status, allows
+from desk.model import Action, Actor, AttachmentKind, ChatRef, DraftFile, Request, Status, allows
 from desk.people import Person
 from desk.routing import Template, Unit
 from desk.services import ChangedMeanwhile, DeskError
@@ -427,6 +427,11 @@ async def reply_in_thread(
     if not text and attachment is None:
         await message.reply(texts.STAFF_EMPTY_ANSWER)
         return
+    if not text and attachment is not None:  # the citizen reads what the answer is
+        if attachment.kind is AttachmentKind.VOICE:
+            text = texts.VOICE_ANSWER
+        else:
+            text = texts.FILE_ANSWER.format(what=texts.ATTACHMENT_NAMES[attachment.kind])
     if why := too_long(text, validation.STAFF_TEXT_MAX, texts.STAFF_TEXT_TOO_LONG):
         await message.reply(why)
         return

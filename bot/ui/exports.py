@@ -94,7 +94,7 @@ def _unit(rules: RoutingRules, key: str | None) -> str | None:
 def _status(request: Request) -> str:
     if request.status is Status.CLOSED and request.close_reason:
         reason = texts.CLOSE_REASONS.get(request.close_reason, request.close_reason)
-        return texts.CLOSED_WITH.format(reason=reason)
+        return texts.STAFF_CLOSED_WITH.format(reason=reason)
     return texts.EXPORT_STATUS_NAMES[request.status]
 
 

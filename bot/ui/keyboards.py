@@ -26,6 +26,10 @@ def _reply(rows: Sequence[Sequence[str | KeyboardButton]]) -> ReplyKeyboardMarku
     return ReplyKeyboardMarkup(keyboard=keyboard, resize_keyboard=True)
 
 
+# the last row of every step's keyboard: one step back, or leave the conversation
+NAV_ROW = (texts.BTN_BACK, texts.BTN_CANCEL)
+
+
 def main_menu() -> ReplyKeyboardMarkup:
     """The six channels of the front office."""
     return _reply(texts.MENU_ROWS)
@@ -34,17 +38,17 @@ def main_menu() -> ReplyKeyboardMarkup:
 def choices(
     labels: Sequence[str], *, columns: int = 2, extra: Sequence[str] = ()
 ) -> ReplyKeyboardMarkup:
-    """Buttons for a pick-one step, then optional extra buttons, then «انصراف»."""
+    """Buttons for a pick-one step, then optional extra buttons, then «بازگشت» «انصراف»."""
     rows: list[list[str]] = [list(labels[i : i + columns]) for i in range(0, len(labels), columns)]
     if extra:
         rows.append(list(extra))
-    rows.append([texts.BTN_CANCEL])
+    rows.append(list(NAV_ROW))
     return _reply(rows)
 
 
-def cancel_only() -> ReplyKeyboardMarkup:
-    """Just «انصراف», for free-text steps."""
-    return _reply([[texts.BTN_CANCEL]])
+def back_or_cancel() -> ReplyKeyboardMarkup:
+    """Just «بازگشت» and «انصراف», for free-text steps."""
+    return _reply([NAV_ROW])
 
 
 def back_only() -> ReplyKeyboardMarkup:
@@ -52,37 +56,42 @@ def back_only() -> ReplyKeyboardMarkup:
     return _reply([[texts.BTN_BACK]])
 
 
+def with_keep_answer(keyboard: ReplyKeyboardMarkup) -> ReplyKeyboardMarkup:
+    """A step's keyboard after «بازگشت»: «ادامه با همان پاسخ قبلی» above its last row."""
+    rows = [list(row) for row in keyboard.keyboard]
+    keep = [KeyboardButton(text=texts.BTN_KEEP_ANSWER)]
+    return ReplyKeyboardMarkup(keyboard=[*rows[:-1], keep, *rows[-1:]], resize_keyboard=True)
+
+
 def same_as_before(label: str | None) -> ReplyKeyboardMarkup:
-    """A returning citizen's «همان قبلی: …» above «انصراف» (just «انصراف» without one)."""
-    return _reply([[label], [texts.BTN_CANCEL]]) if label else cancel_only()
+    """A returning citizen's «همان قبلی: …» above «بازگشت» «انصراف» (just those without one)."""
+    return _reply([[label], NAV_ROW]) if label else back_or_cancel()
 
 
 def phone_request() -> ReplyKeyboardMarkup:
     """The contact button, so one tap shares the citizen's own number."""
-    return _reply(
-        [[KeyboardButton(text=texts.BTN_SHARE_PHONE, request_contact=True)], [texts.BTN_CANCEL]]
-    )
+    return _reply([[KeyboardButton(text=texts.BTN_SHARE_PHONE, request_contact=True)], NAV_ROW])
 
 
 def no_comment_or_cancel() -> ReplyKeyboardMarkup:
-    """The survey's optional comment: «ثبت بدون توضیح» (not «رد کردن»), «انصراف»."""
-    return _reply([[texts.BTN_NO_COMMENT], [texts.BTN_CANCEL]])
+    """The survey's optional comment: «ثبت بدون توضیح» (not «رد کردن»), «بازگشت» «انصراف»."""
+    return _reply([[texts.BTN_NO_COMMENT], NAV_ROW])
 
 
 def skip_or_cancel() -> ReplyKeyboardMarkup:
-    """For optional steps."""
-    return _reply([[texts.BTN_SKIP], [texts.BTN_CANCEL]])
+    """The optional national code: «ادامه بدون کد ملی» (it names what is skipped)."""
+    return _reply([[texts.BTN_NO_NATIONAL_CODE], NAV_ROW])
 
 
 def attachments(received: int) -> ReplyKeyboardMarkup:
     """«بدون پیوست» before the first file, «پایان ارسال پیوست‌ها» after."""
     first = texts.BTN_DONE if received else texts.BTN_NO_ATTACHMENTS
-    return _reply([[first], [texts.BTN_CANCEL]])
+    return _reply([[first], NAV_ROW])
 
 
 def confirm() -> ReplyKeyboardMarkup:
-    """Confirm, edit or cancel a summary."""
-    return _reply([[texts.BTN_CONFIRM], [texts.BTN_EDIT, texts.BTN_CANCEL]])
+    """Confirm, edit, go back or cancel a summary."""
+    return _reply([[texts.BTN_CONFIRM], [texts.BTN_EDIT], NAV_ROW])
 
 
 def anonymity(same_as_before: str | None = None) -> ReplyKeyboardMarkup:
@@ -94,7 +103,7 @@ def anonymity(same_as_before: str | None = None) -> ReplyKeyboardMarkup:
             *rows,
             [texts.BTN_WITH_NAME, texts.BTN_ANONYMOUS],
             [texts.BTN_UNNAMED_REPLY],
-            [texts.BTN_CANCEL],
+            NAV_ROW,
         ]
     )
 
@@ -130,10 +139,8 @@ def abandon() -> InlineKeyboardMarkup:
 
 
 def share_phone_only() -> ReplyKeyboardMarkup:
-    """Contact button and the way back to the menu, after a status-only look-up."""
-    return _reply(
-        [[KeyboardButton(text=texts.BTN_SHARE_PHONE, request_contact=True)], [texts.BTN_CANCEL]]
-    )
+    """Contact button, back to the code, or the menu, after a status-only look-up."""
+    return _reply([[KeyboardButton(text=texts.BTN_SHARE_PHONE, request_contact=True)], NAV_ROW])
 
 
 # --- staff cards and citizen follow-ups ----------------------------------------------------------
@@ -278,9 +285,9 @@ def draft_actions(draft_id: int) -> InlineKeyboardMarkup:
 
 
 def commenter_roles() -> ReplyKeyboardMarkup:
-    """Who the citizen comments as (one tap), not saying, or «انصراف»."""
+    """Who the citizen comments as (one tap), not saying, «بازگشت» or «انصراف»."""
     names = list(texts.COMMENTER_ROLES.values())
-    return _reply([names[:1], names[1:2], names[2:], [texts.BTN_ROLE_SKIP], [texts.BTN_CANCEL]])
+    return _reply([names[:1], names[1:2], names[2:], [texts.BTN_ROLE_SKIP], NAV_ROW])
 
 
 def draft_sections(draft_id: int, count: int) -> InlineKeyboardMarkup:

@@ -22,6 +22,7 @@ from desk.model import (
     Platform,
     Request,
     Status,
+    described_by_voice,
 )
 from desk.routing import Choice, RoutingRules
 from desk.services import QuotaExceeded
@@ -107,15 +108,19 @@ def unit_name(rules: RoutingRules, key: str | None) -> str:
 
 
 def status_name(request: Request, rules: RoutingRules) -> str:
-    """The status in the citizen's words."""
+    """The status in the citizen's words (a closed request's with its reason)."""
+    if request.status is Status.CLOSED and request.close_reason:
+        reason = texts.CLOSE_REASONS.get(request.close_reason, request.close_reason)
+        return texts.CLOSED_WITH.format(reason=reason)
     name = texts.STATUS_NAMES[request.status]
     if request.status is Status.ROUTED:
         return name.format(unit=unit_name(rules, request.unit))
     return name
 
 
-def receipt(ui: Renderer, request: Request, rules: RoutingRules) -> str:
-    """What a citizen reads after filing: code, date, and what happens next."""
+def receipt(ui: Renderer, request: Request, rules: RoutingRules, draft: Draft | None = None) -> str:
+    """What a citizen reads after filing: code, date, and what happens next (a draft comment's
+    names the draft, when `draft` is given)."""
     unit = unit_name(rules, request.unit)
     if request.anonymous:
         next_step = texts.NEXT_ANONYMOUS.format(unit=unit)
@@ -124,18 +129,20 @@ def receipt(ui: Renderer, request: Request, rules: RoutingRules) -> str:
     else:
         due = rules.sla.days.get(request.kind, 10)
         next_step = texts.NEXT_STEPS[request.kind].format(unit=unit, due=to_persian_digits(due))
-    what = texts.RECEIPT_UNTRACKED_WHAT.get(request.kind)
-    if what is not None:
+    yours = texts.YOUR_KIND[request.kind]
+    if request.kind is Kind.COMMENT and draft is not None:
+        yours = texts.YOUR_COMMENT_ON.format(title=draft.title)  # escaped by fmt below
+    if request.kind in texts.UNTRACKED_KINDS:
         return ui.fmt(
             texts.RECEIPT_UNTRACKED,
-            what=what,
+            yours=yours,
             date=jalali(request.created_at),
             code=code(ui, request.code),
             next=next_step,
         )
     return ui.fmt(
         texts.RECEIPT,
-        kind=texts.KIND_NAMES[request.kind],
+        yours=yours,
         date=jalali(request.created_at),
         code=code(ui, request.code),
         next=next_step,
@@ -317,13 +324,16 @@ def staff_card(
     date = jalali(request.answered_at or request.updated_at)
     frame = ui.fmt(texts.CARD_ANSWER, date=date, answer="") if request.answer else ""
     empty = ui.fmt(texts.CARD, **head, text="")
+    # a voice note that is the description follows the card in its thread: the card says so
+    voice = texts.CARD_VOICE_DESCRIPTION if described_by_voice(request.attachments) else ""
     # the description and the answer share what the frame leaves; the answer gives way first,
     # but never below half of it, so a long complaint cannot push a long answer off the card
-    room = MAX_CARD - sum(_visible_length(ui, part) for part in (empty, notes, tail, frame))
+    parts = (empty, voice, notes, tail, frame)
+    room = MAX_CARD - sum(_visible_length(ui, part) for part in parts)
     answer = request.answer or ""
     text_room = max(room - validation.message_length(answer), room // 2) if answer else room
     text = clip(request.text, text_room)
-    body = ui.fmt(texts.CARD, **head, text=text) + notes
+    body = ui.fmt(texts.CARD, **head, text=text) + voice + notes
     if answer:
         answer_room = room - validation.message_length(text)
         body += ui.fmt(texts.CARD_ANSWER, date=date, answer=clip(answer, answer_room))
@@ -406,7 +416,7 @@ def citizen_notice(
     reason = str(data.get("reason") or "")
     return ui.fmt(
         template,
-        kind=texts.KIND_NAMES[request.kind],
+        yours=texts.YOUR_KIND[request.kind],
         code=code(ui, request.code),
         unit=unit_name(rules, request.unit),
         question=data.get("question", ""),

@@ -44,7 +44,14 @@ NOT_IN_GROUPS = "این گفتگو برای شهروندان در گفتگوی �
 
 # --- common buttons and steps -------------------------------------------------------------------
 BTN_CANCEL = "انصراف"
-BTN_SKIP = "رد کردن"
+BTN_BACK = "بازگشت"  # every step: one step back (on the first step, to the main menu)
+# after «بازگشت»: this step's answer stays as it was, and on to the next step
+BTN_KEEP_ANSWER = "ادامه با همان پاسخ قبلی"
+# an optional step's button names what is skipped (never «رد کردن», which reads as "reject")
+BTN_NO_NATIONAL_CODE = "ادامه بدون کد ملی"
+# labels of buttons that old keyboards still show (a conversation survives a restart): still
+# accepted, never shown again
+OLD_SKIP_LABELS = ("رد کردن",)
 BTN_DONE = "پایان ارسال پیوست‌ها"
 BTN_NO_ATTACHMENTS = "بدون پیوست"
 BTN_SHARE_PHONE = "ارسال شماره همراه من"
@@ -58,6 +65,7 @@ BTN_ANONYMOUS = "بدون نام ثبت شود"
 BTN_WITH_NAME = "با نام و شماره تماس"
 BTN_UNNAMED_REPLY = "بدون نام، ولی پاسخ را همین‌جا بگیرم"
 
+BACK_TO_MENU = "به منوی اصلی برگشتید."
 CANCELLED = "درخواست نیمه‌کاره لغو شد. هر وقت خواستید دوباره از منو شروع کنید."
 NOTHING_TO_CANCEL = "کاری در جریان نبود."
 # leaving a look-up (nothing was being filed, so nothing is cancelled)
@@ -71,7 +79,7 @@ STALE_BUTTON = "این دکمه دیگر کار نمی‌کند."
 
 # --- steps ---------------------------------------------------------------------------------------
 ASK_TOPIC = "موضوع درخواست شما کدام است؟ لطفاً یکی از دکمه‌ها را انتخاب کنید."
-ASK_COUNTY = "محل موضوع در کدام شهرستان است؟"
+ASK_COUNTY = "این مشکل در کدام شهرستان است؟"
 ASK_NAME = "لطفاً نام و نام خانوادگی خود را بنویسید."
 ASK_PHONE = "لطفاً شماره همراه خود را با دکمه «{button}» بفرستید یا بنویسید (مثلاً ۰۹۱۵۱۲۳۴۵۶۷)."
 ASK_NATIONAL_CODE = (
@@ -79,10 +87,33 @@ ASK_NATIONAL_CODE = (
     "اگر نمی‌خواهید، «{skip}» را بزنید."
 )
 ASK_DESCRIPTION = (
-    "لطفاً شرح شکایت خود را بنویسید: چه اتفاقی افتاده، کجا و چه زمانی. (بین {min} تا {max} نویسه)"
+    "لطفاً شرح شکایت خود را بنویسید: چه اتفاقی افتاده، کجا و چه زمانی.\n"
+    "(دست‌کم چند کلمه؛ حداکثر حدود {words} کلمه)"
 )
-ASK_SUGGESTION_TEXT = "لطفاً پیشنهاد یا انتقاد خود را بنویسید. (بین {min} تا {max} نویسه)"
-ASK_HEAD_TEXT = "لطفاً پیام خود به رئیس سازمان را بنویسید. (بین {min} تا {max} نویسه)"
+ASK_SUGGESTION_TEXT = (
+    "لطفاً پیشنهاد یا انتقاد خود را بنویسید. (دست‌کم چند کلمه؛ حداکثر حدود {words} کلمه)"
+)
+ASK_HEAD_TEXT = (
+    "لطفاً پیام خود به رئیس سازمان را بنویسید. (دست‌کم چند کلمه؛ حداکثر حدود {words} کلمه)"
+)
+# --- a voice note, or a photo, at a description step (issue 14, item 2) ---
+# after every description question: who cannot write may speak
+VOICE_INVITE = "اگر نوشتن برایتان سخت است، به‌جای نوشتن یک پیام صوتی بفرستید."
+# the description stored when a voice note is the description (staff, exports, the status view)
+VOICE_DESCRIPTION = "🎤 پیام صوتی"
+VOICE_DESCRIPTION_KEPT = "پیام صوتی شما به‌عنوان شرح نگه داشته شد."
+# a photo (or another file) sent where the description is asked: kept, and the question again;
+# {what} is an ATTACHMENT_NAMES word, {then} what is still wanted
+ATTACHMENT_KEPT = "{what} شما نگه داشته شد؛ حالا {then} را بنویسید یا با یک پیام صوتی بگویید."
+STILL_WANTED = {
+    "complaint": "شرح شکایت",
+    "head": "پیام خود",
+    "suggestion": "پیشنهاد یا انتقاد خود",
+    "comment": "نظر خود",
+}
+ERR_DESCRIPTION_WANTED = (
+    "در این مرحله لطفاً بنویسید یا یک پیام صوتی بفرستید. (برچسب و گیف پذیرفته نمی‌شود.)"
+)
 ASK_ATTACHMENTS = (
     "اگر عکس، پیام صوتی، فایل یا موقعیت مکانی مرتبط دارید، بفرستید (حداکثر {max} مورد). "
     "در پایان «{done}» را بزنید؛ اگر پیوستی ندارید «{none}» را بزنید."
@@ -107,12 +138,15 @@ ASK_SURVEY_SERVICE = "درباره کدام خدمت نظر می‌دهید؟"
 SURVEY_SERVICE_TAKEN = (
     "نظرسنجی درباره «{service}». به هر پرسش با یکی از دکمه‌های زیر همان پرسش پاسخ دهید."
 )
-ASK_SURVEY_QUESTION = "پرسش {n} از {total}:\n{question}\n\nاز ۱ (خیلی بد) تا ۵ (خیلی خوب)"
+ASK_SURVEY_QUESTION = "پرسش {n} از {total}:\n{question}\n\nاز ۱ (خیلی بد) تا ۵ (عالی)"
 ASK_SURVEY_COMMENT = (
     "سپاس. اگر توضیحی دارید، کوتاه بنویسید (حدود {words} کلمه)؛ وگرنه «{skip}» را بزنید."
 )
 BTN_NO_COMMENT = "ثبت بدون توضیح"  # the survey's comment is optional: it names what is skipped
-LIKERT_LABELS = ("۱ خیلی بد", "۲ بد", "۳ متوسط", "۴ خوب", "۵ خیلی خوب")
+# one scale for the survey's questions and for rating an answer: the same words for the same
+# number, each button saying what it means (1…5)
+RATING_LABELS = ("۱ خیلی بد", "۲ بد", "۳ متوسط", "۴ خوب", "۵ عالی")
+LIKERT_LABELS = RATING_LABELS
 PICK_LIKERT = "لطفاً با یکی از دکمه‌های ۱ تا ۵ زیر پرسش پاسخ دهید."
 
 SUMMARY_TITLE = "لطفاً درخواست خود را بررسی کنید:"
@@ -137,8 +171,11 @@ UNNAMED_NAME = "بدون نام، پاسخ در همین گفتگو"
 ERR_PICK_BUTTON = "لطفاً یکی از دکمه‌های زیر را انتخاب کنید."
 ERR_TEXT_WANTED = "در این مرحله لطفاً متن بنویسید. (برچسب، گیف و فایل در این مرحله پذیرفته نمی‌شود.)"
 ERR_EMPTY = "پیام خالی بود. لطفاً دوباره بنویسید."
-ERR_TOO_SHORT = "متن کوتاه است؛ لطفاً دست‌کم {min} نویسه بنویسید."
-ERR_TOO_LONG = "متن شما {length} نویسه است و بیش از حد مجاز ({max} نویسه). لطفاً کوتاه‌تر بنویسید."
+ERR_TOO_SHORT = "متن کوتاه است؛ لطفاً کمی بیشتر بنویسید، دست‌کم چند کلمه ({min} حرف)."
+ERR_TOO_LONG = (
+    "متن شما {length} حرف است و بیش از حد مجاز ({max} حرف). "
+    "لطفاً کوتاه‌تر بنویسید، حدود {words} کلمه."
+)
 ERR_NAME = "نام باید بین {min} تا {max} حرف باشد و عدد یا نماد نداشته باشد. لطفاً دوباره بنویسید."
 ERR_PHONE = (
     "این شماره همراه معتبر نیست. لطفاً شماره ۱۱ رقمی را که با ۰۹ شروع می‌شود بنویسید "
@@ -159,33 +196,33 @@ ERR_TRY_AGAIN = (
 
 # --- receipt -------------------------------------------------------------------------------------
 RECEIPT = (
-    "{kind} شما در تاریخ {date} ثبت شد.\n"
+    "{yours} در تاریخ {date} ثبت شد.\n"
     "کد رهگیری: {code}\n\n"
     "{next}\n\n"
     "این کد را نگه دارید؛ با فرستادن آن در همین گفتگو وضعیت درخواست را می‌بینید."
 )
 NEXT_STEPS = {
     Kind.COMPLAINT: (
-        "شکایت شما به «{unit}» ارجاع می‌شود و حداکثر تا {due} روز کاری پاسخ آن در همین گفتگو "
+        "شکایت شما به «{unit}» می‌رسد و حداکثر تا {due} روز کاری پاسخ آن در همین گفتگو "
         "برایتان فرستاده می‌شود."
     ),
-    Kind.SUGGESTION: "پیشنهاد شما به «{unit}» می‌رسد و نتیجه بررسی در همین گفتگو اعلام می‌شود.",
+    Kind.SUGGESTION: (
+        "پیشنهاد یا انتقاد شما به «{unit}» می‌رسد و نتیجه بررسی در همین گفتگو اعلام می‌شود."
+    ),
     Kind.HEAD: "پیام شما به «{unit}» می‌رسد و پاسخ آن در همین گفتگو برایتان فرستاده می‌شود.",
     Kind.SURVEY: "از اینکه در نظرسنجی شرکت کردید سپاسگزاریم؛ نظر شما در بهبود خدمات به کار می‌رود.",
 }
 NEXT_UNNAMED = (
-    "پیشنهاد شما بدون نام به «{unit}» می‌رسد؛ کارشناسان نام و شماره شما را نمی‌بینند. "
+    "پیشنهاد یا انتقاد شما بدون نام به «{unit}» می‌رسد؛ کارشناسان نام و شماره شما را نمی‌بینند. "
     "نتیجه بررسی در همین گفتگو اعلام می‌شود."
 )
 # a survey answer or a draft comment has nothing to track: its receipt thanks the citizen and
 # says what happens with it, and promises no status to look up
-RECEIPT_UNTRACKED = "{what} در تاریخ {date} ثبت شد.\nکد رهگیری: {code}\n\n{next}"
-RECEIPT_UNTRACKED_WHAT = {
-    Kind.SURVEY: "پاسخ شما به نظرسنجی",
-    Kind.COMMENT: "نظر شما درباره پیش‌نویس",
-}
+RECEIPT_UNTRACKED = "{yours} در تاریخ {date} ثبت شد.\nکد رهگیری: {code}\n\n{next}"
+UNTRACKED_KINDS = frozenset({Kind.SURVEY, Kind.COMMENT})
 NEXT_ANONYMOUS = (
-    "پیشنهاد شما بدون نام به «{unit}» می‌رسد. چون بدون نام است، پاسخی برایتان فرستاده نمی‌شود."
+    "پیشنهاد یا انتقاد شما بدون نام به «{unit}» می‌رسد. چون بدون نام است، "
+    "پاسخی برایتان فرستاده نمی‌شود."
 )
 
 # --- tracking ------------------------------------------------------------------------------------
@@ -214,6 +251,10 @@ STATUS_ONLY_NOTE = (
     "\n\nبرای دیدن متن و پاسخ، از همان حسابی که درخواست را ثبت کرده پیگیری کنید، "
     "یا شماره همراهی را که هنگام ثبت دادید با دکمه «{button}» بفرستید."
 )
+ASK_OWN_PHONE = (
+    "برای دیدن متن و پاسخ درخواست، شماره همراهی را که هنگام ثبت دادید با دکمه «{button}» "
+    "بفرستید، یا کد رهگیری دیگری بفرستید."
+)
 PHONE_MISMATCH = "این شماره با شماره ثبت‌شده در درخواست یکسان نیست؛ فقط وضعیت قابل نمایش است."
 CONTACT_NOT_OWN = (
     "این شماره پذیرفته نشد: فقط شماره خود شما پذیرفته می‌شود، وقتی با دکمه «{button}» "
@@ -230,20 +271,31 @@ MINE_LINE = "• {kind} — کد {code} — {status} — {date}"
 MINE_FOOTER = "برای دیدن جزئیات هر درخواست، کد رهگیری آن را بفرستید."
 
 # --- names ---------------------------------------------------------------------------------------
+# A kind's name is a label (a card's head, a list, a report's row): never glued into a sentence.
+# A sentence about the citizen's own request says YOUR_KIND, the whole noun phrase with «شما»
+# where Persian puts it («پیام شما به رئیس سازمان», not «پیام به رئیس سازمان شما»).
 KIND_NAMES = {
     Kind.COMPLAINT: "شکایت",
     Kind.SUGGESTION: "پیشنهاد و انتقاد",
     Kind.HEAD: "پیام به رئیس سازمان",
     Kind.SURVEY: "نظرسنجی",
 }
+YOUR_KIND = {
+    Kind.COMPLAINT: "شکایت شما",
+    Kind.SUGGESTION: "پیشنهاد یا انتقاد شما",
+    Kind.HEAD: "پیام شما به رئیس سازمان",
+    Kind.SURVEY: "پاسخ شما به نظرسنجی",
+}
+# The status as the citizen reads it (GLOSSARY, «Statuses of a request»); staff read
+# STAFF_STATUS_NAMES on cards and EXPORT_STATUS_NAMES in a workbook.
 STATUS_NAMES = {
-    Status.FILED: "ثبت شده",
-    Status.ROUTED: "ارجاع شده به «{unit}»",
-    Status.IN_PROGRESS: "در حال بررسی",
-    Status.WAITING: "در انتظار توضیح شما",
-    Status.ANSWERED: "پاسخ داده شده",
-    Status.CLOSED: "بسته شده",
-    Status.REOPENED: "بازگشایی شده",
+    Status.FILED: "ثبت شد",
+    Status.ROUTED: "ثبت شد و به «{unit}» رسید",
+    Status.IN_PROGRESS: "در دست بررسی",
+    Status.WAITING: "منتظر توضیح شما",
+    Status.ANSWERED: "پاسخ داده شد",
+    Status.CLOSED: "بسته شد",
+    Status.REOPENED: "دوباره بررسی می‌شود",
 }
 ATTACHMENT_NAMES = {
     AttachmentKind.PHOTO: "عکس",
@@ -290,7 +342,10 @@ CARD_REASON = "؛ دلیل: {reason}"
 CARD_TRANSFERRED_OUT = "\n\nاین درخواست به «{unit}» ارجاع شد و دیگر در این گروه قابل اقدام نیست."
 CARD_CLAIMED = "\nمسئول بررسی: {who}"
 CARD_ANSWER = "\n\nپاسخ ({date}):\n{answer}"
-CARD_REPLY_HINT = "\n\nبرای پاسخ به متقاضی، به همین پیام «پاسخ» (Reply) بدهید."
+CARD_REPLY_HINT = (
+    "\n\nبرای پاسخ به متقاضی، روی همین پیام بزنید و «پاسخ» را انتخاب کنید، سپس پاسخ را بنویسید."
+)
+CARD_VOICE_DESCRIPTION = "\n(شرح با پیام صوتی است؛ آن را زیر همین پیام بشنوید.)"
 CARD_OVERDUE = "معوق"
 CARD_ANONYMOUS = "بدون نام"
 CARD_UNNAMED = "بدون نام (به خواست متقاضی؛ پاسخ شما در همان گفتگو به او می‌رسد)"
@@ -300,12 +355,12 @@ CLOSE_REASONS = {
     "out_of_scope": "خارج از حیطه وظایف سازمان",
     "spam": "نامرتبط",
 }
-CLOSED_WITH = "بسته شده ({reason})"
+CLOSED_WITH = "بسته شد (دلیل: {reason})"  # the citizen's status view
 # The same statuses as staff read them on a card (the citizen keeps STATUS_NAMES): a fresh card
 # has arrived for this unit, and «شما» is the citizen, never the clerk reading the card.
 STAFF_STATUS_NAMES = {
-    Status.FILED: "جدید — رسیده به این واحد، هنوز کسی برنداشته",
-    Status.ROUTED: "جدید — رسیده به این واحد، هنوز کسی برنداشته",
+    Status.FILED: "جدید — هنوز کسی برنداشته",
+    Status.ROUTED: "جدید — هنوز کسی برنداشته",
     Status.IN_PROGRESS: "در حال بررسی",
     Status.WAITING: "در انتظار پاسخ متقاضی",
     Status.ANSWERED: "پاسخ داده شده",
@@ -339,7 +394,6 @@ BTN_CLAIM = "بررسی می‌کنم"
 BTN_TRANSFER = "ارجاع به واحد دیگر"
 BTN_ASK = "درخواست توضیح از متقاضی"
 BTN_CLOSE = "بستن"
-BTN_BACK = "بازگشت"
 BTN_NO_REASON = "بدون توضیح"
 
 STAFF_PICK_UNIT = "به کدام واحد ارجاع شود؟"
@@ -363,11 +417,11 @@ STAFF_CHANGED_MEANWHILE = (
 )
 STAFF_EMPTY_ANSWER = "پاسخ خالی است. لطفاً متن پاسخ را بنویسید."
 STAFF_NOTE_TOO_LONG = (
-    "این توضیح {length} نویسه است و بیش از {max} نویسه پذیرفته نمی‌شود. "
+    "این توضیح {length} حرف است و بیش از {max} حرف پذیرفته نمی‌شود. "
     "لطفاً کوتاه‌تر بنویسید و دوباره بفرستید؛ چیزی ثبت نشد."
 )
 STAFF_TEXT_TOO_LONG = (
-    "این متن {length} نویسه است و پیام‌رسان بیش از {max} نویسه را در یک پیام به متقاضی "
+    "این متن {length} حرف است و پیام‌رسان بیش از {max} حرف را در یک پیام به متقاضی "
     "نمی‌رساند. لطفاً کوتاه‌تر کنید یا در دو پاسخ جدا بفرستید؛ چیزی ثبت نشد."
 )
 STAFF_CANCELLED = "اقدام نیمه‌کاره لغو شد."
@@ -470,21 +524,26 @@ DIGEST_LINE = "• {unit}: {count} درخواست — {codes}"
 DIGEST_TOTAL = "جمع: {count} درخواست معوق"
 
 # --- what citizens are told later ------------------------------------------------------------
+# {yours}: the request as the citizen calls it (YOUR_KIND), the subject of the sentence
 CITIZEN = {
-    "in_progress": "درخواست {kind} شما با کد رهگیری {code} در حال بررسی است.",
-    "transferred": ("درخواست {kind} شما با کد رهگیری {code} برای رسیدگی به «{unit}» ارجاع شد."),
+    "in_progress": "{yours} با کد رهگیری {code} در حال بررسی است.",
+    "transferred": "{yours} با کد رهگیری {code} برای رسیدگی به «{unit}» فرستاده شد.",
     "question": (
         "کارشناس «{unit}» درباره درخواست {code} از شما می‌پرسد:\n\n{question}\n\n"
         "برای پاسخ، دکمه «{button}» را بزنید، یا روی همین پیام بزنید و «پاسخ» را انتخاب کنید."
     ),
     "answer": (
-        "پاسخ {kind} شما با کد رهگیری {code} از «{unit}»:\n\n{answer}\n\n"
+        "پاسخ {yours} با کد رهگیری {code} از «{unit}»:\n\n{answer}\n\n"
         "لطفاً بگویید چقدر از این پاسخ راضی هستید:"
     ),
-    "closed": "درخواست {kind} شما با کد رهگیری {code} بسته شد. دلیل: {reason}",
+    "closed": "{yours} با کد رهگیری {code} بسته شد. دلیل: {reason}",
 }
+# a staff answer given as a voice note: what the citizen reads before hearing it
+VOICE_ANSWER = "🎤 پاسخ با پیام صوتی است؛ آن را در پیام بعدی بشنوید."
+# a staff answer that is only a photo, file, video or location: {what} an ATTACHMENT_NAMES word
+FILE_ANSWER = "📎 پاسخ یک {what} است؛ آن را در پیام بعدی ببینید."
 BTN_REPLY_QUESTION = "پاسخ به این پرسش"
-RATE_LABELS = ("۱ خیلی بد", "۲ بد", "۳ متوسط", "۴ خوب", "۵ عالی")  # 1…5: each says its meaning
+RATE_LABELS = RATING_LABELS  # the survey's scale: «۵ عالی» … «۱ خیلی بد»
 # after a tap the rating buttons go; in their place one button says what was recorded
 BTN_RATED = "امتیاز شما: {label}"
 ASK_CLARIFICATION = "لطفاً پاسخ خود را به پرسش کارشناس بنویسید (می‌توانید عکس یا فایل هم بفرستید)."
@@ -558,6 +617,8 @@ BTN_SECTION = "بخش {n}"
 BTN_SUBSCRIBE = "خبرم کن: پیش‌نویس‌های تازه"
 BTN_UNSUBSCRIBE = "دیگر خبرم نکن"
 KIND_NAMES[Kind.COMMENT] = "نظر درباره پیش‌نویس"
+YOUR_KIND[Kind.COMMENT] = "نظر شما درباره پیش‌نویس"
+YOUR_COMMENT_ON = "نظر شما درباره پیش‌نویس «{title}»"  # a receipt, when the draft is known
 NEXT_STEPS[Kind.COMMENT] = (
     "نظر شما به «{unit}» رسید و در بازنگری پیش‌نویس بررسی می‌شود. "
     "وقتی نسخه نهایی منتشر شود، در همین گفتگو خبرتان می‌کنیم. سپاس از مشارکت شما."
@@ -586,7 +647,7 @@ DRAFT_REMINDER = (
 DRAFT_PICK_SECTION = "نظر شما درباره کدام بخش است؟"
 DRAFT_SECTION = "بخش {n}:\n{text}"
 DRAFT_ASK_COMMENT = (
-    "نظر خود را درباره «{part}» بنویسید (بین {min} تا {max} نویسه). "
+    "نظر خود را درباره «{part}» بنویسید (دست‌کم چند کلمه؛ حداکثر حدود {words} کلمه). "
     "در صورت نیاز یک عکس یا فایل هم می‌توانید بفرستید."
 )
 DRAFT_WHOLE = "کل پیش‌نویس"
@@ -598,8 +659,8 @@ DRAFT_WITHDRAWN = (
 DRAFT_DIGEST = (
     "📊 نظرخواهی «{title}» بسته شد ({closed}).\n"
     "تعداد نظرها: {count}\n{per_section}\n\n"
-    "فایل همه نظرها پیوست است. برای انتشار نسخه نهایی، به همین پیام «پاسخ» (Reply) بدهید "
-    "و فایل نسخه نهایی را با توضیح کوتاهی درباره تغییرات بفرستید."
+    "فایل همه نظرها پیوست است. برای انتشار نسخه نهایی، روی همین پیام بزنید و «پاسخ» را "
+    "انتخاب کنید، سپس فایل نسخه نهایی را با توضیح کوتاهی درباره تغییرات بفرستید."
 )
 DRAFT_DIGEST_LINE = "• {part}: {count}"
 DRAFT_OUTCOME = (
@@ -702,7 +763,7 @@ REPORT_AND = " و "
 REPORT_UNDER_A_MINUTE = "کمتر از یک دقیقه"
 REPORT_FOOTNOTE = (
     "شمارش‌ها درباره درخواست‌هایی است که در این بازه ثبت شده‌اند، با وضعیت کنونی‌شان. "
-    "فهرست همه درخواست‌های معوق: /overdue"
+    "فهرست همه درخواست‌های معوق: \u200e/overdue"
 )
 REPORT_USAGE = (
     "نمونه‌ها:\n/report — این ماه\n/report هفته — این هفته\n"
@@ -820,7 +881,7 @@ DIRECTORY_ASK_SEARCH = (
 DIRECTORY_SEARCH_MORE = (
     "برای جستجوی دیگر، کلمه تازه‌ای بنویسید؛ برای بازگشت به منو «{back}» را بزنید."
 )
-DIRECTORY_BACK = "به منوی اصلی برگشتید."
+DIRECTORY_BACK = BACK_TO_MENU
 DIRECTORY_TOO_SHORT = "لطفاً دست‌کم دو حرف از نام، سمت یا واحد مورد نظر را بنویسید."
 DIRECTORY_NOT_FOUND = "متأسفانه برای «{term}» چیزی پیدا نشد. لطفاً کلمه دیگری را امتحان کنید."
 DIRECTORY_FOUND = "برای «{term}» {count} مورد پیدا شد:"
@@ -893,7 +954,7 @@ SAME_AS_BEFORE_NAME_MAX = 24  # a longer name is cut (with «…») so the butto
 ASK_NAME_OR_SAME = (
     "لطفاً نام و نام خانوادگی خود را بنویسید، یا اگر نام و شماره همراه همان دفعه قبل است، "
     "دکمه «همان قبلی» را بزنید.\n"
-    "برای پاک کردن نام و شماره‌ای که از شما به یاد داریم، /forget را بفرستید."
+    "برای پاک کردن نام و شماره‌ای که از شما به یاد داریم، \u200e/forget را بفرستید."
 )
 SUMMARY_ATTACH_HINT = "اگر عکس یا پیوستی دارید، همین حالا بفرستید."
 ATTACHMENT_ADDED = "پیوست {n} از {max} دریافت شد."
@@ -932,8 +993,8 @@ HELP_STAFF = (
     "• برای پاسخ به متقاضی، روی کارت بزنید و «پاسخ» را انتخاب کنید، سپس پاسخ را بنویسید.\n"
     "• برای انتشار نسخه نهایی یک پیش‌نویس، به گزارش نظرهای آن همین‌طور پاسخ دهید و فایل را "
     "بفرستید.\n"
-    "• «{templates}» زیر کارت، یا /templates در پاسخ به کارت: یکی از پاسخ‌های آماده این واحد را "
-    "انتخاب کنید؛ آن را همان‌طور بفرستید یا در پاسخ به آن، متن تغییریافته را بفرستید.\n"
+    "• «{templates}» زیر کارت، یا \u200e/templates در پاسخ به کارت: یکی از پاسخ‌های آماده این "
+    "واحد را انتخاب کنید؛ آن را همان‌طور بفرستید یا در پاسخ به آن، متن تغییریافته را بفرستید.\n"
     "• /find و پس از آن کد رهگیری، نام یا شماره همراه متقاضی: جستجو در درخواست‌های همین واحد.\n"
     "• /cancel: کار نیمه‌تمام (ارجاع یا پرسش) را لغو می‌کند."
 )
@@ -944,9 +1005,9 @@ HELP_ADMIN = (
     "• /close_draft شناسه: بستن نظرخواهی پیش از مهلت\n"
     "• /withdraw_draft شناسه دلیل: پس گرفتن پیش‌نویس\n"
     "• /final شناسه توضیح (در کپشن فایل): انتشار نسخه نهایی\n"
-    "• /report: گزارش این ماه («/report هفته» برای این هفته، یا دو تاریخ)\n"
+    "• /report: گزارش این ماه («\u200e/report هفته» برای این هفته، یا دو تاریخ)\n"
     "• /overdue: درخواست‌های معوق\n"
-    "• /export از-تاریخ تا-تاریخ: فایل اکسل درخواست‌ها؛ مثلاً /export ۱۴۰۵-۰۹-۰۱ ۱۴۰۵-۰۹-۳۰"
+    "• /export از-تاریخ تا-تاریخ: فایل اکسل درخواست‌ها؛ مثلاً \u200e/export ۱۴۰۵-۰۹-۰۱ ۱۴۰۵-۰۹-۳۰"
 )
 HELP_PEOPLE = (
     "چه کسی کارشناس این گروه است:\n"

@@ -35,7 +35,7 @@ from bot.runtime.platforms import Renderer
 from bot.ui import texts
 from bot.workers.delivery import Limits
 from desk import regulations, validation
-from desk.model import DraftFile, Kind, Platform, Request, Status
+from desk.model import AttachmentKind, DraftFile, Kind, Platform, Request, Status
 from desk.text import normalize, to_latin_digits, to_persian_digits
 from tests.e2e.conftest import Front
 from tests.e2e.helpers import said, stored, tracking_code
@@ -62,7 +62,7 @@ MARKDOWN = ["*", "**", "_", "__", "[", "](", "[x](http://e.com)", "`", "```", "~
             "*پررنگ*", "_کج_", "#", ">"]  # fmt: skip
 WORDS = [
     "سلام", "گندم", "علي", "كشاورز", "۱۲۳", "٤٥٦", "0915", " ", "\n", "\t", "آب و آبیاری", "فردوس",
-    texts.BTN_CONFIRM, texts.BTN_SKIP, texts.BTN_DONE, texts.BTN_EDIT, "۵ خیلی خوب", "3",
+    texts.BTN_CONFIRM, texts.BTN_NO_NATIONAL_CODE, texts.BTN_DONE, texts.BTN_EDIT, "۵ عالی", "3",
     "Error", "None", "{code}", "%s",
 ]  # fmt: skip
 PIECES = CONTROL + INVISIBLE + COMBINING + EMOJI + HTML + MARKDOWN + WORDS
@@ -233,7 +233,7 @@ async def abuse(api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[Abuse]:
             await victim.click(label)
         await victim.send("مریم قربانی")
         await victim.send_contact(VICTIM_PHONE)
-        await victim.click(texts.BTN_SKIP)
+        await victim.click(texts.BTN_NO_NATIONAL_CODE)
         await victim.send(DESCRIPTION)
         await victim.click(texts.BTN_NO_ATTACHMENTS)
         code = tracking_code(await victim.click(texts.BTN_CONFIRM))
@@ -300,6 +300,9 @@ class Step:
     hostile: bool = True
     # for steps that keep their state when they accept (survey questions, attachments)
     accepted: Callable[[str], bool] | None = None
+    # a step that keeps a file sent to it, whether or not it is passed: a description (issue
+    # 14, item 2: a voice note is the description, a photo is kept) or a summary
+    keeps_files: bool = False
 
 
 def _text_oracle(parse: Callable[[str], Any]) -> Callable[[Hostile], Any]:
@@ -321,7 +324,7 @@ def _phone(hostile: Hostile) -> str:
 
 
 def _comment(text: str) -> str:
-    if text in (texts.BTN_NO_COMMENT, texts.BTN_SKIP):
+    if text in (texts.BTN_NO_COMMENT, texts.BTN_NO_NATIONAL_CODE):
         return ""
     return validation.description(text, minimum=1, maximum=validation.COMMENT_MAX)
 
@@ -339,6 +342,27 @@ def _likert(n: int, *, hostile: bool) -> Step:
 ATTACHED = "دریافت شد. پیوست بعدی"
 NAME = _text_oracle(validation.person_name)
 LONG_TEXT = _text_oracle(validation.description)
+KEPT_FILES = ("photo", "document", "video", "location", "audio", "voice")
+
+
+def _described(hostile: Hostile) -> str:
+    """What a description step stores: a voice note says it is one; a file's caption or a
+    text is the description, when it is a valid one."""
+    if hostile.kind == "voice":
+        return texts.VOICE_DESCRIPTION
+    return validation.description(normalize(hostile.text or ""))
+
+
+def _kept(step: Step, hostile: Hostile, reply: str, now: str | None) -> bool:
+    """Whether a description step kept the file `hostile` sent: it says so, or it filed the
+    request with it at once (a draft comment)."""
+    if not step.keeps_files or hostile.kind not in KEPT_FILES:
+        return False
+    said_kept = texts.VOICE_DESCRIPTION_KEPT in reply or "شما نگه داشته شد؛ حالا" in reply
+    at_summary = re.search(r"پیوست \S+ از \S+ دریافت شد\.", reply) is not None
+    return said_kept or at_summary or now is None
+
+
 DESCRIPTION_2 = "گندم‌های ما به خاطر بذر نامرغوب سبز نشدند و خسارت دیدیم."
 COMPLAINT_STEPS = [
     Step("Complaint:topic", texts.ASK_TOPIC, (("click", "آب و آبیاری"),), {"topic": "water"},
@@ -353,22 +377,25 @@ COMPLAINT_STEPS = [
          {"national_code": "0084575948"}, "national_code",
          _text_oracle(validation.national_code)),
     Step("Complaint:text", _head(texts.ASK_DESCRIPTION), (("send", DESCRIPTION),),
-         {"text": DESCRIPTION}, "text", LONG_TEXT),
+         {"text": DESCRIPTION}, "text", _described, keeps_files=True),
     Step("Complaint:attachments", _head(texts.ASK_ATTACHMENTS),
          (("photo",), ("click", texts.BTN_DONE)), {"attachments": 1}, "attachments",
          accepted=lambda reply: ATTACHED in reply),
-    Step("Complaint:confirm", texts.SUMMARY_TITLE, (("click", texts.BTN_EDIT),)),
+    # a file sent at the summary is kept, and the summary shown again
+    Step("Complaint:confirm", texts.SUMMARY_TITLE, (("click", texts.BTN_EDIT),),
+         keeps_files=True),
     Step("Complaint:edit", texts.ASK_EDIT_FIELD, (("click", texts.FIELD_LABELS["text"]),)),
     Step("Complaint:text", _head(texts.ASK_DESCRIPTION), (("send", DESCRIPTION_2),),
          {"text": DESCRIPTION_2}, "text", LONG_TEXT, hostile=False),
-    Step("Complaint:confirm", texts.SUMMARY_TITLE, (("click", texts.BTN_CONFIRM),)),
+    Step("Complaint:confirm", texts.SUMMARY_TITLE, (("click", texts.BTN_CONFIRM),),
+         keeps_files=True),
 ]  # fmt: skip
 SUGGESTION_TEXT = "لطفاً کلاس‌های آموزشی آبیاری قطره‌ای را در روستاها برگزار کنید."
 SUGGESTION_STEPS = [
     Step("Suggestion:topic", texts.ASK_TOPIC, (("click", "ترویج و آموزش"),),
          {"topic": "extension"}, "topic"),
     Step("Suggestion:text", _head(texts.ASK_SUGGESTION_TEXT), (("send", SUGGESTION_TEXT),),
-         {"text": SUGGESTION_TEXT}, "text", LONG_TEXT),
+         {"text": SUGGESTION_TEXT}, "text", _described, keeps_files=True),
     Step("Suggestion:anonymous", texts.ASK_ANONYMOUS.split("\n")[0],
          (("click", texts.BTN_WITH_NAME),), {"anonymous": False}, "anonymous"),
     Step("Suggestion:confirm", texts.SUMMARY_TITLE, (("click", texts.BTN_EDIT),)),
@@ -385,7 +412,7 @@ HEAD_STEPS = [
     Step("HeadMessage:phone", _head(texts.ASK_PHONE), (("send", "0915 123 4567"),),
          {"phone": "09151234567"}, "phone", _phone),
     Step("HeadMessage:text", _head(texts.ASK_HEAD_TEXT), (("send", HEAD_TEXT),),
-         {"text": HEAD_TEXT}, "text", LONG_TEXT),
+         {"text": HEAD_TEXT}, "text", _described, keeps_files=True),
     Step("HeadMessage:attachments", _head(texts.ASK_ATTACHMENTS),
          (("finish",),), {"attachments": 0}, "attachments",
          accepted=lambda reply: ATTACHED in reply),
@@ -406,8 +433,9 @@ SURVEY_STEPS = [
 
 
 def _comment_text(hostile: Hostile) -> Any:
-    """A draft comment takes a photo or file with its caption as the comment's text."""
-    return validation.description(normalize(hostile.text or ""))
+    """A draft comment takes a photo or file with its caption as the comment's text, and a
+    voice note as the comment itself."""
+    return _described(hostile)
 
 
 DRAFT_COMMENT = "سهمیه باید بر پایه حقابه تاریخی هم باشد، نه فقط سطح زیر کشت."
@@ -415,9 +443,10 @@ DRAFT_STEPS = [
     # anything sent instead of a role button is the comment itself (or, not being one, moves on
     # to the comment's question): nothing the citizen writes is lost
     Step("DraftComment:role", "به‌عنوان چه کسی",
-         (("click", texts.COMMENTER_ROLES["expert"]),), {"role": "expert"}, "role"),
+         (("click", texts.COMMENTER_ROLES["expert"]),), {"role": "expert"}, "role",
+         keeps_files=True),
     Step("DraftComment:text", "نظر خود را درباره", (("send", DRAFT_COMMENT),),
-         {"text": DRAFT_COMMENT}, "text", _comment_text),
+         {"text": DRAFT_COMMENT}, "text", _comment_text, keeps_files=True),
 ]  # fmt: skip
 
 
@@ -509,6 +538,8 @@ async def run_step(
         assert_clean(abuse.front, abuse.crashes)
         now = await abuse.state(platform, citizen.chat_id)
         took = step.accepted(reply) if step.accepted else now != step.state
+        if _kept(step, hostile, reply, now):
+            extra_attachments += 1  # nothing sent is lost: it is filed with the request
         if not took:
             assert now == step.state, f"{what}: moved to {now}"
             assert step.question in reply, f"{what}: the step was not asked again: {reply[:300]!r}"
@@ -533,8 +564,8 @@ async def run_step(
         for action in done.actions:
             last = await act(abuse, citizen, action)
         expected.update(done.sets)
-    if "attachments" in expected:
-        expected["attachments"] += extra_attachments
+    if "attachments" in expected or extra_attachments:
+        expected["attachments"] = expected.get("attachments", 0) + extra_attachments
     code = tracking_code(last)
     assert await abuse.state(platform, citizen.chat_id) is None, where
     request = await stored(abuse.front, code)
@@ -553,11 +584,15 @@ NASTY = [
 ]
 
 
+# a photo is kept where a description is asked, and a voice note is one (issue 14, item 2)
+NASTY_FILING = [*NASTY, Hostile("photo"), Hostile("voice")]
+
+
 @pytest.mark.slow
 async def test_every_step_survives_the_nastiest_inputs(abuse: Abuse, platform: Platform) -> None:
     """Each step once with a fixed list of the inputs most likely to break it."""
     for flow, target in TARGETS:
-        await run_step(abuse, platform, flow, target, NASTY)
+        await run_step(abuse, platform, flow, target, NASTY_FILING)
 
 
 @SETTINGS
@@ -632,6 +667,16 @@ async def test_updates_from_chats_the_bot_does_not_serve(abuse: Abuse, platform:
 # replies to a card --------------------------------------------------------------------------
 
 
+# What a staff reply of each kind, with no text, is stored as (`common.attachment_of`)
+_ANSWER_FILES = {
+    "photo": AttachmentKind.PHOTO,
+    "document": AttachmentKind.DOCUMENT,
+    "video": AttachmentKind.VIDEO,
+    "audio": AttachmentKind.AUDIO,
+    "location": AttachmentKind.LOCATION,
+}
+
+
 def fast_delivery(front: Front) -> None:
     """No pacing in the outbox: these tests send a card, edits and notes to one staff group per
     example, and the real per-chat (1/s) and per-group (20/min) limits would make them wait
@@ -703,7 +748,7 @@ async def track_step(abuse: Abuse, platform: Platform, inputs: list[Hostile]) ->
         refusals = (texts.ERR_CODE_FORMAT, texts.ERR_CODE_CHECK, texts.ERR_CODE_UNKNOWN)
         assert any(_says(reply, r) for r in refusals), f"{what}: {reply[:300]!r}"
     shown = said(await citizen.send(abuse.victim))
-    assert to_persian_digits(abuse.victim) in shown and "ارجاع شده به" in shown, where
+    assert to_persian_digits(abuse.victim) in shown and "ثبت شد و به" in shown, where
     assert DESCRIPTION not in shown, f"{where}: someone else's request shows status only"
     assert_clean(abuse.front, abuse.crashes)
 
@@ -826,6 +871,12 @@ async def staff_reply_step(abuse: Abuse, platform: Platform, inputs: list[Hostil
         await front.delivered()
         assert_clean(front, abuse.crashes)
         text = normalize(hostile.text or "")
+        if not text and hostile.kind == "voice":  # a voice alone: the citizen reads it is one
+            text = texts.VOICE_ANSWER
+        elif not text and hostile.kind in _ANSWER_FILES:  # a file alone likewise
+            text = texts.FILE_ANSWER.format(
+                what=texts.ATTACHMENT_NAMES[_ANSWER_FILES[hostile.kind]]
+            )
         request = await stored(front, code)
         if _says(reply, texts.STAFF_DONE_ANSWER):
             answered = True

@@ -38,13 +38,15 @@ async def test_every_bad_input_is_refused_politely_and_nothing_is_lost(
 
     # national code: wrong check digit
     assert "کد ملی واردشده معتبر نیست" in said(await citizen.send("0084575949"))
-    await citizen.click(texts.BTN_SKIP)
+    await citizen.click(texts.BTN_NO_NATIONAL_CODE)
 
-    # description: too short, too long (10,000 characters), a photo instead of text
+    # description: too short, too long (10,000 characters), a sticker; a photo instead of
+    # text is kept (issue 14, item 2), and the description asked again
     assert "دست‌کم" in said(await citizen.send("کوتاه"))
     too_long = said(await citizen.send("الف" * 5000))
-    assert "بیش از حد مجاز" in too_long and "۳۰۰۰" in too_long
-    assert texts.ERR_TEXT_WANTED in said(await citizen.send_photo())
+    assert "بیش از حد مجاز (۳۰۰۰ حرف)" in too_long and "حدود ۵۰۰ کلمه" in too_long
+    assert texts.ERR_DESCRIPTION_WANTED in said(await citizen.send_sticker())
+    assert "عکس شما نگه داشته شد؛ حالا" in said(await citizen.send_photo())
     await citizen.send("گندم‌های ما به خاطر بذر نامرغوب سبز نشدند و خسارت دیدیم.")
 
     # attachments: a sticker, a file over the platform's limit, then a good photo
@@ -58,10 +60,10 @@ async def test_every_bad_input_is_refused_politely_and_nothing_is_lost(
     summary = said(await citizen.click(texts.BTN_DONE))
 
     # everything entered before the mistakes is still there
-    for expected in ("زراعت", "سربیشه", "محمد حسینی", "۰۹۱۵۷۶۵۴۳۲۱", "بذر نامرغوب", "۱ عکس"):
+    for expected in ("زراعت", "سربیشه", "محمد حسینی", "۰۹۱۵۷۶۵۴۳۲۱", "بذر نامرغوب", "۲ عکس"):
         assert expected in summary, f"{expected!r} missing from the summary"
     request = await stored(front, tracking_code(await citizen.click(texts.BTN_CONFIRM)))
-    assert request.contact.phone == "09157654321" and len(request.attachments) == 1
+    assert request.contact.phone == "09157654321" and len(request.attachments) == 2
 
 
 async def test_at_most_five_attachments(front, platform: Platform) -> None:

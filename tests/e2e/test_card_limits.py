@@ -53,8 +53,8 @@ async def test_a_too_long_transfer_reason_is_refused_and_a_short_one_transfers(
         since=mark,
         timeout=15,
     )
-    assert to_persian_digits(STAFF_NOTE_MAX) in (refusal.text or "")
-    assert "نویسه" in (refusal.text or "")
+    assert f"بیش از {to_persian_digits(STAFF_NOTE_MAX)} حرف" in (refusal.text or "")
+    assert "نویسه" not in (refusal.text or "")
     assert "دیگر در این گروه قابل اقدام نیست" not in (card.current_text() or "")
 
     await ahmad.send("موضوع مربوط به آبیاری مزارع گندم است")

@@ -17,7 +17,7 @@ COMPLAINT_STEPS = [
     ("click", "نهبندان"),
     ("send", "نرگس امینی"),
     ("send", "09151234567"),
-    ("click", texts.BTN_SKIP),
+    ("click", texts.BTN_NO_NATIONAL_CODE),
     ("send", "دامپزشک برای واکسیناسیون گوسفندها به روستا نیامد."),
     ("click", texts.BTN_NO_ATTACHMENTS),
 ]
@@ -81,7 +81,7 @@ async def test_conversation_survives_a_restart(front, platform: Platform, stop: 
         await front.crash()
         await front.start()
     # The citizen carries on where they were: the national-code step.
-    await citizen.click(texts.BTN_SKIP)
+    await citizen.click(texts.BTN_NO_NATIONAL_CODE)
     await citizen.send("دامپزشک برای واکسیناسیون گوسفندها به روستا نیامد.")
     summary = said(await citizen.click(texts.BTN_NO_ATTACHMENTS))
     assert "نرگس امینی" in summary and "نهبندان" in summary and "دام و طیور" in summary
@@ -134,7 +134,7 @@ async def test_conversation_survives_restart_with_redis_state(api, tmp_path) -> 
         await walk(citizen, COMPLAINT_STEPS[:4])
         await running.restart()
         await citizen.send("09151234567")
-        await citizen.click(texts.BTN_SKIP)
+        await citizen.click(texts.BTN_NO_NATIONAL_CODE)
         await citizen.send("دامپزشک برای واکسیناسیون گوسفندها به روستا نیامد.")
         summary = said(await citizen.click(texts.BTN_NO_ATTACHMENTS))
         assert "نرگس امینی" in summary

@@ -58,7 +58,7 @@ async def test_complaint_end_to_end(front, platform: Platform) -> None:
 
     # The owner looks it up by sending the code in Persian digits: status, text.
     status = said(await citizen.send(to_persian_digits(code)))
-    assert "ارجاع شده به «مدیریت آب و خاک و امور فنی و مهندسی»" in status
+    assert "ثبت شد و به «مدیریت آب و خاک و امور فنی و مهندسی» رسید" in status
     assert DESCRIPTION in status
 
     mine = said(await citizen.click(texts.BTN_MINE))
@@ -73,7 +73,7 @@ async def test_summary_edit_comes_back_to_summary(front, platform: Platform) -> 
     await citizen.click("بیرجند")
     await citizen.send("زهرا احمدی")
     await citizen.send("09351112233")
-    await citizen.click(texts.BTN_SKIP)
+    await citizen.click(texts.BTN_NO_NATIONAL_CODE)
     await citizen.send(DESCRIPTION)
     summary = said(await citizen.click(texts.BTN_NO_ATTACHMENTS))
     assert "بیرجند" in summary and "۰۹۳۵۱۱۱۲۲۳۳" in summary
@@ -144,7 +144,7 @@ async def test_service_survey(front, platform: Platform) -> None:
     await citizen.click(texts.BTN_SURVEY)
     first = await citizen.click("بیمه محصولات کشاورزی")
     assert "پرسش ۱ از ۴" in said(first)
-    await citizen.click("۵ خیلی خوب")
+    await citizen.click("۵ عالی")
     # A press on the first question's buttons again (a replay) changes nothing.
     replay = await citizen.click_data("lk:0:1", first[-1])
     assert replay == []

@@ -70,7 +70,7 @@ def complaint_steps(n: int, *, photo: bool = False) -> list[tuple[str, Any]]:
         ("click", county),
         ("send", name_of(n)),
         ("send_contact", "+989151234567"),
-        ("click", texts.BTN_SKIP),
+        ("click", texts.BTN_NO_NATIONAL_CODE),
         ("send", f"آب چاه کشاورزی شماره {to_persian_digits(str(n))} سه هفته است قطع شده."),
         *(
             [("send_photo", None), ("click", texts.BTN_DONE)]

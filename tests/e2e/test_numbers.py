@@ -48,7 +48,7 @@ async def test_every_number_the_bot_writes_is_persian(front: Front, platform) ->
     assert any("۳ تا ۸۰" in (m.text or "") for m in refused), [m.text for m in refused]
     await citizen.send("علی رضایی")
     await citizen.send_contact("+989151234567")
-    await citizen.click(texts.BTN_SKIP)
+    await citizen.click(texts.BTN_NO_NATIONAL_CODE)
     short = await citizen.send("کوتاه")
     assert any("۱۰" in (m.text or "") for m in short), [m.text for m in short]
     await citizen.send(DESCRIPTION)

@@ -54,7 +54,7 @@ async def first_complaint(citizen: Counted) -> str:
     await citizen.click("نهبندان")
     await citizen.send(NAME)
     await citizen.share_contact("+98" + PHONE[1:])
-    await citizen.click(texts.BTN_SKIP)
+    await citizen.click(texts.BTN_NO_NATIONAL_CODE)
     await citizen.send(DESCRIPTION)
     await citizen.click(texts.BTN_NO_ATTACHMENTS)
     return tracking_code(await citizen.click(texts.BTN_CONFIRM))
@@ -83,7 +83,9 @@ async def test_second_complaint_offers_the_same_name_and_phone_in_one_tap(
     await second.click("دام و طیور")
     asked = said(await second.click("نهبندان"))
     assert texts.ASK_NAME_OR_SAME in asked
-    assert citizen.keyboard() == [SAME, texts.BTN_CANCEL], "one button: name and phone in order"
+    assert citizen.keyboard() == [SAME, texts.BTN_BACK, texts.BTN_CANCEL], (
+        "one button: name and phone in order"
+    )
     summary = said(await second.click(SAME))
     assert texts.ASK_DESCRIPTION[:20] in summary, "the phone and national code steps are skipped"
     summary = said(await second.send(DESCRIPTION))
@@ -204,7 +206,7 @@ async def test_forget_erases_what_is_remembered(front: Front, platform: Platform
     assert "شماره همراه" in asked, "the phone is asked again"
     # the draft in hand is filed, and what it carries is not remembered again
     await citizen.send(PHONE)
-    await citizen.click(texts.BTN_SKIP)
+    await citizen.click(texts.BTN_NO_NATIONAL_CODE)
     await citizen.send(DESCRIPTION)
     await citizen.click(texts.BTN_NO_ATTACHMENTS)
     code = tracking_code(await citizen.click(texts.BTN_CONFIRM))

@@ -165,7 +165,7 @@ async def test_citizen_files_staff_answers_in_the_browser(
     shared = citizen.node.locator(".msg.user .card").last  # a card, not an empty bubble
     await expect(shared.locator(".phone")).to_have_text("\u200e۰۹۱۵-۰۰۰-۱۰۰۱\u200e")
     await expect(shared.locator(".name")).to_have_text("شهروند")
-    await citizen.button(texts.BTN_SKIP)  # no national code
+    await citizen.button(texts.BTN_NO_NATIONAL_CODE)  # no national code
     await citizen.bot_says("شرح")
     await citizen.typed("آب کشاورزی روستای ما سه هفته است قطع شده و باغ‌ها خشک می‌شوند.")
     await expect(citizen.node.get_by_role("button", name=texts.BTN_NO_ATTACHMENTS)).to_be_visible(
@@ -285,7 +285,7 @@ async def test_phone_numbers_keep_their_digit_groups_in_order(
     await citizen.button("فردوس")
     await citizen.typed("علی رضایی")
     await citizen.button(texts.BTN_SHARE_PHONE)
-    await citizen.button(texts.BTN_SKIP)
+    await citizen.button(texts.BTN_NO_NATIONAL_CODE)
     await citizen.typed("آب چاه روستای خراشاد قطع شده است، پروانه ۱۲۳۴ به نام پدرم است.")
     await citizen.button(texts.BTN_NO_ATTACHMENTS)
     await citizen.button(texts.BTN_CONFIRM)

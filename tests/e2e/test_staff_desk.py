@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.ui import texts
-from desk.model import Platform, Status
+from desk.model import AttachmentKind, Platform, Status
 from desk.text import to_persian_digits
 from storage.repositories import SqlUnitOfWork
 from storage.tables import MessageLinkRow
@@ -28,7 +28,7 @@ async def file_water_complaint(
     await citizen.click("فردوس")
     await citizen.send("علی رضایی")
     await citizen.send_contact("+989151234567")
-    await citizen.click(texts.BTN_SKIP)
+    await citizen.click(texts.BTN_NO_NATIONAL_CODE)
     await citizen.send(description)
     if files:
         for kind in files:
@@ -169,7 +169,7 @@ async def test_from_filing_to_answered_and_rated(front, platform: Platform) -> N
 
     # The citizen's look-up now shows the answer.
     status = said(await citizen.send(code))
-    assert "فردا بازدید" in status and "پاسخ داده شده" in status
+    assert "فردا بازدید" in status and "وضعیت: پاسخ داده شد\n" in status
 
 
 @pytest.mark.slow
@@ -210,7 +210,7 @@ async def test_who_may_act(front, platform: Platform) -> None:
     await other_citizen.click("بیرجند")
     await other_citizen.send("حسن کریمی")
     await other_citizen.send("09150001122")
-    await other_citizen.click(texts.BTN_SKIP)
+    await other_citizen.click(texts.BTN_NO_NATIONAL_CODE)
     await other_citizen.send("واکسن دام‌های روستا هنوز نرسیده است.")
     await other_citizen.click(texts.BTN_NO_ATTACHMENTS)
     other_code = tracking_code(await other_citizen.click(texts.BTN_CONFIRM))
@@ -276,6 +276,24 @@ async def test_staff_answer_with_a_photo_reaches_the_citizen(front, platform: Pl
     )
     assert photo.media, "the staff's photo itself reaches the citizen"
     assert (await stored(front, code)).answer == "نقشه مسیر لوله‌کشی جدید پیوست است."
+
+
+async def test_a_photo_alone_as_the_answer_says_what_it_is(front, platform: Platform) -> None:
+    """No caption: the citizen still reads a sentence with the rating buttons, then the photo."""
+    fake = front.bot(platform)
+    citizen = fake.private_chat(11016, "علی")
+    code = await file_water_complaint(citizen, photo=False)
+    card = await card_in(front, platform, WATER, code)
+    mark = len(fake.sent)
+    await front.group(WATER, platform).send_photo(reply_to=card)
+    told = await next_to(front, platform, citizen.chat_id, mark, "پاسخ یک عکس است")
+    assert texts.RATE_LABELS[-1] in told.buttons()
+    photo = await fake.wait_for(
+        lambda m: m.chat_id == citizen.chat_id and m.method == "sendPhoto", since=mark
+    )
+    assert fake.sent.index(told) < fake.sent.index(photo)
+    answer = texts.FILE_ANSWER.format(what=texts.ATTACHMENT_NAMES[AttachmentKind.PHOTO])
+    assert (await stored(front, code)).answer == answer
 
 
 async def test_a_reply_to_a_card_whose_link_was_lost_still_answers(front, platform) -> None:

@@ -11,7 +11,7 @@ from desk.text import to_latin_digits, to_persian_digits
 from tests.e2e.conftest import Front
 from tests.e2e.helpers import said, tracking_code
 
-ROUTED = "ارجاع شده به"
+ROUTED = "ثبت شد و به"
 DESCRIPTION = "کود شیمیایی سهمیه ما هنوز تحویل نشده است و فصل کشت می‌گذرد."
 
 
@@ -22,7 +22,7 @@ async def file(citizen) -> str:
     await citizen.click("خوسف")
     await citizen.send("حمید نوری")
     await citizen.send_contact("989153334455")
-    await citizen.click(texts.BTN_SKIP)
+    await citizen.click(texts.BTN_NO_NATIONAL_CODE)
     await citizen.send(DESCRIPTION)
     await citizen.click(texts.BTN_NO_ATTACHMENTS)
     return tracking_code(await citizen.click(texts.BTN_CONFIRM))

@@ -181,7 +181,7 @@ async def test_the_workbook_holds_exactly_the_period(
     )
     assert str(row[8]).startswith("1405-09-") and str(row[8]).endswith("23:59")
     assert row[9:] == (4, 0, "تلگرام", "زهرا احمدی", "09151234567")
-    assert requests[2][1:3] == ("پیشنهاد و انتقاد", "بسته شده (تکراری)")
+    assert requests[2][1:3] == ("پیشنهاد و انتقاد", "بسته شده — تکراری")
     assert requests[2][12:] == ("بدون نام", None)
     head = rules.units["head_office"].name
     routed = texts.EXPORT_STATUS_NAMES[Status.ROUTED]  # the unit has its own column

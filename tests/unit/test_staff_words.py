@@ -38,11 +38,12 @@ def _request(status: Status, *, chat: ChatRef | None = CITIZEN) -> Request:
 @pytest.mark.parametrize(
     ("status", "citizen", "staff"),
     [
-        (Status.ROUTED, "ارجاع شده به «مدیریت آب و خاک و امور فنی و مهندسی»",
-         "جدید — رسیده به این واحد، هنوز کسی برنداشته"),
-        (Status.WAITING, "در انتظار توضیح شما", "در انتظار پاسخ متقاضی"),
-        (Status.ANSWERED, "پاسخ داده شده", "پاسخ داده شده"),
-        (Status.REOPENED, "بازگشایی شده", "بازگشایی شده"),
+        (Status.ROUTED, "ثبت شد و به «مدیریت آب و خاک و امور فنی و مهندسی» رسید",
+         "جدید — هنوز کسی برنداشته"),
+        (Status.IN_PROGRESS, "در دست بررسی", "در حال بررسی"),
+        (Status.WAITING, "منتظر توضیح شما", "در انتظار پاسخ متقاضی"),
+        (Status.ANSWERED, "پاسخ داده شد", "پاسخ داده شده"),
+        (Status.REOPENED, "دوباره بررسی می‌شود", "بازگشایی شده"),
     ],
 )  # fmt: skip
 def test_a_status_in_the_citizens_and_the_staffs_words(
@@ -60,6 +61,7 @@ def test_in_progress_names_who_and_closed_names_why() -> None:
     closed = _request(Status.CLOSED)
     closed.close_reason = "duplicate"
     assert staff_status(closed, RULES, NOW) == "بسته شده — تکراری"
+    assert status_name(closed, RULES) == "بسته شد (دلیل: تکراری)"  # the citizen's words
     assert set(texts.STAFF_STATUS_NAMES) == set(texts.STATUS_NAMES)
 
 

@@ -180,10 +180,18 @@ class _Sender:
         )
 
     async def send_voice(
-        self, size: int = 8_000, duration: int = 3, timeout: float = 10
+        self,
+        size: int = 8_000,
+        duration: int = 3,
+        timeout: float = 10,
+        caption: str | None = None,
+        reply_to: SentMessage | int | None = None,
     ) -> list[SentMessage]:
         """Send a voice note (Bale omits "duration")."""
-        return await self._send_file("voice", size, None, {}, timeout, duration=duration)
+        extra = {"caption": caption} if caption else {}
+        return await self._send_file(
+            "voice", size, None, extra, timeout, reply_to, duration=duration
+        )
 
     async def send_video(
         self,
