@@ -114,6 +114,7 @@ class FakeBot(BotState):
         self.webhook_secret: str | None = None
         self.webhook_retry = 0.05  # seconds before the first retry of a refused update; doubles
         self.webhook_retry_max = 1.0
+        self.webhook_verify_tls = True  # False: a test's self-signed certificate is taken
         self.webhook_posts: list[tuple[int, int]] = []  # (update id, HTTP status; 0: no answer)
         self.webhook_error: tuple[int, str] | None = None  # (unix time, message) of the last
         self._webhook_task: asyncio.Task[None] | None = None
@@ -404,6 +405,7 @@ class FakeBot(BotState):
                     async with session.post(
                         self.webhook_url, json=update, headers=headers,
                         timeout=aiohttp.ClientTimeout(total=10),
+                        ssl=self.webhook_verify_tls,
                     ) as answer:  # fmt: skip
                         status = answer.status
                         await answer.read()
