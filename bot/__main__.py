@@ -157,9 +157,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         webhook = (args.host, WEBHOOK_PORT if args.port is None else args.port)
+    from bot.runtime.webhook import ListenFailed
+
     try:
         asyncio.run(app.run(webhook=webhook))
     except TokensRefused:  # each platform's refusal is already one line in the log
+        return 1
+    except ListenFailed as exc:  # a port still held by the worker before: systemd tries again
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
 

@@ -258,6 +258,10 @@ def web_app(monitor: Monitor, receiver: Receiver | None = None) -> web.Applicati
     return app
 
 
+class ListenFailed(RuntimeError):
+    """The address cannot be listened on (taken, or not this host's)."""
+
+
 class WebServer:
     """The aiohttp server of one App; access log off (paths hold secrets)."""
 
@@ -271,7 +275,11 @@ class WebServer:
         self.runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=2.0)
         await self.runner.setup()
         site = web.TCPSite(self.runner, host, port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await self.stop()
+            raise ListenFailed(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
         self.port = int(self.runner.addresses[0][1])
 
     async def stop(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -142,3 +143,30 @@ async def test_a_worker_killed_after_its_200_answers_after_the_restart(
     assert telegram.calls_of("getUpdates") == [] == bale.calls_of("getUpdates")
     for secret in (TELEGRAM_TOKEN, BALE_TOKEN, TELEGRAM_SECRET, BALE_SECRET):
         assert secret not in logs, "a secret leaked into the logs"
+
+
+async def test_a_port_already_taken_is_one_line_exit_1(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    await api.start()
+    api.add_bot(TELEGRAM_TOKEN, "telegram")
+    api.add_bot(BALE_TOKEN, "bale")
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    env = bot_env(tmp_path, TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN, BALE_BOT_TOKEN=BALE_TOKEN,
+                  TELEGRAM_API_URL=api.base_url, BALE_API_URL=api.base_url,
+                  WEBHOOK_SECRET=TELEGRAM_SECRET)  # fmt: skip
+    try:
+        code, _, err = await run_main(["webhook", "--port", str(port)], cwd=tmp_path, env=env)
+        code_health, _, err_health = await run_main(
+            ["run"], cwd=tmp_path, env={**env, "HEALTH_PORT": str(port)}
+        )
+    finally:
+        taken.close()
+        await api.stop()
+    assert code == 1 and err.strip().splitlines()[-1].startswith(
+        f"error: cannot listen on 127.0.0.1:{port} ("
+    ), err
+    assert code_health == 1 and f"cannot listen on 127.0.0.1:{port}" in err_health
+    assert "Traceback" not in err + err_health and TELEGRAM_SECRET not in err
