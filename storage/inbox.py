@@ -135,11 +135,13 @@ class SqlInbox:
     async def mark_done_in(
         session: AsyncSession, bot_id: int, update_id: int, at: datetime
     ) -> None:
-        """The done mark inside a caller's transaction (the handler's FSM changes)."""
+        """The done mark inside a caller's transaction (the handler's FSM changes). The update's
+        JSON goes (a citizen's words, phone, national code): the row stays only to recognise
+        the update if the messenger sends it again."""
         await session.execute(
             update(INBOX)
             .where((I.bot_id == bot_id) & (I.update_id == update_id) & (I.state == PENDING))
-            .values(state=DONE, handled_at=at)
+            .values(state=DONE, handled_at=at, payload={})  # the content is not kept
         )
 
     async def release(self, worker: str) -> int:

@@ -279,20 +279,25 @@ class InboxConsumer:
                 self.held[lane] = tick + self.lease
         if expire:
             self._expired = tick
-        rows = [r for r in rows if (r.bot_id, r.update_id) not in self.done]
+        for row in rows:
+            self.held.setdefault(row.lane, tick + self.lease)
+        rows = [r for r in rows if self._new((r.bot_id, r.update_id))]
         unread = [r.id for r in rows if (r.bot_id, r.update_id) not in self.parsed]
         if unread:
             self.payloads.update(await self.inbox.payloads(unread))
         for row in rows:
-            self.held.setdefault(row.lane, tick + self.lease)
             key = (row.bot_id, row.update_id)
-            if key not in self.taken:
+            if key not in self.taken:  # (offer may have queued it during `payloads`)
                 self._queue(row)
             waiting = self.waiting.get(row.lane)
             if waiting is not None:
                 waiting.discard(key)
                 if not waiting:
                     del self.waiting[row.lane]
+
+    def _new(self, key: Key) -> bool:
+        """Neither handled here lately nor in hand (queued by `offer` while a round was out)."""
+        return key not in self.done and key not in self.taken
 
     def _queue(self, row: Claimed) -> None:
         self.taken.add((row.bot_id, row.update_id))

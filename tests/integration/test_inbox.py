@@ -87,6 +87,9 @@ async def test_the_done_mark_is_written_with_the_fsm_changes_or_not_at_all(db: D
         await storage.set_state(key, "Filing:name")
     assert await states(db) == {1: "done", 2: "pending"}
     assert await storage.get_state(key) == "Filing:name"
+    async with db.sessions() as session:
+        kept = dict((await session.execute(select(INBOX.c.update_id, INBOX.c.payload))).all())
+    assert kept == {1: {}, 2: {"update_id": 2, "n": 10}}, "a handled update's words are not kept"
     with pytest.raises(RuntimeError):
         async with storage.update(BOT, 2, now):
             await storage.set_state(key, "Filing:phone")
