@@ -287,7 +287,7 @@ class InboxConsumer:
             self.payloads.update(await self.inbox.payloads(unread))
         for row in rows:
             key = (row.bot_id, row.update_id)
-            if key not in self.taken:  # (offer may have queued it during `payloads`)
+            if self._new(key):  # (offer may have queued, even handled, it during `payloads`)
                 self._queue(row)
             waiting = self.waiting.get(row.lane)
             if waiting is not None:
