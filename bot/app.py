@@ -52,6 +52,8 @@ from storage.exports import SqlExports
 from storage.fsm import SQLStorage, UpdateScopedStorage
 from storage.health import SqlHealth
 from storage.inbox import SqlInbox
+from storage.locks import SqlJobLocks
+from storage.rate import RedisRate
 from storage.repositories import SqlGrants, SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -223,6 +225,7 @@ class App:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(task, 10)
         self._tasks.clear()
+        await self.delivery.shared.close()
         for bot in (*self.bots.values(), *self.delivery_bots.values()):
             await bot.session.close()
         await self.storage.close()
@@ -287,7 +290,7 @@ def build_app(
     metrics = Metrics()
     delivery = DeliveryWorker(
         store=outbox, send=sender, platforms=delivery_bots, rules=rules, limiters=limiters,
-        metrics=metrics,
+        shared=RedisRate(settings.redis_url) if settings.redis_url else None, metrics=metrics,
     )  # fmt: skip
     deps = Deps(
         uow=uow,
@@ -319,7 +322,11 @@ def build_app(
     filters_on_the_loop(dispatcher)
     dispatcher["prompts"] = prompts  # the conversations' questions, for every handler
     scheduler = build_scheduler(
-        deps.desk, inbox, delivery.wake, every_seconds=settings.sla_check_seconds
+        deps.desk,
+        inbox,
+        delivery.wake,
+        every_seconds=settings.sla_check_seconds,
+        locks=SqlJobLocks(engine),
     )
     return App(
         settings=settings,

@@ -220,3 +220,33 @@ class ExportQueries(Protocol):
 
     async def period(self, start: datetime, end: datetime) -> ExportData:
         """Requests and survey answers filed in [start, end), and the events in it."""
+
+
+class JobLocks(Protocol):
+    """One run of a scheduled job at a time across the workers on one database
+    (`storage.locks.SqlJobLocks`: a PostgreSQL advisory lock per job)."""
+
+    def hold(self, name: str) -> AbstractAsyncContextManager[bool]:
+        """Inside: True while this worker runs the job; False when another one does."""
+
+
+class SharedRate(Protocol):
+    """A platform's send rate shared by every worker (`storage.rate.RedisRate`); one worker
+    alone needs none (`NoSharedRate`)."""
+
+    async def slot(self, platform: Platform, per_second: float) -> float:
+        """Reserve the platform's next send slot; the seconds to wait before sending."""
+
+    async def close(self) -> None:
+        """Release the connection."""
+
+
+class NoSharedRate:
+    """One worker: its own pacing is the whole rate."""
+
+    async def slot(self, platform: Platform, per_second: float) -> float:
+        """Nothing to wait for beyond this worker's own pacing."""
+        return 0.0
+
+    async def close(self) -> None:
+        """Nothing to release."""

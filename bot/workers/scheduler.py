@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.ports import Inbox
+from bot.ports import Inbox, JobLocks
 from desk import regulations, services, sla
 from desk.staff import Desk
 
@@ -23,14 +23,20 @@ def build_scheduler(
     wake: Callable[[], None],
     *,
     every_seconds: float,
+    locks: JobLocks,
 ) -> AsyncIOScheduler:
-    """SLA reminders and escalation, the daily digest, and housekeeping."""
+    """SLA reminders and escalation, the daily digest, and housekeeping; each job runs in one
+    worker at a time (`locks`), the others skip that tick."""
     scheduler = AsyncIOScheduler(timezone="UTC")
 
     def job(name: str, work: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             try:
-                result = await work()
+                async with locks.hold(name) as mine:
+                    if not mine:
+                        log.debug("job %s runs in another worker; skipped here", name)
+                        return
+                    result = await work()
             except Exception:
                 log.exception("job %s failed", name)
                 return

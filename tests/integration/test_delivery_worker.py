@@ -413,3 +413,43 @@ async def test_waiting_on_a_rate_limit_or_a_held_group_is_no_failure(db: Databas
         await worker.stop()
         await asyncio.wait_for(task, 10)
     assert not (await rows(db))[row].failed
+
+
+class SlowShared:
+    """A shared rate that makes every send but the first wait `gap` seconds, and records."""
+
+    def __init__(self, gap: float, fail: bool = False) -> None:
+        self.gap, self.fail = gap, fail
+        self.asked: list[tuple[Platform, float]] = []
+
+    async def slot(self, platform: Platform, per_second: float) -> float:
+        self.asked.append((platform, per_second))
+        if self.fail:
+            raise ConnectionError("redis is away")
+        return 0.0 if len(self.asked) == 1 else self.gap
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_every_send_waits_for_its_slot_in_the_shared_rate(db: Database) -> None:
+    """Several workers share one rate (Redis): each send asks it for a slot and waits for it."""
+    await queue(db, [21, 22, 23])
+    shared = SlowShared(gap=0.3)
+    worker, api, _ = rig(db, per_second=1_000, shared=shared)
+    await run_until_sent(worker, db, timeout=10)
+    assert shared.asked == [(TG, 1_000)] * 3
+    times = sorted(t for t, _, _ in api.sent)
+    assert times[-1] - times[0] >= 0.3 - 1e-3, "the shared slots set the pace, not this worker's"
+
+
+async def test_without_the_shared_rate_sends_go_on_this_workers_pace(
+    db: Database, caplog: Any
+) -> None:
+    ids = await queue(db, [31, 32, 33])
+    worker, api, _ = rig(db, per_second=1_000, shared=SlowShared(gap=0, fail=True))
+    with caplog.at_level("WARNING"):
+        await run_until_sent(worker, db, timeout=10)
+    assert sorted(i for _, _, i in api.sent) == sorted(ids), "nothing waits on Redis"
+    said = [r.getMessage() for r in caplog.records if "shared send rate" in r.getMessage()]
+    assert said == ["shared send rate unavailable (ConnectionError); pacing this worker alone"]

@@ -24,7 +24,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.ports import OutboxStore, Sender
+from bot.ports import NoSharedRate, OutboxStore, Sender, SharedRate
 from bot.runtime.boundary import Outcome, Verdict, classify
 from bot.runtime.metrics import Metrics
 from bot.workers.delivery.errors import Permanent, SourceFailed
@@ -74,9 +74,13 @@ class DeliveryWorker:
         refresh: float = 5.0,
         batch: int = 500,
         wall: Clock | None = None,
+        shared: SharedRate | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         self.store = store
+        # the platforms' rates across every worker (Redis), on top of this worker's own pacing
+        self.shared: SharedRate = shared or NoSharedRate()
+        self._shared_failing = False
         self.metrics = metrics or Metrics()  # sends by outcome, 429s, parked rows (/metrics)
         self.send = send  # one row to the platform: `NoticeSender`, or a test's fake
         self.platforms = tuple(platforms)  # the platforms served (a bot for each)
@@ -226,6 +230,7 @@ class DeliveryWorker:
         key = (item.platform, item.chat_id)
         retry: Pending | None = None
         try:
+            await self._shared_slot(item.platform)
             message_id, role = await self.send(item)
         except Exception as exc:
             retry = await self._failed(item, exc)
@@ -254,6 +259,23 @@ class DeliveryWorker:
             if key in self._more:
                 self._stale = True  # the chat's next row is waiting: look again
             self._wake.set()
+
+    async def _shared_slot(self, platform: Platform) -> None:
+        """Wait for this send's slot in the rate all workers share. Without an answer from
+        Redis the send goes on this worker's own pacing (a 429 then slows it, as alone)."""
+        try:
+            wait = await self.shared.slot(platform, self.limiters[platform].limits.per_second)
+        except Exception as exc:
+            if not self._shared_failing:
+                log.warning("shared send rate unavailable (%s); pacing this worker alone",
+                            type(exc).__name__)  # fmt: skip
+            self._shared_failing = True
+            return
+        if self._shared_failing:
+            log.warning("shared send rate available again")
+            self._shared_failing = False
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     async def _succeeded(self, item: Pending, message_id: int | None, role: str | None) -> None:
         now = self.wall.now()

@@ -1,0 +1,111 @@
+"""A scheduled job runs in one worker at a time: the others skip that tick.
+
+Two workers are two `build_scheduler`s, each with its own `SqlJobLocks` and its own engine (two
+connection pools, as two processes would have); both fire the same job at once. That is for
+PostgreSQL; SQLite serves one process, where a second tick of a job still running skips.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from bot.workers.scheduler import build_scheduler
+from storage.locks import SqlJobLocks, lock_key
+from tests.integration.conftest import Database
+from tests.unit.fakes import FixedClock
+
+
+class _Desk:
+    def __init__(self) -> None:
+        self.clock = FixedClock()
+
+
+def _worker(engine: Any) -> Any:
+    """One worker's scheduler; the jobs used here never touch the desk."""
+    return build_scheduler(
+        _Desk(),  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        lambda: None,
+        every_seconds=60,
+        locks=SqlJobLocks(engine),
+    )
+
+
+async def _run_job(scheduler: Any, name: str) -> None:
+    job = scheduler.get_job(name)
+    await job.func()
+
+
+async def test_two_workers_run_a_job_once(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    if db.backend != "postgresql":
+        pytest.skip("several workers share PostgreSQL only; SQLite serves one process")
+    runs: list[str] = []
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def deadlines(desk: Any) -> int:
+        runs.append("run")
+        started.set()
+        await release.wait()
+        return 0
+
+    monkeypatch.setattr("desk.sla.check_deadlines", deadlines)
+    other = db.reopen()
+    try:
+        workers = [_worker(db.engine), _worker(other)]
+        first = asyncio.create_task(_run_job(workers[0], "deadlines"))
+        await started.wait()
+        await _run_job(workers[1], "deadlines")  # finds the job running: skips, returns at once
+        await _run_job(workers[0], "deadlines")  # the same worker's second tick skips too
+        assert runs == ["run"]
+        release.set()
+        await first
+        await _run_job(workers[1], "deadlines")  # free again: the other worker may run it
+        assert runs == ["run", "run"]
+    finally:
+        await other.dispose()
+
+
+async def test_a_lock_is_free_again_after_a_failure(db: Database) -> None:
+    locks, other = SqlJobLocks(db.engine), db.reopen()
+    try:
+        with pytest.raises(RuntimeError):
+            async with locks.hold("purge") as mine:
+                assert mine
+                raise RuntimeError("the job failed")
+        async with SqlJobLocks(other).hold("purge") as theirs:
+            assert theirs
+    finally:
+        await other.dispose()
+
+
+async def test_a_tick_while_the_job_still_runs_skips(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs: list[str] = []
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def overdue_digest(desk: Any) -> int:
+        runs.append("run")
+        started.set()
+        await release.wait()
+        return 0
+
+    monkeypatch.setattr("desk.sla.overdue_digest", overdue_digest)
+    worker = _worker(db.engine)
+    first = asyncio.create_task(_run_job(worker, "digest"))
+    await started.wait()
+    await _run_job(worker, "digest")
+    assert runs == ["run"]
+    release.set()
+    await first
+    await _run_job(worker, "digest")
+    assert runs == ["run", "run"]
+
+
+def test_keys_are_stable_and_distinct() -> None:
+    assert lock_key("deadlines") == lock_key("deadlines")
+    assert len({lock_key(n) for n in ("deadlines", "digest", "drafts", "purge")}) == 4
+    assert -(2**63) <= lock_key("purge") < 2**63
