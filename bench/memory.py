@@ -40,6 +40,7 @@ from desk.text import to_persian_digits
 from storage import migrate
 from storage.db import make_engine
 from tests.e2e.conftest import BALE_TOKEN, TELEGRAM_TOKEN, Front, wait_until
+from tests.e2e.helpers import watch_inbox
 from tests.e2e.test_staff_desk import WATER, file_water_complaint
 from tests.fakebotapi import FakeBotAPI
 
@@ -160,7 +161,7 @@ async def desk_round(front: Front, platform: Platform, user_id: int) -> None:
         lambda m: m.chat_id == citizen.chat_id and "روز شنبه" in (m.text or ""),
         since=mark, timeout=60,
     )  # fmt: skip
-    await citizen.click("۵", message=answer, timeout=60)
+    await citizen.click("۵ عالی", message=answer, timeout=60)
 
 
 async def measure_bot(
@@ -192,6 +193,8 @@ async def measure_bot(
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-c", BOT, mode, str(counted), cwd=folder, env=env
         )
+        watching = watch_inbox(folder / f"front-{mode}.db", front.telegram, front.bale)
+        await watching.__aenter__()  # the bot confirms at once: it says what it has handled
         try:
             for fake in (front.telegram, front.bale):
                 await polling_started(fake.calls, marks[id(fake)])
@@ -210,6 +213,7 @@ async def measure_bot(
         finally:
             proc.terminate()
             await proc.wait()
+            await watching.__aexit__(None, None, None)
     built, total = json.loads(counted.read_text())
     figures[-1].append(f"{built} of {total}")
     return figures

@@ -14,6 +14,9 @@ from bot.runtime.lean_aiogram import import_aiogram_lazily
 from bot.runtime.redact import RedactSecrets
 from desk.routing import RulesError
 
+SANDBOX_PORT = 8080
+WEBHOOK_PORT = 8081  # deploy/systemd/jihad-webhook@81 listens here
+
 
 def setup_logging(level: str) -> None:
     """One line per event on stderr, secrets masked."""
@@ -58,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli.probe import main as probe
 
         return probe(argv[1:])
+    if argv[:1] == ["set-webhook"]:
+        from bot.cli.webhook import main as set_webhook
+
+        return set_webhook(argv[1:])
     parser = argparse.ArgumentParser(
         prog="python -m bot",
         description=__doc__,
@@ -70,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
             "PostgreSQL and check every table; "
             "python -m bot probe telegram|bale --chat ADMIN_CHAT_ID: check how the real Bot API "
             "answers (sends test messages; writes the scrubbed answers to a JSON file); "
-            "python -m bot sandbox [--port N]: try it in the browser with a local fake messenger"
+            "python -m bot sandbox [--port N]: try it in the browser with a local fake messenger; "
+            "python -m bot webhook [--host H] [--port P]: take updates by webhook instead of "
+            "polling (README, Webhook mode); python -m bot set-webhook URL [--delete]: register "
+            "(or remove) the webhook with each platform"
         ),
     )
     parser.add_argument(
@@ -87,13 +97,21 @@ def main(argv: list[str] | None = None) -> int:
             "outbox",
             "probe",
             "migrate-db",
+            "webhook",
+            "set-webhook",
         ],
     )
     parser.add_argument(
         "--port",
         type=int,
-        default=8080,
-        help="sandbox: the web page's port on 127.0.0.1 (a free one if taken; default 8080)",
+        default=None,
+        help="sandbox: the web page's port on 127.0.0.1 (a free one if taken; default 8080); "
+        f"webhook: the port to listen on (default {WEBHOOK_PORT})",
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="webhook: the address to listen on (default 127.0.0.1, behind nginx)",
     )
     args = parser.parse_args(argv)
     try:
@@ -109,10 +127,10 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
             flush=True,
         )
-        return sandbox(args.port)
+        return sandbox(args.port or SANDBOX_PORT)
     if args.command == "sandbox":
-        return sandbox(args.port)
-    if args.command == "run" and not settings.tokens():
+        return sandbox(args.port or SANDBOX_PORT)
+    if args.command in ("run", "webhook") and not settings.tokens():
         print(
             "error: no bot token is set: set TELEGRAM_BOT_TOKEN or BALE_BOT_TOKEN "
             "(python -m bot sandbox tries the bot in the browser without one)",
@@ -131,9 +149,22 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from bot.app import TokensRefused
 
+    webhook = None
+    if args.command == "webhook":
+        try:
+            app.webhook_secrets()
+        except SettingsError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        webhook = (args.host, WEBHOOK_PORT if args.port is None else args.port)
+    from bot.runtime.webhook import ListenFailed
+
     try:
-        asyncio.run(app.run())
+        asyncio.run(app.run(webhook=webhook))
     except TokensRefused:  # each platform's refusal is already one line in the log
+        return 1
+    except ListenFailed as exc:  # a port still held by the worker before: systemd tries again
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
 

@@ -14,21 +14,23 @@ from aiogram.types import BotCommand, BotCommandScopeAllGroupChats, BotCommandSc
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 from bot.deps import Deps
 from bot.handlers import build_router
 from bot.runtime.boundary import Outcome, classify
+from bot.runtime.metrics import Metrics
 from bot.runtime.middlewares import (
     BanList,
     FloodLimit,
     IgnoreBanned,
+    MarkHandled,
     PlatformContext,
-    SkipHandledUpdates,
 )
 from bot.runtime.people import BotAdmins
 from bot.runtime.platforms import PlatformBot, make_bot
-from bot.runtime.polling import LaneDispatcher
+from bot.runtime.polling import LaneDispatcher, default_worker
 from bot.runtime.routers import filters_on_the_loop
+from bot.runtime.webhook import Monitor, Receiver, WebServer, web_app
 from bot.ui import texts
 from bot.workers.delivery import (
     DeliveryWorker,
@@ -48,9 +50,11 @@ from storage.db import make_engine, session_factory
 from storage.delivery import SqlDelivery
 from storage.exports import SqlExports
 from storage.fsm import SQLStorage, UpdateScopedStorage
+from storage.health import SqlHealth
+from storage.inbox import SqlInbox
 from storage.locks import SqlJobLocks
 from storage.rate import RedisRate
-from storage.repositories import SqlGrants, SqlHandledUpdates, SqlUnitOfWork
+from storage.repositories import SqlGrants, SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +66,18 @@ class TokensRefused(RuntimeError):
     """Every platform refused its token: nothing is left to serve."""
 
 
-async def polish(platform: Platform, bot: PlatformBot) -> None:
+async def polish(platform: Platform, bot: PlatformBot, *, webhook: bool = False) -> None:
     """The calls that only polish a start, retried in the background until they work:
-    `deleteWebhook` on both platforms (Balethon calls it before polling on Bale too: a token
-    that ever had a webhook receives no updates by polling otherwise), and the command menu on
-    Telegram (Bale documents no `setMyCommands`). A refusal no retry can fix (400, 404, a bad
-    token, which polling reports) is logged once and left."""
+    `deleteWebhook` on both platforms when polling (Balethon calls it before polling on Bale
+    too: a token that ever had a webhook receives no updates by polling otherwise), `getMe` in
+    webhook mode instead (nothing else calls the platform before a reply: /healthz then knows
+    it answers), and the command menu on Telegram (Bale documents no `setMyCommands`). A
+    refusal no retry can fix (400, 404, a bad token, which polling reports) is logged once
+    and left."""
     calls: list[tuple[str, Any]] = [
-        ("deleteWebhook", lambda: bot.delete_webhook(drop_pending_updates=False))
+        ("getMe", bot.me)
+        if webhook
+        else ("deleteWebhook", lambda: bot.delete_webhook(drop_pending_updates=False))
     ]
     if platform is Platform.TELEGRAM:  # citizens' menu in private chats, /help in groups
         for scope, menu in (
@@ -115,29 +123,70 @@ class App:
     delivery_bots: dict[Platform, PlatformBot]
     scheduler: AsyncIOScheduler
     outbox: SqlDelivery  # what the worker reads and marks, for operators' and tests' looks
+    inbox: SqlInbox
+    metrics: Metrics
+    monitor: Monitor  # /healthz and /metrics
     deliver: bool = True  # tests switch the worker off to hold messages in the outbox
+    web: WebServer | None = None  # webhook mode's server, or HEALTH_PORT's beside polling
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _polish: list[asyncio.Task[None]] = field(default_factory=list)
 
-    async def prepare(self) -> None:
+    async def prepare(self, *, webhook: bool = False) -> None:
         """Upgrade the schema; tell each platform what it needs before polling, in the
         background (`polish`), so a platform answering 5xx or an HTML page at start delays
         the command menu, never the start."""
         await migrate.upgrade(self.engine)
         for platform, bot in self.bots.items():
             self._polish.append(
-                asyncio.create_task(polish(platform, bot), name=f"polish-{platform.value}")
+                asyncio.create_task(
+                    polish(platform, bot, webhook=webhook), name=f"polish-{platform.value}"
+                )
             )
 
-    async def run(self, *, handle_signals: bool = True) -> None:
-        """Poll every platform until stopped; updates are confirmed only after handling,
-        chats are handled concurrently, each chat in order (`bot/runtime/polling.py`)."""
+    def webhook_secrets(self) -> dict[Platform, str]:
+        """Each served platform's webhook secret; a SettingsError names one without."""
+        secrets = {p: self.settings.webhook_secret_for(p) for p in self.bots}
+        missing = [p.value.upper() for p, s in secrets.items() if not s]
+        if missing:
+            raise SettingsError(
+                "webhook mode needs a secret per platform: set WEBHOOK_SECRET (or "
+                + ", ".join(f"{m}_WEBHOOK_SECRET" for m in missing)
+                + "); make one with `openssl rand -hex 32`"
+            )
+        return {p: s for p, s in secrets.items() if s}
+
+    async def run(
+        self, *, handle_signals: bool = True, webhook: tuple[str, int] | None = None
+    ) -> None:
+        """Poll every platform until stopped; each batch is stored in the inbox and confirmed,
+        chats are handled from there concurrently, each chat in order (`bot/runtime/polling.py`).
+        `webhook` (host, port): no polling; the platforms post their updates to the secret
+        paths there, which store them in the inbox (`bot/runtime/webhook.py`), with /healthz
+        and /metrics beside. Polling serves those two on HEALTH_PORT when set."""
         try:
-            await self.prepare()
+            secrets = self.webhook_secrets() if webhook is not None else {}
+            await self.prepare(webhook=webhook is not None)
             if self.deliver:
                 self._tasks.append(asyncio.create_task(self.delivery.run(), name="delivery"))
             self.scheduler.start()
-            log.info("polling %s", ", ".join(p.value for p in self.bots))
+            self.dispatcher.by_webhook = webhook is not None
+            if webhook is not None:
+                receiver = Receiver(self.bots, secrets, self.inbox,
+                                    lambda: self.dispatcher.consumer, self.metrics)  # fmt: skip
+                self.web = WebServer(web_app(self.monitor, receiver))
+                await self.web.start(*webhook)
+                if self.dispatcher.worker == default_worker():  # not named by the caller
+                    self.dispatcher.worker = default_worker(self.web.port)
+                log.info("webhook mode for %s on %s:%d (/webhook/<platform>/<secret>, "
+                         "/healthz, /metrics)", ", ".join(p.value for p in self.bots),
+                         webhook[0], self.web.port)  # fmt: skip
+            else:
+                if self.settings.health_port:
+                    self.web = WebServer(web_app(self.monitor))
+                    await self.web.start(self.settings.health_host, self.settings.health_port)
+                    log.info("/healthz and /metrics on %s:%d", self.settings.health_host,
+                             self.web.port)  # fmt: skip
+                log.info("polling %s", ", ".join(p.value for p in self.bots))
             await self.dispatcher.start_polling(
                 *self.bots.values(),
                 handle_as_tasks=False,
@@ -162,6 +211,9 @@ class App:
 
     async def close(self) -> None:
         """Stop the workers, release the storage and the database."""
+        if self.web is not None:
+            await self.web.stop()
+            self.web = None
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.delivery.stop()
@@ -235,9 +287,10 @@ def build_app(
         bots=delivery_bots, rules=rules, clock=clock, wall=SystemClock(), uow=uow,
         outbox=outbox, links=outbox, files=draft_files, limiters=limiters,
     )  # fmt: skip
+    metrics = Metrics()
     delivery = DeliveryWorker(
         store=outbox, send=sender, platforms=delivery_bots, rules=rules, limiters=limiters,
-        shared=RedisRate(settings.redis_url) if settings.redis_url else None,
+        shared=RedisRate(settings.redis_url) if settings.redis_url else None, metrics=metrics,
     )  # fmt: skip
     deps = Deps(
         uow=uow,
@@ -256,10 +309,12 @@ def build_app(
         failed_lookups_alert=settings.failed_lookups_alert,
         staff_confirm_seconds=settings.staff_confirm_seconds,
     )
-    handled = SqlHandledUpdates(sessions)
+    inbox = SqlInbox(sessions)
     dispatcher = LaneDispatcher(storage=storage, deps=deps)
+    dispatcher.use_inbox(inbox)
+    dispatcher.metrics = metrics
     dispatcher.update.outer_middleware(PlatformContext())
-    dispatcher.update.outer_middleware(SkipHandledUpdates(handled, storage, clock))
+    dispatcher.update.outer_middleware(MarkHandled(storage, clock))
     dispatcher.update.outer_middleware(IgnoreBanned(bans))
     dispatcher.update.outer_middleware(FloodLimit(settings.flood_per_minute, rules))
     router, prompts = build_router()
@@ -268,7 +323,7 @@ def build_app(
     dispatcher["prompts"] = prompts  # the conversations' questions, for every handler
     scheduler = build_scheduler(
         deps.desk,
-        handled,
+        inbox,
         delivery.wake,
         every_seconds=settings.sla_check_seconds,
         locks=SqlJobLocks(engine),
@@ -286,4 +341,12 @@ def build_app(
         delivery_bots=delivery_bots,
         scheduler=scheduler,
         outbox=outbox,
+        inbox=inbox,
+        metrics=metrics,
+        monitor=Monitor(
+            SqlHealth(sessions),
+            {p: [bots[p], delivery_bots[p]] for p in bots},
+            metrics,
+            max_inbox_lag=settings.health_max_inbox_lag,
+        ),
     )

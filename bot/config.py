@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +21,9 @@ from desk.model import Platform
 from desk.services import Quotas
 
 PROXY_SCHEMES = ("http://", "https://", "socks4://", "socks5://")
+# the webhook path's secret: what Telegram's secret_token allows (A-Z, a-z, 0-9, _ and -), long
+# enough not to be guessed, short enough for deploy/nginx/jihad-bot.conf's location (32 to 128)
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{32,128}")
 
 
 class SettingsError(RuntimeError):
@@ -58,6 +62,16 @@ class Settings(BaseSettings):
     # how long a press or reply waits, asking again, when the messenger does not say who the
     # administrators are (a new administrator's answer is not lost to a passing outage)
     staff_confirm_seconds: Annotated[float, Field(ge=0)] = 60.0
+    # webhook mode (`python -m bot webhook`): the secret in /webhook/<platform>/<secret> (and
+    # Telegram's secret-token header); WEBHOOK_SECRET serves a platform without its own
+    webhook_secret: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    bale_webhook_secret: SecretStr | None = None
+    # /healthz and /metrics beside polling (off unless set; webhook mode serves them anyway)
+    health_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    health_host: str = "127.0.0.1"
+    # /healthz answers 503 once the oldest update waiting in the inbox is older than this
+    health_max_inbox_lag: Annotated[float, Field(gt=0)] = 120.0
 
     @field_validator("telegram_bot_token", "bale_bot_token", mode="before")
     @classmethod
@@ -81,6 +95,25 @@ class Settings(BaseSettings):
             # the value may hold a password: name only what is expected
             raise ValueError("must start with http://, https://, socks4:// or socks5://")
         return text
+
+    @field_validator("webhook_secret", "telegram_webhook_secret", "bale_webhook_secret",
+                     mode="before")  # fmt: skip
+    @classmethod
+    def _secret_shape(cls, value: object) -> object:
+        if value in (None, ""):
+            return None
+        text = str(value.get_secret_value() if isinstance(value, SecretStr) else value).strip()
+        if not WEBHOOK_SECRET.fullmatch(text):
+            # never echo the value
+            raise ValueError(
+                "must be 32 to 128 letters, digits, _ or - (e.g. `openssl rand -hex 32`)"
+            )
+        return text
+
+    @field_validator("health_port", mode="before")
+    @classmethod
+    def _no_port(cls, value: object) -> object:
+        return None if value in ("", "0", 0) else value
 
     @field_validator("redis_url", mode="before")
     @classmethod
@@ -139,6 +172,16 @@ class Settings(BaseSettings):
     def proxy(self, platform: Platform) -> str | None:
         """The egress proxy for one platform's API, if any."""
         value = self.telegram_proxy if platform is Platform.TELEGRAM else self.bale_proxy
+        return value.get_secret_value() if value is not None else None
+
+    def webhook_secret_for(self, platform: Platform) -> str | None:
+        """The secret of a platform's webhook path: its own, else WEBHOOK_SECRET, else None."""
+        own = (
+            self.telegram_webhook_secret
+            if platform is Platform.TELEGRAM
+            else self.bale_webhook_secret
+        )
+        value = own or self.webhook_secret
         return value.get_secret_value() if value is not None else None
 
     def api_url(self, platform: Platform) -> str:

@@ -7,11 +7,12 @@ No module of `bot/` but a composition root imports `storage/` (`lint-imports`)."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from desk.inbox import Backlogs, Claimed, Incoming
 from desk.model import Notice, Platform
 from desk.outbox import Due, HeldChat, Pending
 from desk.reports import ExportData
@@ -164,27 +165,58 @@ class Sender(Protocol):
         """Send; return the message id and link role to record with the row."""
 
 
-class HandledUpdates(Protocol):
-    """Ids of the updates already handled, per bot (`handled_updates`)."""
+class Inbox(Protocol):
+    """The update inbox (`storage.inbox.SqlInbox`): what polling (or a webhook) received, and
+    which chat lanes this worker holds. Every call is its own short transaction."""
 
-    async def seen(self, bot_id: int, update_id: int) -> bool:
-        """Whether this update was handled before."""
+    async def store(self, bot_id: int, updates: Sequence[Incoming], at: datetime) -> set[int]:
+        """Store a batch in one INSERT (ids already stored are ignored); the ids new now."""
 
-    async def latest(self, bot_id: int) -> int | None:
-        """The highest update id of this bot handled so far (None: none remembered)."""
+    async def claim(
+        self,
+        worker: str,
+        bot_ids: Collection[int],
+        now: datetime,
+        until: datetime,
+        *,
+        lanes: int,
+        let_go: Collection[str] = (),
+        renew: bool = False,
+        expire: bool = True,
+        taken: Collection[tuple[int, int]] = (),
+    ) -> list[Claimed]:
+        """Let `let_go` go, renew this worker's leases, claim up to `lanes` free lanes; the
+        pending updates of every lane held, but those `taken`, oldest first (no payload)."""
+
+    async def payloads(self, ids: Collection[int]) -> dict[int, dict[str, Any]]:
+        """The stored JSON of these inbox rows."""
+
+    async def finish(self, bot_id: int, update_ids: Collection[int], at: datetime) -> None:
+        """Mark updates done outside a handler's transaction."""
+
+    async def release(self, worker: str) -> int:
+        """Let every lane of this worker go."""
 
     async def purge_before(self, before: datetime) -> int:
-        """Forget ids handled before `before`; returns how many."""
+        """Delete updates handled before `before`; returns how many."""
+
+
+class HealthQueries(Protocol):
+    """What `/healthz` and `/metrics` read (`storage.health.SqlHealth`)."""
+
+    async def backlogs(self, now: datetime) -> Backlogs:
+        """The inbox's and outbox's pending rows and oldest ages, the parked rows; raises
+        when the database does not answer."""
 
 
 class UpdateScope(Protocol):
     """The FSM storage scoped to one update (`storage.fsm.UpdateScopedStorage`): the handler's
-    FSM changes are written with the update's handled mark, in one transaction."""
+    FSM changes are written with the update's done mark in the inbox, in one transaction."""
 
     def update(
-        self, bot_id: int, update_id: int, at: datetime, *, known_new: bool = False
+        self, bot_id: int, update_id: int, at: datetime
     ) -> AbstractAsyncContextManager[None]:
-        """Buffer FSM writes inside; on a normal exit write them and mark the update handled."""
+        """Buffer FSM writes inside; on a normal exit write them and mark the update done."""
 
 
 class ExportQueries(Protocol):

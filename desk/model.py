@@ -256,7 +256,7 @@ class NewRequest:
     commenter_role: str | None = None  # a draft comment's «به‌عنوان» (COMMENTER_ROLES), optional
     unit: str | None = None  # set when the route is known (a comment goes to the draft's unit)
     # the conversation's idempotency key: a redelivered confirm files the same request again
-    # only once (at-least-once polling runs a handler again after a crash)
+    # only once (a crash before the update's done mark hands it out again after the restart)
     filing_key: str | None = None
     # False after /forget in the middle of this draft: its name and phone are not remembered
     remember: bool = True

@@ -1,6 +1,6 @@
 """aiogram FSM storage on SQL, so a conversation survives a restart of the bot; and the
 update-scoped wrapper that writes a handler's FSM changes together with the mark that its
-update is handled."""
+update is handled (its inbox row is done: `storage/inbox.py`)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from aiogram.fsm.storage.base import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.repositories import SqlHandledUpdates
+from storage.inbox import SqlInbox
 from storage.tables import FsmRow
 
 
@@ -46,14 +46,12 @@ class SQLStorage(BaseStorage):
         bot_id: int,
         update_id: int,
         at: datetime,
-        *,
-        known_new: bool = False,
     ) -> None:
-        """Apply buffered changes and remember the update as handled, in one transaction."""
+        """Apply buffered changes and mark the update's inbox row done, in one transaction."""
         async with self._sessions() as session, session.begin():
             for key, values in changes.items():
                 await self._upsert_in(session, key, **values)
-            await SqlHandledUpdates.mark_in(session, bot_id, update_id, at, known_new=known_new)
+            await SqlInbox.mark_done_in(session, bot_id, update_id, at)
 
     async def read(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
         """State and draft in one query."""
@@ -114,26 +112,23 @@ _SCOPE: ContextVar[_Scope | None] = ContextVar("fsm_scope", default=None)
 class UpdateScopedStorage(BaseStorage):
     """FSM writes made while an update is handled are kept in memory (reads see them) and
     written when the handler has finished, in the same transaction as the mark that the update
-    is handled.
+    is handled (its inbox row done).
 
     So a crash can never leave a conversation moved on while its update is still unhandled:
-    the redelivered update would otherwise meet the next step (a county button taken as the
-    citizen's name). Cut before the end, the step simply runs again from its old state; the
-    only trace is a question asked twice. With Redis as the FSM store the two writes are
+    the update, still pending in the inbox, would otherwise meet the next step (a county button
+    taken as the citizen's name). Cut before the end, the step simply runs again from its old
+    state; the only trace is a question asked twice. With Redis as the FSM store the two writes are
     separate (FSM first), which narrows the gap to one round trip instead of closing it.
     Within an update a chat's state and draft are read from the store once.
     """
 
     def __init__(self, inner: BaseStorage, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.inner = inner
-        self._handled = SqlHandledUpdates(sessions)
+        self._inbox = SqlInbox(sessions)
 
     @contextlib.asynccontextmanager
-    async def update(
-        self, bot_id: int, update_id: int, at: datetime, *, known_new: bool = False
-    ) -> AsyncIterator[None]:
-        """Buffer FSM writes inside; on a normal exit write them and mark the update
-        (`known_new`: no earlier mark can exist, so none is looked for)."""
+    async def update(self, bot_id: int, update_id: int, at: datetime) -> AsyncIterator[None]:
+        """Buffer FSM writes inside; on a normal exit write them and mark the update done."""
         scope = _Scope()
         token = _SCOPE.set(scope)
         try:
@@ -141,16 +136,14 @@ class UpdateScopedStorage(BaseStorage):
         finally:
             _SCOPE.reset(token)
         if isinstance(self.inner, SQLStorage):
-            await self.inner.write_and_mark(
-                scope.changes, bot_id, update_id, at, known_new=known_new
-            )
+            await self.inner.write_and_mark(scope.changes, bot_id, update_id, at)
             return
         for key, values in scope.changes.items():
             if "data" in values:
                 await self.inner.set_data(key, values["data"])
             if "state" in values:
                 await self.inner.set_state(key, values["state"])
-        await self._handled.mark(bot_id, update_id, at, known_new=known_new)
+        await self._inbox.finish(bot_id, [update_id], at)
 
     async def _load(self, scope: _Scope, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
         if key not in scope.loaded:

@@ -38,7 +38,6 @@ from storage.tables import (
     DraftFileRow,
     DraftRow,
     EventRow,
-    HandledUpdateRow,
     JobRunRow,
     LookupFailureRow,
     OutboxRow,
@@ -687,53 +686,6 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         """Commit the transaction."""
         await self.session.commit()
-
-
-class SqlHandledUpdates:
-    """Ids of updates already handled, per bot: a redelivered update is skipped."""
-
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
-
-    async def seen(self, bot_id: int, update_id: int) -> bool:
-        """Whether this update was handled before."""
-        async with self._sessions() as session:
-            row = await session.get(HandledUpdateRow, (bot_id, update_id))
-            return row is not None
-
-    async def latest(self, bot_id: int) -> int | None:
-        """The highest update id of this bot handled so far (None: none remembered)."""
-        async with self._sessions() as session:
-            found = await session.execute(
-                select(func.max(col(HandledUpdateRow.update_id))).where(
-                    col(HandledUpdateRow.bot_id) == bot_id
-                )
-            )
-            value = found.scalar_one_or_none()
-            return None if value is None else int(value)
-
-    async def mark(
-        self, bot_id: int, update_id: int, at: datetime, *, known_new: bool = False
-    ) -> None:
-        """Remember that this update is handled (a second mark is harmless)."""
-        async with self._sessions() as session, session.begin():
-            await self.mark_in(session, bot_id, update_id, at, known_new=known_new)
-
-    @staticmethod
-    async def mark_in(
-        session: AsyncSession, bot_id: int, update_id: int, at: datetime, *, known_new: bool
-    ) -> None:
-        """The mark inside a caller's transaction (`known_new`: no earlier mark can exist)."""
-        if known_new or await session.get(HandledUpdateRow, (bot_id, update_id)) is None:
-            session.add(HandledUpdateRow(bot_id=bot_id, update_id=update_id, handled_at=at))
-
-    async def purge_before(self, before: datetime) -> int:
-        """Forget ids handled before `before` (messengers redeliver for a day at most)."""
-        async with self._sessions() as session, session.begin():
-            result = await session.execute(
-                delete(HandledUpdateRow).where(col(HandledUpdateRow.handled_at) < before)
-            )
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 class SqlGrants:

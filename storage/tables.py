@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Index,
+    Integer,
     LargeBinary,
     String,
     Text,
@@ -140,14 +141,36 @@ class AlertMarkRow(SQLModel, table=True):
     at: datetime = _utc()
 
 
-class HandledUpdateRow(SQLModel, table=True):
-    """An update already handled, so a redelivery after a crash does nothing twice."""
+class InboxRow(SQLModel, table=True):
+    """An update as fetched (or received), handled from here: `storage/inbox.py`. Unique per
+    bot, so a redelivered update is not stored twice; done rows are purged after a day."""
 
-    __tablename__ = "handled_updates"
+    __tablename__ = "update_inbox"
+    __table_args__ = (
+        Index("ux_update_inbox_update", "bot_id", "update_id", unique=True),
+        Index("ix_update_inbox_state_lane", "state", "lane"),
+    )
 
-    bot_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
-    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
-    handled_at: datetime = _utc(index=True)
+    id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(
+        Integer(), "sqlite"), primary_key=True, autoincrement=True))  # fmt: skip
+    bot_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    update_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    lane: str = Field(max_length=80)  # "bot id:chat:chat id": one chat's updates, in order
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    received_at: datetime = _utc()
+    state: str = Field(default="pending", max_length=10)  # pending | done
+    handled_at: datetime | None = _utc(nullable=True, index=True)
+
+
+class InboxLaneRow(SQLModel, table=True):
+    """A lane (chat) claimed by a worker until `claimed_until`: only that worker handles the
+    lane's pending updates; the row is deleted when the worker lets the lane go."""
+
+    __tablename__ = "inbox_lanes"
+
+    lane: str = Field(sa_column=Column(String(80), primary_key=True))
+    claimed_by: str = Field(max_length=100, index=True)
+    claimed_until: datetime = _utc(index=True)
 
 
 class FsmRow(SQLModel, table=True):

@@ -1,5 +1,5 @@
-"""Dispatcher middlewares: platform context for handlers, skipping redelivered updates,
-the ban list operators edit and the per-chat flood limit for citizens."""
+"""Dispatcher middlewares: platform context for handlers, the inbox's done mark with the
+handler's effects, the ban list operators edit and the per-chat flood limit for citizens."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import Message, TelegramObject, Update
 from aiogram.types.update import UpdateTypeLookupError
 
-from bot.ports import HandledUpdates, UpdateScope
+from bot.ports import UpdateScope
 from bot.runtime.platforms import PlatformBot
 from bot.ui import texts
 from desk.model import Platform
@@ -46,30 +46,38 @@ _UPDATE_KEY: ContextVar[str | None] = ContextVar("update_key", default=None)
 
 
 def current_update_key() -> str | None:
-    """`bot id:update id` of the update being handled: the same when it is redelivered."""
+    """`bot id:update id` of the update being handled: the same when it is handled again."""
     return _UPDATE_KEY.get()
 
 
-class SkipHandledUpdates(BaseMiddleware):
-    """At-least-once polling redelivers an update whose handling a crash cut short;
-    one whose handling had finished is remembered here and skipped. The handler's FSM
-    changes are written together with that mark (`storage`: the `UpdateScope` port, filled by
-    `storage.fsm.UpdateScopedStorage`)."""
+class Handling:
+    """Set by the inbox consumer around one update: whether its done mark was written with
+    the handler's effects (else the consumer marks it itself)."""
 
-    def __init__(self, handled: HandledUpdates, storage: UpdateScope, clock: Clock) -> None:
-        self.handled = handled
+    __slots__ = ("marked",)
+
+    def __init__(self) -> None:
+        self.marked = False
+
+
+HANDLING: ContextVar[Handling | None] = ContextVar("handling", default=None)
+
+
+class MarkHandled(BaseMiddleware):
+    """Updates are handled from the inbox (`bot/runtime/polling.py`); the handler's FSM
+    changes are written together with the mark that its inbox row is done, in one transaction
+    (`storage`: the `UpdateScope` port, filled by `storage.fsm.UpdateScopedStorage`). A crash
+    before that commit leaves the row pending: the update is handled again after the restart,
+    from the conversation's old state; after it, never again."""
+
+    def __init__(self, storage: UpdateScope, clock: Clock) -> None:
         self.storage = storage
         self.clock = clock
-        # Update ids grow per bot. Above the highest id handled before this process started,
-        # an update can only have been handled by this process: remembered here, so new
-        # updates (nearly all of them) cost no database look-up.
-        self._floor: dict[int, int] = {}
-        self._mine: dict[int, set[int]] = {}
 
     async def __call__(
         self, handler: NextHandler, event: TelegramObject, data: dict[str, Any]
     ) -> Any:
-        """Skip a handled update; mark it handled once the handler returns."""
+        """Handle inside the update's scope; tell the consumer the mark is written."""
         assert isinstance(event, Update)
         bot_id = data["bot"].id
         try:
@@ -77,24 +85,16 @@ class SkipHandledUpdates(BaseMiddleware):
         except UpdateTypeLookupError:
             log.warning("update %s has no content we understand; skipped", event.update_id)
             return None
-        if bot_id not in self._floor:
-            self._floor[bot_id] = await self.handled.latest(bot_id) or 0
-            self._mine[bot_id] = set()
         uid = event.update_id
-        new = uid > self._floor[bot_id]
-        if (uid in self._mine[bot_id]) or (not new and await self.handled.seen(bot_id, uid)):
-            log.info("update %s of bot %s was handled before; skipped", uid, bot_id)
-            return None
         token = _UPDATE_KEY.set(f"{bot_id}:{uid}")
         try:
-            async with self.storage.update(bot_id, uid, self.clock.now(), known_new=new):
+            async with self.storage.update(bot_id, uid, self.clock.now()):
                 result = await handler(event, data)
         finally:
             _UPDATE_KEY.reset(token)
-        mine = self._mine[bot_id]
-        mine.add(uid)
-        if len(mine) > 10_000:  # the polling loop never brings back an update it finished
-            mine.difference_update(sorted(mine)[:5_000])
+        handling = HANDLING.get()
+        if handling is not None:
+            handling.marked = True
         return result
 
 

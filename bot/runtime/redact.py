@@ -3,6 +3,8 @@
 Masked, in the message and in the traceback of every record:
 
 * bot tokens (`123456:ABC…`) → `<token>`;
+* the secret of a webhook path (`/webhook/telegram/<secret>`: an aiohttp error line that names
+  the request, a URL in a traceback) → `<secret>`;
 * SQL statement parameters (`[parameters: (...)]`, as SQLAlchemy writes them in an exception's
   text) → `[parameters: <hidden>]`; engines are also built with `hide_parameters=True`;
 * Iranian mobiles (`9xx xxx xxxx` with an optional `0`, `+98`, `98` or `0098` in front) and
@@ -46,6 +48,7 @@ def _digits(count: int) -> str:
 
 
 _TOKEN = re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{10,}")
+_WEBHOOK_PATH = re.compile(r"(/webhook/[A-Za-z]+/)[A-Za-z0-9_-]+")
 _SQL_PARAMETERS = re.compile(r"\[(?:SQL )?parameters[^\n]*")
 # (the start may not follow a digit: no tail of a longer number is taken for a phone)
 _MOBILE = re.compile(rf"(?<!{_D})\(?{_PREFIX}?{_NINE}{_SEP}{_digits(9)}(?!{_D})")
@@ -83,6 +86,7 @@ def _national_code(match: re.Match[str]) -> str:
 def redact(text: str) -> str:
     """`text` with tokens, SQL parameters, phone numbers and national codes masked."""
     text = _TOKEN.sub("<token>", text)
+    text = _WEBHOOK_PATH.sub(r"\1<secret>", text)
     text = _SQL_PARAMETERS.sub("[parameters: <hidden>]", text)
     if not _ANY_DIGITS.search(text):
         return text

@@ -38,6 +38,20 @@ def _fresh_sqlite(url: str) -> None:
         Path(f"{parsed.database}{suffix}").unlink(missing_ok=True)
 
 
+def report_handling(app: App, fakes: Any) -> None:
+    """The bot confirms updates at once (its inbox): tell the fake messenger when each is
+    handled, so a person's message returns with the bot's answers."""
+    by_id = {fake.id: fake for fake in fakes}
+    for fake in by_id.values():
+        fake.reports_handling = True
+
+    def handled(bot_id: int, update_id: int) -> None:
+        if bot_id in by_id:
+            by_id[bot_id].mark_handled(update_id)
+
+    app.dispatcher.on_handled.append(handled)
+
+
 class Sandbox:
     """A whole front office on loopback: fake Telegram and Bale, the bot, the page."""
 
@@ -84,6 +98,7 @@ class Sandbox:
         chats = Chats.from_rules(fakes, rules)
         _fresh_sqlite(settings.database_url)
         self.app = build_app(settings, rules=rules)
+        report_handling(self.app, fakes.values())
         self.task = asyncio.create_task(self.app.run(handle_signals=False), name="sandbox-bot")
         page = SandboxWeb(chats, {"organisation": rules.organisation})
         self._runner = web.AppRunner(page.app, access_log=None, shutdown_timeout=1.0)

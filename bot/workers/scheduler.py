@@ -8,18 +8,18 @@ from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.ports import HandledUpdates, JobLocks
+from bot.ports import Inbox, JobLocks
 from desk import regulations, services, sla
 from desk.staff import Desk
 
 log = logging.getLogger(__name__)
 
-HANDLED_UPDATES_KEPT = timedelta(days=2)  # messengers keep undelivered updates for a day
+INBOX_KEPT = timedelta(days=1)  # handled updates; messengers keep unconfirmed ones for a day
 
 
 def build_scheduler(
     desk: Desk,
-    handled: HandledUpdates,
+    inbox: Inbox,
     wake: Callable[[], None],
     *,
     every_seconds: float,
@@ -47,7 +47,7 @@ def build_scheduler(
         return run
 
     async def purge() -> int:
-        handled_purged = await handled.purge_before(desk.clock.now() - HANDLED_UPDATES_KEPT)
+        handled_purged = await inbox.purge_before(desk.clock.now() - INBOX_KEPT)
         # failed look-ups were never purged before: now they leave once no window needs them
         return handled_purged + await services.purge_lookup_failures(uow=desk.uow, clock=desk.clock)
 

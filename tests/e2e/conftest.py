@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from bot.app import App, build_app
 from bot.config import load_settings
+from bot.sandbox.run import report_handling
 from desk.model import Platform
 from desk.routing import load_rules
 from tests.conftest import copy_migrated
@@ -153,6 +154,7 @@ class Front:
         """Build the app from settings and start polling both platforms."""
         seed_database(self.db_url)
         self.app = build_app(self.settings(), clock=self.clock)
+        report_handling(self.app, (self.telegram, self.bale))
         self.app.deliver = deliver
         self.task = asyncio.create_task(self.app.run(handle_signals=False))
         # Wait until both bots have asked for updates: the app is then really running.

@@ -107,3 +107,49 @@ async def run_main(argv: list[str], *, cwd: Path, env: dict[str, str]) -> tuple[
     what only a real process shows (signals, kill -9, the interpreter's exit) stays in
     tests that start `python -m bot`."""
     return await asyncio.to_thread(_main_in_process, list(argv), cwd, env)
+
+
+@contextlib.asynccontextmanager
+async def watch_inbox(db: Path, *fakes: Any, every: float = 0.02) -> Any:
+    """For a bot running as its own process (`python -m bot`): it confirms updates as soon as
+    they are stored in its inbox, so tell the fake messenger each update the bot has handled,
+    read from the inbox of its SQLite file (rows marked done). While inside, a person's
+    message returns with the bot's answers, as against an in-process front."""
+    by_id = {fake.id: fake for fake in fakes}
+    for fake in by_id.values():
+        fake.reports_handling = True
+    floor = 0
+
+    def look() -> None:
+        nonlocal floor
+        import sqlite3
+
+        if not db.exists():
+            return
+        try:
+            with contextlib.closing(sqlite3.connect(db, timeout=1)) as conn:
+                rows = conn.execute(
+                    "SELECT id, bot_id, update_id, state FROM update_inbox WHERE id >= ?",
+                    (floor,),
+                ).fetchall()
+        except sqlite3.Error:
+            return  # not migrated yet, or busy: the next look
+        pending = [i for i, _, _, state in rows if state != "done"]
+        for _, bot_id, update_id, state in rows:
+            if state == "done" and bot_id in by_id and not by_id[bot_id].is_handled(update_id):
+                by_id[bot_id].mark_handled(update_id)
+        if rows:
+            floor = min(pending) if pending else max(i for i, _, _, _ in rows) + 1
+
+    async def watch() -> None:
+        while True:
+            look()
+            await asyncio.sleep(every)
+
+    task = asyncio.create_task(watch())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -671,3 +671,34 @@ async def test_bale_quirks(api: FakeBotAPI) -> None:
     tg_user = telegram.private_chat(1016)
     _, _, text = await raw_answer(api, TG_TOKEN, "sendMessage", chat_id=tg_user.id, text="x")
     assert json.loads(text)["result"]["chat"]["type"] == "private"
+
+
+async def test_a_fault_for_one_chat_only(api: FakeBotAPI) -> None:
+    fake = api.bot(TG_TOKEN)
+    slow, other = fake.private_chat(1021), fake.private_chat(1022)
+    api.fail("sendMessage", "429", times=1, retry_after=20, token=TG_TOKEN, chat_id=slow.id)
+    status, _, _ = await raw_answer(api, TG_TOKEN, "sendMessage", chat_id=other.id, text="a")
+    assert status == 200, "another chat is not slowed"
+    status, _, text = await raw_answer(api, TG_TOKEN, "sendMessage", chat_id=slow.id, text="b")
+    assert status == 429 and json.loads(text)["parameters"]["retry_after"] == 20
+    status, _, _ = await raw_answer(api, TG_TOKEN, "sendMessage", chat_id=slow.id, text="c")
+    assert status == 200, "once"
+
+
+async def test_a_bot_that_reports_handling_answers_when_it_has_handled(api: FakeBotAPI) -> None:
+    """A bot with an inbox confirms at once and says later what it has handled: a person's
+    message returns then, with what the bot said meanwhile."""
+    fake = api.bot(BALE_TOKEN)
+    fake.reports_handling = True
+    person = fake.private_chat(1031)
+    sending = asyncio.create_task(person.send("hello", timeout=5))
+    _, body = await raw_call(api, BALE_TOKEN, "getUpdates", timeout=2)
+    update_id = body["result"][0]["update_id"]
+    await raw_call(api, BALE_TOKEN, "getUpdates", offset=update_id + 1)  # confirmed at once
+    assert fake.pending_updates() == 0 and not fake.is_handled(update_id)
+    await asyncio.sleep(0.05)
+    assert not sending.done(), "confirmed is not handled"
+    await raw_call(api, BALE_TOKEN, "sendMessage", chat_id=person.id, text="hi there")
+    fake.mark_handled(update_id)
+    assert [m.text for m in await sending] == ["hi there"]
+    assert fake.unhandled() == 0

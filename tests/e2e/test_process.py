@@ -13,7 +13,7 @@ import pytest
 
 from bot.ui import texts
 from tests.e2e.conftest import BALE_TOKEN, ROOT, TELEGRAM_TOKEN, wait_until
-from tests.e2e.helpers import run_main, said, tracking_code
+from tests.e2e.helpers import run_main, said, tracking_code, watch_inbox
 from tests.fakebotapi import FakeBotAPI
 
 
@@ -185,6 +185,8 @@ async def test_kill_9_mid_conversation_then_sigterm(tmp_path: Path) -> None:
         return proc
 
     proc = None
+    watching = watch_inbox(tmp_path / "bot.db", telegram, bale)
+    await watching.__aenter__()
     try:
         proc = await launch()
         citizens = [telegram.private_chat(9501, "کاربر"), bale.private_chat(9502, "کاربر")]
@@ -209,6 +211,7 @@ async def test_kill_9_mid_conversation_then_sigterm(tmp_path: Path) -> None:
         if proc is not None and proc.returncode is None:
             proc.kill()
             await proc.wait()
+        await watching.__aexit__(None, None, None)
         log.close()
         await api.stop()
     logs = (tmp_path / "bot.log").read_text(encoding="utf-8", errors="replace")

@@ -15,6 +15,7 @@ import pytest
 
 from bot.app import build_app
 from bot.config import load_settings
+from bot.sandbox.run import report_handling
 from bot.ui import texts
 from desk.model import Platform, Status
 from desk.text import to_persian_digits
@@ -226,6 +227,7 @@ async def test_a_refused_token_stops_only_its_platform(
         }
     )
     app = build_app(settings)
+    report_handling(app, (front.telegram, front.bale))
     task = asyncio.create_task(app.run(handle_signals=False))
     try:
         await wait_until(lambda: bool(front.bale.calls_of("getUpdates")), what="Bale polling")

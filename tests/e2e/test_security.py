@@ -226,7 +226,8 @@ async def test_faulty_session_at_debug_logs_no_personal_data(
         engine = front.app.engine.sync_engine
 
         def locked(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            inbox = "update_inbox" in statement or "inbox_lanes" in statement  # the bot's own
+            if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")) and not inbox:
                 refused.append(statement)
                 # the driver's own error: SQLAlchemy wraps it with the statement's parameters
                 raise sqlite3.OperationalError("database is locked")

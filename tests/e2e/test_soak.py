@@ -26,7 +26,7 @@ from bot.workers.delivery import HELD_RETRY
 from desk.model import Platform
 from desk.text import to_persian_digits
 from tests.e2e.conftest import BALE_TOKEN, TELEGRAM_TOKEN, Front, wait_until
-from tests.e2e.helpers import tracking_code
+from tests.e2e.helpers import tracking_code, watch_inbox
 from tests.e2e.test_faults import (
     CUT_WINDOW,
     PLATFORMS,
@@ -84,13 +84,15 @@ async def test_soak_under_reality_with_two_kills(tmp_path: Path) -> None:
         return await launch_bot(fakes, tmp_path, env, log, timeout=90)
 
     def handled() -> int:
-        return sum(len(f._confirmed) for f in fakes)
+        return sum(f.handled_count() for f in fakes)
 
     total = 2 * PER_PLATFORM * (len(steps(0)) + 2)  # + a claim and an answer each
     kill_at = sorted(rng.sample(range(total // 5, total * 7 // 10), 2))
     kills: list[float] = []
     spell: dict[str, float] = {}
     started = time.monotonic()
+    watching = watch_inbox(db, *fakes)
+    await watching.__aenter__()
     proc = await launch()
     api.reality(seed=2026, rate=0.08)
 
@@ -164,6 +166,7 @@ async def test_soak_under_reality_with_two_kills(tmp_path: Path) -> None:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+        await watching.__aexit__(None, None, None)
         log.close()
         await api.stop()
 

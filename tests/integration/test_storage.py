@@ -1,4 +1,5 @@
-"""storage/ on a real database: repositories, unit of work, handled updates, FSM storage."""
+"""storage/ on a real database: repositories, unit of work, FSM storage (the inbox:
+test_inbox.py)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ from desk.ports import RequestSearch, UnitOfWorkFactory
 from desk.routing import RoutingRules, load_rules
 from storage import migrate
 from storage.fsm import SQLStorage
-from storage.repositories import SqlHandledUpdates, SqlLookups
+from storage.repositories import SqlLookups
 from storage.tables import FsmRow
 from tests.integration.conftest import Database
 from tests.unit.fakes import FakeStore, FixedClock
@@ -118,7 +119,7 @@ async def test_upgrade_builds_every_table(engine: AsyncEngine) -> None:
         names = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
         versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
     assert {
-        "requests", "events", "lookup_failures", "handled_updates", "fsm_states",
+        "requests", "events", "lookup_failures", "update_inbox", "inbox_lanes", "fsm_states",
         "outbox", "message_links", "job_runs", "blocked_chats",
     } <= names  # fmt: skip
     head = ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
@@ -582,26 +583,6 @@ async def test_lookup_failures_purge(db: Database, clock: FixedClock) -> None:
     async with db.uow()() as tx:
         since = start - timedelta(seconds=1)
         assert await tx.lookups.failures_since(OTHER, since) == [start + timedelta(minutes=90)]
-
-
-# --- handled updates ---------------------------------------------------------------------------
-
-
-async def test_handled_updates(db: Database, clock: FixedClock) -> None:
-    handled = SqlHandledUpdates(db.sessions)
-    bot_id, big_update = 7_000_000_001, 2**40
-    assert not await handled.seen(bot_id, 1)
-    await handled.mark(bot_id, 1, clock.now())
-    await handled.mark(bot_id, 1, clock.now())  # a second mark is harmless
-    await handled.mark(bot_id, big_update, clock.now() + timedelta(hours=2))
-    assert await handled.seen(bot_id, 1)
-    assert await handled.seen(bot_id, big_update)
-    assert not await handled.seen(bot_id + 1, 1)  # per bot
-    assert not await handled.seen(bot_id, 2)
-    assert await handled.purge_before(clock.now() + timedelta(hours=1)) == 1
-    assert not await handled.seen(bot_id, 1)
-    assert await handled.seen(bot_id, big_update)
-    assert await handled.purge_before(clock.now()) == 0
 
 
 # --- FSM storage -------------------------------------------------------------------------------

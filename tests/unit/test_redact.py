@@ -231,6 +231,16 @@ def test_tokens_are_masked() -> None:
     )
 
 
+def test_webhook_secrets_in_paths_are_masked() -> None:
+    secret = "3f9a" * 16
+    assert redact(f"Error handling request POST /webhook/telegram/{secret} HTTP/1.1") == (
+        "Error handling request POST /webhook/telegram/<secret> HTTP/1.1"
+    )
+    assert redact(f"url='https://bot.example.ir/webhook/bale/{secret}'") == (
+        "url='https://bot.example.ir/webhook/bale/<secret>'"
+    )
+
+
 def _record(msg: str, *args: object, exc: BaseException | None = None) -> logging.LogRecord:
     exc_info = (type(exc), exc, exc.__traceback__) if exc is not None else None
     return logging.LogRecord("t", logging.ERROR, __file__, 1, msg, args, exc_info)

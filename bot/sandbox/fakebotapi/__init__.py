@@ -2,8 +2,10 @@
 
 The bot under test talks to it over real HTTP (``TelegramAPIServer.from_base(api.base_url)``);
 tests play citizens and staff through :class:`FakeUser` / :class:`FakeGroup` and read what the
-bot sent from :attr:`FakeBot.sent`.  ``send()``/``click()`` wait until the bot confirms the update
-with a later ``getUpdates(offset=...)``, so poll with ``handle_as_tasks=False``.
+bot sent from :attr:`FakeBot.sent`.  ``send()``/``click()`` wait until the bot has handled the
+update: confirmed it with a later ``getUpdates(offset=...)`` (so poll plain aiogram with
+``handle_as_tasks=False``), or, for a bot that confirms at once and handles later (the front
+office's inbox), reported it through ``mark_handled`` once ``reports_handling`` is set.
 
 Where things are (each module's docstring says where to start reading it):
 
@@ -24,6 +26,10 @@ Switches on a bot:
   (``{"message_id": 0}``, seen from Bale: Bale's default), "null" or "random" (seeded by
   ``FakeBot.edit_seed``).
 - ``FakeBot.bale_quirks``: Bale leaves ``file_unique_id`` and ``chat.type`` out of messages.
+- webhook delivery: after ``setWebhook`` the bot's updates are POSTed to its url in order (with
+  Telegram's ``X-Telegram-Bot-Api-Secret-Token`` when a ``secret_token`` was given; Bale sends
+  none), each until answered 2xx (``FakeBot.webhook_retry``, doubling to ``webhook_retry_max``);
+  ``FakeBot.webhook_posts`` lists (update id, status); ``getUpdates`` answers 409 meanwhile.
 """
 
 from bot.sandbox.fakebotapi.faults import (

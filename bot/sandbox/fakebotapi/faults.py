@@ -61,6 +61,7 @@ class _Fault:
     retry_after: int
     delay: float
     token: str | None
+    chat_id: int | None = None
 
 
 @dataclass
@@ -94,11 +95,14 @@ class FaultInjection:
         retry_after: int = 1,
         delay: float = 0.0,
         token: str | None = None,
+        chat_id: int | None = None,
     ) -> None:
-        """Make the next `times` calls of method (None: any but getUpdates) fail with kind."""
+        """Make the next `times` calls of method (None: any but getUpdates) fail with kind;
+        with `chat_id`, only calls to that chat (one slow chat: a 429 with a long
+        `retry_after` to one citizen, as Telegram answers a bot writing too fast to one chat)."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"kind must be one of {FAULT_KINDS}, not {kind!r}")
-        self._faults.append(_Fault(method, kind, times, retry_after, delay, token))
+        self._faults.append(_Fault(method, kind, times, retry_after, delay, token, chat_id))
 
     def refuse_chat(
         self, token: str, chat_id: int, seconds: float, kind: str = "403_kicked"
@@ -150,10 +154,12 @@ class FaultInjection:
         """Forget the faults not yet used up: the messenger is healthy again."""
         self._faults.clear()
 
-    def _take_fault(self, method: str, token: str) -> _Fault | None:
+    def _take_fault(self, method: str, token: str, params: Json) -> _Fault | None:
         """Consume the first pending fault matching this call."""
         for fault in self._faults:
             if fault.token not in (None, token):
+                continue
+            if fault.chat_id is not None and str(params.get("chat_id")) != str(fault.chat_id):
                 continue
             if fault.method is None and method == "getUpdates":
                 continue
@@ -168,7 +174,7 @@ class FaultInjection:
     def _pick_fault(self, bot: FakeBot, method: str, params: Json) -> tuple[str, int, float] | None:
         """(kind, retry_after, delay) of the fault this call meets: fail(), then a refusing
         chat, then the reality profile; None for a healthy call."""
-        fault = self._take_fault(method, bot.token)
+        fault = self._take_fault(method, bot.token, params)
         if fault is not None:
             return fault.kind, fault.retry_after, fault.delay
         kind = bot._refusal(method, params)

@@ -56,6 +56,11 @@ def _to_int(value: Any, name: str) -> int:
         raise ApiError(400, f"Bad Request: invalid or missing {name}") from None
 
 
+def _other_than(update_id: int, update: Json) -> bool:
+    """Keep every update but this one (a webhook's 2xx confirms it alone)."""
+    return bool(update["update_id"] != update_id)
+
+
 def _media_of(content: Json) -> Json | None:
     """Describe the media part of a message content dict."""
     for key in _MEDIA_KEYS:
@@ -80,7 +85,8 @@ class FakeBot(BotState):
         # fmt: off
         self.handlers: dict[str, Handler] = {
             "getMe": self._api_get_me, "getUpdates": self._api_get_updates,
-            "deleteWebhook": self._api_true, "getWebhookInfo": self._api_get_webhook_info,
+            "setWebhook": self._api_set_webhook, "deleteWebhook": self._api_delete_webhook,
+            "getWebhookInfo": self._api_get_webhook_info,
             "sendMessage": self._api_send_message, "editMessageText": self._api_edit_text,
             "editMessageReplyMarkup": self._api_edit_markup,
             "editMessageCaption": self._api_edit_caption, "deleteMessage": self._api_delete,
@@ -102,6 +108,16 @@ class FakeBot(BotState):
             for method in ("setMyCommands", "deleteMyCommands", "getMyCommands"):
                 del self.handlers[method]
         self._canonical = {name.lower(): name for name in self.handlers}
+        # webhook delivery (setWebhook): the updates are POSTed to `webhook_url` in order, each
+        # until the bot answers 2xx (as Telegram retries), instead of waiting for getUpdates
+        self.webhook_url = ""
+        self.webhook_secret: str | None = None
+        self.webhook_retry = 0.05  # seconds before the first retry of a refused update; doubles
+        self.webhook_retry_max = 1.0
+        self.webhook_verify_tls = True  # False: a test's self-signed certificate is taken
+        self.webhook_posts: list[tuple[int, int]] = []  # (update id, HTTP status; 0: no answer)
+        self.webhook_error: tuple[int, str] | None = None  # (unix time, message) of the last
+        self._webhook_task: asyncio.Task[None] | None = None
 
     # ----------------------------------------------------------------- the tests' chats
     def private_chat(
@@ -323,15 +339,103 @@ class FakeBot(BotState):
         }
 
     async def _api_get_webhook_info(self, p: Json, up: dict[str, Upload]) -> Json:
-        """getWebhookInfo (no webhook set)."""
-        return {
-            "url": "",
+        """getWebhookInfo as Telegram answers it (the url empty without a webhook; the last
+        delivery error while there is one)."""
+        info: Json = {
+            "url": self.webhook_url,
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
         }
+        if self.webhook_url:
+            info["max_connections"] = 40
+            info["ip_address"] = "127.0.0.1"
+            if self.webhook_error is not None:
+                info["last_error_date"], info["last_error_message"] = self.webhook_error
+        return info
+
+    async def _api_set_webhook(self, p: Json, up: dict[str, Upload]) -> bool:
+        """setWebhook: `url` (empty: removed); Telegram's `secret_token` is sent back in the
+        X-Telegram-Bot-Api-Secret-Token header of every update (Bale's setWebhook takes the url
+        alone: a secret_token there is not sent back)."""
+        url = str(p.get("url") or "")
+        secret = p.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise self._reject("setWebhook", 400, "Bad Request: secret token contains unallowed "
+                               "characters")  # fmt: skip
+        if url and not url.startswith(("https://", "http://")):
+            raise self._reject("setWebhook", 400, "Bad Request: bad webhook: An HTTPS URL must "
+                               "be provided for webhook")  # fmt: skip
+        if p.get("drop_pending_updates") in (True, "true", "True"):
+            self._confirm(lambda u: False)
+        self.webhook_url = url
+        self.webhook_secret = None if self.is_bale or secret is None else str(secret)
+        self.webhook_error = None
+        if url and (self._webhook_task is None or self._webhook_task.done()):
+            self._webhook_task = asyncio.get_running_loop().create_task(self._post_updates())
+        await self._notify()
+        return True
+
+    async def _api_delete_webhook(self, p: Json, up: dict[str, Upload]) -> bool:
+        """deleteWebhook: getUpdates works again; `drop_pending_updates` drops what waits."""
+        if p.get("drop_pending_updates") in (True, "true", "True"):
+            self._confirm(lambda u: False)
+        self.webhook_url, self.webhook_secret, self.webhook_error = "", None, None
+        await self._notify()
+        return True
+
+    async def _post_updates(self) -> None:
+        """Webhook delivery: each pending update POSTed in order; a 2xx confirms it, anything
+        else (or no answer) is retried after a growing pause, as Telegram does."""
+        import aiohttp  # the fake's client side: only a bot with a webhook needs one
+
+        delay = self.webhook_retry
+        async with aiohttp.ClientSession() as session:
+            while True:
+                await self._wait(
+                    lambda: self._closing or not self.webhook_url or bool(self._updates), 3600
+                )
+                if self._closing or not self.webhook_url:
+                    return
+                update = self._updates[0]
+                headers = {}
+                if self.webhook_secret is not None:
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret
+                status = 0
+                try:
+                    async with session.post(
+                        self.webhook_url, json=update, headers=headers,
+                        timeout=aiohttp.ClientTimeout(total=10),
+                        ssl=self.webhook_verify_tls,
+                    ) as answer:  # fmt: skip
+                        status = answer.status
+                        await answer.read()
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    error = f"Connection failed: {type(exc).__name__}"
+                else:
+                    error = f"Wrong response from the webhook: {status}"
+                self.webhook_posts.append((update["update_id"], status))
+                if 200 <= status < 300:
+                    delay = self.webhook_retry
+                    self._confirm(partial(_other_than, update["update_id"]))
+                    await self._notify()
+                    continue
+                self.webhook_error = (int(time.time()), error)
+                await asyncio.sleep(delay)
+                delay = min(self.webhook_retry_max, delay * 2)
+
+    async def _stop_webhook(self) -> None:
+        """Stop posting (the server stops)."""
+        task, self._webhook_task = self._webhook_task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     async def _api_get_updates(self, p: Json, up: dict[str, Upload]) -> list[Json]:
-        """getUpdates: confirm by offset, then long-poll up to `timeout` seconds."""
+        """getUpdates: confirm by offset, then long-poll up to `timeout` seconds; refused while
+        a webhook is set, as Telegram refuses it."""
+        if self.webhook_url:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
+                           "use deleteWebhook to delete the webhook first")  # fmt: skip
         self.last_poll = time.monotonic()
         offset = _to_int(p.get("offset") or 0, "offset")
         limit = min(max(_to_int(p.get("limit") or 100, "limit"), 1), 100)

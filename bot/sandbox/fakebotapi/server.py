@@ -71,6 +71,7 @@ class FakeBotAPI(FaultInjection):
         for bot in self._bots.values():
             bot._closing = True
             await bot._notify()
+            await bot._stop_webhook()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

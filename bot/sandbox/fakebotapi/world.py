@@ -190,6 +190,13 @@ class BotState:
         self._updates: list[Json] = []
         self._next_update_id = first_update_id
         self._confirmed: dict[int, int] = {}
+        # handled: update id -> len(sent) then. A bot that confirms at once (an inbox) says
+        # when it has handled an update through `mark_handled` (`reports_handling`); else an
+        # update counts as handled once confirmed.
+        self.reports_handling = False
+        self._handled: dict[int, int] = {}
+        self._first_update_id = first_update_id
+        self._notes: set[asyncio.Task[None]] = set()
         self._callbacks: dict[str, bool] = {}
         self._serial = itertools.count(1)
         self._rng = random.Random(self.id)
@@ -240,6 +247,26 @@ class BotState:
     def pending_updates(self) -> int:
         """Number of updates not yet confirmed by the bot."""
         return len(self._updates)
+
+    def mark_handled(self, update_id: int) -> None:
+        """The bot has handled this update (its replies are sent): see `reports_handling`."""
+        self._handled.setdefault(update_id, len(self.sent))
+        task = asyncio.get_running_loop().create_task(self._notify())
+        self._notes.add(task)
+        task.add_done_callback(self._notes.discard)
+
+    def is_handled(self, update_id: int) -> bool:
+        """Whether the bot has handled this update."""
+        return update_id in self._handled
+
+    def handled_count(self) -> int:
+        """How many updates the bot has handled."""
+        return len(self._handled)
+
+    def unhandled(self) -> int:
+        """Number of updates pushed and not yet handled."""
+        pushed = range(self._first_update_id, self._next_update_id)
+        return sum(1 for u in pushed if u not in self._handled)
 
     def upload(
         self, content: bytes, kind: str, file_name: str | None = None, mime_type: str | None = None
@@ -359,22 +386,23 @@ class BotState:
         return update_id
 
     async def _deliver(self, body: Json, chat_id: int, timeout: float) -> list[SentMessage]:
-        """Push an update, wait for its confirmation, return messages sent to chat_id meanwhile."""
+        """Push an update, wait until it is handled (`reports_handling`; else confirmed), return
+        messages sent to chat_id meanwhile."""
         start = len(self.sent)
         update_id = await self._push(body)
-        if not await self._wait(lambda: update_id in self._confirmed, timeout):
+        if not await self._wait(lambda: update_id in self._handled, timeout):
             polled = "never"
             if self.last_poll is not None:
                 polled = f"{time.monotonic() - self.last_poll:.1f}s ago"
             texts = [m.current_text() for m in self.sent[start:] if m.chat_id == chat_id]
             raise TimeoutError(
                 f"{self.flavour} bot {self.id}: update {update_id} ({_update_kind(body)}) "
-                f"not confirmed within {timeout}s (last getUpdates {polled}; is the bot "
+                f"not handled within {timeout}s (last getUpdates {polled}; is the bot "
                 f"polling with handle_as_tasks=False?). Sent to chat {chat_id} "
                 f"meanwhile: {texts}. Pending updates: {len(self._updates)}. "
                 f"Violations: {self.violations}"
             )
-        return [m for m in self.sent[start : self._confirmed[update_id]] if m.chat_id == chat_id]
+        return [m for m in self.sent[start : self._handled[update_id]] if m.chat_id == chat_id]
 
     def requeue_lost(self) -> list[int]:
         """Deliver again the updates whose confirmation was lost (as after a crash before the
@@ -382,6 +410,8 @@ class BotState:
         lost, self.lost_updates = self.lost_updates, []
         for update in lost:
             self._confirmed.pop(update["update_id"], None)
+            if not self.reports_handling:
+                self._handled.pop(update["update_id"], None)
         self._updates = sorted(lost + self._updates, key=lambda u: u["update_id"])
         return [u["update_id"] for u in lost]
 
@@ -397,6 +427,8 @@ class BotState:
                 kept.append(update)
             else:
                 self._confirmed[update["update_id"]] = len(self.sent)
+                if not self.reports_handling:
+                    self._handled[update["update_id"]] = len(self.sent)
         dropped = len(kept) != len(self._updates)
         self._updates = kept
         return dropped

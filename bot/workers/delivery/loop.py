@@ -26,6 +26,7 @@ from typing import Any
 
 from bot.ports import NoSharedRate, OutboxStore, Sender, SharedRate
 from bot.runtime.boundary import Outcome, Verdict, classify
+from bot.runtime.metrics import Metrics
 from bot.workers.delivery.errors import Permanent, SourceFailed
 from bot.workers.delivery.pacing import COLD, RateLimiter, backoff
 from desk.model import Notice, NoticeKind, Platform
@@ -74,11 +75,13 @@ class DeliveryWorker:
         batch: int = 500,
         wall: Clock | None = None,
         shared: SharedRate | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         # the platforms' rates across every worker (Redis), on top of this worker's own pacing
         self.shared: SharedRate = shared or NoSharedRate()
         self._shared_failing = False
+        self.metrics = metrics or Metrics()  # sends by outcome, 429s, parked rows (/metrics)
         self.send = send  # one row to the platform: `NoticeSender`, or a test's fake
         self.platforms = tuple(platforms)  # the platforms served (a bot for each)
         self.rules = rules
@@ -236,6 +239,7 @@ class DeliveryWorker:
         except Exception as exc:
             retry = await self._failed(item, exc)
         else:
+            self.metrics.sent(item.platform.value, "sent")
             await self._succeeded(item, message_id, role)
         finally:
             # the outcome is committed (or its write failed: the row is still unsent and the
@@ -307,6 +311,7 @@ class DeliveryWorker:
             verdict = classify(exc, group=self._is_group(item))
         platform = item.platform
         now = self.wall.now()
+        self.metrics.sent(platform.value, verdict.outcome.value)
         match verdict.outcome:
             case Outcome.RATE_LIMITED:
                 # the platform says slow down: nothing goes on it until the wait has passed
@@ -358,6 +363,7 @@ class DeliveryWorker:
         terms, without pausing the target; a file that is gone is parked."""
         verdict = classify(exc.error, group=False)
         reason = f"{exc.platform.value}: {verdict.reason}"
+        self.metrics.sent(item.platform.value, "source_failed")
         match verdict.outcome:
             case Outcome.RATE_LIMITED:
                 return await self._later(item, verdict.wait, reason, failing=False)
@@ -388,6 +394,7 @@ class DeliveryWorker:
                   item.platform.value, reason)  # fmt: skip
         # an alert that cannot be sent is not alerted about (no loop); the others are, in batches
         await self.store.park(item, reason, alerted=item.kind is NoticeKind.ADMIN_ALERT)
+        self.metrics.park(item.platform.value)
         self._alert_due = True
 
     async def _hold(self, item: Pending, verdict: Verdict, now: datetime) -> None:

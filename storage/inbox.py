@@ -1,0 +1,168 @@
+"""The update inbox on SQL (`update_inbox`, `inbox_lanes`): store what is fetched, claim chat
+lanes, mark updates handled.
+
+Every batch is one `INSERT … ON CONFLICT DO NOTHING` (a redelivered update is not stored twice,
+on SQLite and PostgreSQL alike). A worker claims a lane by inserting its row in `inbox_lanes`
+(the lane is the primary key, so of several workers exactly one inserts it); it holds the lane
+until it deletes the row, or until `claimed_until` passes (a dead worker's lanes are taken over
+after the lease). Only the holder reads a lane's pending updates, so one chat is handled by one
+worker at a time, in order. The "done" mark is written in the handler's own transaction
+(`mark_done_in`, called by `storage.fsm`)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, Table, delete, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from desk.inbox import Claimed, Incoming
+from storage.tables import InboxLaneRow, InboxRow, UTCDateTime
+
+PENDING, DONE = "pending", "done"
+# Core tables, not the ORM classes: the statements skip the ORM's bulk machinery
+INBOX: Table = InboxRow.__table__  # type: ignore[attr-defined]
+LANES: Table = InboxLaneRow.__table__  # type: ignore[attr-defined]
+I, L = INBOX.c, LANES.c  # noqa: E741 - the inbox and lane columns
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    """An INSERT that ignores rows whose key exists, in the session's dialect."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    raise NotImplementedError(dialect)  # pragma: no cover - SQLite and PostgreSQL only
+
+
+class SqlInbox:
+    """Each call is its own short transaction, committed before it returns."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def store(self, bot_id: int, updates: Sequence[Incoming], at: datetime) -> set[int]:
+        """Store a batch in one INSERT; returns the ids stored now (not known before)."""
+        if not updates:
+            return set()
+        rows = [
+            {"bot_id": bot_id, "update_id": u.update_id, "lane": u.lane, "payload": u.payload,
+             "received_at": at, "state": PENDING}
+            for u in updates
+        ]  # fmt: skip
+        async with self._sessions() as session, session.begin():
+            statement = _insert(session, INBOX).values(rows).returning(I.update_id)
+            result = await session.execute(statement)
+            return {int(uid) for uid in result.scalars()}
+
+    async def claim(
+        self,
+        worker: str,
+        bot_ids: Collection[int],
+        now: datetime,
+        until: datetime,
+        *,
+        lanes: int,
+        let_go: Collection[str] = (),
+        renew: bool = False,
+        expire: bool = True,
+        taken: Collection[tuple[int, int]] = (),
+    ) -> list[Claimed]:
+        """One round, one transaction: let the lanes in `let_go` go, extend this worker's
+        leases (`renew`), drop expired leases (`expire`), claim up to `lanes` more lanes with
+        pending updates (oldest first, one INSERT … SELECT), and return the pending updates of
+        every lane this worker holds whose inbox ids are not in `taken` (those it has in hand),
+        oldest first, without their payload (`payloads`)."""
+        async with self._sessions() as session, session.begin():
+            if let_go:
+                await session.execute(
+                    delete(LANES).where((L.claimed_by == worker) & L.lane.in_(list(let_go)))
+                )
+            if renew:
+                await session.execute(
+                    update(LANES).where(L.claimed_by == worker).values(claimed_until=until)
+                )
+            if expire:
+                await session.execute(delete(LANES).where(L.claimed_until <= now))
+            if lanes > 0:
+                held = select(L.lane).where(L.lane == I.lane)
+                free = (
+                    select(
+                        I.lane,
+                        literal(worker, String()),
+                        literal(until, UTCDateTime()),
+                    )
+                    .where((I.state == PENDING) & I.bot_id.in_(list(bot_ids)) & ~held.exists())
+                    .group_by(I.lane)
+                    .order_by(func.min(I.id))
+                    .limit(lanes)
+                )
+                await session.execute(
+                    _insert(session, LANES).from_select(
+                        ["lane", "claimed_by", "claimed_until"], free
+                    )
+                )
+            mine = await session.execute(
+                select(I.id, I.bot_id, I.update_id, I.lane)
+                .join(LANES, L.lane == I.lane)
+                .where((L.claimed_by == worker) & (I.state == PENDING))
+                .order_by(I.id)
+            )
+            known = set(taken)
+            rows = [r for r in mine.all() if (r[1], r[2]) not in known]
+            return [Claimed(int(i), int(b), int(u), str(lane), None) for i, b, u, lane in rows]
+
+    async def payloads(self, ids: Collection[int]) -> dict[int, dict[str, Any]]:
+        """The stored JSON of these inbox rows."""
+        if not ids:
+            return {}
+        async with self._sessions() as session:
+            found = await session.execute(select(I.id, I.payload).where(I.id.in_(list(ids))))
+            return {int(i): dict(p) for i, p in found.all()}
+
+    async def finish(self, bot_id: int, update_ids: Collection[int], at: datetime) -> None:
+        """Mark updates handled outside a handler's transaction (one that failed or was not
+        handled at all)."""
+        async with self._sessions() as session, session.begin():
+            for update_id in update_ids:
+                await self.mark_done_in(session, bot_id, update_id, at)
+
+    @staticmethod
+    async def mark_done_in(
+        session: AsyncSession, bot_id: int, update_id: int, at: datetime
+    ) -> None:
+        """The done mark inside a caller's transaction (the handler's FSM changes). The update's
+        JSON goes (a citizen's words, phone, national code): the row stays only to recognise
+        the update if the messenger sends it again."""
+        await session.execute(
+            update(INBOX)
+            .where((I.bot_id == bot_id) & (I.update_id == update_id) & (I.state == PENDING))
+            .values(state=DONE, handled_at=at, payload={})  # the content is not kept
+        )
+
+    async def release(self, worker: str) -> int:
+        """Let every lane of this worker go (at a stop, or at a start after a crash)."""
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(delete(LANES).where(L.claimed_by == worker))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def purge_before(self, before: datetime) -> int:
+        """Delete updates handled before `before`; returns how many."""
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                delete(INBOX).where((I.state == DONE) & (I.handled_at < before))
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def counts(self) -> dict[str, int]:
+        """Rows per state (pending, done) and lanes claimed."""
+        async with self._sessions() as session:
+            found = await session.execute(select(I.state, func.count()).group_by(I.state))
+            out = {PENDING: 0, DONE: 0} | {str(s): int(n) for s, n in found.all()}
+            lanes = await session.execute(select(func.count()).select_from(LANES))
+            out["lanes"] = int(lanes.scalar_one())
+            return out

@@ -1,0 +1,157 @@
+"""The update inbox on a real database (`storage/inbox.py`): one INSERT per batch, redelivery
+ignored, lanes claimed by one worker at a time, the done mark with the FSM changes, purging."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiogram.fsm.storage.base import StorageKey
+from sqlalchemy import event, func, select
+
+from desk.inbox import Incoming
+from storage.fsm import SQLStorage, UpdateScopedStorage
+from storage.inbox import INBOX, SqlInbox
+from tests.integration.conftest import Database
+
+BOT = 111_111
+LEASE = timedelta(seconds=60)
+
+
+def incoming(update_id: int, chat_id: int) -> Incoming:
+    return Incoming(update_id, f"{BOT}:chat:{chat_id}", {"update_id": update_id, "n": chat_id})
+
+
+async def states(db: Database) -> dict[int, str]:
+    async with db.sessions() as session:
+        rows = await session.execute(select(INBOX.c.update_id, INBOX.c.state))
+        return {int(u): str(s) for u, s in rows.all()}
+
+
+async def test_a_batch_is_one_insert_and_redelivery_is_ignored(db: Database) -> None:
+    inbox = SqlInbox(db.sessions)
+    now = datetime.now(UTC)
+    inserts: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT"):
+            inserts.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        fresh = await inbox.store(BOT, [incoming(u, 40 + u % 3) for u in range(1, 101)], now)
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+    assert fresh == set(range(1, 101))
+    assert len(inserts) == 1, "a hundred updates, one INSERT"
+    # the messenger sends 91-110 again (its confirmation was lost): only 101-110 are new
+    again = await inbox.store(BOT, [incoming(u, 7) for u in range(91, 111)], now)
+    assert again == set(range(101, 111))
+    assert len(await states(db)) == 110
+    assert await inbox.store(BOT + 1, [incoming(1, 7)], now) == {1}, "update ids are per bot"
+
+
+async def test_a_lane_is_one_workers_until_let_go_or_its_lease_ends(db: Database) -> None:
+    inbox = SqlInbox(db.sessions)
+    now = datetime.now(UTC)
+    await inbox.store(BOT, [incoming(1, 10), incoming(2, 20), incoming(3, 10)], now)
+    first = await inbox.claim("a", [BOT], now, now + LEASE, lanes=1)
+    assert [(r.update_id, r.lane) for r in first] == [(1, f"{BOT}:chat:10"), (3, f"{BOT}:chat:10")]
+    assert first[0].payload is None  # read only when needed
+    assert (await inbox.payloads([first[0].id]))[first[0].id] == {"update_id": 1, "n": 10}
+    other = await inbox.claim("b", [BOT], now, now + LEASE, lanes=10)
+    assert [r.update_id for r in other] == [2], "chat 10 is a's: b gets chat 20 only"
+    await inbox.store(BOT, [incoming(4, 10)], now)
+    assert await inbox.claim("b", [BOT], now, now + LEASE, lanes=10, taken={(BOT, 2)}) == []
+    mine = await inbox.claim("a", [BOT], now, now + LEASE, lanes=0, taken={(BOT, 1), (BOT, 3)})
+    assert [r.update_id for r in mine] == [4], "a new update of a's lane goes to a"
+    await inbox.finish(BOT, [1, 3, 4], now)
+    # a lets chat 10 go; b lets its lane lapse: after the lease, c takes chat 20
+    await inbox.claim("a", [BOT], now, now + LEASE, lanes=0, let_go={f"{BOT}:chat:10"})
+    later = now + LEASE + timedelta(seconds=1)
+    taken_over = await inbox.claim("c", [BOT], later, later + LEASE, lanes=10)
+    assert [r.update_id for r in taken_over] == [2], "a dead worker's lane after its lease"
+    assert await inbox.release("c") == 1
+    assert (await inbox.counts())["lanes"] == 0
+
+
+async def test_the_done_mark_is_written_with_the_fsm_changes_or_not_at_all(db: Database) -> None:
+    inbox = SqlInbox(db.sessions)
+    now = datetime.now(UTC)
+    await inbox.store(BOT, [incoming(1, 10), incoming(2, 10)], now)
+    storage = UpdateScopedStorage(SQLStorage(db.sessions), db.sessions)
+    key = StorageKey(bot_id=BOT, chat_id=10, user_id=10)
+    async with storage.update(BOT, 1, now):
+        await storage.set_state(key, "Filing:name")
+    assert await states(db) == {1: "done", 2: "pending"}
+    assert await storage.get_state(key) == "Filing:name"
+    async with db.sessions() as session:
+        kept = dict((await session.execute(select(INBOX.c.update_id, INBOX.c.payload))).all())
+    assert kept == {1: {}, 2: {"update_id": 2, "n": 10}}, "a handled update's words are not kept"
+    with pytest.raises(RuntimeError):
+        async with storage.update(BOT, 2, now):
+            await storage.set_state(key, "Filing:phone")
+            raise RuntimeError("the handler failed (or the process died) here")
+    assert await states(db) == {1: "done", 2: "pending"}, "no mark"
+    assert await storage.get_state(key) == "Filing:name", "and no step"
+    assert await inbox.claim("a", [BOT], now, now + LEASE, lanes=5) != [], "still to handle"
+
+
+async def test_done_rows_older_than_the_cutoff_are_purged(db: Database) -> None:
+    inbox = SqlInbox(db.sessions)
+    now = datetime.now(UTC)
+    await inbox.store(BOT, [incoming(u, 10) for u in (1, 2, 3)], now)
+    await inbox.finish(BOT, [1], now - timedelta(days=2))
+    await inbox.finish(BOT, [2], now)
+    assert await inbox.purge_before(now - timedelta(days=1)) == 1
+    assert await states(db) == {2: "done", 3: "pending"}, "pending rows are never purged"
+
+
+async def test_two_workers_never_hold_the_same_lane_at_once(db: Database) -> None:
+    """Two consumers on one database claim, handle and let go, side by side: no lane is ever
+    in both hands, every update is handled once, each chat's in order."""
+    inbox = SqlInbox(db.sessions)
+    rng = random.Random(3)
+    now = datetime.now(UTC)
+    chats = 12
+    updates = [incoming(u, rng.randrange(chats)) for u in range(1, 241)]
+    for start in range(0, len(updates), 40):
+        await inbox.store(BOT, updates[start : start + 40], now)
+    holding: dict[str, str] = {}
+    handled: list[tuple[str, int, str]] = []
+
+    async def worker(name: str) -> None:
+        idle = 0
+        while idle < 3:
+            tick = datetime.now(UTC)
+            rows = await inbox.claim(name, [BOT], tick, tick + LEASE, lanes=3)
+            if not rows:
+                idle += 1
+                await asyncio.sleep(0.01)
+                continue
+            idle = 0
+            lanes = {r.lane for r in rows}
+            for lane in lanes:
+                assert holding.setdefault(lane, name) == name, f"{lane} in two hands"
+            for row in rows:
+                await asyncio.sleep(0)
+                handled.append((name, row.update_id, row.lane))
+                await inbox.finish(BOT, [row.update_id], tick)
+            for lane in lanes:
+                del holding[lane]
+            tick = datetime.now(UTC)
+            await inbox.claim(name, [BOT], tick, tick + LEASE, lanes=0, let_go=lanes)
+
+    await asyncio.gather(worker("a"), worker("b"))
+    assert sorted(u for _, u, _ in handled) == list(range(1, 241)), "each once"
+    for lane in {lane for _, _, lane in handled}:
+        ids = [u for _, u, la in handled if la == lane]
+        assert ids == sorted(ids), f"{lane} out of order"
+    assert {name for name, _, _ in handled} == {"a", "b"}, "both worked"
+    async with db.sessions() as session:
+        pending = await session.execute(
+            select(func.count()).select_from(INBOX).where(INBOX.c.state == "pending")
+        )
+        assert pending.scalar_one() == 0
