@@ -1,8 +1,8 @@
 """update inbox: every fetched update stored (one INSERT per batch) and handled from there, a
 lease per chat lane; replaces handled_updates
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-01 19:00:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import storage.tables
 
-revision: str = "0014"
-down_revision: str | None = "0013"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
