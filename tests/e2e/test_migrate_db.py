@@ -31,6 +31,7 @@ from storage.tables import (
     AlertMarkRow,
     BlockedChatRow,
     HeldChatRow,
+    InboxLaneRow,
     JobRunRow,
     LookupFailureRow,
     OutboxChatRow,
@@ -138,6 +139,8 @@ async def top_up(url: str) -> dict[str, int]:
                                       granted_by="telegram:501", granted_at=now),
         "outbox_chats": OutboxChatRow(platform="bale", chat_id=91002, claimed_by="host:1:ab",
                                       claimed_until=now),
+        "inbox_lanes": InboxLaneRow(lane="222222:chat:91002", claimed_by="host:1:ab",
+                                    claimed_until=now),
     }  # fmt: skip
     sessions = session_factory(engine)
     try:

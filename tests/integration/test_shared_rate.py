@@ -12,6 +12,8 @@ import itertools
 import os
 import time
 
+import pytest
+
 from desk.model import Platform
 from storage.rate import RedisRate
 
@@ -20,6 +22,7 @@ def _prefix() -> str:
     return f"test:rate:{os.getpid()}:{time.monotonic_ns()}:"
 
 
+@pytest.mark.timing  # sends timed in wall time: beside busy workers it measures the machine
 async def test_three_workers_never_send_faster_than_the_platform_allows(redis_url: str) -> None:
     prefix, per_second, each = _prefix(), 100.0, 30
     workers = [RedisRate(redis_url, prefix=prefix) for _ in range(3)]
