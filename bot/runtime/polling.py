@@ -132,18 +132,29 @@ class InboxPolling:
 
     async def _store(self, updates: list[Update], backoff: Backoff) -> None:
         """Write the batch (one INSERT); retried while the database refuses, unconfirmed."""
-        bot_id = self.bot.id
-        rows = [Incoming(u.update_id, lane_key(bot_id, u), stored_json(u)) for u in updates]
         while True:
             try:
-                fresh = await self.inbox.store(bot_id, rows, datetime.now(UTC))
+                await store_updates(self.inbox, self.consumer, self.bot.id, updates)
                 break
             except Exception as exc:
-                log.warning("%d updates not stored (%s); retry in %.1fs", len(rows),
+                log.warning("%d updates not stored (%s); retry in %.1fs", len(updates),
                             type(exc).__name__, backoff.next_delay)  # fmt: skip
                 await backoff.asleep()
         backoff.reset()
-        self.consumer.offer(bot_id, [u for u in updates if u.update_id in fresh])
+
+
+async def store_updates(
+    inbox: Inbox, consumer: InboxConsumer | None, bot_id: int, updates: list[Update]
+) -> set[int]:
+    """Store updates a bot received in the inbox, in one INSERT, and tell this process's
+    consumer (if any): what polling does with each batch, and what a webhook would do with each
+    update before it answers the platform. Returns the update ids new to the inbox; raises what
+    the database raised (nothing is stored then: the platform must keep the updates)."""
+    rows = [Incoming(u.update_id, lane_key(bot_id, u), stored_json(u)) for u in updates]
+    fresh = await inbox.store(bot_id, rows, datetime.now(UTC))
+    if consumer is not None:
+        consumer.offer(bot_id, [u for u in updates if u.update_id in fresh])
+    return fresh
 
 
 Key = tuple[int, int]  # (bot id, update id)
