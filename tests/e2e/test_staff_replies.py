@@ -185,3 +185,30 @@ async def test_a_question_by_voice_reaches_the_citizen(front, platform) -> None:
     assert texts.BTN_REPLY_QUESTION in told.buttons()
     request = await stored(front, code)
     assert request.status is Status.WAITING and request.answer is None
+
+
+@pytest.mark.slow
+async def test_an_edited_ready_answer_is_no_transfer_reason(front, platform) -> None:
+    """The same with a transfer begun: Maryam picks «مدیریت زراعت» for Ali's request, then
+    answers Zahra with an edited ready answer. It is Zahra's answer, not the reason of a
+    transfer of Ali's request, which stays where it is."""
+    fake = front.bot(platform)
+    water = front.group(WATER, platform)
+    maryam = water.as_admin(17207, "مریم")
+    ali = fake.private_chat(17307, "علی")
+    zahra = fake.private_chat(17308, "زهرا")
+    first = await file_water_complaint(ali, photo=False)
+    second = await file_water_complaint(zahra, photo=False)
+    card_a = await card_in(front, platform, WATER, first)
+    card_b = await card_in(front, platform, WATER, second)
+    await maryam.click(texts.BTN_TRANSFER, message=card_a)
+    await maryam.click("مدیریت زراعت", message=card_a)
+    listed = (await maryam.click(texts.BTN_TEMPLATES, message=card_b))[-1]
+    visit = front.rules.units[WATER].templates[0]
+    shown = (await maryam.click(visit.title, message=listed))[-1]
+    edited = visit.text + " خانم زهرا، چاه شما شنبه بازدید می‌شود."
+    await maryam.send(edited, reply_to=shown)
+    await front.delivered()
+    assert (await stored(front, second)).answer == edited
+    request = await stored(front, first)
+    assert request.unit == WATER and "transferred" not in await events_of(front, first)
