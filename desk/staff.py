@@ -232,8 +232,17 @@ async def transfer(
     return request
 
 
-async def ask(desk: Desk, code: str, question: str, *, chat: ChatRef, actor: Actor) -> Request:
-    """Ask the citizen for more information; their reply comes back into the thread."""
+async def ask(
+    desk: Desk,
+    code: str,
+    question: str,
+    *,
+    chat: ChatRef,
+    actor: Actor,
+    attachments: list[Attachment] | None = None,
+) -> Request:
+    """Ask the citizen for more information (a voice note or a file, if any, follows the
+    question's words); their reply comes back into the thread."""
     async with desk.uow() as tx:
         request = await _load(tx, code)
         if await _replayed(tx, desk, code):
@@ -245,6 +254,8 @@ async def ask(desk: Desk, code: str, question: str, *, chat: ChatRef, actor: Act
         await _change(tx, desk, request, Action.ASK, actor.label, note=question)
         await _refresh_card(tx, desk, request, chat)
         await _tell_citizen(tx, request, "question", question=question)
+        await queue_files(tx, request.chat, request.code, attachments or [],
+                          source=chat.platform, kind=NoticeKind.CITIZEN_COPY)  # fmt: skip
         await tx.commit()
     return request
 

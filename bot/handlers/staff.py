@@ -13,6 +13,7 @@ else changes nothing either.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from aiogram import F, Router
@@ -86,6 +87,32 @@ class StaffTransfer(StatesGroup):
     reason = State()
 
 
+async def _leave_half_done(state: FSMContext) -> None:
+    """Another button pressed: the member changed their mind, so the question or the transfer
+    reason they were about to write is no longer awaited (their next message is not taken
+    for it). The state is the presser's own in this chat; a colleague's stays."""
+    if await state.get_state() in (StaffAsk.question.state, StaffTransfer.reason.state):
+        await state.clear()
+
+
+class AwaitedInput(BaseFilter):
+    """Passes a message a half-done action waits for (the question after «درخواست توضیح», a
+    transfer's reason): a plain message, or a reply to anything but another thread. A reply to
+    another request's card or message, or to a ready answer shown (an edited answer, as
+    STAFF_TEMPLATE_SHOWN says), fails here and reaches `reply_in_thread`: it answers that
+    request, and words meant for one citizen never go to another as a question."""
+
+    async def __call__(
+        self, message: Message, state: FSMContext, deps: Deps, bot: PlatformBot, staff_chat: ChatRef
+    ) -> bool:
+        """Compare the replied message's thread with the request the state is for."""
+        link = await _thread_link(message, deps, bot, staff_chat)
+        if link is None:
+            return True
+        code, role = link
+        return role != TEMPLATE_ROLE and code == (await state.get_data()).get("code")
+
+
 def _card_markup(request: Request, unit: Unit) -> InlineKeyboardMarkup:
     """The buttons of an open card, as the delivery worker draws them."""
     return keyboards.card_actions(
@@ -147,6 +174,8 @@ async def card_button(
     if person is None:
         return
     actor = person.actor
+    if action != "ask":
+        await _leave_half_done(state)
     try:
         request = await staff.unit_request(deps.desk, code, chat=staff_chat)
     except DeskError as exc:
@@ -278,6 +307,7 @@ async def transfer_without_reason(
 async def close_reason(
     query: CallbackQuery,
     callback_data: CloseData,
+    state: FSMContext,
     deps: Deps,
     ui: Renderer,
     bot: PlatformBot,
@@ -286,6 +316,7 @@ async def close_reason(
 ) -> None:
     """A close reason picked (an unknown one does not unpack): ask once more, showing the
     sentence the citizen will read; the card gets its buttons back meanwhile."""
+    await _leave_half_done(state)
     code, reason = callback_data.code, callback_data.reason
     message = query.message
     person = await staff_or_notice(query, staff_chat, deps)
@@ -310,6 +341,7 @@ async def close_reason(
 async def close_confirmed(
     query: CallbackQuery,
     callback_data: CloseConfirmData,
+    state: FSMContext,
     deps: Deps,
     ui: Renderer,
     bot: PlatformBot,
@@ -317,6 +349,7 @@ async def close_confirmed(
 ) -> None:
     """«بله، بسته شود»: close; «بازگشت»: keep it open. Either way the question loses its
     buttons, so it cannot be pressed twice."""
+    await _leave_half_done(state)
     code, reason = callback_data.code, callback_data.reason
     message = query.message
     person = await staff_or_notice(query, staff_chat, deps)
@@ -382,16 +415,25 @@ async def question_for_citizen(
         await state.clear()
         return
     question = normalize(message.text or message.caption or "", digits=False)
-    if not question:
-        await message.reply(texts.STAFF_EMPTY_ANSWER)
+    attachment = attachment_of(message)
+    if not question and attachment is None:
+        await message.reply(texts.STAFF_EMPTY_QUESTION)  # the state stays: a question still asks
         return
+    if not question and attachment is not None:  # asked by voice (or a photo): the citizen reads so
+        if attachment.kind is AttachmentKind.VOICE:
+            question = texts.VOICE_QUESTION
+        else:
+            question = texts.FILE_QUESTION.format(what=texts.ATTACHMENT_NAMES[attachment.kind])
     if why := too_long(question, validation.STAFF_TEXT_MAX, texts.STAFF_TEXT_TOO_LONG):
         await message.reply(why)
         return
     code = str((await state.get_data()).get("code"))
     await state.clear()
     try:
-        await staff.ask(deps.desk, code, question, chat=staff_chat, actor=person.actor)
+        await staff.ask(
+            deps.desk, code, question, chat=staff_chat, actor=person.actor,
+            attachments=[attachment] if attachment else [],
+        )  # fmt: skip
     except DeskError as exc:
         await message.reply(_refusal(exc))
         return
@@ -410,9 +452,7 @@ async def reply_in_thread(
     """A reply to a card or any later message of its thread is the answer to the citizen."""
     replied = message.reply_to_message
     assert replied is not None
-    link = await deps.links.linked(staff_chat.platform, staff_chat.chat_id, replied.message_id)
-    if link is None:
-        link = _card_without_link(replied, bot)
+    link = await _thread_link(message, deps, bot, staff_chat)
     if link is None:
         return  # a conversation among staff, not an answer
     person = await staff_or_notice(message, staff_chat, deps)
@@ -465,15 +505,23 @@ async def reply_in_thread(
 async def _thread_code(message: Message, deps: Deps, bot: PlatformBot, chat: ChatRef) -> str | None:
     """The request whose thread the message replies to (a card, a later message of it), or
     None: not a reply, a reply to staff talk, or to a draft's digest."""
+    link = await _thread_link(message, deps, bot, chat)
+    if link is None or link[1] == "digest":
+        return None
+    return link[0]
+
+
+async def _thread_link(
+    message: Message, deps: Deps, bot: PlatformBot, chat: ChatRef
+) -> tuple[str, str] | None:
+    """The thread a message replies to, as (code, role) of the replied message's link (a card,
+    a later message of its thread, a ready answer shown, a draft's digest), or None: not a
+    reply, or a reply to anything else (staff talk, the bot's other words)."""
     replied = message.reply_to_message
     if replied is None:
         return None
     link = await deps.links.linked(chat.platform, chat.chat_id, replied.message_id)
-    if link is None:
-        link = _card_without_link(replied, bot)
-    if link is None or link[1] == "digest":
-        return None
-    return link[0]
+    return link if link is not None else _card_without_link(replied, bot)
 
 
 async def _offer_templates(
@@ -547,12 +595,14 @@ async def _template_for(
 async def template_picked(
     query: CallbackQuery,
     callback_data: TemplateData,
+    state: FSMContext,
     deps: Deps,
     ui: Renderer,
     staff_chat: ChatRef,
     unit: Unit,
 ) -> None:
     """A ready answer picked: its text is shown, to send as it is or to reply to, edited."""
+    await _leave_half_done(state)
     code, index = callback_data.code, callback_data.index
     picked = await _template_for(query, deps, staff_chat, unit, code, index)
     if picked is None:
@@ -579,12 +629,14 @@ async def template_picked(
 async def template_send(
     query: CallbackQuery,
     callback_data: TemplateSendData,
+    state: FSMContext,
     deps: Deps,
     ui: Renderer,
     staff_chat: ChatRef,
     unit: Unit,
 ) -> None:
     """«ارسال همین متن»: the ready answer goes to the citizen as a typed answer would."""
+    await _leave_half_done(state)
     code, index = callback_data.code, callback_data.index
     picked = await _template_for(query, deps, staff_chat, unit, code, index)
     if picked is None:
@@ -691,9 +743,14 @@ async def find_command(
 
 
 async def card_again(
-    query: CallbackQuery, callback_data: CardAgainData, deps: Deps, staff_chat: ChatRef
+    query: CallbackQuery,
+    callback_data: CardAgainData,
+    state: FSMContext,
+    deps: Deps,
+    staff_chat: ChatRef,
 ) -> None:
     """«نمایش دوباره کارت»: the request's card is posted again at the bottom of the group."""
+    await _leave_half_done(state)
     person = await staff_or_notice(query, staff_chat, deps)
     if person is None:
         return
@@ -707,13 +764,26 @@ async def card_again(
     await query.answer(plain(texts.STAFF_CARD_AGAIN_DONE, code=to_persian_digits(code)))
 
 
+# a card's first line, «{kind} | کد رهگیری {code}» (texts.CARD): what tells a card from the bot's
+# other messages that name a code (a /find list, «کدام پاسخ آماده برای درخواست …», «پاسخ
+# درخواست … فرستاده شد»)
+_CARD_HEAD = re.compile(
+    re.escape(texts.CARD.split("\n", 1)[0])
+    .replace(re.escape("{kind}"), "[^\n|]+")
+    .replace(re.escape("{code}"), "(\\S+)")
+)
+
+
 def _card_without_link(replied: Message, bot: PlatformBot) -> tuple[str, str] | None:
     """A card of this bot whose link was never stored (the bot was killed between the send
-    and the record; the card was then sent again): its tracking code is on it. Only the
-    bot's own messages count; the unit check in the desk still applies."""
+    and the record; the card was then sent again): its tracking code is in its head line.
+    Only the bot's own messages count, and of them only a card; the unit check in the desk
+    still applies."""
     if replied.from_user is None or replied.from_user.id != bot.id:
         return None
-    code = tracking.find_in(replied.text or replied.caption or "")
+    first_line = (replied.text or replied.caption or "").split("\n", 1)[0].strip()
+    head = _CARD_HEAD.fullmatch(first_line)
+    code = tracking.find_in(head.group(1)) if head else None
     return (code, "card") if code else None
 
 
@@ -770,7 +840,8 @@ def router() -> Router:
     # before the states and the replies: `/templates` replying to a card is not its answer
     router.message.register(templates_command, Command("templates"))
     router.message.register(find_command, Command("find"))
-    router.message.register(transfer_reason, StaffTransfer.reason)
-    router.message.register(question_for_citizen, StaffAsk.question)
+    # a reply answering another thread is no question or reason (AwaitedInput): a reply below
+    router.message.register(transfer_reason, StaffTransfer.reason, AwaitedInput())
+    router.message.register(question_for_citizen, StaffAsk.question, AwaitedInput())
     router.message.register(reply_in_thread, F.reply_to_message)
     return router

@@ -416,6 +416,7 @@ STAFF_CHANGED_MEANWHILE = (
     "نشد. کارت به‌روز می‌شود؛ اگر هنوز لازم است، دوباره اقدام کنید."
 )
 STAFF_EMPTY_ANSWER = "پاسخ خالی است. لطفاً متن پاسخ را بنویسید."
+STAFF_EMPTY_QUESTION = "پرسش خالی است. لطفاً پرسش خود را بنویسید یا با یک پیام صوتی بفرستید."
 STAFF_NOTE_TOO_LONG = (
     "این توضیح {length} حرف است و بیش از {max} حرف پذیرفته نمی‌شود. "
     "لطفاً کوتاه‌تر بنویسید و دوباره بفرستید؛ چیزی ثبت نشد."
@@ -542,6 +543,9 @@ CITIZEN = {
 VOICE_ANSWER = "🎤 پاسخ با پیام صوتی است؛ آن را در پیام بعدی بشنوید."
 # a staff answer that is only a photo, file, video or location: {what} an ATTACHMENT_NAMES word
 FILE_ANSWER = "📎 پاسخ یک {what} است؛ آن را در پیام بعدی ببینید."
+# a staff question asked by voice note / with only a file: what the citizen reads before it
+VOICE_QUESTION = "🎤 پرسش با پیام صوتی است؛ آن را در پیام بعدی بشنوید."
+FILE_QUESTION = "📎 پرسش در یک {what} است؛ آن را در پیام بعدی ببینید."
 BTN_REPLY_QUESTION = "پاسخ به این پرسش"
 RATE_LABELS = RATING_LABELS  # the survey's scale: «۵ عالی» … «۱ خیلی بد»
 # after a tap the rating buttons go; in their place one button says what was recorded
