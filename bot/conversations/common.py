@@ -400,6 +400,17 @@ def _as_plain_file(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k != "role"}
 
 
+def _after_new_description(stored: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], bool]:
+    """The files once a new description replaces a voice one: that voice stays among them as
+    an ordinary file while there is room (five at most); with five already, it gives way
+    (True: the citizen is told)."""
+    files = extra_files(stored)
+    former = [a for a in stored if a.get("role") == DESCRIPTION_ROLE]
+    if former and len(files) + len(former) > MAX_ATTACHMENTS:
+        return files, True
+    return [_as_plain_file(a) for a in stored], False
+
+
 def voice_description(message: Message) -> tuple[str, Attachment] | None:
     """(the description text, the voice) when `message` is a voice note: the text says it is
     a voice note (and carries its caption, if any), so nobody reads an empty description."""
@@ -439,9 +450,11 @@ async def take_description(
         if too_big := file_too_big(bot, spoken):
             await prompts.reask(message, state, deps, ui, too_big)
             return
-        files = [spoken.to_dict(), *(_as_plain_file(a) for a in stored)]
-        await state.update_data(text=text, attachments=files)
+        files, gave_way = _after_new_description(stored)
+        await state.update_data(text=text, attachments=[spoken.to_dict(), *files])
         await message.answer(texts.VOICE_DESCRIPTION_KEPT)
+        if gave_way:
+            await message.answer(_no_room_text())
         await advance(message, state, deps, ui, prompts, nxt=after_voice, summary=summary)
         return
     attachment = attachment_of(message)
@@ -476,9 +489,17 @@ async def take_description(
         except InvalidInput as exc:
             await prompts.reask(message, state, deps, ui, error_text(ui, exc))
             return
-    # a typed description replaces a voice one; that voice stays among the files
-    await state.update_data(text=text, attachments=[_as_plain_file(a) for a in stored])
+    # a typed description replaces a voice one; that voice stays among the files (room left)
+    files, gave_way = _after_new_description(stored)
+    await state.update_data(text=text, attachments=files)
+    if gave_way:
+        await message.answer(_no_room_text())
     await advance(message, state, deps, ui, prompts, nxt=nxt, summary=summary)
+
+
+def _no_room_text() -> str:
+    """The earlier voice description gave way: five files already."""
+    return texts.VOICE_REPLACED_NO_ROOM.format(max=to_persian_digits(MAX_ATTACHMENTS))
 
 
 async def take_phone(
@@ -707,13 +728,26 @@ def lookup_ended(current: str | None) -> str | None:
 # FSM data, with no state: a sentence typed in the menu, kept to be filed (bot.handlers.citizen)
 KEPT_TEXT = "kept_text"
 KEPT_KEY = "kept_key"
+# the files of that message (a voice note that is the description, a photo with its caption),
+# as attachment dicts; in a draft started from it, the files it brought
+KEPT_FILES = "kept_files"
 
 
-async def offer_kept_text(message: Message, state: FSMContext, text: str) -> None:
-    """Keep `text` (durably, with no state: the menu stays) and offer to file it as it is."""
+async def offer_kept_text(
+    message: Message,
+    state: FSMContext,
+    text: str,
+    files: list[dict[str, Any]] | None = None,
+) -> None:
+    """Keep `text` and its `files` (durably, with no state: the menu stays) and offer to file
+    them as they are."""
     token = secrets.token_hex(4)
-    await state.set_data({KEPT_TEXT: text, KEPT_KEY: token})
-    await message.answer(texts.OFFER_KEPT_TEXT, reply_markup=keyboards.kept_text(token))
+    await state.set_data({KEPT_TEXT: text, KEPT_KEY: token, KEPT_FILES: files or []})
+    offer = texts.OFFER_KEPT_TEXT
+    if not text and files:  # a photo or a file alone: the description is asked when filing
+        kind = AttachmentKind(files[0]["kind"])
+        offer = texts.OFFER_KEPT_FILE.format(what=texts.ATTACHMENT_NAMES[kind])
+    await message.answer(offer, reply_markup=keyboards.kept_text(token))
 
 
 async def back(
@@ -730,19 +764,49 @@ async def keep_answer(
     await prompts.forward(message, state, deps, ui)
 
 
+# FSM data of a draft that is no answer of the citizen's: what the conversation itself keeps
+_NOT_ANSWERS = frozenset(
+    {"flow", "filing_key", "code", "draft", "section", "editing", "skip", "remember", TRAIL, AHEAD}
+)
+
+
+def holds_answers(data: Mapping[str, Any]) -> bool:
+    """Whether a draft holds more than the first step's own answer (one button pressed,
+    pressed again in a moment): two answers or more the citizen gave, beyond what a message
+    kept in the menu brought (the sentence, its files: `leave` offers those again)."""
+    kept_files = data.get(KEPT_FILES) or []
+    answers = 0
+    for key, value in data.items():
+        if key in _NOT_ANSWERS or key == KEPT_FILES or value in (None, "", [], {}, False):
+            continue
+        if key == "text" and data.get("skip") is not None:
+            continue  # the kept sentence, offered again
+        if key == "attachments" and value == kept_files:
+            continue  # the kept message's files, offered again with it
+        answers += 1
+    return answers > 1
+
+
 async def leave(message: Message, state: FSMContext) -> None:
-    """«بازگشت» on a conversation's first step: the main menu. Nothing typed is dropped: a
-    look-up has nothing, a filing's first step has nothing yet but the sentence a citizen typed
-    in the menu, which is offered again as it was."""
+    """«بازگشت» on a conversation's first step: the main menu. Nothing given is dropped: a
+    look-up has nothing; a draft that holds answers (the citizen came back to the first step
+    from further on, `holds_answers`) asks «رها کنم؟» first, as /start in the middle does;
+    else what a draft may hold is the first step's own answer and the message a citizen sent
+    in the menu, which is offered again."""
     current = await state.get_state()
     data = await state.get_data()
+    if lookup_ended(current) is None and holds_answers(data):
+        await message.answer(texts.ABANDON_QUESTION, reply_markup=keyboards.abandon())
+        return
     await state.clear()
     await message.answer(
         lookup_ended(current) or texts.BACK_TO_MENU, reply_markup=keyboards.main_menu()
     )
     kept = data.get("text") if data.get("skip") is not None else None
-    if isinstance(kept, str) and kept:
-        await offer_kept_text(message, state, kept)
+    files = list(data.get(KEPT_FILES) or [])
+    text = kept if isinstance(kept, str) else ""
+    if text or files:
+        await offer_kept_text(message, state, text, files)
 
 
 async def cancel(message: Message, state: FSMContext) -> None:
@@ -818,14 +882,10 @@ async def take_edit(
     prompts: Prompts,
     editable: dict[str, State],
 ) -> None:
-    """Jump to the chosen field; the summary comes back right after it."""
+    """Jump to the chosen field; the summary comes back right after it. The files already
+    sent stay («پیوست‌ها» adds to them; «بازگشت» leaves them as they were)."""
     for key, target in editable.items():
         if message.text == texts.FIELD_LABELS[key]:
-            if key == "attachments":  # chosen anew; a voice that is the description stays
-                kept = (await state.get_data()).get("attachments") or []
-                await state.update_data(
-                    attachments=[a for a in kept if a.get("role") == DESCRIPTION_ROLE]
-                )
             await state.update_data(editing=True)
             await prompts.ask(target, message, state, deps, ui)
             return

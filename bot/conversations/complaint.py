@@ -69,12 +69,14 @@ async def begin_with_text(
     bot: PlatformBot,
     user_id: int | None,
     text: str,
+    files: list[dict[str, Any]] | None = None,
 ) -> None:
     """Start a complaint whose description is the sentence the citizen typed in the menu: its
     step is passed over, the others are asked as usual."""
     await filing.start(
         message, state, deps, ui, prompts, bot, "complaint", Complaint.topic,
-        user_id=user_id, kept=text, skip={Complaint.text: Complaint.attachments},
+        user_id=user_id, kept=text or None, files=files,
+        skip={Complaint.text: Complaint.attachments},
     )  # fmt: skip
 
 

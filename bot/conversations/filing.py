@@ -13,7 +13,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import Message
 
-from bot.conversations.common import Prompts
+from bot.conversations.common import KEPT_FILES, Prompts
 from bot.deps import Deps
 from bot.runtime.middlewares import current_update_key
 from bot.runtime.platforms import PlatformBot, Renderer
@@ -75,18 +75,24 @@ async def start(
     *,
     user_id: int | None,
     kept: str | None = None,
+    files: list[dict[str, Any]] | None = None,
     skip: dict[State, State] | None = None,
 ) -> None:
     """Start a filing flow at its first step, unless this account has used its filing quota.
-    `kept`: a sentence the citizen typed in the menu, the draft's description from the start;
-    `skip` maps the steps it answers to the step asked instead."""
+    `kept`: a message the citizen sent in the menu, the draft's description from the start;
+    `skip` maps the steps it answers to the step asked instead; `files`: the voice or photo
+    that message was, the draft's attachments (a file alone: no `kept`, nothing skipped)."""
     if await quota_refuses(message, state, deps, ui, prompts, bot, user_id):
         return
     passed = {str(step.state): str(instead.state) for step, instead in (skip or {}).items()}
-    extra: dict[str, Any] = {} if kept is None else {"text": kept, "skip": passed}
+    extra: dict[str, Any] = {"text": kept, "skip": passed} if kept else {}
+    if files:
+        extra |= {"attachments": list(files), KEPT_FILES: list(files)}
     await state.set_data(draft_data(flow, **extra))
-    if kept is not None:
+    if kept:
         await message.answer(texts.KEPT_TEXT_USED)
+    elif files:
+        await message.answer(texts.KEPT_FILE_USED)
     await prompts.ask(first, message, state, deps, ui)
 
 

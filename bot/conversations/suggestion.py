@@ -61,12 +61,14 @@ async def begin_with_text(
     bot: PlatformBot,
     user_id: int | None,
     text: str,
+    files: list[dict[str, Any]] | None = None,
 ) -> None:
     """Start a suggestion whose description is the sentence the citizen typed in the menu: its
     step is passed over, the others are asked as usual."""
     await filing.start(
         message, state, deps, ui, prompts, bot, "suggestion", Suggestion.topic,
-        user_id=user_id, kept=text, skip={Suggestion.text: Suggestion.anonymous},
+        user_id=user_id, kept=text or None, files=files,
+        skip={Suggestion.text: Suggestion.anonymous},
     )  # fmt: skip
 
 

@@ -11,7 +11,17 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.conversations import complaint, suggestion
-from bot.conversations.common import KEPT_KEY, KEPT_TEXT, Flow, Prompts, offer_kept_text
+from bot.conversations.common import (
+    KEPT_FILES,
+    KEPT_KEY,
+    KEPT_TEXT,
+    Flow,
+    Prompts,
+    attachment_of,
+    file_too_big,
+    offer_kept_text,
+    voice_description,
+)
 from bot.deps import Deps
 from bot.handlers import followup
 from bot.runtime.platforms import PlatformBot, Renderer
@@ -188,18 +198,43 @@ async def lost(
     message: Message, state: FSMContext, deps: Deps, ui: Renderer, bot: PlatformBot
 ) -> None:
     """Anything else outside a conversation. While a staff question waits, a text, photo or
-    voice answers it; a sentence that reads like a request is offered to be filed as it is;
-    anything else is told how to go on, with the menu."""
+    voice answers it; a sentence that reads like a request, a voice note, a photo or a file
+    is kept and offered to be filed (`_kept_from`); anything else is told how to go on, with
+    the menu."""
     if await followup.answer_in_menu(message, state, deps, ui, bot):
         return
-    text = normalize(message.text or "")
-    if message.text is not None and validation.looks_like_request(text):
-        await offer_kept_text(message, state, text)  # kept in the FSM data, with no state
+    attachment = attachment_of(message)
+    if attachment is not None and (too_big := file_too_big(bot, attachment)):
+        await message.answer(too_big, reply_markup=keyboards.main_menu())
+        return
+    kept = _kept_from(message)
+    if kept is not None:  # kept in the FSM data, with no state
+        await offer_kept_text(message, state, *kept)
         return
     await message.answer(
         texts.LOST.replace("۱۰", to_persian_digits(tracking.LENGTH)),
         reply_markup=keyboards.main_menu(),
     )
+
+
+def _kept_from(message: Message) -> tuple[str, list[dict[str, Any]]] | None:
+    """What a message in the menu can be filed as: (description, files). A sentence that
+    reads like a request; a voice note (the description itself, as at a description step);
+    a photo or another file, kept, with its caption as the description when it reads like a
+    request (else '': the description is asked when filing). None for anything else."""
+    voice = voice_description(message)
+    if voice is not None:
+        text, spoken = voice
+        return text, [spoken.to_dict()]
+    if message.text is not None:
+        text = normalize(message.text)
+        return (text, []) if validation.looks_like_request(text) else None
+    attachment = attachment_of(message)
+    if attachment is None:
+        return None
+    attachment.message_id = message.message_id
+    caption = normalize(message.caption or "")
+    return (caption if validation.looks_like_request(caption) else ""), [attachment.to_dict()]
 
 
 async def file_kept_text(
@@ -227,7 +262,8 @@ async def file_kept_text(
         await message.answer(texts.KEPT_TEXT_GONE)
         return
     begin = complaint.begin_with_text if callback_data.flow == "c" else suggestion.begin_with_text
-    await begin(message, state, deps, ui, prompts, bot, query.from_user.id, text)
+    files = [f for f in data.get(KEPT_FILES) or [] if isinstance(f, dict)]
+    await begin(message, state, deps, ui, prompts, bot, query.from_user.id, text, files)
 
 
 def flow() -> Flow:

@@ -113,6 +113,8 @@ async def _clarify(
         return
     if not text and message.voice is not None:  # staff read that the answer is a voice note
         text = texts.VOICE_DESCRIPTION
+    elif not text and attachment is not None:  # a photo, a file alone: staff read what it is
+        text = texts.CLARIFICATION_FILE.format(what=texts.ATTACHMENT_NAMES[attachment.kind])
     if why := too_long(text, validation.DESCRIPTION_MAX):  # the unit's note must fit too
         await message.answer(why)
         return

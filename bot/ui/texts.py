@@ -102,6 +102,10 @@ VOICE_INVITE = "اگر نوشتن برایتان سخت است، به‌جای �
 # the description stored when a voice note is the description (staff, exports, the status view)
 VOICE_DESCRIPTION = "🎤 پیام صوتی"
 VOICE_DESCRIPTION_KEPT = "پیام صوتی شما به‌عنوان شرح نگه داشته شد."
+# a new description after a voice one, with five files already: the earlier voice gives way
+VOICE_REPLACED_NO_ROOM = (
+    "شما {max} پیوست دارید و جایی برای نگه داشتن پیام صوتی قبلی نبود؛ شرح تازه جای آن را گرفت."
+)
 # a photo (or another file) sent where the description is asked: kept, and the question again;
 # {what} is an ATTACHMENT_NAMES word, {then} what is still wanted
 ATTACHMENT_KEPT = "{what} شما نگه داشته شد؛ حالا {then} را بنویسید یا با یک پیام صوتی بگویید."
@@ -552,6 +556,9 @@ RATE_LABELS = RATING_LABELS  # the survey's scale: «۵ عالی» … «۱ خی
 BTN_RATED = "امتیاز شما: {label}"
 ASK_CLARIFICATION = "لطفاً پاسخ خود را به پرسش کارشناس بنویسید (می‌توانید عکس یا فایل هم بفرستید)."
 CLARIFICATION_SENT = "پاسخ شما به «{unit}» فرستاده شد. سپاس از همراهی شما."
+# a citizen's answer that is only a photo, file or location: the note staff read over it;
+# {what} an ATTACHMENT_NAMES word
+CLARIFICATION_FILE = "📎 {what}؛ آن را در پیام بعدی ببینید."
 CLARIFICATION_NOT_NEEDED = "این درخواست اکنون منتظر توضیح شما نیست."
 # a plain message in the menu while a question waits: it answers the newest question
 CLARIFICATION_SENT_FOR = (
@@ -563,10 +570,16 @@ CLARIFICATION_SENT_FOR = (
 OFFER_KEPT_TEXT = (
     "آیا می‌خواهید همین پیام را ثبت کنید؟ لازم نیست دوباره بنویسید؛ یکی از دو دکمه زیر را بزنید."
 )
+# a photo or a file alone in the menu: {what} an ATTACHMENT_NAMES word
+OFFER_KEPT_FILE = (
+    "{what} شما نگه داشته شد. آیا می‌خواهید آن را همراه یک درخواست ثبت کنید؟ "
+    "یکی از دو دکمه زیر را بزنید."
+)
 BTN_KEEP_AS_COMPLAINT = "ثبت به‌عنوان شکایت"
 BTN_KEEP_AS_SUGGESTION = "ثبت به‌عنوان پیشنهاد یا انتقاد"
-KEPT_TEXT_USED = "متن شما به‌عنوان شرح نگه داشته شد. چند پرسش دیگر مانده است."
-KEPT_TEXT_GONE = "این متن دیگر نگه داشته نشده است. لطفاً یکی از گزینه‌های منو را انتخاب کنید."
+KEPT_TEXT_USED = "پیام شما به‌عنوان شرح نگه داشته شد. چند پرسش دیگر مانده است."
+KEPT_FILE_USED = "پیوست شما نگه داشته شد. چند پرسش دیگر مانده است."
+KEPT_TEXT_GONE = "این پیام دیگر نگه داشته نشده است. لطفاً یکی از گزینه‌های منو را انتخاب کنید."
 
 # --- quotas (FILINGS_PER_HOUR, FILINGS_PER_DAY, CLARIFICATIONS_PER_HOUR) --------------------
 # {limit} and {time} («۷ آذر ۱۴۰۵، ساعت ۱۲:۳۰») come in Persian digits; the reason comes first,

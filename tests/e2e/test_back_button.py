@@ -211,3 +211,74 @@ async def test_back_from_a_field_edited_at_the_summary(front, platform: Platform
     assert texts.BTN_KEEP_ANSWER not in citizen.keyboard(), "the summary's own buttons lead on"
     code = tracking_code(await citizen.click(texts.BTN_CONFIRM))
     assert (await stored(front, code)).contact.name == "علی رضایی"
+
+
+async def _to_summary_with_a_photo(citizen) -> str:
+    await citizen.send("/start")
+    await citizen.click(texts.BTN_COMPLAINT)
+    await citizen.click("آب و آبیاری")
+    await citizen.click("فردوس")
+    await citizen.send("علی رضایی")
+    await citizen.send_contact("+989151234567")
+    await citizen.click(texts.BTN_NO_NATIONAL_CODE)
+    await citizen.send(DESCRIPTION)
+    await citizen.send_photo(size=60_000)
+    return said(await citizen.click(texts.BTN_DONE))
+
+
+async def test_back_from_editing_the_attachments_keeps_the_photo(front, platform: Platform) -> None:
+    """«ویرایش», «پیوست‌ها», then «بازگشت» twice (the citizen changed their mind): the photo
+    is still on the summary and filed (review bug 5: it was dropped when «پیوست‌ها» was
+    pressed)."""
+    citizen = front.bot(platform).private_chat(14810, "علی")
+    summary = await _to_summary_with_a_photo(citizen)
+    assert "۱ عکس" in summary, summary
+    await citizen.click(texts.BTN_EDIT)
+    await citizen.click(texts.FIELD_LABELS["attachments"])
+    assert texts.ASK_EDIT_FIELD in said(await citizen.click(texts.BTN_BACK))
+    again = said(await citizen.click(texts.BTN_BACK))
+    assert texts.SUMMARY_TITLE in again
+    assert "۱ عکس" in again, f"the photo is gone from the summary: {again}"
+    code = tracking_code(await citizen.click(texts.BTN_CONFIRM))
+    assert len((await stored(front, code)).attachments) == 1, "filed without the photo"
+
+
+async def test_editing_the_attachments_adds_to_them(front, platform: Platform) -> None:
+    """«ویرایش» → «پیوست‌ها» → another photo → «پایان»: both photos are filed."""
+    citizen = front.bot(platform).private_chat(14811, "علی")
+    await _to_summary_with_a_photo(citizen)
+    await citizen.click(texts.BTN_EDIT)
+    await citizen.click(texts.FIELD_LABELS["attachments"])
+    assert "پیوست ۲ از ۵" in said(await citizen.send_photo(size=30_000))
+    summary = said(await citizen.click(texts.BTN_DONE))
+    assert "۲ عکس" in summary, summary
+    code = tracking_code(await citizen.click(texts.BTN_CONFIRM))
+    assert len((await stored(front, code)).attachments) == 2
+
+
+async def test_one_back_too_many_does_not_throw_away_a_whole_complaint(
+    front, platform: Platform
+) -> None:
+    """From the summary back step by step to the topic, then once more: the bot asks «رها
+    کنم؟» as /start in the middle does; «نه، ادامه می‌دهم» keeps every answer (review bug 6:
+    the whole draft was dropped with «به منوی اصلی برگشتید.»)."""
+    citizen = front.bot(platform).private_chat(14812, "علی")
+    summary = await _to_summary_with_a_photo(citizen)
+    assert "۱ عکس" in summary
+    asked = ""
+    for _ in range(10):  # summary → attachments → … → topic
+        asked = said(await citizen.click(texts.BTN_BACK))
+        if texts.ASK_TOPIC in asked:
+            break
+    assert texts.ASK_TOPIC in asked
+    assert texts.BTN_KEEP_ANSWER in citizen.keyboard(), "the answers are still there"
+    told = said(await citizen.click(texts.BTN_BACK))  # one tap too many
+    assert texts.ABANDON_QUESTION in told, f"the whole draft was dropped without a word: {told}"
+    assert texts.BACK_TO_MENU not in told
+    assert texts.ASK_TOPIC in said(await citizen.click(texts.BTN_CONTINUE))
+    for _ in range(10):  # on again, every answer kept
+        if texts.SUMMARY_TITLE in (shown := said(await citizen.click(texts.BTN_KEEP_ANSWER))):
+            break
+    assert texts.SUMMARY_TITLE in shown and "۱ عکس" in shown and DESCRIPTION in shown
+    code = tracking_code(await citizen.click(texts.BTN_CONFIRM))
+    assert len((await stored(front, code)).attachments) == 1

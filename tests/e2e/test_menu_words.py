@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.ui import texts
-from desk.model import Platform, Status
+from desk.model import DESCRIPTION_ROLE, AttachmentKind, Platform, Status
 from desk.text import to_persian_digits
 from tests.e2e.helpers import said, stored, tracking_code
 from tests.e2e.test_staff_desk import WATER, card_in, file_water_complaint, next_to
@@ -163,3 +163,108 @@ async def test_a_short_unknown_text_still_gets_help(front, platform: Platform) -
         reply = said(await citizen.send(gibberish))
         assert texts.LOST[:20] in reply, gibberish
         assert texts.OFFER_KEPT_TEXT not in reply
+
+
+def _offered_to_file(replies) -> bool:
+    return texts.BTN_KEEP_AS_COMPLAINT in [b for m in replies for b in m.buttons()]
+
+
+async def test_a_voice_note_sent_in_the_menu_is_not_dropped(front, platform: Platform) -> None:
+    """Voice first: a farmer who cannot type opens the bot and speaks the complaint. The voice
+    is kept and offered to be filed; the complaint then has it as its description (review
+    bug 7: «متوجه پیام شما نشدم…» and the voice was gone)."""
+    citizen = front.bot(platform).private_chat(14108, "علی")
+    await citizen.send("/start")
+    replies = await citizen.send_voice()
+    assert texts.LOST not in said(replies), said(replies)
+    assert _offered_to_file(replies), said(replies)
+    await front.restart()  # kept in the durable FSM data, the voice too
+    await citizen.click(texts.BTN_KEEP_AS_COMPLAINT)
+    await citizen.click("آب و آبیاری")
+    await citizen.click("فردوس")
+    await citizen.send("علی رضایی")
+    await citizen.send_contact("+989151234567")
+    after_code = said(await citizen.click(texts.BTN_NO_NATIONAL_CODE))
+    assert texts.ASK_DESCRIPTION[:20] not in after_code, "the voice is the description"
+    summary = said(await citizen.click(texts.BTN_NO_ATTACHMENTS))
+    assert texts.VOICE_DESCRIPTION in summary
+    request = await stored(front, tracking_code(await citizen.click(texts.BTN_CONFIRM)))
+    assert request.text == texts.VOICE_DESCRIPTION
+    assert [(a.kind, a.role) for a in request.attachments] == [
+        (AttachmentKind.VOICE, DESCRIPTION_ROLE)
+    ]
+
+
+async def test_a_photo_with_a_caption_sent_in_the_menu_is_not_dropped(
+    front, platform: Platform
+) -> None:
+    """A photo of the dry well whose caption is the complaint: kept, offered, and filed with
+    the caption as the description and the photo as its attachment."""
+    citizen = front.bot(platform).private_chat(14109, "علی")
+    await citizen.send("/start")
+    caption = "آب چاه کشاورزی ما از سه هفته پیش قطع شده است"
+    replies = await citizen.send_photo(caption=caption)
+    assert texts.LOST not in said(replies), said(replies)
+    assert _offered_to_file(replies), said(replies)
+    await citizen.click(texts.BTN_KEEP_AS_SUGGESTION)
+    await citizen.click("آب و آبیاری")
+    summary = said(await citizen.click(texts.BTN_WITH_NAME))
+    assert caption in summary and "۱ عکس" in summary, summary
+    request = await stored(front, tracking_code(await citizen.click(texts.BTN_CONFIRM)))
+    assert request.text == caption
+    assert [a.kind for a in request.attachments] == [AttachmentKind.PHOTO]
+
+
+async def test_back_on_the_first_step_offers_a_kept_voice_again(front, platform: Platform) -> None:
+    citizen = front.bot(platform).private_chat(14110, "علی")
+    await citizen.send("/start")
+    await citizen.send_voice()
+    await citizen.click(texts.BTN_KEEP_AS_COMPLAINT)
+    left = await citizen.click(texts.BTN_BACK)
+    assert texts.BACK_TO_MENU in said(left) and _offered_to_file(left), said(left)
+    assert texts.ASK_TOPIC in said(await citizen.click(texts.BTN_KEEP_AS_COMPLAINT))
+
+
+@pytest.mark.slow  # over 3 s (README, Testing: slow)
+async def test_a_photo_alone_answering_a_question_says_so_to_staff(
+    front, platform: Platform
+) -> None:
+    """A clarification that is only a photo: staff read that it is a photo, under the card,
+    not «💬 توضیح متقاضی:» over an empty line (review bug 10b)."""
+    fake = front.bot(platform)
+    citizen = fake.private_chat(14111, "علی")
+    _code, card = await asked(front, platform, citizen)
+    water = front.group(WATER, platform)
+    mark = len(fake.sent)
+    await citizen.send_photo(size=40_000)
+    note = await next_to(front, platform, water.id, mark, "توضیح متقاضی")
+    body = (note.text or "").split("\n", 1)[1].strip()
+    assert body, f"an empty note: {note.text!r}"
+    assert texts.ATTACHMENT_NAMES[AttachmentKind.PHOTO] in body
+    assert note.reply_to_message_id == card.message_id
+
+
+async def test_a_photo_alone_in_the_menu_is_kept_and_the_description_asked(
+    front, platform: Platform
+) -> None:
+    citizen = front.bot(platform).private_chat(14112, "علی")
+    await citizen.send("/start")
+    replies = await citizen.send_photo()
+    assert texts.OFFER_KEPT_FILE.format(what="عکس") in said(replies), said(replies)
+    assert texts.LOST not in said(replies) and _offered_to_file(replies)
+    started = said(await citizen.click(texts.BTN_KEEP_AS_COMPLAINT))
+    assert texts.KEPT_FILE_USED in started and texts.ASK_TOPIC in started
+    await citizen.click("آب و آبیاری")
+    await citizen.click("فردوس")
+    await citizen.send("علی رضایی")
+    await citizen.send_contact("+989151234567")
+    asked_text = said(await citizen.click(texts.BTN_NO_NATIONAL_CODE))
+    assert texts.ASK_DESCRIPTION[:20] in asked_text, "a photo is no description"
+    sentence = "آب چاه ما قطع شده و کسی جواب نمی‌دهد"
+    await citizen.send(sentence)
+    assert texts.BTN_DONE in citizen.keyboard(), "the attachments step counts the photo"
+    summary = said(await citizen.click(texts.BTN_DONE))
+    assert sentence in summary and "۱ عکس" in summary, summary
+    request = await stored(front, tracking_code(await citizen.click(texts.BTN_CONFIRM)))
+    assert request.text == sentence
+    assert [a.kind for a in request.attachments] == [AttachmentKind.PHOTO]

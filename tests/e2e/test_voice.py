@@ -334,3 +334,30 @@ async def test_files_kept_at_the_description_count_among_the_five(
     assert "حداکثر ۵ پیوست" in summary and texts.SUMMARY_TITLE in summary and "۵ عکس" in summary
     request = await stored(front, tracking_code(await citizen.click(texts.BTN_CONFIRM)))
     assert len(request.attachments) == 5
+
+
+async def test_a_new_voice_after_five_files_never_makes_six(
+    front: Front, platform: Platform
+) -> None:
+    """A voice description, five photos, then «ویرایش» → «شرح» and a new voice: the new voice
+    is the description, the citizen is told the earlier one gave way (no room left among the
+    five), and the request has five files plus its description (review bug 10a: six files)."""
+    citizen = front.bot(platform).private_chat(14214, "علی")
+    await _to_description(citizen)
+    await citizen.send_voice()
+    for _ in range(5):
+        await citizen.send_photo()
+    await citizen.click(texts.BTN_EDIT)
+    await citizen.click(texts.FIELD_LABELS["attachments"])
+    summary = said(await citizen.send_photo())
+    assert "۵ عکس" in summary and texts.SUMMARY_TITLE in summary, summary
+    await citizen.click(texts.BTN_EDIT)
+    await citizen.click(texts.FIELD_LABELS["text"])
+    told = said(await citizen.send_voice(size=9_000))
+    assert texts.VOICE_REPLACED_NO_ROOM.format(max="۵") in told, told
+    assert "۵ عکس" in told and "۱ پیام صوتی" not in told, "five files, no sixth"
+    request = await stored(front, tracking_code(await citizen.click(texts.BTN_CONFIRM)))
+    extra = [a for a in request.attachments if a.role != DESCRIPTION_ROLE]
+    assert len(extra) == 5 and len(request.attachments) == 6
+    assert request.attachments[0].kind is AttachmentKind.VOICE
+    assert request.attachments[0].file_size == 9_000, "the new voice is the description"
