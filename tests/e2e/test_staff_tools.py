@@ -239,3 +239,31 @@ async def test_find_by_code_name_or_phone_in_the_units_own_requests(
         assert phone not in ours, "a phone searched never reaches the bot's log lines"
         assert phone not in "\n".join(lines), "nor any line of the log"
     assert not fake.violations
+
+
+def _slash_after_persian_unmarked(text: str) -> list[str]:
+    """The project's own rule (tests/unit/test_texts_bidi.py): a command after Persian words
+    needs a LEFT-TO-RIGHT MARK before its slash, or the apps show «find/»."""
+    from tests.unit.test_texts_bidi import _unmarked
+
+    return _unmarked(text.replace("<code>", "").replace("</code>", ""))
+
+
+async def test_commands_the_staff_tools_write_keep_their_slash_in_front(
+    front, platform: Platform
+) -> None:
+    """/find and /templates are put into their sentences through «{command}» and «{example}»:
+    each written command after Persian words keeps its LEFT-TO-RIGHT MARK, so the apps show
+    «/find», not «find/» («پس از /find کد رهگیری»، «مثلاً /find ۰۹۱۵…»، «و /templates را
+    بفرستید»، «/find را با کد رهگیری»)."""
+    fake = front.bot(platform)
+    maryam = front.group(WATER, platform).as_admin(16501, "مریم")
+    citizen = fake.private_chat(16601, "علی")
+    await file_water_complaint(citizen, photo=False)
+    await file_water_complaint(citizen, photo=False)
+    written = []
+    for command in ("/find", "/templates", "/find رضایی"):
+        written += [m.current_text() or "" for m in await maryam.send(command)]
+    assert sum("/find" in text for text in written) == 2 and any("/templates" in t for t in written)
+    unmarked = [line for text in written for line in _slash_after_persian_unmarked(text)]
+    assert unmarked == []
