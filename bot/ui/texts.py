@@ -447,6 +447,11 @@ STAFF_TEMPLATE_SHOWN = (
 STAFF_TEMPLATE_GONE = (
     "این پاسخ آماده دیگر در فهرست این واحد نیست؛ فهرست را دوباره باز کنید. چیزی فرستاده نشد."
 )
+# «ارسال همین متن» pressed after the request was answered another way (a pop-up notice)
+STAFF_TEMPLATE_ANSWERED_SINCE = (
+    "این درخواست پس از نمایش این پاسخ آماده پاسخ داده شد؛ این متن فرستاده نشد. اگر پاسخ باید "
+    "اصلاح شود، پاسخ آماده را دوباره باز کنید."
+)
 
 # /find: the unit's own requests by tracking code, name or phone.
 BTN_CARD_AGAIN = "نمایش دوباره کارت"
