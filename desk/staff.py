@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from desk import tracking
 from desk.model import (
     TRANSITIONS,
     Action,
@@ -435,8 +436,10 @@ def search_terms(text: str) -> RequestSearch | None:
     """What `/find <text>` looks for, or None when the text is too short to search with.
 
     Digits in any script; a whole mobile number in any usual form (09…, 9…, +98…, 0098…) is
-    that phone; four or more other digits match inside a phone or a tracking code; anything
-    else is part of a name, spaces and ZWNJ aside."""
+    that phone, and ten such digits that are also a valid tracking code are that code too
+    (codes filed before `desk.tracking.generate` stopped drawing them may start with 9); four
+    or more other digits match inside a phone or a tracking code; anything else is part of a
+    name, spaces and ZWNJ aside."""
     line = normalize_line(text)
     compact = _NOT_DIGITS.sub("", line)
     if compact.startswith("+98"):
@@ -445,9 +448,11 @@ def search_terms(text: str) -> RequestSearch | None:
         compact = "0" + compact[4:]
     if compact.isascii() and compact.isdigit():
         try:
-            return RequestSearch(phone=mobile_number(compact))
+            phone = mobile_number(compact)
         except InvalidInput:
             pass
+        else:
+            return RequestSearch(code=compact if tracking.is_valid(compact) else None, phone=phone)
         return RequestSearch(digits=compact) if len(compact) >= FIND_DIGITS_MIN else None
     name = squeeze(line)
     letters = sum(ch.isalpha() for ch in name)

@@ -36,6 +36,7 @@ from bot.ui.callbacks import (
     TemplateData,
     TemplateSendData,
     TransferData,
+    digest,
 )
 from desk import regulations, staff, tracking, validation
 from desk.model import Action, Actor, AttachmentKind, ChatRef, DraftFile, Request, Status, allows
@@ -571,11 +572,20 @@ async def templates_command(
 
 
 async def _template_for(
-    query: CallbackQuery, deps: Deps, staff_chat: ChatRef, unit: Unit, code: str, index: int
+    query: CallbackQuery,
+    deps: Deps,
+    staff_chat: ChatRef,
+    unit: Unit,
+    code: str,
+    index: int,
+    text: str | None = None,
 ) -> tuple[Person, Request, Template] | None:
     """Who presses, the request and the ready answer a template button names, or None once the
     press is answered with why nothing happens (not staff, another unit's request, a status
-    that takes no answer, a template no longer in the rules)."""
+    that takes no answer, a template no longer in the rules).
+    With `text` (the `digest` of the text shown), only that text: at its place, or wherever it
+    is now in the list (the operator reordered the templates and restarted); reworded or
+    removed, it is gone."""
     person = await staff_or_notice(query, staff_chat, deps)
     if person is None:
         return None
@@ -586,10 +596,23 @@ async def _template_for(
     except DeskError as exc:
         await _refuse(query, exc, staff_chat)
         return None
-    if index >= len(unit.templates):
-        await query.answer(texts.STAFF_TEMPLATE_GONE, show_alert=True)
-        return None
-    return person, request, unit.templates[index]
+    places = [index, *range(len(unit.templates))] if text is not None else [index]
+    for place in places:
+        if place < len(unit.templates):
+            template = unit.templates[place]
+            if text is None or digest(template.text) == text:
+                return person, request, template
+    await query.answer(texts.STAFF_TEMPLATE_GONE, show_alert=True)
+    return None
+
+
+def _answer_now(request: Request) -> str:
+    """The request's answer as «ارسال همین متن» remembers it when shown: when and what (empty
+    before any). Any answer that goes out after (typed, edited, another ready answer) makes
+    it another."""
+    if request.answered_at is None:
+        return ""
+    return f"{request.answered_at.isoformat()}\n{request.answer or ''}"
 
 
 async def template_picked(
@@ -607,7 +630,7 @@ async def template_picked(
     picked = await _template_for(query, deps, staff_chat, unit, code, index)
     if picked is None:
         return
-    _, _, template = picked
+    _, request, template = picked
     await query.answer()
     if not isinstance(query.message, Message):
         return
@@ -618,7 +641,8 @@ async def template_picked(
         send=texts.BTN_SEND_TEMPLATE,
         text=template.text,
     )
-    shown = await query.message.reply(text, reply_markup=keyboards.template_send(code, index))
+    markup = keyboards.template_send(code, index, template.text, _answer_now(request))
+    shown = await query.message.reply(text, reply_markup=markup)
     # a reply to it answers the request, as a reply to the card would
     await deps.links.link(
         staff_chat.platform, staff_chat.chat_id, shown.message_id, code, TEMPLATE_ROLE,
@@ -635,15 +659,25 @@ async def template_send(
     staff_chat: ChatRef,
     unit: Unit,
 ) -> None:
-    """«ارسال همین متن»: the ready answer goes to the citizen as a typed answer would."""
+    """«ارسال همین متن»: the ready answer shown goes to the citizen as a typed answer would;
+    not another text (the rules changed since it was shown), and not once another answer went
+    out after it was shown (that answer stays the answer; the button goes)."""
     await _leave_half_done(state)
     code, index = callback_data.code, callback_data.index
-    picked = await _template_for(query, deps, staff_chat, unit, code, index)
+    picked = await _template_for(query, deps, staff_chat, unit, code, index, callback_data.text)
     if picked is None:
         return
     person, request, template = picked
     if request.status is Status.ANSWERED and request.answer == template.text:
         await query.answer(texts.ACTION_DONE_ALREADY, show_alert=True)  # pressed twice
+        return
+    if digest(_answer_now(request)) != callback_data.answer:
+        await query.answer(texts.STAFF_TEMPLATE_ANSWERED_SINCE, show_alert=True)
+        if isinstance(query.message, Message):
+            try:  # it can never send now
+                await query.message.edit_reply_markup(reply_markup=None)
+            except Exception as exc:  # nothing was sent; a button left behind is only untidy
+                log.warning("could not remove a ready answer's button: %s", type(exc).__name__)
         return
     try:
         answered = await staff.answer(

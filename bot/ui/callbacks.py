@@ -17,7 +17,8 @@ prefix    class                   example              pressed on
 sc        CardData                sc:claim:1234567890  a staff card: claim/transfer/ask/close/back,
                                                        «پاسخ آماده» (templates)
 tp        TemplateData            tp:1234567890:0      a unit's ready answer picked (from 0)
-ts        TemplateSendData        ts:1234567890:0      «ارسال همین متن»: send that ready answer
+ts        TemplateSendData        ts:1234567890:0:…    «ارسال همین متن»: send that ready answer
+                                  (then :<text>:<answer>, two `digest`s)
 fc        CardAgainData           fc:1234567890        /find: post the card again
 st        TransferData            st:1234567890:legal  a unit in the transfer menu
 sr        SkipReasonData          sr:1234567890        «no reason» for a transfer
@@ -44,6 +45,7 @@ kt        KeptTextData            kt:c:1a2b3c4d        a sentence in the menu: f
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Literal
 
 from aiogram.filters.callback_data import CallbackData
@@ -94,7 +96,14 @@ def _flag(value: object) -> object:
     return value == "1" if isinstance(value, str) else value
 
 
+def digest(text: str) -> str:
+    """A short fingerprint of a text, for a button to name what it was drawn for (8 lowercase
+    hex digits, as a `_token`): a press is checked against the text as it is now."""
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
 Code = Annotated[str, AfterValidator(_digits)]
+Token = Annotated[str, AfterValidator(_token)]
 Number = Annotated[int, BeforeValidator(_ascii_number)]
 DecimalNumber = Annotated[int, BeforeValidator(_decimal_number)]
 LaxNumber = Annotated[int, BeforeValidator(_python_int)]
@@ -146,10 +155,15 @@ class TemplateData(CallbackData, prefix="tp"):
 
 
 class TemplateSendData(CallbackData, prefix="ts"):
-    """«ارسال همین متن» under a ready answer shown for a request: send it as it is."""
+    """«ارسال همین متن» under a ready answer shown for a request: send it as it is. `text` is
+    the `digest` of the text shown, so the press sends that text or nothing (the rules may
+    have changed since); `answer` is the `digest` of the request's answer when it was shown,
+    so a press after another answer went out sends nothing."""
 
     code: Code
     index: Number
+    text: Token
+    answer: Token
 
 
 class CardAgainData(CallbackData, prefix="fc"):
@@ -273,7 +287,7 @@ class KeptTextData(CallbackData, prefix="kt"):
     names the kept sentence, so a press under an older offer never files a newer text."""
 
     flow: Literal["c", "s"]
-    token: Annotated[str, AfterValidator(_token)]
+    token: Token
 
 
 ALL: tuple[type[CallbackData], ...] = (

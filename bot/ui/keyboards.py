@@ -184,9 +184,12 @@ def template_titles(code: str, titles: Sequence[str]) -> InlineKeyboardMarkup:
     )
 
 
-def template_send(code: str, index: int) -> InlineKeyboardMarkup:
-    """«ارسال همین متن» under a ready answer shown for a request."""
-    data = cb.TemplateSendData(code=code, index=index).pack()
+def template_send(code: str, index: int, text: str, answer: str) -> InlineKeyboardMarkup:
+    """«ارسال همین متن» under a ready answer (`text`, the `index`-th of the unit's) shown for
+    a request, whose answer then was `answer` (`cb.TemplateSendData`)."""
+    data = cb.TemplateSendData(
+        code=code, index=index, text=cb.digest(text), answer=cb.digest(answer)
+    ).pack()
     return _inline([[(texts.BTN_SEND_TEMPLATE, data)]])
 
 

@@ -440,7 +440,7 @@ STAFF_TEMPLATES_NONE = (
     "routing_rules.yaml زیر همین واحد بنویسد."
 )
 STAFF_TEMPLATES_HOW = (
-    "برای فرستادن پاسخ آماده، روی کارت درخواست بزنید، «پاسخ» را انتخاب کنید و {command} را "
+    "برای فرستادن پاسخ آماده، روی کارت درخواست بزنید، «پاسخ» را انتخاب کنید و \u200e{command} را "
     "بفرستید، یا دکمه «{button}» زیر کارت را بزنید.\n\nپاسخ‌های آماده این واحد:\n{titles}"
 )
 STAFF_TEMPLATES_LINE = "• {title}"
@@ -452,12 +452,17 @@ STAFF_TEMPLATE_SHOWN = (
 STAFF_TEMPLATE_GONE = (
     "این پاسخ آماده دیگر در فهرست این واحد نیست؛ فهرست را دوباره باز کنید. چیزی فرستاده نشد."
 )
+# «ارسال همین متن» pressed after the request was answered another way (a pop-up notice)
+STAFF_TEMPLATE_ANSWERED_SINCE = (
+    "این درخواست پس از نمایش این پاسخ آماده پاسخ داده شد؛ این متن فرستاده نشد. اگر پاسخ باید "
+    "اصلاح شود، پاسخ آماده را دوباره باز کنید."
+)
 
 # /find: the unit's own requests by tracking code, name or phone.
 BTN_CARD_AGAIN = "نمایش دوباره کارت"
 STAFF_FIND_HOW = (
-    "برای جستجو در درخواست‌های این واحد، پس از {command} کد رهگیری، نام یا شماره همراه "
-    "متقاضی را بنویسید؛ مثلاً {example}\n"
+    "برای جستجو در درخواست‌های این واحد، پس از \u200e{command} کد رهگیری، نام یا شماره همراه "
+    "متقاضی را بنویسید؛ مثلاً \u200e{example}\n"
     "دست‌کم دو حرف از نام یا چهار رقم از شماره یا کد لازم است."
 )
 STAFF_FIND_EXAMPLE = "/find ۰۹۱۵۱۲۳۴۵۶۷"
@@ -469,7 +474,9 @@ STAFF_FIND_MORE = (
     "نام کامل، شماره همراه یا کد رهگیری را بنویسید."
 )
 STAFF_FIND_ONE = "برای دیدن کارت این درخواست و اقدام روی آن، «{button}» را بزنید."
-STAFF_FIND_MANY = "برای دیدن کارت یکی از آن‌ها، {command} را با کد رهگیری همان درخواست بفرستید."
+STAFF_FIND_MANY = (
+    "برای دیدن کارت یکی از آن‌ها، \u200e{command} را با کد رهگیری همان درخواست بفرستید."
+)
 STAFF_CARD_AGAIN_DONE = "کارت درخواست {code} پایین همین گروه دوباره فرستاده می‌شود."
 STAFF_SAME_UNIT = "درخواست هم‌اکنون در همین واحد است."
 
@@ -490,7 +497,9 @@ ADMIN_ONLY = (
     "این دستور فقط برای مدیران این گروه و کسانی است که مدیران به آن‌ها اجازه داده‌اند؛ "
     "اقدامی انجام نشد."
 )
-STAFF_GRANT_HOW = "روی یکی از پیام‌های آن عضو بزنید، «پاسخ» را انتخاب کنید و {command} را بفرستید."
+STAFF_GRANT_HOW = (
+    "روی یکی از پیام‌های آن عضو بزنید، «پاسخ» را انتخاب کنید و \u200e{command} را بفرستید."
+)
 STAFF_GRANTED = "✅ {name} از این پس کارشناس این گروه است (به اجازه {by})."
 STAFF_REVOKED = "{name} دیگر کارشناس این گروه نیست (به تصمیم {by})."
 STAFF_GRANT_ERRORS = {
@@ -692,7 +701,7 @@ DRAFT_WITHDRAWN_DONE = (
     "پیش‌نویس «{title}» پس گرفته شد. دیگر کسی آن را نمی‌خواند و نظری نمی‌گیرد؛ "
     "به {count} نفر از نظردهندگان خبر داده می‌شود."
 )
-DRAFT_WITHDRAW_NEEDS_REASON = "لطفاً شناسه پیش‌نویس و دلیل پس گرفتن آن را بنویسید: {example}"
+DRAFT_WITHDRAW_NEEDS_REASON = "لطفاً شناسه پیش‌نویس و دلیل پس گرفتن آن را بنویسید: \u200e{example}"
 DRAFT_OPENED_ADMIN = "📢 نظرخواهی «{title}» آغاز شد؛ اعلان برای {total} مشترک در صف ارسال است."
 DRAFT_PROGRESS_ADMIN = "📨 اعلان «{title}»: {sent} از {total} ارسال شد{failed}."
 DRAFT_PROGRESS_FAILED = "، {failed} نرسید"
@@ -733,7 +742,7 @@ ADMIN_CANCELLED = "انتشار پیش‌نویس لغو شد."
 ADMIN_NOT_ALLOWED = "این دستور فقط در گفتگوهای مدیران پذیرفته می‌شود."
 ADMIN_DRAFTS_LIST = "پیش‌نویس‌ها:"
 ADMIN_NO_DRAFTS = "هنوز پیش‌نویسی ثبت نشده است."
-ADMIN_NEED_ID = "لطفاً شناسه پیش‌نویس را پس از دستور بنویسید؛ مثلاً {example}"
+ADMIN_NEED_ID = "لطفاً شناسه پیش‌نویس را پس از دستور بنویسید؛ مثلاً \u200e{example}"
 ADMIN_DRAFT_LINE = "#{id} {title} — {status} — تا {deadline} — {comments} نظر"
 ADMIN_DRAFT_STATUS = {
     "scheduled": "زمان‌بندی‌شده",
@@ -855,7 +864,7 @@ EXPORT_ACTIONS = {
     "escalated": "گزارش معوق",
     "anonymised": "حذف داده‌های شخصی",
 }
-EXPORT_USAGE = "بازه خروجی را با دو تاریخ شمسی بنویسید؛ مثلاً {example}"
+EXPORT_USAGE = "بازه خروجی را با دو تاریخ شمسی بنویسید؛ مثلاً \u200e{example}"
 EXPORT_BAD_DATE = "«{value}» تاریخ شمسی درستی نیست؛ آن را به شکل ۱۴۰۵-۰۹-۰۱ بنویسید."
 EXPORT_BAD_ORDER = "تاریخ شروع نباید بعد از تاریخ پایان باشد."
 EXPORT_TOO_LONG = (

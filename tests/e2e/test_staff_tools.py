@@ -11,9 +11,10 @@ import logging
 import pytest
 
 from bot.runtime.redact import RedactSecrets
+from bot.ui import callbacks as cb
 from bot.ui import texts
 from desk.model import Platform, Status
-from desk.routing import RoutingRules
+from desk.routing import RoutingRules, load_rules
 from desk.text import to_persian_digits
 from tests.e2e.helpers import said, stored
 from tests.e2e.test_staff_desk import (
@@ -120,15 +121,20 @@ async def test_only_the_units_staff_use_ready_answers(front, platform: Platform)
     # Another unit's group: the same buttons forged there change nothing.
     reza = agronomy.as_admin(15004, "رضا")
     there = (await reza.send("/templates"))[-1]  # a bot message to press forged data on
+    visit = cb.digest(_template(front, VISIT))
+    send = f"ts:{code}:0:{visit}:{cb.digest('')}"  # the press the shown one would make
     mark = len(fake.callback_answers)
-    for forged in (f"tp:{code}:0", f"ts:{code}:0", f"sc:templates:{code}", f"fc:{code}"):
+    for forged in (f"tp:{code}:0", send, f"sc:templates:{code}", f"fc:{code}"):
         await reza.click_data(forged, there)
     assert _alerts(fake, mark) == [texts.STAFF_NOT_YOURS] * 4
-    # ... and a ready answer that is not (or no longer) in the rules, in the right group
+    # ... and a ready answer that is not (or no longer) in the rules, in the right group; a
+    # send button as it was before it named its text changes nothing either
     mark = len(fake.callback_answers)
-    await maryam.click_data(f"ts:{code}:99", shown)
+    await maryam.click_data(f"ts:{code}:99:{cb.digest('متن دیگر')}:{cb.digest('')}", shown)
+    await maryam.click_data(f"ts:{code}:0:{cb.digest('متن دیگر')}:{cb.digest('')}", shown)
     await maryam.click_data(f"tp:{code}:99", shown)
-    assert _alerts(fake, mark) == [texts.STAFF_TEMPLATE_GONE] * 2
+    await maryam.click_data(f"ts:{code}:0", shown)
+    assert _alerts(fake, mark) == [texts.STAFF_TEMPLATE_GONE] * 3 + [texts.ACTION_DONE_ALREADY]
 
     await front.delivered()
     request = await stored(front, code)
@@ -239,3 +245,144 @@ async def test_find_by_code_name_or_phone_in_the_units_own_requests(
         assert phone not in ours, "a phone searched never reaches the bot's log lines"
         assert phone not in "\n".join(lines), "nor any line of the log"
     assert not fake.violations
+
+
+def _rules_with(tmp_path, old: str, new: str):
+    """routing_rules.yaml with one passage changed, written under `tmp_path`."""
+    from tests.e2e.conftest import ROOT
+
+    rules = (ROOT / "routing_rules.yaml").read_text(encoding="utf-8")
+    assert old in rules
+    edited = tmp_path / "routing_rules.yaml"
+    edited.write_text(rules.replace(old, new), encoding="utf-8")
+    return edited
+
+
+async def _shown_ready_answer(front, platform: Platform, maryam, citizen, title: str):
+    """A new request of the citizen, its card, and the ready answer `title` shown for it."""
+    code = await file_water_complaint(citizen, photo=False)
+    card = await card_in(front, platform, WATER, code)
+    listed = (await maryam.click(texts.BTN_TEMPLATES, message=card))[-1]
+    shown = (await maryam.click(title, message=listed))[-1]
+    assert _template(front, title) in (shown.current_text() or "")
+    return code, card, shown
+
+
+@pytest.mark.slow
+async def test_send_as_is_sends_the_text_shown_after_the_templates_change(
+    front, platform: Platform, tmp_path
+) -> None:
+    """Two ready answers shown with «ارسال همین متن»; the operator then adds a template at the
+    top of the unit's list and rewords another, and restarts (as the README says to). A press
+    sends the text shown above the button, wherever it now is in the list; a text that is no
+    longer in the list is not sent at all: never another text than the one staff saw."""
+    fake = front.bot(platform)
+    maryam = front.group(WATER, platform).as_admin(16301, "مریم")
+    citizen = fake.private_chat(16401, "علی")
+    visit, papers = _template(front, VISIT), _template(front, PAPERS)
+    code, _, shown = await _shown_ready_answer(front, platform, maryam, citizen, VISIT)
+    second, _, shown_papers = await _shown_ready_answer(front, platform, maryam, citizen, PAPERS)
+
+    added = "با سلام. درخواست شما به شهرستان ارجاع شد و پیگیری آن با اداره شهرستان است."
+    top = "    templates:\n      - title: بازدید کارشناس\n"
+    edited = _rules_with(
+        tmp_path, top, f"    templates:\n      - title: ارجاع به شهرستان\n        text: {added}\n"
+        "      - title: بازدید کارشناس\n",
+    )  # fmt: skip
+    reworded = edited.read_text(encoding="utf-8").replace(
+        "کارت ملی و\n          پروانه", "شناسنامه و\n          پروانه"
+    )
+    edited.write_text(reworded, encoding="utf-8")
+    now = load_rules(edited).units[WATER].templates
+    assert now[0].text == added and now[1].text == visit
+    assert all(t.text != papers for t in now)
+    front.extra["routing_rules"] = edited
+    await front.restart()
+
+    # the first text is still in the list, one place down: that text goes, as shown
+    done = await maryam.click(texts.BTN_SEND_TEMPLATE, message=shown)
+    assert "برای متقاضی فرستاده شد" in said(done)
+    await front.delivered()
+    request = await stored(front, code)
+    assert request.answer == visit, "the citizen got a text staff never saw"
+    assert added not in [m.current_text() for m in fake.messages_to(citizen.chat_id)]
+
+    # the second was reworded since it was shown: nothing goes, and staff are told why
+    mark = len(fake.callback_answers)
+    await maryam.click(texts.BTN_SEND_TEMPLATE, message=shown_papers)
+    assert _alerts(fake, mark) == [texts.STAFF_TEMPLATE_GONE]
+    await front.delivered()
+    request = await stored(front, second)
+    assert request.answer is None and request.status is Status.ROUTED
+    assert "answered" not in await events_of(front, second)
+    assert not fake.violations
+
+
+@pytest.mark.slow
+async def test_an_old_send_as_is_does_not_override_the_answer_that_went_out(
+    front, platform: Platform
+) -> None:
+    """Maryam opens a ready answer, then writes her own answer as a reply to the card instead
+    (the usual way, HELP_STAFF's first line). A later press of the shown ready answer's
+    «ارسال همین متن» (hers by mistake, or a colleague's) sends nothing: the citizen does not
+    get a second, different official answer, and the answer staff wrote stays the answer."""
+    fake = front.bot(platform)
+    water = front.group(WATER, platform)
+    maryam = water.as_admin(16701, "مریم")
+    reza = water.as_admin(16702, "رضا")
+    citizen = fake.private_chat(16801, "علی")
+    code, card, shown = await _shown_ready_answer(front, platform, maryam, citizen, VISIT)
+
+    own = "با سلام. کارشناس ما فردا ساعت ۹ صبح برای بازدید چاه شماره ۲ به روستای شما می‌آید."
+    await maryam.send(own, reply_to=card)
+    await front.delivered()
+    assert (await stored(front, code)).answer == own
+    to_citizen = len(fake.messages_to(citizen.chat_id))
+
+    mark = len(fake.callback_answers)
+    await reza.click(texts.BTN_SEND_TEMPLATE, message=shown)
+    assert _alerts(fake, mark) == [texts.STAFF_TEMPLATE_ANSWERED_SINCE]
+    assert shown.buttons() == [], "the stale button goes"
+    await front.delivered()
+    assert (await stored(front, code)).answer == own, "a stale button replaced the answer"
+    assert (await events_of(front, code)).count("answered") == 1
+    assert len(fake.messages_to(citizen.chat_id)) == to_citizen, "a second answer went out"
+
+    # A ready answer shown after that answer may still correct it: it goes, once.
+    listed = (await maryam.send("/templates", reply_to=card))[-1]
+    again = (await maryam.click(PAPERS, message=listed))[-1]
+    assert "برای متقاضی فرستاده شد" in said(
+        await maryam.click(texts.BTN_SEND_TEMPLATE, message=again)
+    )
+    await front.delivered()
+    assert (await stored(front, code)).answer == _template(front, PAPERS)
+    assert (await events_of(front, code)).count("answered") == 2
+    assert not fake.violations
+
+
+def _slash_after_persian_unmarked(text: str) -> list[str]:
+    """The project's own rule (tests/unit/test_texts_bidi.py): a command after Persian words
+    needs a LEFT-TO-RIGHT MARK before its slash, or the apps show «find/»."""
+    from tests.unit.test_texts_bidi import _unmarked
+
+    return _unmarked(text.replace("<code>", "").replace("</code>", ""))
+
+
+async def test_commands_the_staff_tools_write_keep_their_slash_in_front(
+    front, platform: Platform
+) -> None:
+    """/find and /templates are put into their sentences through «{command}» and «{example}»:
+    each written command after Persian words keeps its LEFT-TO-RIGHT MARK, so the apps show
+    «/find», not «find/» («پس از /find کد رهگیری»، «مثلاً /find ۰۹۱۵…»، «و /templates را
+    بفرستید»، «/find را با کد رهگیری»)."""
+    fake = front.bot(platform)
+    maryam = front.group(WATER, platform).as_admin(16501, "مریم")
+    citizen = fake.private_chat(16601, "علی")
+    await file_water_complaint(citizen, photo=False)
+    await file_water_complaint(citizen, photo=False)
+    written = []
+    for command in ("/find", "/templates", "/find رضایی"):
+        written += [m.current_text() or "" for m in await maryam.send(command)]
+    assert sum("/find" in text for text in written) == 2 and any("/templates" in t for t in written)
+    unmarked = [line for text in written for line in _slash_after_persian_unmarked(text)]
+    assert unmarked == []

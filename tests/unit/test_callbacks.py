@@ -26,7 +26,10 @@ SAMPLES: list[tuple[CallbackData, str]] = [
     (cb.CardData(action="templates", code="1234567890"), "sc:templates:1234567890"),
     (cb.TemplateData(code="1234567890", index=0), "tp:1234567890:0"),
     (cb.TemplateData(code="1234567890", index=19), "tp:1234567890:19"),
-    (cb.TemplateSendData(code="1234567890", index=2), "ts:1234567890:2"),
+    (
+        cb.TemplateSendData(code="1234567890", index=2, text="1a2b3c4d", answer="e3b0c442"),
+        "ts:1234567890:2:1a2b3c4d:e3b0c442",
+    ),
     (cb.CardAgainData(code="1234567890"), "fc:1234567890"),
     (cb.ClarifyData(code="1234567890"), "cl:1234567890"),
     (cb.RateData(code="1234567890", score=5), "rt:1234567890:5"),
@@ -131,7 +134,12 @@ def _taken_by(wire: str) -> list[str]:
         "tp:12a:0",
         "tp:1234567890:٠",
         "ts:1234567890:0:1",
-        "ts::0",
+        "ts:1234567890:0",  # as the button was before it named the text shown: refused
+        "ts:1234567890:0:1a2b3c4d",
+        "ts:1234567890:0:1A2B3C4D:e3b0c442",
+        "ts:1234567890:0:1a2b3c4:e3b0c442",
+        "ts:1234567890:0:1a2b3c4d:e3b0c442:0",
+        "ts::0:1a2b3c4d:e3b0c442",
         "fc:",
         "fc:abc",
         "fc:1:2",
@@ -162,3 +170,10 @@ def test_pack_refuses_the_separator_and_long_data() -> None:
         cb.TransferData(code="1", unit="a:b").pack()
     with pytest.raises(ValueError, match="too long"):
         cb.PublishUnitData(unit="x" * 62).pack()
+
+
+def test_a_digest_is_a_token_of_its_text() -> None:
+    assert cb.digest("") == "e3b0c442"  # sha256, its first 8 hex digits
+    assert cb.digest("با سلام و احترام.") != cb.digest("با سلام و احترام")
+    data = cb.TemplateSendData(code="1", index=0, text=cb.digest("متن"), answer=cb.digest(""))
+    assert cb.TemplateSendData.unpack(data.pack()) == data

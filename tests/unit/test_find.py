@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from desk import staff
+from desk import staff, tracking
 from desk.model import Contact, Kind, NoticeKind
 from desk.ports import RequestSearch
 from desk.routing import RoutingRules, load_rules
@@ -59,6 +59,10 @@ def desk(store: FakeStore, rules: RoutingRules, clock: FixedClock) -> Desk:
         ("0098-915-123-4567", RequestSearch(phone="09151234567")),
         ("(0915) 123 4567", RequestSearch(phone="09151234567")),
         ("9151234567", RequestSearch(phone="09151234567")),
+        # a tracking code filed before codes stopped starting with 9: the code and the phone
+        ("9123456784", RequestSearch(code="9123456784", phone="09123456784")),
+        ("۹۱۲ ۳۴۵ ۶۷۸۴", RequestSearch(code="9123456784", phone="09123456784")),
+        ("09123456784", RequestSearch(phone="09123456784")),  # a leading 0: a phone only
         ("۴۵۶۷", RequestSearch(digits="4567")),
         ("+98915", RequestSearch(digits="0915")),
         ("۱۲۳۴۵۶۷۸۹۰", RequestSearch(digits="1234567890")),  # a tracking code, or part of a phone
@@ -71,6 +75,30 @@ def desk(store: FakeStore, rules: RoutingRules, clock: FixedClock) -> Desk:
 )
 def test_what_a_search_text_means(text: str, search: RequestSearch) -> None:
     assert staff.search_terms(text) == search
+
+
+def test_find_by_an_old_code_starting_with_9_looks_for_the_code() -> None:
+    body = "912345678"
+    code = body + tracking.check_digit(body)  # 9123456784: a valid tracking code
+    assert tracking.is_valid(code)
+    search = staff.search_terms(code)
+    assert search is not None
+    # not taken for the mobile 09123456784 only: the code itself is compared too
+    assert search.code == code or (search.digits is not None and search.digits in code)
+
+
+async def test_an_old_code_starting_with_9_is_found(desk: Desk, store: FakeStore) -> None:
+    """A request filed when codes could start with 9 is found by its code; so, by the same
+    ten digits, is a request filed with that mobile number."""
+    old = await file(desk, contact=Contact(name="حسن کاظمی", phone="09151234567"))
+    by_phone = await file(desk, contact=Contact(name="رضا محمدی", phone="09123456784"))
+    kept = store.requests.pop(old.code)
+    kept.code = "9123456784"  # valid (Damm), as codes could be before
+    store.requests[kept.code] = kept
+    search = staff.search_terms("۹۱۲۳۴۵۶۷۸۴")
+    assert search is not None
+    found = await staff.find(desk, search, chat=WATER)
+    assert {r.code for r in found.requests} == {"9123456784", by_phone.code}
 
 
 @pytest.mark.parametrize("text", ["", "   ", "۱۲۳", "+98", "ر", "\u200c", "- -"])

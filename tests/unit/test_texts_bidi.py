@@ -9,6 +9,7 @@ A command that begins its line («• /find …») needs none.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterator
 
 from bot.ui import texts
@@ -47,6 +48,46 @@ def test_every_command_after_persian_words_is_marked() -> None:
         if lines
     }
     assert unmarked == {}
+
+
+# what the handlers put into {command} and {example}: a command, alone or with its arguments
+# (bot/handlers/staff.py, grants.py, admin.py)
+_FILLED_WITH_COMMANDS = {"command": "/find", "example": "/close_draft ۳"}
+
+
+def _filled(template: str) -> str:
+    """`template` as the bot sends it: commands in {command} and {example}, a Persian word in
+    every other field."""
+    fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    return template.format(**{name: _FILLED_WITH_COMMANDS.get(name, "متن") for name in fields})
+
+
+def test_every_command_filled_in_after_persian_words_is_marked() -> None:
+    """A command the handler fills in is as much a command after Persian words as one written
+    in the text: the mark goes before the placeholder."""
+    filled = {
+        name: lines
+        for name, value in vars(texts).items()
+        if name.isupper()
+        for lines in [
+            [
+                line
+                for s in _strings(value)
+                if any(f"{{{field}}}" in s for field in _FILLED_WITH_COMMANDS)
+                for line in _unmarked(_filled(s))
+            ]
+        ]
+        if lines
+    }
+    assert filled == {}
+
+
+def test_the_filled_check_sees_an_unmarked_placeholder() -> None:
+    assert _unmarked(_filled("پس از {command} کد رهگیری را بنویسید؛ مثلاً {example}"))
+    assert not _unmarked(
+        _filled("پس از \u200e{command} کد رهگیری را بنویسید؛ مثلاً \u200e{example}")
+    )
+    assert not _unmarked(_filled("{command} را بفرستید، {who}"))
 
 
 def test_the_check_sees_an_unmarked_command() -> None:
