@@ -483,6 +483,10 @@ async def take_description(
         except InvalidInput as exc:
             await prompts.reask(message, state, deps, ui, f"{kept}\n{error_text(ui, exc)}")
             return
+        # the citizen is told the file is kept, or the next step's «بدون پیوست» would puzzle
+        await message.answer(
+            texts.ATTACHMENT_KEPT_CAPTIONED.format(what=texts.ATTACHMENT_NAMES[attachment.kind])
+        )
     else:
         try:
             text = parse_long_text(message)

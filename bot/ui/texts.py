@@ -109,6 +109,8 @@ VOICE_REPLACED_NO_ROOM = (
 # a photo (or another file) sent where the description is asked: kept, and the question again;
 # {what} is an ATTACHMENT_NAMES word, {then} what is still wanted
 ATTACHMENT_KEPT = "{what} شما نگه داشته شد؛ حالا {then} را بنویسید یا با یک پیام صوتی بگویید."
+# a file sent at the description step with a caption that is a good description
+ATTACHMENT_KEPT_CAPTIONED = "{what} شما نگه داشته شد و نوشته زیر آن شرح درخواست شد."
 STILL_WANTED = {
     "complaint": "شرح شکایت",
     "head": "پیام خود",

@@ -358,7 +358,7 @@ def _kept(step: Step, hostile: Hostile, reply: str, now: str | None) -> bool:
     request with it at once (a draft comment)."""
     if not step.keeps_files or hostile.kind not in KEPT_FILES:
         return False
-    said_kept = texts.VOICE_DESCRIPTION_KEPT in reply or "شما نگه داشته شد؛ حالا" in reply
+    said_kept = texts.VOICE_DESCRIPTION_KEPT in reply or "شما نگه داشته شد" in reply
     at_summary = re.search(r"پیوست \S+ از \S+ دریافت شد\.", reply) is not None
     return said_kept or at_summary or now is None
 

@@ -225,6 +225,7 @@ async def test_a_photo_with_a_caption_is_the_description_and_the_photo(
     await citizen.click("آب و آبیاری")
     naming = said(await citizen.send_photo(caption=DESCRIPTION))
     assert texts.ASK_ANONYMOUS in naming, "the caption was the suggestion: the next step"
+    assert "عکس شما نگه داشته شد و نوشته زیر آن شرح درخواست شد." in naming, "and it says so"
     summary = said(await citizen.click(texts.BTN_WITH_NAME))
     assert DESCRIPTION in summary and "۱ عکس" in summary
     request = await stored(front, tracking_code(await citizen.click(texts.BTN_CONFIRM)))
