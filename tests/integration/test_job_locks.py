@@ -39,9 +39,8 @@ async def _run_job(scheduler: Any, name: str) -> None:
     await job.func()
 
 
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)  # SQLite serves one process
 async def test_two_workers_run_a_job_once(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    if db.backend != "postgresql":
-        pytest.skip("several workers share PostgreSQL only; SQLite serves one process")
     runs: list[str] = []
     started, release = asyncio.Event(), asyncio.Event()
 
