@@ -462,16 +462,8 @@ async def take_description(
         await prompts.reask(message, state, deps, ui, texts.ERR_DESCRIPTION_WANTED)
         return
     if attachment is not None:
-        if len(extra_files(stored)) >= MAX_ATTACHMENTS:
-            full = texts.ATTACHMENTS_FULL.format(max=to_persian_digits(MAX_ATTACHMENTS))
-            await prompts.reask(message, state, deps, ui, full)
+        if not await _keep_file(message, state, deps, ui, prompts, bot, attachment, stored):
             return
-        if too_big := file_too_big(bot, attachment):
-            await prompts.reask(message, state, deps, ui, too_big)
-            return
-        attachment.message_id = message.message_id
-        stored.append(attachment.to_dict())
-        await state.update_data(attachments=stored)
         kept = texts.ATTACHMENT_KEPT.format(
             what=texts.ATTACHMENT_NAMES[attachment.kind], then=texts.STILL_WANTED[wanted]
         )
@@ -499,6 +491,31 @@ async def take_description(
     if gave_way:
         await message.answer(_no_room_text())
     await advance(message, state, deps, ui, prompts, nxt=nxt, summary=summary)
+
+
+async def _keep_file(
+    message: Message,
+    state: FSMContext,
+    deps: Deps,
+    ui: Renderer,
+    prompts: Prompts,
+    bot: PlatformBot,
+    attachment: Attachment,
+    stored: list[dict[str, Any]],
+) -> bool:
+    """Add a file sent where the step keeps files (`stored`: the draft's files, appended to);
+    False, the step asked again, when there is no room or the file is too big."""
+    if len(extra_files(stored)) >= MAX_ATTACHMENTS:
+        full = texts.ATTACHMENTS_FULL.format(max=to_persian_digits(MAX_ATTACHMENTS))
+        await prompts.reask(message, state, deps, ui, full)
+        return False
+    if too_big := file_too_big(bot, attachment):
+        await prompts.reask(message, state, deps, ui, too_big)
+        return False
+    attachment.message_id = message.message_id
+    stored.append(attachment.to_dict())
+    await state.update_data(attachments=stored)
+    return True
 
 
 def _no_room_text() -> str:
@@ -643,16 +660,8 @@ async def attach_at_summary(
     if attachment is None:
         await prompts.reask(message, state, deps, ui, texts.ERR_ATTACHMENT_KIND)
         return
-    if len(extra_files(stored)) >= MAX_ATTACHMENTS:
-        full = texts.ATTACHMENTS_FULL.format(max=to_persian_digits(MAX_ATTACHMENTS))
-        await prompts.reask(message, state, deps, ui, full)
+    if not await _keep_file(message, state, deps, ui, prompts, bot, attachment, stored):
         return
-    if too_big := file_too_big(bot, attachment):
-        await prompts.reask(message, state, deps, ui, too_big)
-        return
-    attachment.message_id = message.message_id
-    stored.append(attachment.to_dict())
-    await state.update_data(attachments=stored)
     added = texts.ATTACHMENT_ADDED.format(
         n=to_persian_digits(len(extra_files(stored))), max=to_persian_digits(MAX_ATTACHMENTS)
     )

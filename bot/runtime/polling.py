@@ -255,8 +255,11 @@ class InboxConsumer:
         with contextlib.suppress(Exception):  # a dead run of this worker left its leases
             await self.inbox.release(self.worker)
         while True:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel that
+            # comes as the wait ends, and `stop` would then wait for this loop for ever
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_every)
+                async with asyncio.timeout(self.poll_every):
+                    await self._wake.wait()
             self._wake.clear()
             try:
                 await self._round()

@@ -107,9 +107,13 @@ class Running:
         self.task = asyncio.create_task(poller.run(1, None, BACKOFF))
 
     async def crash(self) -> None:
+        """Cut everything off, as a kill would, and wait until the cut tasks are gone: the
+        database is closed after the test, and a task still closing its session on it then
+        would never finish (the event loop's teardown waits for it)."""
         self.task.cancel()
+        cut = [*self.consumer.runners.values(), *filter(None, [self.consumer._task])]
         self.consumer.abandon()
-        await asyncio.gather(self.task, return_exceptions=True)
+        await asyncio.gather(self.task, *cut, return_exceptions=True)
         await asyncio.sleep(0)
 
 
