@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -60,6 +61,17 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", **kwargs: Any) ->
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
+
+
+def dialect_insert(session: AsyncSession, table: Any) -> Any:
+    """An INSERT into `table` in the session's dialect, which can take ON CONFLICT clauses
+    (`on_conflict_do_nothing`, `on_conflict_do_update`): SQLite and PostgreSQL only."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(dialect)  # pragma: no cover - SQLite and PostgreSQL only
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -12,12 +12,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from desk.model import Notice, NoticeKind, Platform
 from desk.outbox import Due, HeldChat, Parked, Pending
+from storage.db import dialect_insert
 from storage.repositories import _outbox_values
 from storage.tables import (
     BlockedChatRow,
@@ -156,8 +156,7 @@ class SqlDelivery:
                  "claimed_until": now + self.CLAIM}
                 for p, c in wanted
             ]  # fmt: skip
-            dialect = session.bind.dialect.name if session.bind else "sqlite"
-            upsert = (postgresql if dialect == "postgresql" else sqlite).insert(OutboxChatRow)
+            upsert = dialect_insert(session, OutboxChatRow)
             statement = upsert.values(values).on_conflict_do_update(
                 index_elements=["platform", "chat_id"],
                 set_={"claimed_by": upsert.excluded.claimed_by,

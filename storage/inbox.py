@@ -16,10 +16,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, Table, delete, func, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from desk.inbox import Claimed, Incoming
+from storage.db import dialect_insert
 from storage.tables import InboxLaneRow, InboxRow, UTCDateTime
 
 PENDING, DONE = "pending", "done"
@@ -31,12 +31,7 @@ I, L = INBOX.c, LANES.c  # noqa: E741 - the inbox and lane columns
 
 def _insert(session: AsyncSession, table: Any) -> Any:
     """An INSERT that ignores rows whose key exists, in the session's dialect."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    raise NotImplementedError(dialect)  # pragma: no cover - SQLite and PostgreSQL only
+    return dialect_insert(session, table).on_conflict_do_nothing()
 
 
 class SqlInbox:

@@ -9,7 +9,6 @@ from typing import Any, Self
 
 from sqlalchemy import ColumnElement, case, delete, func, insert, or_, select
 from sqlalchemy import update as sql_update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -32,6 +31,7 @@ from desk.people import Grant
 from desk.ports import Remembered, RequestSearch
 from desk.services import ChangedMeanwhile
 from desk.text import ZWNJ
+from storage.db import dialect_insert
 from storage.tables import (
     AlertMarkRow,
     CitizenRow,
@@ -376,11 +376,10 @@ class SqlLookups:
         )
         if moved.rowcount:  # type: ignore[attr-defined]
             return True
-        dialect = self.session.get_bind().dialect.name
-        make = postgresql.insert if dialect == "postgresql" else sqlite.insert
         added = await self.session.execute(
-            make(AlertMarkRow).values(name=name, at=at).on_conflict_do_nothing()
-        )
+            dialect_insert(self.session, AlertMarkRow).values(name=name, at=at)
+            .on_conflict_do_nothing()
+        )  # fmt: skip
         return bool(added.rowcount)  # type: ignore[attr-defined]
 
     async def purge_before(self, before: datetime) -> int:
