@@ -313,10 +313,15 @@ def build_app(
     dispatcher = LaneDispatcher(storage=storage, deps=deps)
     dispatcher.use_inbox(inbox)
     dispatcher.metrics = metrics
+    # aiogram's FSM middleware reads the conversation's state before the handlers; it goes
+    # after ours, so that read is inside the update's scope (state and draft read once per
+    # update, by one query) and a banned or flooding chat's update reads nothing
+    dispatcher.update.outer_middleware.unregister(dispatcher.fsm)
     dispatcher.update.outer_middleware(PlatformContext())
     dispatcher.update.outer_middleware(MarkHandled(storage, clock))
     dispatcher.update.outer_middleware(IgnoreBanned(bans))
     dispatcher.update.outer_middleware(FloodLimit(settings.flood_per_minute, rules))
+    dispatcher.update.outer_middleware(dispatcher.fsm)
     router, prompts = build_router()
     dispatcher.include_router(router)
     filters_on_the_loop(dispatcher)

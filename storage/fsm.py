@@ -19,8 +19,11 @@ from aiogram.fsm.storage.base import (
     StateType,
     StorageKey,
 )
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
+from storage.db import dialect_insert
 from storage.inbox import SqlInbox
 from storage.tables import FsmRow
 
@@ -46,12 +49,47 @@ class SQLStorage(BaseStorage):
         bot_id: int,
         update_id: int,
         at: datetime,
+        known: Mapping[StorageKey, tuple[str | None, dict[str, Any]]] | None = None,
     ) -> None:
-        """Apply buffered changes and mark the update's inbox row done, in one transaction."""
+        """Apply buffered changes and mark the update's inbox row done, in one transaction.
+
+        `known`: the rows as this update read them (state, data; (None, {}) for no row). A key
+        read there is written without reading it again, and not at all when nothing changed;
+        the chat's lane (one worker, one update at a time) keeps the read current."""
         async with self._sessions() as session, session.begin():
             for key, values in changes.items():
-                await self._upsert_in(session, key, **values)
+                before = known.get(key) if known is not None else None
+                if before is None:
+                    await self._upsert_in(session, key, **values)
+                else:
+                    await self._write_known(session, key, before, values)
             await SqlInbox.mark_done_in(session, bot_id, update_id, at)
+
+    async def _write_known(
+        self,
+        session: AsyncSession,
+        key: StorageKey,
+        before: tuple[str | None, dict[str, Any]],
+        values: Mapping[str, Any],
+    ) -> None:
+        """One statement (or none) for a row whose current content this update has read."""
+        state = values.get("state", before[0])
+        data = values.get("data", before[1])
+        if (state, data) == before:
+            return
+        skey = self._keys.build(key)
+        if state is None and not data:  # nothing left to remember: no row at all
+            await session.execute(delete(FsmRow).where(col(FsmRow.key) == skey))
+            return
+        now = datetime.now(UTC)
+        upsert = dialect_insert(session, FsmRow).values(
+            key=skey, state=state, data=data, updated_at=now
+        )
+        await session.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[FsmRow.key], set_={"state": state, "data": data, "updated_at": now}
+            )
+        )
 
     async def read(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
         """State and draft in one query."""
@@ -136,7 +174,7 @@ class UpdateScopedStorage(BaseStorage):
         finally:
             _SCOPE.reset(token)
         if isinstance(self.inner, SQLStorage):
-            await self.inner.write_and_mark(scope.changes, bot_id, update_id, at)
+            await self.inner.write_and_mark(scope.changes, bot_id, update_id, at, scope.loaded)
             return
         for key, values in scope.changes.items():
             if "data" in values:

@@ -34,3 +34,26 @@ async def test_no_filter_runs_in_a_worker_thread(
     await front.group(WATER, platform).send("پاسخ کارشناس به شکایت.", reply_to=card)
     await next_to(front, platform, citizen.chat_id, mark, "پاسخ کارشناس")
     assert handed == [], f"{len(handed)} calls went through a worker thread: {handed[:3]}"
+
+
+async def test_each_update_reads_the_conversation_once(front, platform: Platform) -> None:
+    """aiogram's FSM middleware runs inside the update's scope: a conversation's row is read
+    once per update (state and draft together) and written with the done mark, not read again."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    engine = front.app.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        citizen = front.bot(platform).private_chat(15802, "علی")
+        await file_water_complaint(citizen, photo=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    marks = [s for s in statements if s.startswith("UPDATE update_inbox SET")]
+    reads = [s for s in statements if s.startswith("SELECT") and "FROM fsm_states" in s]
+    assert len(marks) >= 8, f"only {len(marks)} updates handled"
+    assert len(reads) <= len(marks), f"{len(reads)} conversation reads for {len(marks)} updates"
