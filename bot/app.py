@@ -18,6 +18,7 @@ from bot.config import Settings, SettingsError
 from bot.deps import Deps
 from bot.handlers import build_router
 from bot.runtime.boundary import Outcome, classify
+from bot.runtime.limits import OncePerGroupMember, SharedOrLocal
 from bot.runtime.metrics import Metrics
 from bot.runtime.middlewares import (
     BanList,
@@ -52,6 +53,7 @@ from storage.exports import SqlExports
 from storage.fsm import SQLStorage, UpdateScopedStorage
 from storage.health import SqlHealth
 from storage.inbox import SqlInbox
+from storage.limits import RedisLimits
 from storage.locks import SqlJobLocks
 from storage.rate import RedisRate
 from storage.repositories import SqlGrants, SqlUnitOfWork
@@ -126,6 +128,8 @@ class App:
     inbox: SqlInbox
     metrics: Metrics
     monitor: Monitor  # /healthz and /metrics
+    # the flood limit's and the refusal notices' counts in Redis (none without REDIS_URL)
+    limits: SharedOrLocal = field(default_factory=lambda: SharedOrLocal(None))
     deliver: bool = True  # tests switch the worker off to hold messages in the outbox
     web: WebServer | None = None  # webhook mode's server, or HEALTH_PORT's beside polling
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -226,6 +230,7 @@ class App:
                 await asyncio.wait_for(task, 10)
         self._tasks.clear()
         await self.delivery.shared.close()
+        await self.limits.close()
         for bot in (*self.bots.values(), *self.delivery_bots.values()):
             await bot.session.close()
         await self.storage.close()
@@ -288,6 +293,8 @@ def build_app(
         outbox=outbox, links=outbox, files=draft_files, limiters=limiters,
     )  # fmt: skip
     metrics = Metrics()
+    # the flood limit and the refusal notices: one count for every worker when Redis is there
+    limits = SharedOrLocal(RedisLimits(settings.redis_url) if settings.redis_url else None)
     delivery = DeliveryWorker(
         store=outbox, send=sender, platforms=delivery_bots, rules=rules, limiters=limiters,
         shared=RedisRate(settings.redis_url) if settings.redis_url else None, metrics=metrics,
@@ -308,6 +315,7 @@ def build_app(
         ),
         failed_lookups_alert=settings.failed_lookups_alert,
         staff_confirm_seconds=settings.staff_confirm_seconds,
+        refusals=OncePerGroupMember("refusal", 600.0, limits),
     )
     inbox = SqlInbox(sessions)
     dispatcher = LaneDispatcher(storage=storage, deps=deps)
@@ -320,7 +328,7 @@ def build_app(
     dispatcher.update.outer_middleware(PlatformContext())
     dispatcher.update.outer_middleware(MarkHandled(storage, clock))
     dispatcher.update.outer_middleware(IgnoreBanned(bans))
-    dispatcher.update.outer_middleware(FloodLimit(settings.flood_per_minute, rules))
+    dispatcher.update.outer_middleware(FloodLimit(settings.flood_per_minute, rules, shared=limits))
     dispatcher.update.outer_middleware(dispatcher.fsm)
     router, prompts = build_router()
     dispatcher.include_router(router)
@@ -348,6 +356,7 @@ def build_app(
         outbox=outbox,
         inbox=inbox,
         metrics=metrics,
+        limits=limits,
         monitor=Monitor(
             SqlHealth(sessions),
             {p: [bots[p], delivery_bots[p]] for p in bots},

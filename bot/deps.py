@@ -6,9 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.ports import DraftFiles, ExportQueries, MessageLinks, NoLinks
+from bot.runtime.limits import OncePerGroupMember
 from bot.runtime.middlewares import current_update_key
 from desk.directory import Directory
-from desk.people import OncePerPerson, Roster
+from desk.people import Roster
 from desk.ports import Clock, UnitOfWorkFactory
 from desk.routing import RoutingRules
 from desk.services import LookupWatch, Quotas
@@ -30,7 +31,10 @@ class Deps:
     quotas: Quotas = field(default_factory=Quotas)  # FILINGS_PER_HOUR, … (off unless given)
     roster: Roster | None = None  # who is staff in a group; without one, nobody is
     # a refused message in a group is answered once per person and group in ten minutes
-    refusals: OncePerPerson = field(default_factory=lambda: OncePerPerson(600.0))
+    # (across every worker when the composition root gives it Redis)
+    refusals: OncePerGroupMember = field(
+        default_factory=lambda: OncePerGroupMember("refusal", 600.0)
+    )
     staff_confirm_seconds: float = 60.0  # STAFF_CONFIRM_SECONDS
     failed_lookups_alert: int = 0  # FAILED_LOOKUPS_ALERT (off unless given)
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from desk.inbox import Backlogs, Claimed, Incoming
-from desk.model import Notice, Platform
+from desk.model import ChatRef, Notice, Platform
 from desk.outbox import Due, HeldChat, Pending
 from desk.reports import ExportData
 
@@ -254,3 +254,22 @@ class NoSharedRate:
 
     async def close(self) -> None:
         """Nothing to release."""
+
+
+class SharedLimits(Protocol):
+    """What one chat or person may make the bot do, counted for every worker together
+    (`storage.limits.RedisLimits`); one worker alone counts in memory
+    (`bot.runtime.limits`)."""
+
+    async def flood(
+        self, platform: Platform, chat_id: int, limit: int, window: float
+    ) -> tuple[bool, bool]:
+        """Count a message of a citizen's chat: whether to handle it (at most `limit` in any
+        `window` seconds) and, when not, whether to tell them (the first time only)."""
+
+    async def due(self, name: str, chat: ChatRef, user_id: int, gap: float) -> bool:
+        """Whether `name` may happen now for this person in this group: at most once in `gap`
+        seconds (remembered when it may)."""
+
+    async def close(self) -> None:
+        """Release the connection."""

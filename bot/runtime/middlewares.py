@@ -1,5 +1,6 @@
 """Dispatcher middlewares: platform context for handlers, the inbox's done mark with the
-handler's effects, the ban list operators edit and the per-chat flood limit for citizens."""
+handler's effects, the ban list operators edit and the per-chat flood limit for citizens
+(shared by every worker through Redis when REDIS_URL is set)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from aiogram.types import Message, TelegramObject, Update
 from aiogram.types.update import UpdateTypeLookupError
 
 from bot.ports import UpdateScope
+from bot.runtime.limits import SharedOrLocal
 from bot.runtime.platforms import PlatformBot
 from bot.ui import texts
 from desk.model import Platform
@@ -216,10 +218,12 @@ class FloodLimit(BaseMiddleware):
     """At most `per_minute` messages, edits and button presses a minute from one citizen's
     private chat.
 
-    An in-memory sliding window per chat (lost on restart, not shared between processes):
-    a message beyond the limit is not handled; the first one gets a polite notice, the rest
-    nothing, until the oldest counted message is a minute old. Ignored messages do not count.
-    Group chats — the units' staff chats and the admin chats — are never limited."""
+    A sliding window per chat: a message beyond the limit is not handled; the first one gets a
+    polite notice, the rest nothing, until the oldest counted message is a minute old. Ignored
+    messages do not count. With `shared` limits (Redis, REDIS_URL) the window is one for every
+    worker (`storage.limits`); without them, or while Redis does not answer, it is this
+    process's own, in memory (lost on restart). Group chats — the units' staff chats and the
+    admin chats — are never limited."""
 
     WINDOW = 60.0
 
@@ -228,9 +232,11 @@ class FloodLimit(BaseMiddleware):
         per_minute: int,
         rules: RoutingRules,
         now: Callable[[], float] = time.monotonic,
+        shared: SharedOrLocal | None = None,
     ) -> None:
         self.per_minute = per_minute
         self.now = now
+        self.shared = shared or SharedOrLocal(None)
         self.exempt: set[tuple[Platform, int]] = {
             (platform, chat_id)
             for unit in rules.units.values()
@@ -246,6 +252,32 @@ class FloodLimit(BaseMiddleware):
             del self._seen[key]
             self._warned.discard(key)
 
+    def _local(self, key: tuple[Platform, int]) -> tuple[bool, bool]:
+        """This process's own window: whether to handle, and (if not) whether to say so."""
+        now = self.now()
+        self._calls += 1
+        if self._calls % 1000 == 0:
+            self._sweep(now)
+        times = self._seen.setdefault(key, deque())
+        while times and now - times[0] >= self.WINDOW:
+            times.popleft()
+        if len(times) < self.per_minute:
+            times.append(now)
+            self._warned.discard(key)
+            return True, False
+        if key in self._warned:
+            return False, False
+        self._warned.add(key)
+        return False, True
+
+    async def verdict(self, platform: Platform, chat_id: int) -> tuple[bool, bool]:
+        """Count one message of a citizen's chat: whether to handle it, and (when not) whether
+        this is the first one over the limit, to be told to slow down."""
+        shared = await self.shared.ask(
+            lambda s: s.flood(platform, chat_id, self.per_minute, self.WINDOW)
+        )
+        return self._local((platform, chat_id)) if shared is None else shared
+
     async def __call__(
         self, handler: NextHandler, event: TelegramObject, data: dict[str, Any]
     ) -> Any:
@@ -260,25 +292,15 @@ class FloodLimit(BaseMiddleware):
             message = query.message
         if self.per_minute <= 0 or message is None or message.chat.type != "private":
             return await handler(event, data)
-        key = (bot.platform, message.chat.id)
-        if key in self.exempt:
+        if (bot.platform, message.chat.id) in self.exempt:
             return await handler(event, data)
-        now = self.now()
-        self._calls += 1
-        if self._calls % 1000 == 0:
-            self._sweep(now)
-        times = self._seen.setdefault(key, deque())
-        while times and now - times[0] >= self.WINDOW:
-            times.popleft()
-        if len(times) < self.per_minute:
-            times.append(now)
-            self._warned.discard(key)
+        handle, notice = await self.verdict(bot.platform, message.chat.id)
+        if handle:
             return await handler(event, data)
         if query is not None:  # stop the button's spinner; nothing else is done for it
             with contextlib.suppress(Exception):
                 await query.answer()
-        if key not in self._warned:
-            self._warned.add(key)
+        if notice:
             log.info("chat %s on %s is over the flood limit; slowed", message.chat.id, bot.platform)
             with contextlib.suppress(Exception):
                 await bot.send_message(message.chat.id, texts.FLOOD_SLOW_DOWN)

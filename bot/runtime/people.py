@@ -127,7 +127,7 @@ async def staff_or_notice(
 ) -> Person | None:
     """The person acting, when they are staff of the group; otherwise a short polite notice
     (an alert for a press; a reply for a message, at most once per person and group in ten
-    minutes), a log line, and None: nothing else happens."""
+    minutes across every worker: `Deps.refusals`), a log line, and None: nothing else happens."""
     person = person_of(event, chat.platform)
     standing = await _standing(person, chat, deps)
     for pause in confirm_waits(deps.staff_confirm_seconds):
@@ -150,6 +150,6 @@ async def staff_or_notice(
     }.get(standing, notice)
     if isinstance(event, CallbackQuery):
         await event.answer(text, show_alert=True)
-    elif standing is Standing.UNCONFIRMED or deps.refusals.due(chat, person.actor.user_id):
+    elif standing is Standing.UNCONFIRMED or await deps.refusals.due(chat, person.actor.user_id):
         await event.reply(text)
     return None
