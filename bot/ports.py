@@ -172,6 +172,11 @@ class Inbox(Protocol):
     async def store(self, bot_id: int, updates: Sequence[Incoming], at: datetime) -> set[int]:
         """Store a batch in one INSERT (ids already stored are ignored); the ids new now."""
 
+    async def store_seeing(
+        self, bot_id: int, updates: Sequence[Incoming], at: datetime
+    ) -> tuple[set[int], dict[str, set[int]]]:
+        """`store`, and per lane of the batch the other update ids still pending there."""
+
     async def claim(
         self,
         worker: str,

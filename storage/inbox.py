@@ -42,17 +42,37 @@ class SqlInbox:
 
     async def store(self, bot_id: int, updates: Sequence[Incoming], at: datetime) -> set[int]:
         """Store a batch in one INSERT; returns the ids stored now (not known before)."""
+        return (await self.store_seeing(bot_id, updates, at))[0]
+
+    async def store_seeing(
+        self, bot_id: int, updates: Sequence[Incoming], at: datetime
+    ) -> tuple[set[int], dict[str, set[int]]]:
+        """Store a batch in one INSERT; returns the ids stored now, and per lane of the batch
+        the other updates still pending there (stored earlier, perhaps by another worker: they
+        come first)."""
         if not updates:
-            return set()
+            return set(), {}
         rows = [
             {"bot_id": bot_id, "update_id": u.update_id, "lane": u.lane, "payload": u.payload,
              "received_at": at, "state": PENDING}
             for u in updates
         ]  # fmt: skip
+        batch = {u.update_id for u in updates}
         async with self._sessions() as session, session.begin():
             statement = _insert(session, INBOX).values(rows).returning(I.update_id)
-            result = await session.execute(statement)
-            return {int(uid) for uid in result.scalars()}
+            fresh = {int(uid) for uid in (await session.execute(statement)).scalars()}
+            earlier = await session.execute(
+                select(I.lane, I.update_id).where(
+                    (I.state == PENDING)
+                    & I.lane.in_(sorted({u.lane for u in updates}))
+                    & (I.bot_id == bot_id)
+                    & I.update_id.not_in(sorted(batch))
+                )
+            )
+            pending: dict[str, set[int]] = {}
+            for lane, update_id in earlier.all():
+                pending.setdefault(str(lane), set()).add(int(update_id))
+            return fresh, pending
 
     async def claim(
         self,
@@ -105,7 +125,7 @@ class SqlInbox:
                 select(I.id, I.bot_id, I.update_id, I.lane)
                 .join(LANES, L.lane == I.lane)
                 .where((L.claimed_by == worker) & (I.state == PENDING))
-                .order_by(I.id)
+                .order_by(I.bot_id, I.update_id)  # a lane's updates in the messenger's order
             )
             known = set(taken)
             rows = [r for r in mine.all() if (r[1], r[2]) not in known]

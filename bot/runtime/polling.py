@@ -151,9 +151,9 @@ async def store_updates(
     update before it answers the platform. Returns the update ids new to the inbox; raises what
     the database raised (nothing is stored then: the platform must keep the updates)."""
     rows = [Incoming(u.update_id, lane_key(bot_id, u), stored_json(u)) for u in updates]
-    fresh = await inbox.store(bot_id, rows, datetime.now(UTC))
+    fresh, earlier = await inbox.store_seeing(bot_id, rows, datetime.now(UTC))
     if consumer is not None:
-        consumer.offer(bot_id, [u for u in updates if u.update_id in fresh])
+        consumer.offer(bot_id, [u for u in updates if u.update_id in fresh], earlier)
     return fresh
 
 
@@ -223,18 +223,24 @@ class InboxConsumer:
             self._task = asyncio.create_task(self.run(), name="inbox")
         self.wake()
 
-    def offer(self, bot_id: int, updates: list[Update]) -> None:
+    def offer(
+        self, bot_id: int, updates: list[Update], earlier: dict[str, set[int]] | None = None
+    ) -> None:
         """Updates this process has just stored: queue those of lanes it holds, claim soon
-        for the rest."""
+        for the rest. `earlier`: per lane, the other updates pending there when these were
+        stored; one this process has not in hand (another worker stored it) comes first, so
+        the lane waits for a round, which reads its updates in order."""
         tick = time.monotonic()
         claim = False
         for update in updates:
             key = (bot_id, update.update_id)
             lane = lane_key(bot_id, update)
+            before = (earlier or {}).get(lane, ())
             direct = (
                 self.held.get(lane, 0.0) > tick + self.lease / 2
                 and not self.waiting.get(lane)
                 and len(self.taken) < self.hold
+                and all((bot_id, u) in self.taken or (bot_id, u) in self.done for u in before)
             )
             if direct or len(self.parsed) < self.keep_parsed:
                 self.parsed[key] = update

@@ -108,7 +108,7 @@ class Receiver:
             update.model_dump(mode="json", by_alias=True, exclude_unset=True),
         )
         try:
-            fresh = await self.inbox.store(bot.id, [row], datetime.now(UTC))
+            fresh, earlier = await self.inbox.store_seeing(bot.id, [row], datetime.now(UTC))
         except Exception as exc:
             # not stored: not confirmed either; the platform sends it again
             log.warning("%s webhook: update %s not stored (%s); answered 503", platform.value,
@@ -116,7 +116,7 @@ class Receiver:
             return web.Response(status=503, text="503: try again")
         consumer = self.consumer()
         if consumer is not None and update.update_id in fresh:
-            consumer.offer(bot.id, [update])
+            consumer.offer(bot.id, [update], earlier)
         return web.Response(status=200, text="ok")
 
     @staticmethod

@@ -365,7 +365,7 @@ async def test_an_update_the_database_refuses_is_503_and_comes_again(
     """Not stored, not confirmed: 503, and the platform posts it again until it is."""
     fake = hooked.bot(platform)
     inbox = hooked.app.inbox
-    real = inbox.store
+    real = inbox.store_seeing
     refusals = [2]
 
     async def flaky(*args: Any, **kwargs: Any) -> Any:
@@ -374,7 +374,7 @@ async def test_an_update_the_database_refuses_is_503_and_comes_again(
             raise ConnectionResetError("database went away")
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(inbox, "store", flaky)
+    monkeypatch.setattr(inbox, "store_seeing", flaky)
     replies = await fake.private_chat(15901, "علی").send("/start")
     assert WELCOMED in said(replies)
     assert [status for _, status in fake.webhook_posts] == [503, 503, 200]

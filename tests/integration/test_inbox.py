@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
@@ -155,3 +156,56 @@ async def test_two_workers_never_hold_the_same_lane_at_once(db: Database) -> Non
             select(func.count()).select_from(INBOX).where(INBOX.c.state == "pending")
         )
         assert pending.scalar_one() == 0
+
+
+async def test_an_update_another_worker_stored_first_is_handled_first(db: Database) -> None:
+    """Telegram posts a chat's next update only once the last was answered, but not always to
+    the same worker: worker A holds the chat's lane, B stores update 2, then A receives 3. A must
+    not hand 3 to the handlers ahead of 2 (a «انصراف» answered after the step sent after it)."""
+    from aiogram import Bot, Dispatcher
+    from aiogram.types import Update
+
+    from bot.runtime.polling import InboxConsumer, store_updates
+
+    handled: list[int] = []
+
+    class Recording(Dispatcher):
+        async def _process_update(
+            self, bot: Bot, update: Update, call_answer: bool = True, **kwargs: Any
+        ) -> bool:
+            handled.append(update.update_id)
+            return True
+
+    bot = Bot("424242:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+    inbox = SqlInbox(db.sessions)
+    workers = [
+        InboxConsumer(Recording(), inbox, worker=name, max_in_flight=4, drain_seconds=1)
+        for name in ("A", "B")
+    ]
+    a, b = workers
+    a.poll_every = 30.0  # rounds only when woken: the test says when
+
+    def update(update_id: int) -> Update:
+        chat = {"id": 7, "type": "private", "first_name": "x"}
+        message = {"message_id": update_id, "date": 0, "chat": chat, "text": str(update_id)}
+        return Update.model_validate({"update_id": update_id, "message": message})
+
+    a.add(bot, {})
+    try:
+        await store_updates(inbox, a, bot.id, [update(1)])
+        for _ in range(200):
+            if handled:
+                break
+            await asyncio.sleep(0.01)
+        assert handled == [1]
+        await store_updates(inbox, b, bot.id, [update(2)])  # B holds no lane: it only stores
+        await store_updates(inbox, a, bot.id, [update(3)])
+        for _ in range(300):
+            if len(handled) == 3:
+                break
+            await asyncio.sleep(0.01)
+        assert handled == [1, 2, 3]
+    finally:
+        for worker in workers:
+            await worker.stop()
+        await bot.session.close()
