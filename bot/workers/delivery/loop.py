@@ -106,7 +106,7 @@ class DeliveryWorker:
         self._fetched_at = -math.inf
         self._last_take = -math.inf
         self._fetching = False
-        self._done_while_fetching: set[int] = set()
+        self._done_while_fetching: dict[int, tuple[Platform, int]] = {}  # row id: its chat
         self._held: set[tuple[Platform, int]] = set()  # groups refusing the bot (held_chats)
         self._token_refused: set[Platform] = set()
         self._worked: dict[Platform, datetime] = {}  # the last send each platform took
@@ -170,12 +170,15 @@ class DeliveryWorker:
         finally:
             self._fetching = False
         self._fetched_at = now
-        # a row finished while the query ran may come back as unsent: leave its chat for the
-        # next look (which then sees the outcome), so it is never sent twice
+        # a row finished while the query ran may come back as unsent: it is left out, so it is
+        # never sent twice. Only a chat with more rows behind it needs another look (its next
+        # row may not be in this snapshot): looking again for every send that overlapped the
+        # query kept the loop reading once a send at 50 a second (2026-12-02: 60 reads and
+        # half the pace, whenever sends and reads lined up)
         done = self._done_while_fetching
         self._heads = {(h.platform, h.chat_id): h for h in due.heads if h.id not in done}
         self._more, self._full = due.more, due.full
-        if done:
+        if any(key in due.more for key in done.values()):
             self._stale = True
 
     async def _round(self, tasks: set[asyncio.Task[None]]) -> float:
@@ -253,7 +256,7 @@ class DeliveryWorker:
                 limiter = self.limiters[item.platform]
                 limiter.not_before(answered + 1 / limiter.limits.per_second)
             if self._fetching:
-                self._done_while_fetching.add(item.id)
+                self._done_while_fetching[item.id] = key
             head = self._heads.get(key)
             if head is not None and head.id == item.id:
                 if retry is None:
