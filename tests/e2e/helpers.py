@@ -110,30 +110,45 @@ async def run_main(argv: list[str], *, cwd: Path, env: dict[str, str]) -> tuple[
 
 
 @contextlib.asynccontextmanager
-async def watch_inbox(db: Path, *fakes: Any, every: float = 0.02) -> Any:
+async def watch_inbox(db: Path | str, *fakes: Any, every: float = 0.02) -> Any:
     """For a bot running as its own process (`python -m bot`): it confirms updates as soon as
     they are stored in its inbox, so tell the fake messenger each update the bot has handled,
-    read from the inbox of its SQLite file (rows marked done). While inside, a person's
-    message returns with the bot's answers, as against an in-process front."""
+    read from the inbox (rows marked done) of its SQLite file or of a PostgreSQL database (a
+    `postgresql://` URL: several workers' one inbox). While inside, a person's message returns
+    with the bot's answers, as against an in-process front."""
     by_id = {fake.id: fake for fake in fakes}
     for fake in by_id.values():
         fake.reports_handling = True
     floor = 0
+    query = "SELECT id, bot_id, update_id, state FROM update_inbox WHERE id >= "
 
-    def look() -> None:
-        nonlocal floor
+    async def read_sqlite() -> list[Any]:
         import sqlite3
 
-        if not db.exists():
-            return
+        assert isinstance(db, Path)
+        if not db.exists():  # noqa: ASYNC240 (a stat, every 20 ms, in a test's watcher)
+            return []
         try:
             with contextlib.closing(sqlite3.connect(db, timeout=1)) as conn:
-                rows = conn.execute(
-                    "SELECT id, bot_id, update_id, state FROM update_inbox WHERE id >= ?",
-                    (floor,),
-                ).fetchall()
+                return conn.execute(query + "?", (floor,)).fetchall()
         except sqlite3.Error:
-            return  # not migrated yet, or busy: the next look
+            return []  # not migrated yet, or busy: the next look
+
+    conn: Any = None
+
+    async def read_postgresql() -> list[Any]:
+        import asyncpg  # type: ignore[import-untyped]
+
+        nonlocal conn
+        if conn is None:
+            conn = await asyncpg.connect(str(db).replace("+asyncpg", ""))
+        return [tuple(r) for r in await conn.fetch(query + "$1", floor)]
+
+    read = read_postgresql if isinstance(db, str) else read_sqlite
+
+    async def look() -> None:
+        nonlocal floor
+        rows = await read()
         pending = [i for i, _, _, state in rows if state != "done"]
         for _, bot_id, update_id, state in rows:
             if state == "done" and bot_id in by_id and not by_id[bot_id].is_handled(update_id):
@@ -143,7 +158,7 @@ async def watch_inbox(db: Path, *fakes: Any, every: float = 0.02) -> Any:
 
     async def watch() -> None:
         while True:
-            look()
+            await look()
             await asyncio.sleep(every)
 
     task = asyncio.create_task(watch())
@@ -153,3 +168,5 @@ async def watch_inbox(db: Path, *fakes: Any, every: float = 0.02) -> Any:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        if conn is not None:
+            await conn.close()
