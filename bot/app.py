@@ -294,10 +294,15 @@ def build_app(
     )  # fmt: skip
     metrics = Metrics()
     # the flood limit and the refusal notices: one count for every worker when Redis is there
-    limits = SharedOrLocal(RedisLimits(settings.redis_url) if settings.redis_url else None)
+    # Redis keys carry each platform's bot id: deployments (provinces) may share one Redis
+    bot_ids = {platform: bot.id for platform, bot in bots.items()}
+    limits = SharedOrLocal(
+        RedisLimits(settings.redis_url, bots=bot_ids) if settings.redis_url else None
+    )
     delivery = DeliveryWorker(
         store=outbox, send=sender, platforms=delivery_bots, rules=rules, limiters=limiters,
-        shared=RedisRate(settings.redis_url) if settings.redis_url else None, metrics=metrics,
+        shared=RedisRate(settings.redis_url, bots=bot_ids) if settings.redis_url else None,
+        metrics=metrics,
     )  # fmt: skip
     deps = Deps(
         uow=uow,

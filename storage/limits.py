@@ -10,19 +10,20 @@ Two limits live here (the `bot.ports.SharedLimits` port):
 
 Each check is one Lua script (atomic: two workers never both take the last place). The clock is
 Redis's own (`TIME`) unless a `now` is given (the tests move theirs). Every key expires once its
-window is over, so Redis holds only recent senders; the keys name the platform and the chat or
-user id, never a phone number. The client gives up quickly (`timeout`, no retries): the caller
-(`bot.runtime.limits.SharedOrLocal`) falls back to its own memory rather than keep a citizen
-waiting for Redis.
+window is over, so Redis holds only recent senders; the keys name the platform, its bot (two
+deployments may share one Redis) and the chat or user id, never a phone number. The client
+gives up quickly (`timeout`, no retries): the caller (`bot.runtime.limits.SharedOrLocal`) falls
+back to its own memory rather than keep a citizen waiting for Redis.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from uuid import uuid4
 
 from desk.model import ChatRef, Platform
+from storage.rate import scoped
 
 _NOW = """
 local now = tonumber(ARGV[1])
@@ -80,6 +81,7 @@ class RedisLimits:
         prefix: str = "jihad:",
         now: Callable[[], float] | None = None,
         timeout: float = 0.5,
+        bots: Mapping[Platform, int] | None = None,
     ) -> None:
         from redis.asyncio import Redis
         from redis.asyncio.retry import Retry
@@ -93,6 +95,7 @@ class RedisLimits:
         )
         self.prefix = prefix
         self.now = now
+        self.bots = dict(bots or {})  # each platform's bot id: one bot's counts, not another's
         self._flood: Any = self.redis.register_script(_FLOOD)
         self._once: Any = self.redis.register_script(_ONCE)
 
@@ -101,7 +104,7 @@ class RedisLimits:
 
     def flood_keys(self, platform: Platform, chat_id: int) -> list[str]:
         """The chat's two keys (one hash slot: `{platform:chat}`)."""
-        window = f"{self.prefix}flood:{{{platform.value}:{chat_id}}}"
+        window = f"{self.prefix}flood:{{{scoped(platform, self.bots)}:{chat_id}}}"
         return [window, window + ":notice"]
 
     async def flood(
@@ -118,7 +121,8 @@ class RedisLimits:
 
     async def due(self, name: str, chat: ChatRef, user_id: int, gap: float) -> bool:
         """Whether `name` may happen now for this person in this group (remembered if so)."""
-        key = f"{self.prefix}once:{name}:{chat.platform.value}:{chat.chat_id}:{user_id}"
+        where = scoped(chat.platform, self.bots)
+        key = f"{self.prefix}once:{name}:{where}:{chat.chat_id}:{user_id}"
         return int(await self._once(keys=[key], args=[self._now(), gap])) == 1
 
     async def close(self) -> None:

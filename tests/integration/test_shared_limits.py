@@ -122,6 +122,29 @@ async def test_the_keys_expire_and_name_no_phone_number(
         assert 0 < await clients[0].redis.pttl(key) <= 60_000
 
 
+async def test_another_bot_on_the_same_redis_counts_its_own_citizens(redis_url: str) -> None:
+    # two provinces' deployments share one Redis: a citizen writing to both bots (the same
+    # chat id on the platform) has each bot's budget, not one between them
+    clock, prefix = Clock(), _prefix()
+    south = RedisLimits(redis_url, prefix=prefix, now=clock, bots={TG: 101})
+    north = RedisLimits(redis_url, prefix=prefix, now=clock, bots={TG: 202})
+    try:
+        a, b = _floods([south, north], per_minute=2)
+        assert [await a.verdict(TG, CITIZEN + 3) for _ in range(3)] == [
+            (True, False),
+            (True, False),
+            (False, True),
+        ]
+        assert await b.verdict(TG, CITIZEN + 3) == (True, False), "the other bot's own count"
+        assert all(f":101:{CITIZEN + 3}}}" in k for k in south.flood_keys(TG, CITIZEN + 3))
+    finally:
+        keys = await south.redis.keys(prefix + "*")
+        if keys:
+            await south.redis.delete(*keys)
+        for client in (south, north):
+            await client.close()
+
+
 async def test_a_refused_member_is_told_once_in_ten_minutes_across_workers(
     workers: tuple[Clock, list[RedisLimits]],
 ) -> None:

@@ -58,3 +58,17 @@ async def test_a_free_platform_sends_at_once_and_slots_queue_in_order(redis_url:
         assert all(0.19 <= b - a <= 0.21 for a, b in itertools.pairwise(waits))
     finally:
         await rate.close()
+
+
+async def test_each_bot_has_its_own_schedule_on_a_shared_redis(redis_url: str) -> None:
+    # two provinces' deployments on one Redis: the platforms limit each bot, not the Redis
+    prefix = _prefix()
+    south = [RedisRate(redis_url, prefix=prefix, bots={Platform.BALE: 101}) for _ in range(2)]
+    north = RedisRate(redis_url, prefix=prefix, bots={Platform.BALE: 202})
+    try:
+        assert await south[0].slot(Platform.BALE, 1.0) == 0.0
+        assert await south[1].slot(Platform.BALE, 1.0) > 0.9, "one bot's workers share its rate"
+        assert await north.slot(Platform.BALE, 1.0) == 0.0, "another bot's slots are its own"
+    finally:
+        for rate in (*south, north):
+            await rate.close()
