@@ -321,6 +321,7 @@ def build_app(
         failed_lookups_alert=settings.failed_lookups_alert,
         staff_confirm_seconds=settings.staff_confirm_seconds,
         refusals=OncePerGroupMember("refusal", 600.0, limits),
+        group_refused=delivery.hold_group,
     )
     inbox = SqlInbox(sessions)
     dispatcher = LaneDispatcher(storage=storage, deps=deps)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.ports import DraftFiles, ExportQueries, MessageLinks, NoLinks
+from bot.runtime.boundary import Verdict
 from bot.runtime.limits import OncePerGroupMember
 from bot.runtime.middlewares import current_update_key
 from desk.directory import Directory
+from desk.model import Platform
 from desk.people import Roster
 from desk.ports import Clock, UnitOfWorkFactory
 from desk.routing import RoutingRules
@@ -35,6 +37,9 @@ class Deps:
     refusals: OncePerGroupMember = field(
         default_factory=lambda: OncePerGroupMember("refusal", 600.0)
     )
+    # a staff or admin group found refusing the bot by a handler's own reply: held, and the
+    # admin chats told (the delivery worker's `hold_group`); None: only logged
+    group_refused: Callable[[Platform, int, Verdict], Awaitable[None]] | None = None
     staff_confirm_seconds: float = 60.0  # STAFF_CONFIRM_SECONDS
     failed_lookups_alert: int = 0  # FAILED_LOOKUPS_ALERT (off unless given)
 

@@ -4,24 +4,31 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.types import ErrorEvent
 
+from bot.deps import Deps
+from bot.runtime.boundary import Outcome, classify
 from bot.ui import texts
+from desk.model import Platform
 
 log = logging.getLogger(__name__)
 
 
-async def on_error(event: ErrorEvent) -> bool:
-    """Log the error (no message content) and ask the citizen to try again; the draft is kept."""
+async def on_error(event: ErrorEvent, bot: Bot | None = None, deps: Deps | None = None) -> bool:
+    """Log the error (no message content) and ask the citizen to try again; the draft is kept.
+    A staff or admin group that refuses the bot (kicked, gone) is held and the admin chats are
+    told, as when the outbox finds it: nobody reads a reply the group did not take."""
     update = event.update
+    message = update.message or (update.callback_query.message if update.callback_query else None)
+    if await _group_refused(event, message, bot, deps):
+        return True
     log.error(
         "update %s failed: %s",
         update.update_id,
         type(event.exception).__name__,
         exc_info=event.exception,
     )
-    message = update.message or (update.callback_query.message if update.callback_query else None)
     if update.callback_query is not None:
         try:
             await update.callback_query.answer()
@@ -32,6 +39,32 @@ async def on_error(event: ErrorEvent) -> bool:
             await message.answer(texts.ERR_TRY_AGAIN)
         except Exception:
             log.warning("could not tell chat about failed update %s", update.update_id)
+    return True
+
+
+async def _group_refused(
+    event: ErrorEvent, message: object, bot: Bot | None, deps: Deps | None
+) -> bool:
+    """Whether the error is a staff or admin group refusing the bot (then held and told)."""
+    chat = getattr(message, "chat", None)
+    if chat is None or chat.type == "private" or deps is None or deps.group_refused is None:
+        return False
+    platform = getattr(bot, "platform", None)
+    if not isinstance(platform, Platform):
+        return False
+    rules = deps.rules
+    staff_or_admin = chat.id in rules.admins.get(platform, frozenset()) or (
+        rules.unit_for_chat(platform, chat.id) is not None
+    )
+    verdict = classify(event.exception, group=True)
+    if not staff_or_admin or verdict.outcome is not Outcome.HELD:
+        return False
+    log.warning("update %s: %s group %s refuses the bot (%s)", event.update.update_id,
+                platform.value, chat.id, verdict.reason)  # fmt: skip
+    try:
+        await deps.group_refused(platform, chat.id, verdict)
+    except Exception:
+        log.exception("could not hold %s group %s", platform.value, chat.id)
     return True
 
 

@@ -143,6 +143,33 @@ async def test_a_group_refusing_the_bot_for_a_while_is_held_then_catches_up(
 
 
 @pytest.mark.slow
+async def test_a_group_refusing_a_direct_reply_is_held_and_told_then_released(
+    front: Front, platform: Platform
+) -> None:
+    """The refusal is found by a handler's own reply (staff ask for /templates), not by the
+    outbox: the admin chats are told all the same, and the next card released the group."""
+    fake = front.bot(platform)
+    water = front.group(WATER, platform)
+    staff = water.as_admin(700, "کارشناس")
+    await staff.send("/templates")  # the group's administrators are known from here on
+    front.api.refuse_chat(TOKEN[platform], water.id, seconds=1.5, kind="403_kicked")
+    await staff.send("/templates")
+    assert ("sendMessage", water.id) in fake.refused, "the reply was refused"
+    for p in Platform:
+        alert = await front.bot(p).wait_for(
+            saying(front.admins(p).id, "نمی‌تواند در گروه"), timeout=15
+        )
+        assert "مدیریت آب و خاک" in (alert.text or ""), "the unit is named"
+    assert [h.chat_id for h in await SqlDelivery(sessions(front)).held()] == [water.id]
+    await asyncio.sleep(1.6)  # the group takes the bot back
+    code = await file_water_complaint(fake.private_chat(13030, "علی"), photo=False)
+    await card_in(front, platform, WATER, code, timeout=15)
+    for p in Platform:
+        await front.bot(p).wait_for(saying(front.admins(p).id, "دوباره پیام‌های ربات"), timeout=15)
+    assert await SqlDelivery(sessions(front)).held() == []
+
+
+@pytest.mark.slow
 async def test_an_answer_that_cannot_be_parsed_is_delivered_once(
     front: Front, platform: Platform
 ) -> None:

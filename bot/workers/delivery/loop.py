@@ -401,19 +401,31 @@ class DeliveryWorker:
         self._alert_due = True
 
     async def _hold(self, item: Pending, verdict: Verdict, now: datetime) -> None:
-        key = (item.platform, item.chat_id)
+        await self._hold_chat(item.platform, item.chat_id, verdict, now)
+
+    async def hold_group(self, platform: Platform, chat_id: int, verdict: Verdict) -> None:
+        """A handler's own reply found a staff or admin group refusing the bot: hold the group
+        and tell the admin chats, as a refused outbox row does; the next row sent there
+        releases it (and says so)."""
+        await self._hold_chat(platform, chat_id, verdict, self.wall.now())
+        self.wake()  # the alerts are queued
+
+    async def _hold_chat(
+        self, platform: Platform, chat_id: int, verdict: Verdict, now: datetime
+    ) -> None:
+        key = (platform, chat_id)
         if key in self._held:
             return
-        alert = {"template": "held", "platform": item.platform.value, "chat_id": item.chat_id,
+        alert = {"template": "held", "platform": platform.value, "chat_id": chat_id,
                  "reason": verdict.reason, "new_chat_id": verdict.new_chat_id}  # fmt: skip
         newly = await self.store.hold_chat(
-            item.platform, item.chat_id, verdict.reason, now,
+            platform, chat_id, verdict.reason, now,
             new_chat_id=verdict.new_chat_id, alerts=self._alerts(alert, skip=key),
         )  # fmt: skip
         self._held.add(key)  # after the write: a failed write is tried again next time
         if newly:
             log.error("%s group %s refuses the bot (%s); its messages are held and the admin "
-                      "chats told", item.platform.value, item.chat_id, verdict.reason)  # fmt: skip
+                      "chats told", platform.value, chat_id, verdict.reason)  # fmt: skip
 
     async def _token_refused_by(self, platform: Platform, reason: str) -> None:
         if platform in self._token_refused:
