@@ -181,6 +181,43 @@ async def test_a_row_confirmed_while_the_outbox_is_read_is_not_sent_again(db: Da
     assert [i for _, _, i in api.sent] == [row], "sent once"
 
 
+async def test_a_row_failing_while_the_outbox_is_read_is_retried_at_its_own_time(
+    db: Database,
+) -> None:
+    # the read's snapshot still shows the row as due now: it is left out, and the retry the
+    # failure set (due in half a second) is kept, not forgotten until the next read
+    (row,) = await queue(db, [8])
+    api = Recorder()
+    worker, api, store = rig(db, per_second=30, api=api, idle_poll=30, refresh=30)
+    await worker._fetch(time.monotonic())
+    item = worker._heads[(TG, 8)]
+    api.faults[row] = [TelegramNetworkError(SendMessage(chat_id=8, text="x"), "drop")]
+    read, failed = asyncio.Event(), asyncio.Event()
+    real_due = SqlDelivery.due
+
+    async def slow_due(limit: int = 500) -> Any:
+        due = await real_due(store, limit)
+        read.set()
+        await failed.wait()
+        return due
+
+    store.due = slow_due  # type: ignore[method-assign]
+    fetching = asyncio.create_task(worker._fetch(time.monotonic()))
+    await read.wait()
+    worker._in_flight.add((TG, 8))
+    worker._busy[TG] += 1
+    await worker._deliver(item)  # fails while the read is out: retried a moment later
+    failed.set()
+    await fetching
+    kept = worker._heads.get((TG, 8))
+    assert kept is not None and kept.next_attempt_at > item.next_attempt_at, "the retry kept"
+    store.due = real_due.__get__(store)  # type: ignore[method-assign]
+    started = time.monotonic()
+    await run_until_sent(worker, db, timeout=10)  # no read for 30 s: only the kept retry
+    assert [i for _, _, i in api.sent] == [row], "sent once, after the retry"
+    assert time.monotonic() - started < 5
+
+
 async def test_sends_finishing_while_the_outbox_is_read_do_not_make_it_read_again(
     db: Database,
 ) -> None:

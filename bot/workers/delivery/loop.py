@@ -106,7 +106,8 @@ class DeliveryWorker:
         self._fetched_at = -math.inf
         self._last_take = -math.inf
         self._fetching = False
-        self._done_while_fetching: dict[int, tuple[Platform, int]] = {}  # row id: its chat
+        # rows finished while the outbox was read: row id -> (its chat, the row to retry or None)
+        self._done_while_fetching: dict[int, tuple[tuple[Platform, int], Pending | None]] = {}
         self._held: set[tuple[Platform, int]] = set()  # groups refusing the bot (held_chats)
         self._token_refused: set[Platform] = set()
         self._worked: dict[Platform, datetime] = {}  # the last send each platform took
@@ -177,8 +178,11 @@ class DeliveryWorker:
         # half the pace, whenever sends and reads lined up)
         done = self._done_while_fetching
         self._heads = {(h.platform, h.chat_id): h for h in due.heads if h.id not in done}
+        for key, retry in done.values():
+            if retry is not None and key not in self._heads:
+                self._heads[key] = retry  # failed meanwhile: due again as the database has it
         self._more, self._full = due.more, due.full
-        if any(key in due.more for key in done.values()):
+        if any(key in due.more for key, _ in done.values()):
             self._stale = True
 
     async def _round(self, tasks: set[asyncio.Task[None]]) -> float:
@@ -256,7 +260,7 @@ class DeliveryWorker:
                 limiter = self.limiters[item.platform]
                 limiter.not_before(answered + 1 / limiter.limits.per_second)
             if self._fetching:
-                self._done_while_fetching[item.id] = key
+                self._done_while_fetching[item.id] = (key, retry)
             head = self._heads.get(key)
             if head is not None and head.id == item.id:
                 if retry is None:
