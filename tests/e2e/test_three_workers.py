@@ -157,7 +157,7 @@ async def drop_database(admin_url: str, url: str) -> None:
         await conn.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
         )
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
 
@@ -239,6 +239,7 @@ async def test_three_workers_on_postgresql_and_redis_behave_as_one_bot(tmp_path:
             sys.executable, "-m", "bot", "webhook", "--port", str(ports[n]),
             cwd=tmp_path, env=env, stdout=logs[n], stderr=logs[n],
         )  # fmt: skip
+        procs.append(proc)  # stopped at the end whatever happens next
         for _ in range(600):
             if await healthy(f"http://127.0.0.1:{ports[n]}"):
                 return proc
@@ -306,7 +307,8 @@ async def test_three_workers_on_postgresql_and_redis_behave_as_one_bot(tmp_path:
     citizens = [(p, i * 2 + k) for i in range(PER_PLATFORM) for k, p in enumerate(PLATFORMS)]
     steps = len(citizens) * len(complaint_steps(0))
     try:
-        procs = [await launch(n) for n in range(WORKERS)]
+        for n in range(WORKERS):
+            await launch(n)
         await proxy.start()
         exit_code, _, err = await run_main(["set-webhook", proxy.base], cwd=tmp_path, env=env)
         assert exit_code == 0, err
@@ -344,7 +346,9 @@ async def test_three_workers_on_postgresql_and_redis_behave_as_one_bot(tmp_path:
             if proc.returncode is None:
                 proc.send_signal(signal.SIGTERM)
                 assert await asyncio.wait_for(proc.wait(), 30) == 0, f"worker {n} stops cleanly"
-        requests = await query(url, "SELECT code, platform, chat_id FROM requests")
+        requests = await query(
+            url, "SELECT code, platform, chat_id, name, text, unit FROM requests"
+        )
         escalations = await query(
             url, "SELECT request_code, count(*) AS n FROM events WHERE action = 'escalated' "
             "GROUP BY request_code"
@@ -360,16 +364,23 @@ async def test_three_workers_on_postgresql_and_redis_behave_as_one_bot(tmp_path:
         with contextlib.suppress(Exception):
             await proxy.stop()
         await api.stop()
-        await drop_database(DATABASE_URL, url)
-        await forget_redis(REDIS_URL, [int(t.split(":")[0]) for t in tokens.values()])
+        with contextlib.suppress(Exception):  # never hide the test's own failure
+            await drop_database(DATABASE_URL, url)
+        with contextlib.suppress(Exception):
+            await forget_redis(REDIS_URL, [int(t.split(":")[0]) for t in tokens.values()])
 
     assert killed, "a worker was killed midway"
     assert all(proxy.by_worker), f"every worker took updates: {proxy.by_worker}"
     # every filing stored once, under the chat it came from
-    in_db = {r["code"]: (r["platform"], r["chat_id"]) for r in requests}
+    in_db = {r["code"]: tuple(r)[1:] for r in requests}
     assert len(in_db) == len(requests) == len(citizens), "each filing stored once"
     for platform, n, code in filed:
-        assert in_db[code] == (platform.value, people + n), f"{code} filed as it was sent"
+        said = [value for how, value in complaint_steps(n) if how == "send"]
+        assert said[1] == name_of(n), "the steps as complaint_steps has them"
+        # each answer in its place: the conversation went step by step, in order
+        assert in_db[code] == (platform.value, people + n, name_of(n), said[-1], unit_of(n)), (
+            f"{code} filed as it was sent"
+        )
         fake = fakes[platform]
         shown = to_persian_digits(code)
         assert_once_unless_cut(fake, people + n, killed, shown, "ثبت شد")  # the receipt
@@ -389,26 +400,30 @@ async def test_three_workers_on_postgresql_and_redis_behave_as_one_bot(tmp_path:
     # once by the staff's replies (sent by the outbox, each taking its slot in Redis)
     telegram = fakes[Platform.TELEGRAM]
     mine = {people + n: answer_of(n) for p, n, _ in answered if p is Platform.TELEGRAM}
-    cards_shown = {c.message_id for (p, _, _), c in zip(answered, cards, strict=True)
-                   if p is Platform.TELEGRAM}  # fmt: skip
+    cards_shown = {  # every copy (a kill may have sent a card twice: the last is refreshed)
+        m.message_id for p, n, code in answered if p is Platform.TELEGRAM
+        for m in telegram.sent if card_of(p, n, code)(m)
+    }  # fmt: skip
     times = sorted(
         [m.at for m in telegram.sent
          if m.at >= burst and m.chat_id in mine and mine[m.chat_id] in (m.text or "")]
         + [at for at, m in edits if at >= burst and m.message_id in cards_shown]
     )  # fmt: skip
     assert len(times) >= 2 * len(mine), f"answers and refreshes: {len(times)}"
-    worst = max(sum(1 for t in times[i:] if t < start + 1) for i, start in enumerate(times))
-    assert worst <= RATE + 1, f"{worst} sends in one second on Telegram at {RATE} a second"
+    # over 3-second windows: a stall of this busy test process may bunch a few timestamps
+    # (they are taken when the fake takes a call); without the shared rate about 12 fall in one
+    worst = max(sum(1 for t in times[i:] if t < start + 3) for i, start in enumerate(times))
+    assert worst <= 3 * RATE + 1, f"{worst} sends in 3 s on Telegram at {RATE} a second"
     assert times[-1] - times[0] >= 0.9 * (len(times) - 1) / RATE, "the sends kept the pace"
     unexpected = [
         v for f in fakes.values() for v in f.violations
         if not v.startswith("answerCallbackQuery: Bad Request: query is too old")
     ]  # fmt: skip
     assert not unexpected, unexpected
-    said = [(tmp_path / f"worker{n}.log").read_text(errors="replace") for n in range(WORKERS)]
+    written = [(tmp_path / f"worker{n}.log").read_text(errors="replace") for n in range(WORKERS)]
     for secret in (*tokens.values(), TELEGRAM_SECRET, BALE_SECRET):
-        assert not any(secret in log for log in said), "a secret leaked into a worker's log"
-    assert not any("Traceback" in log for log in said), "a worker failed unexpectedly"
+        assert not any(secret in log for log in written), "a secret leaked into a worker's log"
+    assert not any("Traceback" in log for log in written), "a worker failed unexpectedly"
     print(
         f"\nthree workers: {len(citizens)} citizens, {handled()} updates handled; updates per "
         f"worker {proxy.by_worker}, {proxy.skipped} posts passed on from the killed worker"
