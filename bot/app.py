@@ -184,6 +184,9 @@ class App:
                 log.info("webhook mode for %s on %s:%d (/webhook/<platform>/<secret>, "
                          "/healthz, /metrics)", ", ".join(p.value for p in self.bots),
                          webhook[0], self.web.port)  # fmt: skip
+                if self.settings.alone_without_redis():
+                    log.warning("REDIS_URL is not set: fine for one webhook worker; several "
+                                "would each keep their own send rate and flood limit")  # fmt: skip
             else:
                 if self.settings.health_port:
                     self.web = WebServer(web_app(self.monitor))

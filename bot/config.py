@@ -152,6 +152,11 @@ class Settings(BaseSettings):
             self.banned_file = self.routing_rules.parent / "banned.yaml"
         return self
 
+    def alone_without_redis(self) -> bool:
+        """On PostgreSQL (the database of several workers) without REDIS_URL: each worker
+        would keep its own send rate and flood limit, fine only for one."""
+        return not self.redis_url and not self.database_url.startswith("sqlite")
+
     def quotas(self) -> Quotas:
         """What one citizen account may send before it is asked to wait (0: no limit)."""
         return Quotas(

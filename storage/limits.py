@@ -103,7 +103,7 @@ class RedisLimits:
         return "" if self.now is None else f"{self.now():.6f}"
 
     def flood_keys(self, platform: Platform, chat_id: int) -> list[str]:
-        """The chat's two keys (one hash slot: `{platform:chat}`)."""
+        """The chat's two keys (one hash slot: `{platform:bot:chat}`)."""
         window = f"{self.prefix}flood:{{{scoped(platform, self.bots)}:{chat_id}}}"
         return [window, window + ":notice"]
 
