@@ -307,6 +307,43 @@ async def test_a_group_that_refuses_the_bot_is_held_told_once_and_resumes(db: Da
     assert await store.held() == []
 
 
+async def test_a_group_another_worker_held_is_released_by_the_one_that_sends_next(
+    db: Database,
+) -> None:
+    # the second worker read the held groups (none) before the first found this one refusing
+    # and held it; the first then stops, and the second sends the group's row: it releases
+    # the group, and the admin chats hear it is back
+    (card,) = await queue(db, [UNIT_CHAT])
+    first, api_a, store = rig(db, per_second=30)
+    first.held_retry = 0.5
+    kicked = TelegramForbiddenError(SEND, "Forbidden: bot was kicked from the group chat")
+    api_a.faults[card] = [kicked]
+    second, api_b, _ = rig(db, per_second=30)
+    second.held_reload = 0.2
+    second._held, second._held_loaded_at = set(), time.monotonic()  # read before the hold
+    holding = asyncio.create_task(first.run())
+    try:
+        deadline = time.monotonic() + 10
+        while not await store.held():
+            assert time.monotonic() < deadline, "the group was held"
+            await asyncio.sleep(0.05)
+    finally:
+        await first.stop()
+        await asyncio.wait_for(holding, 10)
+    running = asyncio.create_task(second.run())
+    try:
+        deadline = time.monotonic() + 10
+        while await store.held() or not [i for _, c, i in api_b.sent if c == UNIT_CHAT]:
+            assert time.monotonic() < deadline, (await store.held(), api_b.sent)
+            await asyncio.sleep(0.05)
+    finally:
+        await second.stop()
+        await asyncio.wait_for(running, 10)
+    assert [i for _, c, i in api_a.sent + api_b.sent if c == UNIT_CHAT] == [card], "sent once"
+    told = sorted(r.data["template"] for r in await alerts(db))
+    assert told == ["held", "released"], "told once that it refuses, once that it is back"
+
+
 async def test_a_refused_message_is_parked_alerted_and_its_chat_goes_on(db: Database) -> None:
     bad, good = await queue(db, [5, 5])
     worker, api, store = rig(db, per_second=30)

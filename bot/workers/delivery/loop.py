@@ -36,6 +36,7 @@ from desk.routing import RoutingRules, admin_chats
 
 log = logging.getLogger(__name__)
 
+HELD_RELOAD = 30.0  # seconds between two reads of the held groups (other workers hold too)
 HELD_RETRY = 60.0  # a group that refuses the bot is tried again this often, at most
 TOKEN_RETRY = 300.0  # a platform that refuses the token is tried again this often
 PARK_AFTER_MINUTES = 15
@@ -59,6 +60,7 @@ class DeliveryWorker:
     the API confirms it, before its chat's next row may go."""
 
     held_retry = HELD_RETRY
+    held_reload = HELD_RELOAD
     token_retry = TOKEN_RETRY
 
     def __init__(
@@ -113,7 +115,7 @@ class DeliveryWorker:
         self._worked: dict[Platform, datetime] = {}  # the last send each platform took
         self._alert_due = True  # rows parked before a restart are told about too
         self._alert_at = -math.inf
-        self._held_loaded = False
+        self._held_loaded_at = -math.inf
 
     def wake(self) -> None:
         """Something was queued: look now rather than at the next poll."""
@@ -187,9 +189,11 @@ class DeliveryWorker:
 
     async def _round(self, tasks: set[asyncio.Task[None]]) -> float:
         """Start sends for everything ready; return how long to sleep before the next look."""
-        if not self._held_loaded:
+        if time.monotonic() - self._held_loaded_at > self.held_reload:
+            # read again now and then: another worker may have held a group this one sends to
+            # next (and must then release, and say so)
             self._held = {(h.platform, h.chat_id) for h in await self.store.held()}
-            self._held_loaded = True
+            self._held_loaded_at = time.monotonic()
         if self._alert_due and time.monotonic() - self._alert_at > ALERT_EVERY:
             await self._alert_parked()
         if self._needs_fetch(time.monotonic()):
