@@ -1,8 +1,8 @@
 """Sizing: what 1, 2 and 3 webhook workers on PostgreSQL and Redis carry, beside a bare aiogram bot.
 
 Each round starts real `python -m bot webhook` processes (1, then 2, then 3) on a fresh
-PostgreSQL database (created, migrated here, dropped after) and the machine's Redis (FSM state
-and the shared send rate; bot ids of this run only, their keys deleted after). The fake Bot API
+PostgreSQL database (created, migrated here, dropped after) and the machine's Redis (the shared
+limits and send rate; bot ids of this run only, their keys deleted after). The fake Bot API
 (tests/fakebotapi.py) plays both platforms in this process; its updates are posted to the
 workers as a platform does through nginx: `--connections` posts in flight per platform (Telegram's
 `max_connections`), the workers' URLs taken in turn (nginx's round robin). Each citizen does a

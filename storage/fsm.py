@@ -155,8 +155,9 @@ class UpdateScopedStorage(BaseStorage):
     So a crash can never leave a conversation moved on while its update is still unhandled:
     the update, still pending in the inbox, would otherwise meet the next step (a county button
     taken as the citizen's name). Cut before the end, the step simply runs again from its old
-    state; the only trace is a question asked twice. With Redis as the FSM store the two writes are
-    separate (FSM first), which narrows the gap to one round trip instead of closing it.
+    state; the only trace is a question asked twice. The front keeps its state in the database
+    (`SQLStorage`) for this; another store (a test's memory) is written first, then the mark,
+    which only narrows the gap.
     Within an update a chat's state and draft are read from the store once.
     """
 

@@ -118,26 +118,36 @@ async def test_redelivered_update_is_not_handled_twice(front, platform: Platform
     assert [r.code for r in mine] == [code], "exactly one request was filed"
 
 
-async def test_conversation_survives_restart_with_redis_state(api, tmp_path) -> None:
-    """With REDIS_URL set, conversation state lives in Redis and survives a restart too."""
+async def test_with_redis_the_conversation_stays_in_the_database(api, tmp_path) -> None:
+    """With REDIS_URL set (the workers' shared limits), conversation state still lives in the
+    database, written with each update's done mark, and survives a restart."""
     import os
+    import sqlite3
+
+    from redis.asyncio import Redis
 
     from tests.e2e.conftest import Front
 
     url = os.environ.get("TEST_REDIS_URL")
     if not url:
-        pytest.skip("TEST_REDIS_URL not set: Redis conversation storage not tested")
-    running = Front(api, f"sqlite+aiosqlite:///{tmp_path / 'front.db'}", redis_url=url)
+        pytest.skip("TEST_REDIS_URL not set: the front with Redis not tested")
+    db = tmp_path / "front.db"
+    running = Front(api, f"sqlite+aiosqlite:///{db}", redis_url=url)
     await running.start()
+    redis = Redis.from_url(url)
     try:
         citizen = running.bale.private_chat(7700 + os.getpid() % 1000, "کاربر")
         await walk(citizen, COMPLAINT_STEPS[:4])
+        with sqlite3.connect(db) as conn:
+            states = conn.execute("SELECT count(*) FROM fsm_states").fetchone()[0]
+        assert states >= 1, "the conversation is in the database"
+        assert not [k async for k in redis.scan_iter(match=f"fsm:{running.bale.id}:*")]
         await running.restart()
         await citizen.send("09151234567")
         await citizen.click(texts.BTN_NO_NATIONAL_CODE)
         await citizen.send("دامپزشک برای واکسیناسیون گوسفندها به روستا نیامد.")
         summary = said(await citizen.click(texts.BTN_NO_ATTACHMENTS))
         assert "نرگس امینی" in summary
-        await citizen.click(texts.BTN_CANCEL)  # leave no state behind in the shared Redis
     finally:
+        await redis.aclose()
         await running.stop()

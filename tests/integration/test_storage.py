@@ -4,14 +4,13 @@ test_inbox.py)."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
+from aiogram.fsm.storage.base import StorageKey
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -659,29 +658,6 @@ async def test_fsm_survives_a_restart_on_the_same_sqlite_file(sqlite_db: Databas
     sqlite_db.engine = sqlite_db.reopen()
     assert str(sqlite_db.engine.url.database).endswith("front.db")
     assert await SQLStorage(sqlite_db.sessions).get_data(key) == DRAFT
-
-
-async def test_fsm_round_trip_on_redis(redis_url: str) -> None:
-    from aiogram.fsm.storage.redis import RedisStorage
-
-    storage = RedisStorage.from_url(
-        redis_url, key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
-    )
-    key = storage_key(chat_id=-(uuid.uuid4().int % 10**12), user_id=uuid.uuid4().int % 10**9)
-    redis_keys = [storage.key_builder.build(key, part) for part in ("state", "data")]
-    try:
-        await storage.set_state(key, Filing.text)
-        await storage.set_data(key, DRAFT)
-        assert await storage.get_state(key) == "Filing:text"
-        assert await storage.get_data(key) == DRAFT
-        assert await storage.redis.exists(*redis_keys) == 2
-        await storage.set_state(key, None)
-        await storage.set_data(key, {})
-        assert await storage.get_state(key) is None and await storage.get_data(key) == {}
-        assert await storage.redis.exists(*redis_keys) == 0
-    finally:
-        await storage.redis.delete(*redis_keys)
-        await storage.close()
 
 
 # --- two staff at the same moment ---------------------------------------------------------------
