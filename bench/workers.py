@@ -51,6 +51,7 @@ import aiohttp
 from _common import ROOT, latency_row, machine, table
 
 from bot.ui import texts
+from tests.e2e.helpers import forget_redis
 from tests.fakebotapi import FakeBot, FakeBotAPI, FakeGroup, FakeUser
 
 SECRET = os.environ.get("BENCH_WEBHOOK_SECRET") or "s" * 8 + secrets.token_hex(16)
@@ -436,19 +437,6 @@ async def database(admin_url: str, name: str, *, drop: bool) -> str:
         await conn.close()
     base = admin_url.rsplit("/", 1)[0]
     return f"{base}/{name}"
-
-
-async def forget_redis(url: str, bot_ids: list[int]) -> None:
-    from redis.asyncio import Redis
-
-    redis = Redis.from_url(url)
-    try:
-        for bot_id in bot_ids:
-            keys = [k async for k in redis.scan_iter(match=f"fsm:{bot_id}:*", count=1000)]
-            if keys:
-                await redis.delete(*keys)
-    finally:
-        await redis.aclose()
 
 
 async def round_of(

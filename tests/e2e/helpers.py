@@ -178,3 +178,17 @@ async def watch_inbox(db: Path | str, *fakes: Any, every: float = 0.02) -> Any:
             await task
         if conn is not None:
             await conn.close()
+
+
+async def forget_redis(url: str, bot_ids: list[int]) -> None:
+    """Delete what these bots left in Redis (every key names its bot: rate, limits)."""
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(url)
+    try:
+        for bot_id in bot_ids:
+            keys = [k async for k in redis.scan_iter(match=f"*{bot_id}*", count=1000)]
+            if keys:
+                await redis.delete(*keys)
+    finally:
+        await redis.aclose()

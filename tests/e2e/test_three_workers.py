@@ -37,7 +37,7 @@ from desk.model import Platform
 from desk.routing import load_rules
 from desk.text import to_persian_digits
 from tests.e2e.conftest import ROOT, wait_until
-from tests.e2e.helpers import run_main, tracking_code, watch_inbox
+from tests.e2e.helpers import forget_redis, run_main, tracking_code, watch_inbox
 from tests.e2e.test_faults import (
     CUT_WINDOW,
     PLATFORMS,
@@ -160,19 +160,6 @@ async def drop_database(admin_url: str, url: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
-
-
-async def forget_redis(url: str, bot_ids: list[int]) -> None:
-    from redis.asyncio import Redis
-
-    redis = Redis.from_url(url)
-    try:
-        for bot_id in bot_ids:
-            keys = [k async for k in redis.scan_iter(match=f"*{bot_id}*", count=1000)]
-            if keys:
-                await redis.delete(*keys)
-    finally:
-        await redis.aclose()
 
 
 async def query(url: str, sql: str, *args: Any) -> list[Any]:

@@ -151,32 +151,42 @@ async def test_a_429_pauses_the_platform_and_failures_are_retried(db: Database) 
     assert all(r.last_error and r.sent_at is not None for r in retried)
 
 
-async def test_a_row_confirmed_while_the_outbox_is_read_is_not_sent_again(db: Database) -> None:
-    # the read takes its snapshot before the confirmation is committed and returns after it:
-    # the snapshot shows the row as unsent, and the worker must not trust that
-    (row,) = await queue(db, [7])
-    worker, api, store = rig(db, per_second=30)
+async def deliver_while_reading(
+    worker: DeliveryWorker, store: CountedDelivery, chat: int
+) -> Pending:
+    """Deliver `chat`'s head while a read of the outbox is out: the read takes its snapshot,
+    the row is sent (and its outcome committed), then the read returns; the store reads
+    normally afterwards. Returns the row as it was delivered."""
     await worker._fetch(time.monotonic())
-    item = worker._heads[(TG, 7)]
-    read, confirmed = asyncio.Event(), asyncio.Event()
+    item = worker._heads[(TG, chat)]
+    read, outcome = asyncio.Event(), asyncio.Event()
     real_due = SqlDelivery.due
 
     async def slow_due(limit: int = 500) -> Any:
         due = await real_due(store, limit)
         read.set()
-        await confirmed.wait()
+        await outcome.wait()
         return due
 
     store.due = slow_due  # type: ignore[method-assign]
     fetching = asyncio.create_task(worker._fetch(time.monotonic()))
     await read.wait()
-    worker._in_flight.add((TG, 7))
+    worker._in_flight.add((TG, chat))
     worker._busy[TG] += 1
-    await worker._deliver(item)  # sent and committed while the read is out
-    confirmed.set()
+    await worker._deliver(item)
+    outcome.set()
     await fetching
-    assert (TG, 7) not in worker._heads, "the stale snapshot of the row is dropped"
     store.due = real_due.__get__(store)  # type: ignore[method-assign]
+    return item
+
+
+async def test_a_row_confirmed_while_the_outbox_is_read_is_not_sent_again(db: Database) -> None:
+    # the read takes its snapshot before the confirmation is committed and returns after it:
+    # the snapshot shows the row as unsent, and the worker must not trust that
+    (row,) = await queue(db, [7])
+    worker, api, store = rig(db, per_second=30)
+    await deliver_while_reading(worker, store, 7)  # sent and committed while the read is out
+    assert (TG, 7) not in worker._heads, "the stale snapshot of the row is dropped"
     await run_until_sent(worker, db, timeout=5)
     assert [i for _, _, i in api.sent] == [row], "sent once"
 
@@ -187,31 +197,11 @@ async def test_a_row_failing_while_the_outbox_is_read_is_retried_at_its_own_time
     # the read's snapshot still shows the row as due now: it is left out, and the retry the
     # failure set (due in half a second) is kept, not forgotten until the next read
     (row,) = await queue(db, [8])
-    api = Recorder()
-    worker, api, store = rig(db, per_second=30, api=api, idle_poll=30, refresh=30)
-    await worker._fetch(time.monotonic())
-    item = worker._heads[(TG, 8)]
+    worker, api, store = rig(db, per_second=30, idle_poll=30, refresh=30)
     api.faults[row] = [TelegramNetworkError(SendMessage(chat_id=8, text="x"), "drop")]
-    read, failed = asyncio.Event(), asyncio.Event()
-    real_due = SqlDelivery.due
-
-    async def slow_due(limit: int = 500) -> Any:
-        due = await real_due(store, limit)
-        read.set()
-        await failed.wait()
-        return due
-
-    store.due = slow_due  # type: ignore[method-assign]
-    fetching = asyncio.create_task(worker._fetch(time.monotonic()))
-    await read.wait()
-    worker._in_flight.add((TG, 8))
-    worker._busy[TG] += 1
-    await worker._deliver(item)  # fails while the read is out: retried a moment later
-    failed.set()
-    await fetching
+    item = await deliver_while_reading(worker, store, 8)  # fails: retried a moment later
     kept = worker._heads.get((TG, 8))
     assert kept is not None and kept.next_attempt_at > item.next_attempt_at, "the retry kept"
-    store.due = real_due.__get__(store)  # type: ignore[method-assign]
     started = time.monotonic()
     await run_until_sent(worker, db, timeout=10)  # no read for 30 s: only the kept retry
     assert [i for _, _, i in api.sent] == [row], "sent once, after the retry"
