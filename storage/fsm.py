@@ -23,7 +23,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from storage.db import dialect_insert
+from storage.db import dialect_insert, read_sessions
 from storage.inbox import SqlInbox
 from storage.tables import FsmRow
 
@@ -37,6 +37,7 @@ class SQLStorage(BaseStorage):
         key_builder: KeyBuilder | None = None,
     ) -> None:
         self._sessions = sessions
+        self._reads = read_sessions(sessions)  # a conversation's read: one SELECT, no BEGIN
         self._keys = key_builder or DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
 
     async def _upsert(self, key: StorageKey, **values: Any) -> None:
@@ -93,7 +94,7 @@ class SQLStorage(BaseStorage):
 
     async def read(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
         """State and draft in one query."""
-        async with self._sessions() as session:
+        async with self._reads() as session:
             row = await session.get(FsmRow, self._keys.build(key))
             return (row.state, dict(row.data)) if row else (None, {})
 

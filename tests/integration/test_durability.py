@@ -9,8 +9,8 @@ import pytest
 from storage.db import make_engine
 
 
-async def pragma(url: str, name: str, **kwargs: str) -> object:
-    engine = make_engine(url, **kwargs)
+async def pragma(url: str, name: str, sqlite_synchronous: str = "FULL") -> object:
+    engine = make_engine(url, sqlite_synchronous=sqlite_synchronous)
     try:
         async with engine.connect() as conn:
             return (await conn.exec_driver_sql(f"PRAGMA {name}")).scalar()
