@@ -65,6 +65,9 @@ def make_engine(
             cursor.close()
 
         return engine
+    # the connection used last is handed out first: under light traffic the others rest (and
+    # are checked when next used) while one stays warm and is not
+    kwargs.setdefault("pool_use_lifo", True)
     engine = create_async_engine(url, **kwargs)
     if not kwargs.get("pool_pre_ping"):
         ping_when_rested(engine, ping_after)
@@ -74,7 +77,7 @@ def make_engine(
 def ping_when_rested(engine: AsyncEngine, after: float) -> None:
     """Check a pooled connection before use only when it has rested `after` seconds or more
     (a database restart, a proxy's idle timeout); a dead one is replaced before anyone uses
-    it (the pool's DisconnectionError: it connects again, up to three times).
+    it, and the rest of the pool with it (InvalidatePoolError: the pool connects again).
 
     SQLAlchemy's `pool_pre_ping` checks every checkout, and on asyncpg each check is a BEGIN
     and a ROLLBACK: 7 of the 20 round trips an update made to PostgreSQL (2026-12-02). A
@@ -94,7 +97,8 @@ def ping_when_rested(engine: AsyncEngine, after: float) -> None:
         try:
             dbapi_conn.ping()
         except Exception as error:
-            raise exc.DisconnectionError("the database connection rested and died") from error
+            # the others rested as long: renew the whole pool, not one dead ping at a time
+            raise exc.InvalidatePoolError("the database connection rested and died") from error
 
 
 def dialect_insert(session: AsyncSession, table: Any) -> Any:
@@ -118,6 +122,8 @@ def read_sessions(sessions: async_sessionmaker[AsyncSession]) -> async_sessionma
     so no `BEGIN` before it and no `ROLLBACK` after, two round trips fewer. Only for one
     statement: two reads in such a session do not see one snapshot."""
     engine = sessions.kw["bind"]
+    if engine.dialect.name == "sqlite":  # it never sends BEGIN before a SELECT anyway
+        return sessions
     return async_sessionmaker(
         engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
     )

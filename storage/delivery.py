@@ -264,12 +264,15 @@ class SqlDelivery:
         """A group refuses the bot: remember it (once) and queue `alerts` with that record.
         Returns whether it was newly held."""
         async with self._sessions() as session, session.begin():
-            if await session.get(HeldChatRow, (platform.value, chat_id)) is not None:
-                return False
-            session.add(
-                HeldChatRow(platform=platform.value, chat_id=chat_id, since=now,
-                            reason=reason[:300], new_chat_id=new_chat_id)
+            # one statement: two holds of one group at once (a handler's reply and an outbox
+            # row, or two workers) make one record and one set of alerts, never an error
+            held = dialect_insert(session, HeldChatRow).values(
+                platform=platform.value, chat_id=chat_id, since=now, reason=reason[:300],
+                new_chat_id=new_chat_id,
             )  # fmt: skip
+            result = await session.execute(held.on_conflict_do_nothing())
+            if not result.rowcount:  # type: ignore[attr-defined]
+                return False
             await self._queue(session, alerts or [], now)
             return True
 

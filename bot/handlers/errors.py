@@ -21,6 +21,11 @@ async def on_error(event: ErrorEvent, bot: Bot | None = None, deps: Deps | None 
     told, as when the outbox finds it: nobody reads a reply the group did not take."""
     update = event.update
     message = update.message or (update.callback_query.message if update.callback_query else None)
+    if update.callback_query is not None:  # the button stops spinning, whatever failed
+        try:
+            await update.callback_query.answer()
+        except Exception:
+            log.warning("could not answer callback of update %s", update.update_id)
     if await _group_refused(event, message, bot, deps):
         return True
     log.error(
@@ -29,11 +34,6 @@ async def on_error(event: ErrorEvent, bot: Bot | None = None, deps: Deps | None 
         type(event.exception).__name__,
         exc_info=event.exception,
     )
-    if update.callback_query is not None:
-        try:
-            await update.callback_query.answer()
-        except Exception:
-            log.warning("could not answer callback of update %s", update.update_id)
     if message is not None and message.chat.type == "private":
         try:
             await message.answer(texts.ERR_TRY_AGAIN)
@@ -56,8 +56,10 @@ async def _group_refused(
     staff_or_admin = chat.id in rules.admins.get(platform, frozenset()) or (
         rules.unit_for_chat(platform, chat.id) is not None
     )
+    # the refused call went to this group (not, say, to a citizen from a staff action)
+    target = getattr(getattr(event.exception, "method", None), "chat_id", None)
     verdict = classify(event.exception, group=True)
-    if not staff_or_admin or verdict.outcome is not Outcome.HELD:
+    if not staff_or_admin or target != chat.id or verdict.outcome is not Outcome.HELD:
         return False
     log.warning("update %s: %s group %s refuses the bot (%s)", event.update.update_id,
                 platform.value, chat.id, verdict.reason)  # fmt: skip

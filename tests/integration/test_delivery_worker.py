@@ -23,6 +23,7 @@ from aiogram.methods import SendMessage
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from bot.runtime.boundary import Outcome, Verdict
 from bot.workers.delivery import DeliveryWorker, Limits, RateLimiter
 from desk.model import NoticeKind, Platform
 from desk.outbox import Due, Pending
@@ -332,6 +333,20 @@ async def test_a_group_another_worker_held_is_released_by_the_one_that_sends_nex
     assert [i for _, c, i in api_a.sent + api_b.sent if c == UNIT_CHAT] == [card], "sent once"
     told = sorted(r.data["template"] for r in await alerts(db))
     assert told == ["held", "released"], "told once that it refuses, once that it is back"
+
+
+async def test_two_holds_of_one_group_at_once_make_one_record_and_one_alert(
+    db: Database,
+) -> None:
+    # a handler's reply and an outbox row (or two workers) find the group refusing together
+    worker, _, store = rig(db, per_second=30)
+    verdict = Verdict(Outcome.HELD, "Forbidden: bot was kicked from the group chat")
+    await asyncio.gather(
+        worker.hold_group(TG, UNIT_CHAT, verdict),
+        rig(db, per_second=30)[0].hold_group(TG, UNIT_CHAT, verdict),
+    )
+    assert [h.chat_id for h in await store.held()] == [UNIT_CHAT]
+    assert [r.data["template"] for r in await alerts(db)] == ["held"], "told once"
 
 
 async def test_a_refused_message_is_parked_alerted_and_its_chat_goes_on(db: Database) -> None:

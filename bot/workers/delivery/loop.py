@@ -116,6 +116,7 @@ class DeliveryWorker:
         self._alert_due = True  # rows parked before a restart are told about too
         self._alert_at = -math.inf
         self._held_loaded_at = -math.inf
+        self._held_changes = 0  # this worker's own holds and releases, counted
 
     def wake(self) -> None:
         """Something was queued: look now rather than at the next poll."""
@@ -191,9 +192,13 @@ class DeliveryWorker:
         """Start sends for everything ready; return how long to sleep before the next look."""
         if time.monotonic() - self._held_loaded_at > self.held_reload:
             # read again now and then: another worker may have held a group this one sends to
-            # next (and must then release, and say so)
-            self._held = {(h.platform, h.chat_id) for h in await self.store.held()}
-            self._held_loaded_at = time.monotonic()
+            # next (and must then release, and say so). A hold or release of this worker's
+            # own while the read was out wins: the read is thrown away and made again.
+            changes = self._held_changes
+            read = {(h.platform, h.chat_id) for h in await self.store.held()}
+            if changes == self._held_changes:
+                self._held = read
+                self._held_loaded_at = time.monotonic()
         if self._alert_due and time.monotonic() - self._alert_at > ALERT_EVERY:
             await self._alert_parked()
         if self._needs_fetch(time.monotonic()):
@@ -303,11 +308,16 @@ class DeliveryWorker:
         key = (item.platform, item.chat_id)
         if key in self._held:
             self._held.discard(key)
+            self._held_changes += 1
             alert = {"template": "released", "platform": item.platform.value,
                      "chat_id": item.chat_id}  # fmt: skip
-            if await self.store.release_chat(
-                item.platform, item.chat_id, now, alerts=self._alerts(alert, skip=key)
-            ):
+            try:
+                released = await self.store.release_chat(
+                    item.platform, item.chat_id, now, alerts=self._alerts(alert, skip=key)
+                )
+            finally:
+                self._held_changes += 1  # a read of the held groups made meanwhile is stale
+            if released:
                 log.warning("%s group %s takes messages again; its queue resumes",
                             item.platform.value, item.chat_id)  # fmt: skip
 
@@ -431,6 +441,7 @@ class DeliveryWorker:
             new_chat_id=verdict.new_chat_id, alerts=self._alerts(alert, skip=key),
         )  # fmt: skip
         self._held.add(key)  # after the write: a failed write is tried again next time
+        self._held_changes += 1
         if newly:
             log.error("%s group %s refuses the bot (%s); its messages are held and the admin "
                       "chats told", platform.value, chat_id, verdict.reason)  # fmt: skip
