@@ -143,6 +143,12 @@ class RoutingRules:
                 return unit
         return None
 
+    def is_office_chat(self, platform: Platform, chat_id: int) -> bool:
+        """Whether this is a unit's staff group or an admin chat (not a citizen's)."""
+        return chat_id in self.admins.get(platform, frozenset()) or (
+            self.unit_for_chat(platform, chat_id) is not None
+        )
+
     def staff_chat(self, unit_key: str, preferred: Platform | None) -> ChatRef | None:
         """Where a unit's staff read requests: their group on the citizen's platform if they
         have one there, else their group on the other platform."""

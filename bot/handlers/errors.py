@@ -52,14 +52,11 @@ async def _group_refused(
     platform = getattr(bot, "platform", None)
     if not isinstance(platform, Platform):
         return False
-    rules = deps.rules
-    staff_or_admin = chat.id in rules.admins.get(platform, frozenset()) or (
-        rules.unit_for_chat(platform, chat.id) is not None
-    )
     # the refused call went to this group (not, say, to a citizen from a staff action)
     target = getattr(getattr(event.exception, "method", None), "chat_id", None)
     verdict = classify(event.exception, group=True)
-    if not staff_or_admin or target != chat.id or verdict.outcome is not Outcome.HELD:
+    office = deps.rules.is_office_chat(platform, chat.id)
+    if not office or target != chat.id or verdict.outcome is not Outcome.HELD:
         return False
     log.warning("update %s: %s group %s refuses the bot (%s)", event.update.update_id,
                 platform.value, chat.id, verdict.reason)  # fmt: skip

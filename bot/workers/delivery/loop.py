@@ -496,10 +496,7 @@ class DeliveryWorker:
         """Whether a row goes to a staff or admin group (held on refusal, never dropped)."""
         if item.kind in _GROUP_KINDS or item.kind is NoticeKind.ADMIN_ALERT:
             return True
-        chat = item.chat_id
-        return chat in self.rules.admins.get(item.platform, frozenset()) or (
-            self.rules.unit_for_chat(item.platform, chat) is not None
-        )
+        return self.rules.is_office_chat(item.platform, item.chat_id)
 
     async def _later(
         self, item: Pending, delay: float, error: str, *, failing: bool = True
