@@ -134,6 +134,21 @@ async def answer_card(
     return answer
 
 
+async def claim_card(
+    fake: FakeBot, group: Any, card: SentMessage, n: int, *, step_timeout: float, wait: float
+) -> Any:
+    """Staff member 900 + n presses «برداشتن» on the card, waiting out a bot that is down;
+    returns them (to answer next)."""
+    staff = group.as_admin(900 + n, "کارشناس")
+    await patient(
+        fake,
+        group.id,
+        lambda: staff.click(texts.BTN_CLAIM, message=card, timeout=step_timeout),
+        wait=wait,
+    )
+    return staff
+
+
 def answered(chat_id: int, answer: str, m: SentMessage) -> bool:
     """The staff answer reached this chat."""
     return m.chat_id == chat_id and answer in (m.text or "")

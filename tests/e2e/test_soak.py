@@ -21,7 +21,6 @@ from typing import Any
 
 import pytest
 
-from bot.ui import texts
 from bot.workers.delivery import HELD_RETRY
 from desk.model import Platform
 from desk.text import to_persian_digits
@@ -31,6 +30,7 @@ from tests.e2e.test_faults import (
     CUT_WINDOW,
     PLATFORMS,
     assert_once_unless_cut,
+    claim_card,
     complaint_steps,
     launch_bot,
     name_of,
@@ -134,13 +134,7 @@ async def test_soak_under_reality_with_two_kills(tmp_path: Path) -> None:
             ),
             timeout=PATIENCE,
         )
-        staff = group.as_admin(900 + n, "کارشناس")
-        await patient(
-            fake,
-            group.id,
-            lambda: staff.click(texts.BTN_CLAIM, message=card, timeout=STEP),
-            wait=PATIENCE,
-        )
+        staff = await claim_card(fake, group, card, n, step_timeout=STEP, wait=PATIENCE)
         answer = f"پاسخ کارشناس به {name_of(n)}: فردا بازدید می‌شود."
         await patient(
             fake, group.id, lambda: staff.send(answer, reply_to=card, timeout=STEP), wait=PATIENCE

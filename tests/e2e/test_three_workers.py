@@ -32,7 +32,6 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.ui import texts
 from desk.model import Platform
 from desk.routing import load_rules
 from desk.text import to_persian_digits
@@ -42,6 +41,7 @@ from tests.e2e.test_faults import (
     CUT_WINDOW,
     PLATFORMS,
     assert_once_unless_cut,
+    claim_card,
     complaint_steps,
     name_of,
     patient,
@@ -260,13 +260,7 @@ async def test_three_workers_on_postgresql_and_redis_behave_as_one_bot(tmp_path:
     async def claim(platform: Platform, n: int, code: str) -> SentMessage:
         fake, group = fakes[platform], groups[(unit_of(n), platform)]
         card = await fake.wait_for(card_of(platform, n, code), timeout=PATIENCE)
-        staff = group.as_admin(900 + n, "کارشناس")
-        await patient(
-            fake,
-            group.id,
-            lambda: staff.click(texts.BTN_CLAIM, message=card, timeout=STEP),
-            wait=PATIENCE,
-        )
+        await claim_card(fake, group, card, n, step_timeout=STEP, wait=PATIENCE)
         return card
 
     def escalated(platform: Platform, n: int, code: str) -> Any:

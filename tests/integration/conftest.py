@@ -105,6 +105,14 @@ async def sqlite_db(tmp_path: Path, migrated_sqlite: Path) -> AsyncIterator[Data
 
 
 @pytest.fixture
+def pg_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip(PG_SKIP)
+    return url
+
+
+@pytest.fixture
 def redis_url() -> str:
     url = os.environ.get("TEST_REDIS_URL")
     if not url:

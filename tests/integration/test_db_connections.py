@@ -6,8 +6,7 @@ Against the machine's PostgreSQL (TEST_DATABASE_URL), skipped without it."""
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from sqlalchemy import text
@@ -15,15 +14,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import make_engine
-from tests.integration.conftest import PG_SKIP
-
-
-@pytest.fixture
-def pg_url() -> str:
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        pytest.skip(PG_SKIP)
-    return url
 
 
 async def backend_pid(engine: AsyncEngine) -> int:
@@ -41,18 +31,23 @@ async def terminate(url: str, pid: int) -> None:
 
 
 @pytest.fixture
-async def engines(pg_url: str) -> AsyncIterator[list[AsyncEngine]]:
+async def pool(pg_url: str) -> AsyncIterator[Callable[[float], AsyncEngine]]:
+    """An engine of one pooled connection, checked once it rested `ping_after` seconds."""
     made: list[AsyncEngine] = []
-    yield made
+
+    def make(ping_after: float) -> AsyncEngine:
+        made.append(make_engine(pg_url, ping_after=ping_after, pool_size=1, max_overflow=0))
+        return made[-1]
+
+    yield make
     for engine in made:
         await engine.dispose()
 
 
 async def test_a_connection_that_rested_and_died_is_replaced_before_use(
-    pg_url: str, engines: list[AsyncEngine]
+    pg_url: str, pool: Callable[[float], AsyncEngine]
 ) -> None:
-    engine = make_engine(pg_url, ping_after=0.2, pool_size=1, max_overflow=0)
-    engines.append(engine)
+    engine = pool(0.2)
     first = await backend_pid(engine)
     await terminate(pg_url, first)  # the database restarted, a proxy timed the link out
     await asyncio.sleep(0.3)
@@ -61,10 +56,9 @@ async def test_a_connection_that_rested_and_died_is_replaced_before_use(
 
 
 async def test_a_connection_used_a_moment_ago_is_trusted_and_one_failure_renews_the_pool(
-    pg_url: str, engines: list[AsyncEngine]
+    pg_url: str, pool: Callable[[float], AsyncEngine]
 ) -> None:
-    engine = make_engine(pg_url, ping_after=60, pool_size=1, max_overflow=0)
-    engines.append(engine)
+    engine = pool(60)
     first = await backend_pid(engine)
     assert await backend_pid(engine) == first, "the same connection, not checked again"
     await terminate(pg_url, first)
