@@ -104,17 +104,18 @@ async def sqlite_db(tmp_path: Path, migrated_sqlite: Path) -> AsyncIterator[Data
         yield database
 
 
+def _url_or_skip(name: str, reason: str) -> str:
+    url = os.environ.get(name)
+    if not url:
+        pytest.skip(reason)
+    return url
+
+
 @pytest.fixture
 def pg_url() -> str:
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        pytest.skip(PG_SKIP)
-    return url
+    return _url_or_skip("TEST_DATABASE_URL", PG_SKIP)
 
 
 @pytest.fixture
 def redis_url() -> str:
-    url = os.environ.get("TEST_REDIS_URL")
-    if not url:
-        pytest.skip(REDIS_SKIP)
-    return url
+    return _url_or_skip("TEST_REDIS_URL", REDIS_SKIP)
