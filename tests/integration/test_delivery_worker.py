@@ -152,6 +152,32 @@ async def test_a_429_pauses_the_platform_and_failures_are_retried(db: Database) 
     assert all(r.last_error and r.sent_at is not None for r in retried)
 
 
+async def test_a_confirmed_send_whose_record_fails_is_recorded_again_not_sent_again(
+    db: Database, caplog: Any
+) -> None:
+    # the platform has the message; the database then refuses its record twice (restarting,
+    # or SQLite busy): the record is written again, and the citizen gets one message
+    first, second = await queue(db, [21, 21])
+    worker, api, store = rig(db, per_second=30)
+    real_mark = store.mark_sent
+    refusals = [ConnectionResetError("the database went away")] * 2
+
+    async def mark_sent(item: Pending, now: datetime, **kwargs: Any) -> None:
+        if item.id == first and refusals:
+            raise refusals.pop()
+        await real_mark(item, now, **kwargs)
+
+    store.mark_sent = mark_sent  # type: ignore[method-assign]
+    await run_until_sent(worker, db, timeout=10)
+
+    assert [i for _, _, i in api.sent] == [first, second], "each sent once, in order"
+    assert not refusals
+    assert f"outbox {first} was sent but could not be marked sent" in caplog.text
+    async with db.sessions() as session:
+        row = await session.get(OutboxRow, first)
+    assert row is not None and row.sent_at is not None and row.message_id == 1000 + first
+
+
 async def deliver_while_reading(
     worker: DeliveryWorker, store: CountedDelivery, chat: int
 ) -> Pending:

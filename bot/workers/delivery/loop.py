@@ -10,7 +10,8 @@ through the sender it was given (`bot/workers/delivery/senders.py`), and acts on
   exponentially; 403 marks the chat unreachable; a 400 that no retry can fix is kept as
   failed, with its error, for an operator to see.
 - A row is marked sent right after the API confirmed it, so a restart resends only what was
-  not confirmed: at most the messages in flight at a crash, one per chat.
+  not confirmed: at most the messages in flight at a crash, one per chat. A confirmed send whose
+  record fails (the database restarting, SQLite busy) is recorded again, never sent again.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 HELD_RELOAD = 30.0  # seconds between two reads of the held groups (other workers hold too)
 HELD_RETRY = 60.0  # a group that refuses the bot is tried again this often, at most
 TOKEN_RETRY = 300.0  # a platform that refuses the token is tried again this often
+RECORD_RETRY = (0.2, 5.0)  # a confirmed send's record is written again after 0.2 s, up to 5 s
 PARK_AFTER_MINUTES = 15
 PARK_AFTER = timedelta(minutes=PARK_AFTER_MINUTES)  # then a row failing alone is set aside
 ALERT_EVERY = 60.0  # at most one message about parked rows a minute, per admin chat
@@ -299,8 +301,7 @@ class DeliveryWorker:
 
     async def _succeeded(self, item: Pending, message_id: int | None, role: str | None) -> None:
         now = self.wall.now()
-        await self.store.mark_sent(item, now, message_id=message_id or None,
-                                   link_role=role)  # fmt: skip
+        await self._record_sent(item, now, message_id or None, role)
         self._worked[item.platform] = now
         if item.platform in self._token_refused:
             self._token_refused.discard(item.platform)
@@ -320,6 +321,27 @@ class DeliveryWorker:
             if released:
                 log.warning("%s group %s takes messages again; its queue resumes",
                             item.platform.value, item.chat_id)  # fmt: skip
+
+    async def _record_sent(
+        self, item: Pending, now: datetime, message_id: int | None, role: str | None
+    ) -> None:
+        """Mark the row sent. The platform has the message: while the write fails it is tried
+        again (the chat stays in flight, so the row is not read and sent again), until it goes
+        through or the worker stops; a row left unmarked then is sent again after the restart,
+        as after a crash."""
+        delay, longest = RECORD_RETRY
+        while True:
+            try:
+                await self.store.mark_sent(item, now, message_id=message_id, link_role=role)
+                return
+            except Exception as exc:
+                if self._stopping:
+                    raise
+                log.warning("outbox %d was sent but could not be marked sent (%s); "
+                            "marking it again in %.1f s", item.id, type(exc).__name__,
+                            delay)  # fmt: skip
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, longest)
 
     async def _failed(self, item: Pending, exc: Exception) -> Pending | None:
         """Act on a failed send as its classification says (`bot/runtime/boundary.py`); returns the
