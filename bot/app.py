@@ -170,8 +170,6 @@ class App:
         try:
             secrets = self.webhook_secrets() if webhook is not None else {}
             await self.prepare(webhook=webhook is not None)
-            if self.deliver:
-                self._tasks.append(asyncio.create_task(self.delivery.run(), name="delivery"))
             self.scheduler.start()
             self.dispatcher.by_webhook = webhook is not None
             if webhook is not None:
@@ -194,6 +192,11 @@ class App:
                     log.info("/healthz and /metrics on %s:%d", self.settings.health_host,
                              self.web.port)  # fmt: skip
                 log.info("polling %s", ", ".join(p.value for p in self.bots))
+            # the outbox's claims of chats go by the inbox's name for this worker, stable across
+            # restarts: a restarted worker takes back at once what it held when it died
+            self.outbox.worker = self.dispatcher.worker
+            if self.deliver:
+                self._tasks.append(asyncio.create_task(self.delivery.run(), name="delivery"))
             await self.dispatcher.start_polling(
                 *self.bots.values(),
                 handle_as_tasks=False,

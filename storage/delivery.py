@@ -77,7 +77,9 @@ class SqlDelivery:
         # of what is due (500 rows each, at most a chat each); the platform's rate, shared by
         # all workers, is the limit anyway, and a dead worker's chats move on after `CLAIM`
         self.max_chats = max_chats
-        # who claims chats (`outbox_chats`): this process, unique across restarts and machines
+        # who claims chats (`outbox_chats`): unique per process unless named; the app names it
+        # as the inbox names the worker (host and port), so a restarted worker takes back at
+        # once the chats it held when it died instead of waiting out their claims (`CLAIM`)
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     async def due(self, limit: int = 500) -> Due:
