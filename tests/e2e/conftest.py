@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from tests.fakebotapi import FakeBot, FakeBotAPI, FakeGroup
 TELEGRAM_TOKEN = "111111:telegram-test-token-AAAAAAAA"
 BALE_TOKEN = "222222:bale-test-token-BBBBBBBB"
 ROOT = Path(__file__).resolve().parents[2]
+UNPACED_CHAT_INTERVAL = 0.02  # seconds between two messages to one chat unless `paced`
 
 # A Front whose SQLite file does not exist yet starts on a copy of the session's migrated
 # template (tests/conftest.py), so the app's own migration at start finds the schema at head and
@@ -93,10 +95,19 @@ class Front:
         clock: Any = None,
         *,
         private_chats: tuple[int, ...] = (),
+        paced: bool = False,
         **settings: Any,
     ) -> None:
         """`private_chats`: ids in the routing rules that are people's private chats, not
-        groups (a misconfigured admin chat); no fake group is made for them."""
+        groups (a misconfigured admin chat); no fake group is made for them.
+
+        `paced`: keep the platforms' per-chat rules in the outbox (a chat's messages 1 s apart,
+        a group's 20 a minute). By default a chat's messages go 20 ms apart and a group has no
+        minute cap: a test's receipt, card, copy and refresh then arrive in milliseconds, not
+        seconds (half the wall time of the end-to-end tests went on that wait). The platform's
+        own rate stays as configured. The per-chat rules are tested where they are measured
+        (`tests/unit/test_rate_limiter.py`, `tests/integration/test_delivery_worker.py`)."""
+        self.paced = paced
         self.api = api
         self.db_url = db_url
         self.extra = settings
@@ -154,6 +165,11 @@ class Front:
         """Build the app from settings and start polling both platforms."""
         seed_database(self.db_url)
         self.app = build_app(self.settings(), clock=self.clock)
+        if not self.paced:
+            for limiter in self.app.delivery.limiters.values():
+                limiter.limits = replace(
+                    limiter.limits, per_chat_interval=UNPACED_CHAT_INTERVAL, group_per_minute=10**6
+                )
         report_handling(self.app, (self.telegram, self.bale))
         self.app.deliver = deliver
         self.task = asyncio.create_task(self.app.run(handle_signals=False))
