@@ -178,6 +178,31 @@ async def test_a_confirmed_send_whose_record_fails_is_recorded_again_not_sent_ag
     assert row is not None and row.sent_at is not None and row.message_id == 1000 + first
 
 
+@pytest.mark.slow  # the row is read again at the loop's next refresh, 5 s on
+async def test_a_record_failing_past_its_patience_leaves_the_row_to_be_sent_again(
+    db: Database, caplog: Any
+) -> None:
+    # a write that keeps failing is no database restarting: after `record_patience` the worker
+    # lets the row go (it is read and sent again, as after a crash) rather than hold its chat
+    (row,) = await queue(db, [22])
+    worker, api, store = rig(db, per_second=30)
+    worker.record_patience = 0.3  # the first write, one again 0.2 s later, then it gives up
+    real_mark = store.mark_sent
+    refusals = [ConnectionResetError("the database went away")] * 2
+
+    async def mark_sent(item: Pending, now: datetime, **kwargs: Any) -> None:
+        if refusals:
+            raise refusals.pop()
+        await real_mark(item, now, **kwargs)
+
+    store.mark_sent = mark_sent  # type: ignore[method-assign]
+    await run_until_sent(worker, db, timeout=20)  # read again at the next refresh (5 s)
+
+    assert [i for _, _, i in api.sent] == [row, row], "sent again once the worker gave up"
+    assert f"outbox {row} was sent but could not be marked sent" in caplog.text
+    assert "it will be sent again" in caplog.text
+
+
 async def deliver_while_reading(
     worker: DeliveryWorker, store: CountedDelivery, chat: int
 ) -> Pending:

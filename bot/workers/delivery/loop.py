@@ -41,6 +41,7 @@ HELD_RELOAD = 30.0  # seconds between two reads of the held groups (other worker
 HELD_RETRY = 60.0  # a group that refuses the bot is tried again this often, at most
 TOKEN_RETRY = 300.0  # a platform that refuses the token is tried again this often
 RECORD_RETRY = (0.2, 5.0)  # a confirmed send's record is written again after 0.2 s, up to 5 s
+RECORD_PATIENCE = 600.0  # for at most this long; then the row is left to be read and sent again
 PARK_AFTER_MINUTES = 15
 PARK_AFTER = timedelta(minutes=PARK_AFTER_MINUTES)  # then a row failing alone is set aside
 ALERT_EVERY = 60.0  # at most one message about parked rows a minute, per admin chat
@@ -64,6 +65,7 @@ class DeliveryWorker:
     held_retry = HELD_RETRY
     held_reload = HELD_RELOAD
     token_retry = TOKEN_RETRY
+    record_patience = RECORD_PATIENCE
 
     def __init__(
         self,
@@ -301,7 +303,8 @@ class DeliveryWorker:
 
     async def _succeeded(self, item: Pending, message_id: int | None, role: str | None) -> None:
         now = self.wall.now()
-        await self._record_sent(item, now, message_id or None, role)
+        if not await self._record_sent(item, now, message_id or None, role):
+            return
         self._worked[item.platform] = now
         if item.platform in self._token_refused:
             self._token_refused.discard(item.platform)
@@ -324,19 +327,23 @@ class DeliveryWorker:
 
     async def _record_sent(
         self, item: Pending, now: datetime, message_id: int | None, role: str | None
-    ) -> None:
-        """Mark the row sent. The platform has the message: while the write fails it is tried
-        again (the chat stays in flight, so the row is not read and sent again), until it goes
-        through or the worker stops; a row left unmarked then is sent again after the restart,
-        as after a crash."""
+    ) -> bool:
+        """Mark the row sent; False if it could not be. The platform has the message: while
+        the write fails it is tried again (the chat stays in flight, so the row is not read and
+        sent again), until it goes through or the worker stops; a row left unmarked then is
+        sent again after the restart, as after a crash (so too after `record_patience`: a
+        write failing that long is not a database restarting)."""
         delay, longest = RECORD_RETRY
+        give_up = time.monotonic() + self.record_patience
         while True:
             try:
                 await self.store.mark_sent(item, now, message_id=message_id, link_role=role)
-                return
+                return True
             except Exception as exc:
-                if self._stopping:
-                    raise
+                if self._stopping or time.monotonic() + delay > give_up:
+                    log.error("outbox %d was sent but could not be marked sent (%s); it will "
+                              "be sent again", item.id, type(exc).__name__)  # fmt: skip
+                    return False
                 log.warning("outbox %d was sent but could not be marked sent (%s); "
                             "marking it again in %.1f s", item.id, type(exc).__name__,
                             delay)  # fmt: skip
