@@ -11,7 +11,6 @@ from typing import Any
 
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings, SettingsError
@@ -40,7 +39,7 @@ from bot.workers.delivery import (
     default_limits,
     limiters_for,
 )
-from bot.workers.scheduler import build_scheduler
+from bot.workers.scheduler import Jobs, build_scheduler
 from desk.directory import Directory, load_directory
 from desk.model import Platform
 from desk.people import Roster
@@ -123,7 +122,7 @@ class App:
     clock: Clock
     delivery: DeliveryWorker
     delivery_bots: dict[Platform, PlatformBot]
-    scheduler: AsyncIOScheduler
+    scheduler: Jobs
     outbox: SqlDelivery  # what the worker reads and marks, for operators' and tests' looks
     inbox: SqlInbox
     metrics: Metrics
@@ -224,8 +223,7 @@ class App:
         if self.web is not None:
             await self.web.stop()
             self.web = None
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        await self.scheduler.stop()  # the jobs running finish first
         await self.delivery.stop()
         for task in self._polish:
             task.cancel()

@@ -8,6 +8,7 @@ PostgreSQL; SQLite serves one process, where a second tick of a job still runnin
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -108,3 +109,27 @@ def test_keys_are_stable_and_distinct() -> None:
     assert lock_key("deadlines") == lock_key("deadlines")
     assert len({lock_key(n) for n in ("deadlines", "digest", "drafts", "purge")}) == 4
     assert -(2**63) <= lock_key("purge") < 2**63
+
+
+async def test_a_stop_lets_the_running_job_finish_without_an_error(
+    db: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # SIGTERM in the middle of a job: it finishes its work, nothing is logged as its error
+    started, finished = asyncio.Event(), asyncio.Event()
+
+    async def deadlines(desk: Any) -> int:
+        started.set()
+        await asyncio.sleep(0.3)
+        finished.set()
+        return 0
+
+    monkeypatch.setattr("desk.sla.check_deadlines", deadlines)
+    scheduler = _worker(db.engine)
+    scheduler.start()
+    scheduler.get_job("deadlines").modify(next_run_time=datetime.now(UTC))
+    await asyncio.wait_for(started.wait(), 5)
+    await scheduler.stop()
+    assert finished.is_set(), "the job ran to its end"
+    assert not scheduler.running
+    assert "Error running job" not in caplog.text
+    assert "Traceback" not in caplog.text
