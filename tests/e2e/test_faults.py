@@ -25,7 +25,7 @@ from desk.text import to_persian_digits
 from storage.repositories import SqlUnitOfWork
 from tests.e2e.conftest import BALE_TOKEN, TELEGRAM_TOKEN, Front, wait_until
 from tests.e2e.helpers import said, tracking_code, watch_inbox
-from tests.e2e.test_process import bot_env
+from tests.e2e.test_process import process_env
 from tests.fakebotapi import FakeBot, FakeBotAPI, SentMessage
 
 PLATFORMS = (Platform.TELEGRAM, Platform.BALE)
@@ -255,15 +255,7 @@ async def test_kill_9_at_random_points_while_200_citizens_file_and_staff_answer(
     db = tmp_path / "bot.db"
     # The fake's side only (bots, staff groups); the bot itself is the subprocess below.
     front = Front(api, f"sqlite+aiosqlite:///{db}")
-    env = bot_env(
-        tmp_path,
-        TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
-        BALE_BOT_TOKEN=BALE_TOKEN,
-        TELEGRAM_API_URL=api.base_url,
-        BALE_API_URL=api.base_url,
-        POLLING_TIMEOUT="1",
-        LOG_LEVEL="WARNING",
-    )
+    env = process_env(tmp_path, api)
     log = (tmp_path / "bot.log").open("wb")
     fakes = (front.telegram, front.bale)
 
@@ -483,15 +475,7 @@ async def test_a_restarted_bot_sends_at_once_what_the_killed_one_was_sending(
     await api.start()
     db = tmp_path / "bot.db"
     front = Front(api, f"sqlite+aiosqlite:///{db}")
-    env = bot_env(
-        tmp_path,
-        TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
-        BALE_BOT_TOKEN=BALE_TOKEN,
-        TELEGRAM_API_URL=api.base_url,
-        BALE_API_URL=api.base_url,
-        POLLING_TIMEOUT="1",
-        LOG_LEVEL="WARNING",
-    )
+    env = process_env(tmp_path, api)
     fakes = (front.telegram, front.bale)
     group = front.group(unit_of(0), Platform.TELEGRAM)
     api.fail("sendMessage", "drop", delay=10, chat_id=group.id)  # the card's send hangs, undone

@@ -31,6 +31,19 @@ def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def process_env(tmp_path: Path, api: FakeBotAPI, **extra: str) -> dict[str, str]:
+    """The environment of a real `python -m bot` against the fake API on both platforms."""
+    return bot_env(
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
+        BALE_BOT_TOKEN=BALE_TOKEN,
+        TELEGRAM_API_URL=api.base_url,
+        BALE_API_URL=api.base_url,
+        POLLING_TIMEOUT="1",
+        **({"LOG_LEVEL": "WARNING"} | extra),
+    )
+
+
 async def run_once(
     tmp_path: Path, *args: str, process: bool = False, **extra: str
 ) -> tuple[int, str]:
@@ -159,14 +172,7 @@ async def test_kill_9_mid_conversation_then_sigterm(tmp_path: Path) -> None:
     await api.start()
     telegram = api.add_bot(TELEGRAM_TOKEN, "telegram")
     bale = api.add_bot(BALE_TOKEN, "bale")
-    env = bot_env(
-        tmp_path,
-        TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
-        BALE_BOT_TOKEN=BALE_TOKEN,
-        TELEGRAM_API_URL=api.base_url,
-        BALE_API_URL=api.base_url,
-        POLLING_TIMEOUT="1",
-    )
+    env = process_env(tmp_path, api, LOG_LEVEL="INFO")
     log = (tmp_path / "bot.log").open("wb")
 
     async def launch() -> asyncio.subprocess.Process:

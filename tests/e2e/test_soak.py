@@ -25,7 +25,7 @@ import pytest
 from bot.workers.delivery import HELD_RETRY
 from desk.model import Platform
 from desk.text import to_persian_digits
-from tests.e2e.conftest import BALE_TOKEN, TELEGRAM_TOKEN, Front, wait_until
+from tests.e2e.conftest import BALE_TOKEN, Front, wait_until
 from tests.e2e.helpers import tracking_code, watch_inbox
 from tests.e2e.test_faults import (
     CUT_WINDOW,
@@ -40,7 +40,7 @@ from tests.e2e.test_faults import (
     patient,
     unit_of,
 )
-from tests.e2e.test_process import bot_env
+from tests.e2e.test_process import process_env
 from tests.fakebotapi import FakeBotAPI, SentMessage
 
 PER_PLATFORM = 30
@@ -67,17 +67,7 @@ async def test_soak_under_reality_with_two_kills(tmp_path: Path) -> None:
     await api.start()
     db = tmp_path / "bot.db"
     front = Front(api, f"sqlite+aiosqlite:///{db}")  # the fake's side; the bot is a process
-    env = bot_env(
-        tmp_path,
-        TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
-        BALE_BOT_TOKEN=BALE_TOKEN,
-        TELEGRAM_API_URL=api.base_url,
-        BALE_API_URL=api.base_url,
-        BALE_MESSAGES_PER_SECOND="30",
-        POLLING_TIMEOUT="1",
-        FILINGS_PER_HOUR="0",
-        LOG_LEVEL="WARNING",
-    )
+    env = process_env(tmp_path, api, BALE_MESSAGES_PER_SECOND="30", FILINGS_PER_HOUR="0")
     log_path = tmp_path / "bot.log"
     log = log_path.open("wb")
     fakes = (front.telegram, front.bale)
