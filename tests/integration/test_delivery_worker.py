@@ -4,6 +4,7 @@ rows read in batches, each sent once and in order per chat, paced, a 429 pausing
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import time
 from datetime import UTC, datetime, timedelta
@@ -176,6 +177,34 @@ async def test_a_confirmed_send_whose_record_fails_is_recorded_again_not_sent_ag
     async with db.sessions() as session:
         row = await session.get(OutboxRow, first)
     assert row is not None and row.sent_at is not None and row.message_id == 1000 + first
+
+
+@pytest.mark.slow  # the row is read again at the loop's next refresh, 5 s on
+async def test_a_failure_that_cannot_be_recorded_ends_no_task_and_the_row_goes_later(
+    db: Database, caplog: Any
+) -> None:
+    # the send fails (a 5xx) and the database refuses the retry's record: one warning, no
+    # traceback, no task left with an exception, the row sent on a later look
+    (row,) = await queue(db, [23])
+    worker, api, store = rig(db, per_second=30)
+    api.faults[row] = [TelegramServerError(SendMessage(chat_id=23, text="x"), "Bad Gateway")]
+    real_retry = store.retry_later
+    refusals = [ConnectionResetError("the database went away")]
+
+    async def retry_later(item: Pending, when: datetime, error: str, **kwargs: Any) -> None:
+        if refusals:
+            raise refusals.pop()
+        await real_retry(item, when, error, **kwargs)
+
+    store.retry_later = retry_later  # type: ignore[method-assign]
+    await run_until_sent(worker, db, timeout=15)
+    gc.collect()  # an exception left in a finished task is reported when the task is collected
+
+    assert [i for _, _, i in api.sent] == [row]
+    assert not refusals
+    assert f"outbox {row}: its failure could not be recorded" in caplog.text
+    assert "Task exception was never retrieved" not in caplog.text
+    assert "Traceback" not in caplog.text
 
 
 @pytest.mark.slow  # the row is read again at the loop's next refresh, 5 s on

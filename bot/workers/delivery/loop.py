@@ -257,10 +257,16 @@ class DeliveryWorker:
             await self._shared_slot(item.platform)
             message_id, role = await self.send(item)
         except Exception as exc:
-            retry = await self._failed(item, exc)
+            try:
+                retry = await self._failed(item, exc)
+            except Exception as write:  # the database: the row is still unsent, read again
+                self._unrecorded(item, "its failure", write)
         else:
             self.metrics.sent(item.platform.value, "sent")
-            await self._succeeded(item, message_id, role)
+            try:
+                await self._succeeded(item, message_id, role)
+            except Exception as write:  # after the mark: a held group's release, say
+                self._unrecorded(item, "what followed its send", write)
         finally:
             # the outcome is committed (or its write failed: the row is still unsent and the
             # next look reads it again); either way this snapshot of the row is used up
@@ -283,6 +289,13 @@ class DeliveryWorker:
             if key in self._more:
                 self._stale = True  # the chat's next row is waiting: look again
             self._wake.set()
+
+    @staticmethod
+    def _unrecorded(item: Pending, what: str, exc: Exception) -> None:
+        """A write about a send failed: one line, no traceback, and no task ends on it (asyncio
+        would print its exception, traceback and all, whenever the task is collected)."""
+        log.warning("outbox %d: %s could not be recorded (%s); the outbox is read again",
+                    item.id, what, type(exc).__name__)  # fmt: skip
 
     async def _shared_slot(self, platform: Platform) -> None:
         """Wait for this send's slot in the rate all workers share. Without an answer from
