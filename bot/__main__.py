@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         print("settings, routing rules and contact directory are valid")
         return 0
-    from bot.app import TokensRefused
+    from bot.app import NameTaken, TokensRefused
 
     webhook = None
     if args.command == "webhook":
@@ -163,8 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(app.run(webhook=webhook))
     except TokensRefused:  # each platform's refusal is already one line in the log
         return 1
-    except ListenFailed as exc:  # a port still held by the worker before: systemd tries again
-        print(f"error: {exc}", file=sys.stderr)
+    except (ListenFailed, NameTaken) as exc:  # a port, or the worker's name, still held by the
+        print(f"error: {exc}", file=sys.stderr)  # worker before: systemd tries again
         return 1
     return 0
 

@@ -53,7 +53,8 @@ from storage.fsm import SQLStorage, UpdateScopedStorage
 from storage.health import SqlHealth
 from storage.inbox import SqlInbox
 from storage.limits import RedisLimits
-from storage.locks import SqlJobLocks
+from storage.locks import NameTaken as NameTaken  # noqa: PLC0414  (re-exported for __main__)
+from storage.locks import SqlJobLocks, WorkerName
 from storage.rate import RedisRate
 from storage.repositories import SqlGrants, SqlUnitOfWork
 
@@ -133,6 +134,7 @@ class App:
     web: WebServer | None = None  # webhook mode's server, or HEALTH_PORT's beside polling
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _polish: list[asyncio.Task[None]] = field(default_factory=list)
+    _name: WorkerName | None = None  # this worker's name, held on the database while it runs
 
     async def prepare(self, *, webhook: bool = False) -> None:
         """Upgrade the schema; tell each platform what it needs before polling, in the
@@ -192,7 +194,10 @@ class App:
                              self.web.port)  # fmt: skip
                 log.info("polling %s", ", ".join(p.value for p in self.bots))
             # the outbox's claims of chats go by the inbox's name for this worker, stable across
-            # restarts: a restarted worker takes back at once what it held when it died
+            # restarts: a restarted worker takes back at once what it held when it died; the
+            # name is held while this process runs, so no second live process shares it
+            self._name = WorkerName(self.engine)
+            await self._name.take(self.dispatcher.worker)
             self.outbox.worker = self.dispatcher.worker
             if self.deliver:
                 self._tasks.append(asyncio.create_task(self.delivery.run(), name="delivery"))
@@ -219,26 +224,31 @@ class App:
             await self.dispatcher.stop_polling()
 
     async def close(self) -> None:
-        """Stop the workers, release the storage and the database."""
-        if self.web is not None:
-            await self.web.stop()
-            self.web = None
-        await self.scheduler.stop()  # the jobs running finish first
-        await self.delivery.stop()
-        for task in self._polish:
-            task.cancel()
-        await asyncio.gather(*self._polish, return_exceptions=True)
-        self._polish.clear()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(task, 10)
-        self._tasks.clear()
-        await self.delivery.shared.close()
-        await self.limits.close()
-        for bot in (*self.bots.values(), *self.delivery_bots.values()):
-            await bot.session.close()
-        await self.storage.close()
-        await self.engine.dispose()
+        """Stop the workers, release the storage and the database; the worker's name is let
+        go whatever fails before (a restart in this process must be able to take it)."""
+        try:
+            if self.web is not None:
+                await self.web.stop()
+                self.web = None
+            await self.scheduler.stop()  # the jobs running finish first
+            await self.delivery.stop()
+            for task in self._polish:
+                task.cancel()
+            await asyncio.gather(*self._polish, return_exceptions=True)
+            self._polish.clear()
+            for task in self._tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait_for(task, 10)
+            self._tasks.clear()
+            await self.delivery.shared.close()
+            await self.limits.close()
+            for bot in (*self.bots.values(), *self.delivery_bots.values()):
+                await bot.session.close()
+            await self.storage.close()
+        finally:
+            if self._name is not None:
+                await self._name.release()
+            await self.engine.dispose()
 
 
 def _fsm_storage(sessions: async_sessionmaker[AsyncSession]) -> BaseStorage:

@@ -9,12 +9,17 @@ there is only this process's own: two runs of one job in one process never overl
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
+import os
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 # the first 8 bytes of sha256("jihad-front-office:" + name), a signed 64-bit key: stable across
 # processes and releases, and apart from any other application's keys on a shared server
@@ -63,3 +68,77 @@ class SqlJobLocks:
                         await conn.commit()
         finally:
             _RUNNING.discard(here)
+
+
+class NameTaken(RuntimeError):
+    """Another live process works under this worker name on this database."""
+
+
+class WorkerName:
+    """This worker's name, held on its database for as long as it runs.
+
+    Inbox lanes and outbox chats are claimed under the worker's name, stable across restarts
+    (its host, plus the port of a webhook worker) so that a restarted worker takes back at
+    once what it held when it died. Two live processes under one name would each take the
+    other's claims for their own and send the same chats: two polling processes on one host,
+    webhook workers on one port of two addresses, clones sharing a hostname. So the name is
+    held: on PostgreSQL by a session advisory lock on a connection of its own (one of the
+    pool's, for as long as the process runs), on SQLite by an exclusive `flock` of a file
+    beside the database. Both go with the process, a kill -9 included."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._conn: AsyncConnection | None = None
+        self._fd: int | None = None
+
+    async def take(self, name: str) -> None:
+        """Hold `name`; NameTaken if a live process holds it."""
+        if self.engine.dialect.name == "postgresql":
+            conn = await self.engine.connect()
+            key = lock_key("worker:" + name)
+            got = (
+                await conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key})
+            ).scalar_one()
+            await conn.commit()
+            if not got:
+                await conn.close()
+                raise NameTaken(_taken(name))
+            self._conn = conn
+            return
+        database = self.engine.url.database
+        if not database or database == ":memory:":
+            return  # a database of this process alone
+        path = Path(database).with_name(f"{Path(database).name}.{_safe(name)}.lock")
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise NameTaken(_taken(name)) from None
+        self._fd = fd
+
+    async def release(self) -> None:
+        """Let the name go (at the stop; a dead process's goes with it)."""
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            try:  # the connection goes back to the pool: its session's lock must not
+                await conn.execute(text("SELECT pg_advisory_unlock_all()"))
+                await conn.commit()
+                await conn.close()
+            except Exception:  # the database went away, and the lock with it
+                with contextlib.suppress(Exception):
+                    await conn.invalidate()
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)  # the flock goes with the last descriptor
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)[:100]
+
+
+def _taken(name: str) -> str:
+    return (
+        f"another bot process runs as worker {name!r} on this database (same host, same "
+        "port): stop it first, or give this one another --port"
+    )

@@ -24,7 +24,7 @@ from desk.model import ChatRef, Platform
 from desk.text import to_persian_digits
 from storage.repositories import SqlUnitOfWork
 from tests.e2e.conftest import BALE_TOKEN, TELEGRAM_TOKEN, Front, wait_until
-from tests.e2e.helpers import said, tracking_code, watch_inbox
+from tests.e2e.helpers import run_main, said, tracking_code, watch_inbox
 from tests.e2e.test_process import process_env
 from tests.fakebotapi import FakeBot, FakeBotAPI, SentMessage
 
@@ -500,3 +500,32 @@ async def test_a_restarted_bot_sends_at_once_what_the_killed_one_was_sending(
             log.close()
             await api.stop()
     assert card.at - back < 10, f"the card went {card.at - back:.1f} s after the restart"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+async def test_a_second_bot_under_the_same_worker_name_refuses_to_start(tmp_path: Path) -> None:
+    # an operator runs `python -m bot` by hand beside the service on one host: it would share
+    # the running bot's claims on inbox lanes and outbox chats, and send the same chats
+    api = FakeBotAPI()
+    await api.start()
+    db = tmp_path / "bot.db"
+    front = Front(api, f"sqlite+aiosqlite:///{db}")
+    env = process_env(tmp_path, api)
+    fakes = (front.telegram, front.bale)
+    log = (tmp_path / "bot.log").open("wb")
+    proc = await launch_bot(fakes, tmp_path, env, log, timeout=60)
+    try:
+        code, _, err = await run_main([], cwd=tmp_path, env=env)
+        assert code == 1, err
+        assert "another bot process runs as worker" in err and ":polling" in err
+        assert proc.returncode is None, "the running bot goes on"
+        async with watch_inbox(db, *fakes):
+            citizen = front.telegram.private_chat(20_900, "شهروند")
+            assert said(await citizen.send("/start", timeout=20)), "and still answers"
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        log.close()
+        await api.stop()

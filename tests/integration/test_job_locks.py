@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.workers.scheduler import build_scheduler
-from storage.locks import SqlJobLocks, lock_key
+from storage.locks import NameTaken, SqlJobLocks, WorkerName, lock_key
 from tests.integration.conftest import Database
 from tests.unit.fakes import FixedClock
 
@@ -133,3 +133,21 @@ async def test_a_stop_lets_the_running_job_finish_without_an_error(
     assert not scheduler.running
     assert "Error running job" not in caplog.text
     assert "Traceback" not in caplog.text
+
+
+async def test_a_worker_name_is_held_by_one_live_process(db: Database) -> None:
+    # two processes under one name would each take the other's claims for their own
+    other = db.reopen()  # a second process: its own connections (SQLite: its own descriptor)
+    first, second = WorkerName(db.engine), WorkerName(other)
+    try:
+        await first.take("host:polling")
+        with pytest.raises(NameTaken, match="host:polling"):
+            await second.take("host:polling")
+        await second.take("host:webhook-8081")  # another name is free
+        await second.release()
+        await first.release()  # at the stop (a killed process's goes with it)
+        await second.take("host:polling")
+    finally:
+        await first.release()
+        await second.release()
+        await other.dispose()
