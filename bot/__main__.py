@@ -171,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def sandbox(port: int) -> int:
     """Run the browser sandbox until Ctrl+C; a bad routing file is one line, exit code 2."""
+    from bot.app import NameTaken
     from bot.sandbox.run import serve
 
     try:
@@ -178,6 +179,9 @@ def sandbox(port: int) -> int:
     except RulesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except NameTaken as exc:  # a sandbox already runs in this folder
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -170,6 +170,10 @@ class App:
         and /metrics beside. Polling serves those two on HEALTH_PORT when set."""
         try:
             secrets = self.webhook_secrets() if webhook is not None else {}
+            if webhook is not None and webhook[1] and self.dispatcher.worker == default_worker():
+                self.dispatcher.worker = default_worker(webhook[1])  # not named by the caller
+            if webhook is None or webhook[1]:
+                await self._hold_name()  # before anything is migrated, told or served
             await self.prepare(webhook=webhook is not None)
             self.scheduler.start()
             self.dispatcher.by_webhook = webhook is not None
@@ -193,11 +197,10 @@ class App:
                     log.info("/healthz and /metrics on %s:%d", self.settings.health_host,
                              self.web.port)  # fmt: skip
                 log.info("polling %s", ", ".join(p.value for p in self.bots))
+            if self._name is None:  # a webhook on a port the system picked: known only now
+                await self._hold_name()
             # the outbox's claims of chats go by the inbox's name for this worker, stable across
-            # restarts: a restarted worker takes back at once what it held when it died; the
-            # name is held while this process runs, so no second live process shares it
-            self._name = WorkerName(self.engine)
-            await self._name.take(self.dispatcher.worker)
+            # restarts: a restarted worker takes back at once what it held when it died
             self.outbox.worker = self.dispatcher.worker
             if self.deliver:
                 self._tasks.append(asyncio.create_task(self.delivery.run(), name="delivery"))
@@ -217,6 +220,12 @@ class App:
         refused = self.dispatcher.refused
         if refused and refused >= set(self.bots):
             raise TokensRefused(sorted(p.value for p in refused))
+
+    async def _hold_name(self) -> None:
+        """Hold this worker's name while the process runs (`storage.locks.WorkerName`): no
+        second live process may claim lanes and chats under it."""
+        self._name = WorkerName(self.engine)
+        await self._name.take(self.dispatcher.worker, wait=self.settings.worker_name_wait)
 
     async def stop(self) -> None:
         """Ask polling to finish the update in hand and stop."""
@@ -246,9 +255,11 @@ class App:
                 await bot.session.close()
             await self.storage.close()
         finally:
-            if self._name is not None:
-                await self._name.release()
-            await self.engine.dispose()
+            try:
+                if self._name is not None:
+                    await self._name.release()
+            finally:
+                await self.engine.dispose()
 
 
 def _fsm_storage(sessions: async_sessionmaker[AsyncSession]) -> BaseStorage:

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # /healthz and /metrics beside polling (off unless set; webhook mode serves them anyway)
     health_port: Annotated[int, Field(ge=1, le=65535)] | None = None
     health_host: str = "127.0.0.1"
+    # how long a start waits for its worker name while another process holds it (one that
+    # died lets it go: at once on this host, within half a minute on PostgreSQL elsewhere)
+    worker_name_wait: Annotated[float, Field(ge=0)] = 60.0
     # /healthz answers 503 once the oldest update waiting in the inbox is older than this
     health_max_inbox_lag: Annotated[float, Field(gt=0)] = 120.0
 

@@ -9,11 +9,14 @@ there is only this process's own: two runs of one job in one process never overl
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import hashlib
+import logging
 import os
 import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -27,6 +30,18 @@ _PREFIX = b"jihad-front-office:"
 # the jobs running in this process, per engine: SQLite's only lock, and on PostgreSQL it keeps a
 # second tick of this worker off the server
 _RUNNING: set[tuple[int, str]] = set()
+
+
+log = logging.getLogger(__name__)
+
+NAME_RETRY = 5.0  # seconds between two tries of a worker name another process holds
+# the server's keepalives on the name's connection: a holder whose host died (no FIN ever
+# comes) is dropped after about 10 + 3 × 5 s instead of the system's two hours
+_KEEPALIVE = (
+    "SET tcp_keepalives_idle = 10",
+    "SET tcp_keepalives_interval = 5",
+    "SET tcp_keepalives_count = 3",
+)
 
 
 def lock_key(name: str) -> int:
@@ -86,36 +101,61 @@ class WorkerName:
     pool's, for as long as the process runs), on SQLite by an exclusive `flock` of a file
     beside the database. Both go with the process, a kill -9 included."""
 
+    retry = NAME_RETRY
+
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._conn: AsyncConnection | None = None
         self._fd: int | None = None
 
-    async def take(self, name: str) -> None:
-        """Hold `name`; NameTaken if a live process holds it."""
+    async def take(self, name: str, *, wait: float = 0.0) -> None:
+        """Hold `name`; NameTaken if a live process still holds it after `wait` seconds (a
+        restart after the host itself died: the server drops the dead host's connection, and
+        its lock, within half a minute, see `_KEEPALIVE`)."""
+        deadline = time.monotonic() + wait
+        said = False
+        while not await self._try(name):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise NameTaken(_taken(name))
+            if not said:
+                log.warning("worker name %r is held by another process; waiting up to %.0f s "
+                            "for it (a process that died lets it go)", name, left)  # fmt: skip
+                said = True
+            await asyncio.sleep(min(self.retry, left))
+
+    async def _try(self, name: str) -> bool:
         if self.engine.dialect.name == "postgresql":
             conn = await self.engine.connect()
-            key = lock_key("worker:" + name)
-            got = (
-                await conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key})
-            ).scalar_one()
-            await conn.commit()
+            try:
+                for setting in _KEEPALIVE:  # so the server notices a dead holder soon
+                    await conn.execute(text(setting))
+                key = lock_key("worker:" + name)
+                got = (
+                    await conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key})
+                ).scalar_one()
+                await conn.commit()
+            except BaseException:
+                await conn.close()
+                raise
             if not got:
                 await conn.close()
-                raise NameTaken(_taken(name))
+                return False
             self._conn = conn
-            return
+            return True
         database = self.engine.url.database
         if not database or database == ":memory:":
-            return  # a database of this process alone
+            return True  # a database of this process alone
         path = Path(database).with_name(f"{Path(database).name}.{_safe(name)}.lock")
-        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        # read-only is enough to lock; a file another user made (root, by hand) stays usable
+        fd = os.open(path, os.O_CREAT | os.O_RDONLY, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise NameTaken(_taken(name)) from None
+            return False
         self._fd = fd
+        return True
 
     async def release(self) -> None:
         """Let the name go (at the stop; a dead process's goes with it)."""
@@ -139,6 +179,6 @@ def _safe(name: str) -> str:
 
 def _taken(name: str) -> str:
     return (
-        f"another bot process runs as worker {name!r} on this database (same host, same "
-        "port): stop it first, or give this one another --port"
+        f"another bot process runs as worker {name!r} on this database: stop it first (a "
+        "second webhook worker on this host: give it another --port)"
     )

@@ -516,7 +516,8 @@ async def test_a_second_bot_under_the_same_worker_name_refuses_to_start(tmp_path
     log = (tmp_path / "bot.log").open("wb")
     proc = await launch_bot(fakes, tmp_path, env, log, timeout=60)
     try:
-        code, _, err = await run_main([], cwd=tmp_path, env=env)
+        second = {**env, "WORKER_NAME_WAIT": "0"}  # refused at once, not after a minute
+        code, _, err = await asyncio.wait_for(run_main([], cwd=tmp_path, env=second), 60)
         assert code == 1, err
         assert "another bot process runs as worker" in err and ":polling" in err
         assert proc.returncode is None, "the running bot goes on"

@@ -8,6 +8,7 @@ PostgreSQL; SQLite serves one process, where a second tick of a job still runnin
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -137,17 +138,41 @@ async def test_a_stop_lets_the_running_job_finish_without_an_error(
 
 async def test_a_worker_name_is_held_by_one_live_process(db: Database) -> None:
     # two processes under one name would each take the other's claims for their own
+    name = f"host-{uuid.uuid4().hex[:8]}:polling"  # advisory locks span the server's schemas
     other = db.reopen()  # a second process: its own connections (SQLite: its own descriptor)
     first, second = WorkerName(db.engine), WorkerName(other)
     try:
-        await first.take("host:polling")
-        with pytest.raises(NameTaken, match="host:polling"):
-            await second.take("host:polling")
-        await second.take("host:webhook-8081")  # another name is free
+        await first.take(name)
+        with pytest.raises(NameTaken, match=name):
+            await second.take(name)
+        await second.take(name.replace("polling", "webhook-8081"))  # another name is free
         await second.release()
         await first.release()  # at the stop (a killed process's goes with it)
-        await second.take("host:polling")
+        await second.take(name)
     finally:
         await first.release()
         await second.release()
+        await other.dispose()
+
+
+async def test_a_start_waits_for_a_name_the_process_before_still_holds(db: Database) -> None:
+    # a restart while the old process (or, on PostgreSQL, a dead host's connection) still
+    # holds the name: the new one waits and takes it once it is let go, instead of failing
+    name = f"host-{uuid.uuid4().hex[:8]}:polling"
+    other = db.reopen()
+    old, new = WorkerName(db.engine), WorkerName(other)
+    new.retry = 0.1  # NAME_RETRY is 5 s
+    try:
+        await old.take(name)
+
+        async def let_go_soon() -> None:
+            await asyncio.sleep(0.3)
+            await old.release()
+
+        letting = asyncio.create_task(let_go_soon())
+        await new.take(name, wait=10)
+        await letting
+    finally:
+        await old.release()
+        await new.release()
         await other.dispose()
