@@ -464,6 +464,15 @@ async def test_database_locked_on_confirm_asks_to_try_again_and_keeps_the_draft(
     assert "۵۰۰" in mine[0].text or "500" in mine[0].text, "the draft was intact"
 
 
+async def process_rig(tmp_path: Path) -> tuple[FakeBotAPI, Path, Front, dict[str, str]]:
+    """A started fake API, the bot's SQLite file, the fake's side of both platforms (a `Front`
+    never started: the bot is the process) and the process's environment."""
+    api = FakeBotAPI()
+    await api.start()
+    db = tmp_path / "bot.db"
+    return api, db, Front(api, f"sqlite+aiosqlite:///{db}"), process_env(tmp_path, api)
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 async def test_a_restarted_bot_sends_at_once_what_the_killed_one_was_sending(
@@ -471,11 +480,7 @@ async def test_a_restarted_bot_sends_at_once_what_the_killed_one_was_sending(
 ) -> None:
     # the bot dies while a card's send is out; the restarted bot takes that group's queue back
     # at once (it claims chats under the same name), not after the dead one's 60-s claim
-    api = FakeBotAPI()
-    await api.start()
-    db = tmp_path / "bot.db"
-    front = Front(api, f"sqlite+aiosqlite:///{db}")
-    env = process_env(tmp_path, api)
+    api, db, front, env = await process_rig(tmp_path)
     fakes = (front.telegram, front.bale)
     group = front.group(unit_of(0), Platform.TELEGRAM)
     api.fail("sendMessage", "drop", delay=10, chat_id=group.id)  # the card's send hangs, undone
@@ -507,11 +512,7 @@ async def test_a_restarted_bot_sends_at_once_what_the_killed_one_was_sending(
 async def test_a_second_bot_under_the_same_worker_name_refuses_to_start(tmp_path: Path) -> None:
     # an operator runs `python -m bot` by hand beside the service on one host: it would share
     # the running bot's claims on inbox lanes and outbox chats, and send the same chats
-    api = FakeBotAPI()
-    await api.start()
-    db = tmp_path / "bot.db"
-    front = Front(api, f"sqlite+aiosqlite:///{db}")
-    env = process_env(tmp_path, api)
+    api, db, front, env = await process_rig(tmp_path)
     fakes = (front.telegram, front.bale)
     log = (tmp_path / "bot.log").open("wb")
     proc = await launch_bot(fakes, tmp_path, env, log, timeout=60)
