@@ -14,6 +14,10 @@ Masked, in the message and in the traceback of every record:
 * national codes: ten digits standing alone (or written 3-6-1 with dashes or spaces) that
   pass the national-code checksum → `<national-code>`.
 
+Chat ids stay readable where a line names them as a chat's (`chat 5100000015`, `chat_id=…`,
+`bale:5100000015`): a Bale group's ten-digit id may pass the national-code checksum, and was
+masked, so the operator could not tell which unit's group a warning was about.
+
 Tracking codes stay readable, so an operator finds a citizen's code in the logs. A code is ten
 digits too: `desk.tracking.generate` no longer draws one that starts with 9 (a mobile without
 its 0) or passes the national-code checksum, but codes filed before that change may, and ten
@@ -65,6 +69,14 @@ _CODE_IN_CONTEXT = re.compile(
     rf"(?P<gap>[ \t]{{0,3}}[:=#]?[ \t]{{0,3}}['\"«]?)(?P<code>{_D}{{10}})(?!{_D})",
     re.IGNORECASE,
 )
+# a chat's id where a line names one as a chat's (aiogram's "… in chat 5100000015", our
+# "bale:5100000015"): a Bale group's id may pass the national-code checksum, and an operator
+# must find the group a line is about
+_CHAT_IN_CONTEXT = re.compile(
+    rf"(?<![\w-])(?P<label>chat[ _]id|chat|(?:telegram|bale):)"
+    rf"(?P<gap>[ \t]{{0,3}}[:=]?[ \t]{{0,3}}['\"]?)(?P<code>-?{_D}{{5,15}})(?!{_D})",
+    re.IGNORECASE,
+)
 _KEPT = re.compile("\x00([\ue000-\uf8ff])\x00")  # where a kept code waits for the masks to pass
 _ANY_DIGITS = re.compile(rf"{_D}{{5}}|{_D}[ \-.()]")
 
@@ -92,14 +104,15 @@ def redact(text: str) -> str:
         return text
     kept: list[str] = []
 
-    def keep(match: re.Match[str]) -> str:
+    def keep(match: re.Match[str], *, checked: bool = True) -> str:
         code = match["code"]
-        if not tracking.is_valid(code.translate(_TO_ASCII)) or len(kept) > _MAX_KEPT:
+        if len(kept) > _MAX_KEPT or (checked and not tracking.is_valid(code.translate(_TO_ASCII))):
             return match.group()
         kept.append(code)
         return f"{match['label']}{match['gap']}\x00{chr(0xE000 + len(kept) - 1)}\x00"
 
     text = _CODE_IN_CONTEXT.sub(keep, text)
+    text = _CHAT_IN_CONTEXT.sub(lambda m: keep(m, checked=False), text)
     text = _MOBILE.sub("<phone>", text)
     text = _LANDLINE.sub("<phone>", text)
     text = _NATIONAL_CODE.sub(_national_code, text)

@@ -115,6 +115,24 @@ def test_what_is_not_personal_stays_visible(text: str) -> None:
     assert redact(text) == text
 
 
+def test_a_group_named_as_a_chat_stays_readable() -> None:
+    # a Bale group's ten-digit id that passes the national-code checksum: the operator must
+    # see which unit's group a warning is about
+    group = "5100000015"
+    assert is_national_code(group)
+    for line in (
+        f"Flood control exceeded on method 'SendMessage' in chat {group}. Retry in 1.0 seconds.",
+        f"administrators of bale:{group} not fetched (TelegramForbiddenError); none known",
+        f"chat_id={group}",
+        f"telegram:-1001000000004 and bale:{group}",
+    ):
+        assert redact(line) == line
+    # anywhere else the same ten digits are a national code
+    assert redact(f"national_code={group}") == "national_code=<national-code>"
+    assert redact(f"chatter {group}") == "chatter <national-code>"
+    assert redact(f"in chat 30009, code {NATIONAL_CODES[0]}").endswith("<national-code>")
+
+
 def test_the_fixtures_are_what_they_claim() -> None:
     assert tracking.is_valid(TRACKING_ONLY) and not is_national_code(TRACKING_ONLY)
     assert tracking.is_valid(TRACKING_AND_NATIONAL) and is_national_code(TRACKING_AND_NATIONAL)
