@@ -187,6 +187,20 @@ async def launch_bot(
     return proc
 
 
+async def tear_down(
+    proc: asyncio.subprocess.Process, api: FakeBotAPI, log: Any, watching: Any = None
+) -> None:
+    """The end of a real-process test: the bot killed if it still runs, the inbox watcher
+    left, the log closed, the fake API stopped."""
+    if proc.returncode is None:
+        proc.kill()
+        await proc.wait()
+    if watching is not None:
+        await watching.__aexit__(None, None, None)
+    log.close()
+    await api.stop()
+
+
 # ------------------------------------------------------------------------------------ kill -9
 # A message the API confirmed can go out a second time only if the bot was killed after the
 # API confirmed it and before the bot recorded that (a database write: milliseconds, more under
@@ -303,12 +317,7 @@ async def test_kill_9_at_random_points_while_200_citizens_file_and_staff_answer(
             fake = front.bot(platform)
             await fake.wait_for(partial(answered, 20_000 + n, answer), timeout=120)
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-        await watching.__aexit__(None, None, None)
-        log.close()
-        await api.stop()
+        await tear_down(proc, api, log, watching)
 
     with sqlite3.connect(db) as conn:
         in_db = {
@@ -499,11 +508,7 @@ async def test_a_restarted_bot_sends_at_once_what_the_killed_one_was_sending(
                 lambda m: m.chat_id == group.id and shown in (m.text or ""), timeout=60
             )
         finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-            log.close()
-            await api.stop()
+            await tear_down(proc, api, log)
     assert card.at - back < 10, f"the card went {card.at - back:.1f} s after the restart"
 
 
@@ -526,8 +531,4 @@ async def test_a_second_bot_under_the_same_worker_name_refuses_to_start(tmp_path
             citizen = front.telegram.private_chat(20_900, "شهروند")
             assert said(await citizen.send("/start", timeout=20)), "and still answers"
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-        log.close()
-        await api.stop()
+        await tear_down(proc, api, log)

@@ -38,6 +38,7 @@ from tests.e2e.test_faults import (
     launch_bot,
     name_of,
     patient,
+    tear_down,
     unit_of,
 )
 from tests.e2e.test_process import process_env
@@ -156,12 +157,7 @@ async def test_soak_under_reality_with_two_kills(tmp_path: Path) -> None:
         api.reality_off()
         elapsed = time.monotonic() - started
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-        await watching.__aexit__(None, None, None)
-        log.close()
-        await api.stop()
+        await tear_down(proc, api, log, watching)
 
     assert len(kills) == 2 and spell, (kills, spell)
     with sqlite3.connect(db) as conn:

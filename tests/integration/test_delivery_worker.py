@@ -92,6 +92,21 @@ async def queue(db: Database, chats: list[int]) -> list[int]:
     return [r.id for r in rows if r.id is not None]
 
 
+def refuse(store: SqlDelivery, method: str, times: int, *, row: int | None = None) -> list[Any]:
+    """The database refuses the store's `method` its next `times` calls (of row `row` only,
+    if given), as one restarting would; returns the refusals left."""
+    real = getattr(store, method)
+    refusals = [ConnectionResetError("the database went away")] * times
+
+    async def refusing(item: Pending, *args: Any, **kwargs: Any) -> Any:
+        if refusals and (row is None or item.id == row):
+            raise refusals.pop()
+        return await real(item, *args, **kwargs)
+
+    setattr(store, method, refusing)
+    return refusals
+
+
 async def run_until_sent(worker: DeliveryWorker, db: Database, timeout: float) -> None:
     store = SqlDelivery(db.sessions)
     task = asyncio.create_task(worker.run())
@@ -160,15 +175,7 @@ async def test_a_confirmed_send_whose_record_fails_is_recorded_again_not_sent_ag
     # or SQLite busy): the record is written again, and the citizen gets one message
     first, second = await queue(db, [21, 21])
     worker, api, store = rig(db, per_second=30)
-    real_mark = store.mark_sent
-    refusals = [ConnectionResetError("the database went away")] * 2
-
-    async def mark_sent(item: Pending, now: datetime, **kwargs: Any) -> None:
-        if item.id == first and refusals:
-            raise refusals.pop()
-        await real_mark(item, now, **kwargs)
-
-    store.mark_sent = mark_sent  # type: ignore[method-assign]
+    refusals = refuse(store, "mark_sent", 2, row=first)
     await run_until_sent(worker, db, timeout=10)
 
     assert [i for _, _, i in api.sent] == [first, second], "each sent once, in order"
@@ -188,15 +195,7 @@ async def test_a_failure_that_cannot_be_recorded_ends_no_task_and_the_row_goes_l
     (row,) = await queue(db, [23])
     worker, api, store = rig(db, per_second=30)
     api.faults[row] = [TelegramServerError(SendMessage(chat_id=23, text="x"), "Bad Gateway")]
-    real_retry = store.retry_later
-    refusals = [ConnectionResetError("the database went away")]
-
-    async def retry_later(item: Pending, when: datetime, error: str, **kwargs: Any) -> None:
-        if refusals:
-            raise refusals.pop()
-        await real_retry(item, when, error, **kwargs)
-
-    store.retry_later = retry_later  # type: ignore[method-assign]
+    refusals = refuse(store, "retry_later", 1)
     await run_until_sent(worker, db, timeout=15)
     gc.collect()  # an exception left in a finished task is reported when the task is collected
 
@@ -216,15 +215,7 @@ async def test_a_record_failing_past_its_patience_leaves_the_row_to_be_sent_agai
     (row,) = await queue(db, [22])
     worker, api, store = rig(db, per_second=30)
     worker.record_patience = 0.3  # the first write, one again 0.2 s later, then it gives up
-    real_mark = store.mark_sent
-    refusals = [ConnectionResetError("the database went away")] * 2
-
-    async def mark_sent(item: Pending, now: datetime, **kwargs: Any) -> None:
-        if refusals:
-            raise refusals.pop()
-        await real_mark(item, now, **kwargs)
-
-    store.mark_sent = mark_sent  # type: ignore[method-assign]
+    refuse(store, "mark_sent", 2)
     await run_until_sent(worker, db, timeout=20)  # read again at the next refresh (5 s)
 
     assert [i for _, _, i in api.sent] == [row, row], "sent again once the worker gave up"
