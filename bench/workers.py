@@ -25,7 +25,9 @@ text, aiogram's own webhook handler) in its own process takes the same saturatio
         [--redis-url redis://127.0.0.1:6379/15]
 
 Environment: BENCH_DATABASE_URL / BENCH_REDIS_URL (else TEST_DATABASE_URL / TEST_REDIS_URL)
-stand for the flags' defaults.
+stand for the flags' defaults. BENCH_PYTHONPATH: folders put on the workers' path after the
+project's (a `sitecustomize.py` there that counts each statement and whether SQLAlchemy found
+it compiled, say).
 """
 
 from __future__ import annotations
@@ -454,7 +456,8 @@ async def round_of(
     await api.start()
     sides = make_sides(api, tokens, args.connections)
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_TOKEN", "_API_URL"))}
-    env.update(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING")
+    path = [str(ROOT), *filter(None, [os.environ.get("BENCH_PYTHONPATH")])]
+    env.update(PYTHONPATH=os.pathsep.join(path), PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING")
     name, url, pg = None, None, PostgresCpu(None, None)
     procs: Processes | None = None
     try:

@@ -10,6 +10,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -101,10 +102,16 @@ def ping_when_rested(engine: AsyncEngine, after: float) -> None:
             raise exc.InvalidatePoolError("the database connection rested and died") from error
 
 
-def dialect_insert(session: AsyncSession, table: Any) -> Any:
-    """An INSERT into `table` in the session's dialect, which can take ON CONFLICT clauses
-    (`on_conflict_do_nothing`, `on_conflict_do_update`): SQLite and PostgreSQL only."""
-    dialect = session.get_bind().dialect.name
+def dialect_insert(session: AsyncSession | AsyncConnection, table: Any) -> Any:
+    """An INSERT into `table` in the session's (or connection's) dialect, which can take ON
+    CONFLICT clauses (`on_conflict_do_nothing`, `on_conflict_do_update`): SQLite and
+    PostgreSQL only."""
+    bind = session if isinstance(session, AsyncConnection) else session.get_bind()
+    return insert_for(bind.dialect.name, table)
+
+
+def insert_for(dialect: str, table: Any) -> Any:
+    """`dialect_insert` by the dialect's name (for statements built once and kept)."""
     if dialect == "postgresql":
         return postgresql.insert(table)
     if dialect == "sqlite":
@@ -115,6 +122,17 @@ def dialect_insert(session: AsyncSession, table: Any) -> Any:
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep objects usable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def autocommit_engine(engine: AsyncEngine) -> AsyncEngine:
+    """For statements that stand alone (a single read, a single write, or several that need
+    not commit together): on PostgreSQL in autocommit, so each is one round trip with no
+    `BEGIN` before it and no `COMMIT` or `ROLLBACK` after; on SQLite the engine as it is (no
+    round trips to save, and `begin()` keeps one transaction). Use it as
+    `async with autocommit_engine(e).begin() as conn` so SQLite commits too."""
+    if engine.dialect.name == "sqlite":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def read_sessions(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:

@@ -5,6 +5,7 @@ update is handled (its inbox row is done: `storage/inbox.py`)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -19,30 +20,82 @@ from aiogram.fsm.storage.base import (
     StateType,
     StorageKey,
 )
-from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import col
+from sqlalchemy import BindParameter, Table, bindparam, delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.db import dialect_insert, read_sessions
-from storage.inbox import SqlInbox
+from storage.db import autocommit_engine, insert_for
+from storage.inbox import I, SqlInbox, done_params
+from storage.inbox import hot as inbox_hot
 from storage.tables import FsmRow
+
+FSM: Table = FsmRow.__table__  # type: ignore[attr-defined]
+F = FSM.c
+
+
+def _changed(before: tuple[str | None, dict[str, Any]], values: Mapping[str, Any]) -> bool:
+    return (values.get("state", before[0]), values.get("data", before[1])) != before
+
+
+@dataclass(frozen=True)
+class _Hot:
+    """A conversation's statements, built once per dialect and kept (see `storage.inbox.Hot`);
+    on PostgreSQL the write also as one statement with the update's done mark."""
+
+    read: Any  # :fsm_key
+    upsert: Any  # :fsm_key, :fsm_state, :fsm_data, :fsm_at
+    delete: Any  # :fsm_key
+    upsert_and_done: Any | None  # PostgreSQL: WITH done AS (UPDATE update_inbox …) INSERT …
+    delete_and_done: Any | None
+
+
+@functools.cache
+def _hot(dialect: str) -> _Hot:
+    key: BindParameter[str] = bindparam("fsm_key")
+    values = insert_for(dialect, FSM).values(
+        key=key, state=bindparam("fsm_state"), data=bindparam("fsm_data"),
+        updated_at=bindparam("fsm_at"),
+    )  # fmt: skip
+    new = values.excluded
+    upsert = values.on_conflict_do_update(
+        index_elements=[F.key],
+        set_={"state": new.state, "data": new.data, "updated_at": new.updated_at},
+    )
+    gone = delete(FSM).where(F.key == key)
+    together = dialect == "postgresql"  # SQLite has no data-modifying WITH
+    done = inbox_hot(dialect).done.returning(I.id).cte("done") if together else None
+    return _Hot(
+        read=select(F.state, F.data).where(F.key == key),
+        upsert=upsert,
+        delete=gone,
+        upsert_and_done=upsert.add_cte(done) if done is not None else None,
+        delete_and_done=gone.add_cte(done) if done is not None else None,
+    )
 
 
 class SQLStorage(BaseStorage):
-    """One row per chat and user: the state and the draft collected so far."""
+    """One row per chat and user: the state and the draft collected so far.
+
+    Core statements built once (`_hot`) on plain connections, not ORM sessions: a step of a
+    conversation reads its row once and writes it (with its update's done mark) once, and
+    the ORM's identity map and session bookkeeping, with a statement and its cache key built
+    for every call, cost more CPU than the statements themselves (py-spy, 2026-12-02)."""
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         key_builder: KeyBuilder | None = None,
     ) -> None:
-        self._sessions = sessions
-        self._reads = read_sessions(sessions)  # a conversation's read: one SELECT, no BEGIN
+        self._engine: AsyncEngine = sessions.kw["bind"]
+        self._hot = _hot(self._engine.dialect.name)
+        self._alone = autocommit_engine(self._engine)  # one statement: no BEGIN, no COMMIT
+        self._done = inbox_hot(self._engine.dialect.name).done
+        self._together = self._hot.upsert_and_done is not None
         self._keys = key_builder or DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
 
     async def _upsert(self, key: StorageKey, **values: Any) -> None:
-        async with self._sessions() as session, session.begin():
-            await self._upsert_in(session, key, **values)
+        async with self._engine.begin() as conn:
+            before = await self._read_in(conn, key)
+            await self._write(conn, key, before, values)
 
     async def write_and_mark(
         self,
@@ -56,62 +109,73 @@ class SQLStorage(BaseStorage):
 
         `known`: the rows as this update read them (state, data; (None, {}) for no row). A key
         read there is written without reading it again, and not at all when nothing changed;
-        the chat's lane (one worker, one update at a time) keeps the read current."""
-        async with self._sessions() as session, session.begin():
-            for key, values in changes.items():
-                before = known.get(key) if known is not None else None
-                if before is None:
-                    await self._upsert_in(session, key, **values)
-                else:
-                    await self._write_known(session, key, before, values)
-            await SqlInbox.mark_done_in(session, bot_id, update_id, at)
+        the chat's lane (one worker, one update at a time) keeps the read current. On
+        PostgreSQL the usual step (one key read and changed, or none) is one statement: the
+        write with the done mark in its WITH, atomic as a transaction, one round trip."""
+        done = done_params(bot_id, update_id, at)
+        writes = [(key, (known or {}).get(key), values) for key, values in changes.items()]
+        writes = [w for w in writes if w[1] is None or _changed(w[1], w[2])]
+        if self._together and len(writes) <= 1 and all(w[1] is not None for w in writes):
+            async with self._alone.begin() as conn:
+                if not writes:
+                    await conn.execute(self._done, done)
+                    return
+                key, before, values = writes[0]
+                assert before is not None  # checked above
+                statement, params = self._statement(key, before, values, together=True)
+                await conn.execute(statement, params | done)
+            return
+        async with self._engine.begin() as conn:
+            for key, seen, values in writes:
+                before = seen if seen is not None else await self._read_in(conn, key)
+                await self._write(conn, key, before, values)
+            await conn.execute(self._done, done)
 
-    async def _write_known(
+    def _statement(
         self,
-        session: AsyncSession,
+        key: StorageKey,
+        before: tuple[str | None, dict[str, Any]],
+        values: Mapping[str, Any],
+        *,
+        together: bool = False,
+    ) -> tuple[Any, dict[str, Any]]:
+        """The one statement that writes `values` over `before` (with the done mark in it if
+        `together`), and its parameters."""
+        state = values.get("state", before[0])
+        data = values.get("data", before[1])
+        skey = self._keys.build(key)
+        if state is None and not data:  # nothing left to remember: no row at all
+            return (self._hot.delete_and_done if together else self._hot.delete), {"fsm_key": skey}
+        params = {
+            "fsm_key": skey,
+            "fsm_state": state,
+            "fsm_data": data,
+            "fsm_at": datetime.now(UTC),
+        }
+        return (self._hot.upsert_and_done if together else self._hot.upsert), params
+
+    async def _write(
+        self,
+        conn: AsyncConnection,
         key: StorageKey,
         before: tuple[str | None, dict[str, Any]],
         values: Mapping[str, Any],
     ) -> None:
-        """One statement (or none) for a row whose current content this update has read."""
-        state = values.get("state", before[0])
-        data = values.get("data", before[1])
-        if (state, data) == before:
-            return
-        skey = self._keys.build(key)
-        if state is None and not data:  # nothing left to remember: no row at all
-            await session.execute(delete(FsmRow).where(col(FsmRow.key) == skey))
-            return
-        now = datetime.now(UTC)
-        upsert = dialect_insert(session, FsmRow).values(
-            key=skey, state=state, data=data, updated_at=now
-        )
-        await session.execute(
-            upsert.on_conflict_do_update(
-                index_elements=[FsmRow.key], set_={"state": state, "data": data, "updated_at": now}
-            )
-        )
+        """One statement (or none) for a row whose current content is `before`."""
+        if _changed(before, values):
+            await conn.execute(*self._statement(key, before, values))
 
     async def read(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
         """State and draft in one query."""
-        async with self._reads() as session:
-            row = await session.get(FsmRow, self._keys.build(key))
-            return (row.state, dict(row.data)) if row else (None, {})
+        async with self._alone.connect() as conn:
+            return await self._read_in(conn, key)
 
-    async def _upsert_in(self, session: AsyncSession, key: StorageKey, **values: Any) -> None:
-        skey = self._keys.build(key)
-        row = await session.get(FsmRow, skey)
-        state = values.get("state", row.state if row else None)
-        data = values.get("data", row.data if row else {})
-        if state is None and not data:
-            # nothing left to remember: no row at all
-            if row is not None:
-                await session.delete(row)
-            return
-        if row is None:
-            session.add(FsmRow(key=skey, state=state, data=data, updated_at=datetime.now(UTC)))
-            return
-        row.state, row.data, row.updated_at = state, data, datetime.now(UTC)
+    async def _read_in(
+        self, conn: AsyncConnection, key: StorageKey
+    ) -> tuple[str | None, dict[str, Any]]:
+        found = await conn.execute(self._hot.read, {"fsm_key": self._keys.build(key)})
+        row = found.first()
+        return (row[0], dict(row[1])) if row else (None, {})
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         """Set or clear the conversation state."""
@@ -120,9 +184,7 @@ class SQLStorage(BaseStorage):
 
     async def get_state(self, key: StorageKey) -> str | None:
         """The conversation state, or None."""
-        async with self._sessions() as session:
-            row = await session.get(FsmRow, self._keys.build(key))
-            return row.state if row else None
+        return (await self.read(key))[0]
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         """Replace the draft."""
@@ -130,9 +192,7 @@ class SQLStorage(BaseStorage):
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         """The draft collected so far."""
-        async with self._sessions() as session:
-            row = await session.get(FsmRow, self._keys.build(key))
-            return dict(row.data) if row else {}
+        return (await self.read(key))[1]
 
     async def close(self) -> None:
         """Nothing to close: the engine belongs to the application."""

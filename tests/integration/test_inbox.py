@@ -100,6 +100,44 @@ async def test_the_done_mark_is_written_with_the_fsm_changes_or_not_at_all(db: D
     assert await inbox.claim("a", [BOT], now, now + LEASE, lanes=5) != [], "still to handle"
 
 
+async def test_a_step_that_read_its_state_writes_it_with_the_done_mark(db: Database) -> None:
+    """The usual step reads the chat's state, then moves it on, clears it, or leaves it: each
+    is written with the update's done mark (on PostgreSQL as one statement), and a write the
+    database refuses leaves both undone."""
+    inbox = SqlInbox(db.sessions)
+    now = datetime.now(UTC)
+    await inbox.store(BOT, [incoming(u, 10) for u in (1, 2, 3, 4, 5)], now)
+    storage = UpdateScopedStorage(SQLStorage(db.sessions), db.sessions)
+    key = StorageKey(bot_id=BOT, chat_id=10, user_id=10)
+    async with storage.update(BOT, 1, now):
+        assert await storage.get_state(key) is None
+        await storage.set_state(key, "Filing:name")
+        await storage.set_data(key, {"topic": "آب"})
+    async with storage.update(BOT, 2, now):
+        assert await storage.get_state(key) == "Filing:name"  # read, left as it is
+    assert await states(db) == {1: "done", 2: "done", 3: "pending", 4: "pending", 5: "pending"}
+    assert (await storage.get_state(key), await storage.get_data(key)) == (
+        "Filing:name", {"topic": "آب"}
+    )  # fmt: skip
+    if db.backend == "postgresql":  # SQLite does not hold a VARCHAR to its length
+        with pytest.raises(Exception, match="too long"):
+            async with storage.update(BOT, 3, now):
+                await storage.get_state(key)
+                await storage.set_state(key, "x" * 300)
+        assert (await states(db))[3] == "pending", "no mark without the write"
+        assert await storage.get_state(key) == "Filing:name", "and no write without the mark"
+    async with storage.update(BOT, 4, now):
+        await storage.get_data(key)
+        await storage.set_data(key, {"topic": "آب", "county": "فردوس"})
+    assert await storage.get_data(key) == {"topic": "آب", "county": "فردوس"}
+    async with storage.update(BOT, 5, now):
+        await storage.get_state(key)
+        await storage.set_state(key, None)
+        await storage.set_data(key, {})
+    assert (await storage.get_state(key), await storage.get_data(key)) == (None, {})
+    assert {u: s for u, s in (await states(db)).items() if u in (4, 5)} == {4: "done", 5: "done"}
+
+
 async def test_done_rows_older_than_the_cutoff_are_purged(db: Database) -> None:
     inbox = SqlInbox(db.sessions)
     now = datetime.now(UTC)
