@@ -285,7 +285,7 @@ def build_app(
     bans = BanList(settings.banned_file)  # a malformed file stops the start, naming itself
     rules.check_chats(list(tokens))
     clock = clock or SystemClock()
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url, pool_size=settings.database_pool_size)
     sessions = session_factory(engine)
     storage = UpdateScopedStorage(_fsm_storage(sessions), sessions)
     bots = {

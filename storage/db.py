@@ -34,7 +34,12 @@ PING_AFTER = 5.0  # seconds a pooled PostgreSQL connection may rest before it is
 
 
 def make_engine(
-    url: str, *, sqlite_synchronous: str = "FULL", ping_after: float = PING_AFTER, **kwargs: Any
+    url: str,
+    *,
+    sqlite_synchronous: str = "FULL",
+    ping_after: float = PING_AFTER,
+    pool_size: int = 10,
+    **kwargs: Any,
 ) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and its parent folder created.
 
@@ -45,7 +50,8 @@ def make_engine(
     Statement parameters (citizens' names, phones, national codes, complaint texts) are
     never shown: not in exception messages (`[parameters: ...]`), not in echo logs.
     PostgreSQL's pooled connections are checked before use once they have rested
-    `ping_after` seconds (`ping_when_rested`)."""
+    `ping_after` seconds (`ping_when_rested`); `pool_size` of them are kept, and as many more
+    opened while all are in use (closed again when given back)."""
     if sqlite_synchronous not in SQLITE_SYNCHRONOUS:
         raise ValueError(f"sqlite_synchronous must be one of {SQLITE_SYNCHRONOUS}")
     url = normalise_url(url)
@@ -69,6 +75,8 @@ def make_engine(
     # the connection used last is handed out first: under light traffic the others rest (and
     # are checked when next used) while one stays warm and is not
     kwargs.setdefault("pool_use_lifo", True)
+    kwargs.setdefault("pool_size", pool_size)
+    kwargs.setdefault("max_overflow", pool_size)
     engine = create_async_engine(url, **kwargs)
     if not kwargs.get("pool_pre_ping"):
         ping_when_rested(engine, ping_after)

@@ -160,8 +160,8 @@ def _repair_message(
         _repair_message(reply, channel=channel, chat_type=known if same else "")
 
 
-def repair_update(update: dict[str, Any]) -> dict[str, Any]:
-    """Fill what Bale leaves out; an update aiogram still cannot parse becomes an empty one."""
+def _fill_update(update: dict[str, Any]) -> None:
+    """Fill, in place, what Bale leaves out of an update."""
     for key in ("message", "edited_message", "channel_post", "edited_channel_post"):
         if isinstance(update.get(key), dict):
             _repair_message(update[key], channel=key.endswith("channel_post"))
@@ -175,16 +175,37 @@ def repair_update(update: dict[str, Any]) -> dict[str, Any]:
         sender = callback.get("from")
         if isinstance(sender, dict):
             _fill(sender, {"is_bot": False, "first_name": ""})
+
+
+def _dropped(update: dict[str, Any], exc: ValidationError) -> dict[str, Any]:
+    # One unparseable update must not stall polling: keep its id so the offset moves on.
+    fields = sorted({".".join(map(str, e["loc"][:3])) for e in exc.errors()})
+    log.warning(
+        "dropping update %s that cannot be parsed (%s)", update.get("update_id"), ", ".join(fields)
+    )
+    return {"update_id": update.get("update_id", 0)}
+
+
+def repair_update(update: dict[str, Any]) -> dict[str, Any]:
+    """Fill what Bale leaves out; an update aiogram still cannot parse becomes an empty one."""
+    _fill_update(update)
     try:
         Update.model_validate(update)
     except ValidationError as exc:
-        # One unparseable update must not stall polling: keep its id so the offset moves on.
-        fields = sorted({".".join(map(str, e["loc"][:3])) for e in exc.errors()})
-        log.warning(
-            "dropping update %s that cannot be parsed (%s)", update.get("update_id"), fields
-        )
-        return {"update_id": update.get("update_id", 0)}
+        return _dropped(update, exc)
     return update
+
+
+def parse_update(update: dict[str, Any], bot: Bot) -> tuple[dict[str, Any], Update]:
+    """`repair_update` and aiogram's parse in one validation (a webhook's body): the repaired
+    JSON (to store) and the update (to handle); one that cannot be parsed becomes an empty
+    update, logged, as in polling."""
+    _fill_update(update)
+    try:
+        return update, Update.model_validate(update, context={"bot": bot})
+    except ValidationError as exc:
+        empty = _dropped(update, exc)
+        return empty, Update.model_validate(empty, context={"bot": bot})
 
 
 def repairing_json_loads(content: str) -> Any:

@@ -3,11 +3,12 @@
 `POST /webhook/<platform>/<secret>`: the secret is compared in constant time, and on Telegram the
 `X-Telegram-Bot-Api-Secret-Token` header too (`setWebhook`'s `secret_token`); a wrong or missing
 one is 404, as for any path that is not there (nothing says a webhook lives here). The body is
-repaired as polling repairs getUpdates' answer (`bot.runtime.platforms.repair_update`), parsed,
-written to the inbox with the same `Inbox.store` polling uses, and only then answered 200: a
-crash after the answer loses nothing, the row is handled after the restart. A body that is no
-update is 400, logged by its size only; a database that refuses the row is 503, and the
-platform sends the update again (the inbox keeps it once, by its update_id).
+repaired as polling repairs getUpdates' answer and parsed once
+(`bot.runtime.platforms.parse_update`), written to the inbox with the same `Inbox.store`
+polling uses, and only then answered 200: a crash after the answer loses nothing, the row is
+handled after the restart. A body that is no update is 400, logged by its size only; a
+database that refuses the row is 503, and the platform sends the update again (the inbox
+keeps it once, by its update_id).
 
 `/healthz` (JSON) and `/metrics` (Prometheus text, `bot.runtime.metrics`) are served in webhook
 mode, and beside polling on HEALTH_PORT when set.
@@ -26,11 +27,10 @@ from typing import Any
 
 from aiogram.types import Update
 from aiohttp import web
-from pydantic import ValidationError
 
 from bot.ports import HealthQueries, Inbox
 from bot.runtime.metrics import Metrics
-from bot.runtime.platforms import PlatformBot, repair_update
+from bot.runtime.platforms import PlatformBot, parse_update
 from bot.runtime.polling import InboxConsumer, lane_key
 from desk.inbox import Incoming
 from desk.model import Platform
@@ -99,14 +99,11 @@ class Receiver:
         except web.HTTPRequestEntityTooLarge:
             log.warning("%s webhook: a body over %d bytes; answered 413", platform.value, MAX_BODY)
             return web.Response(status=413)
-        update = self._parse(platform, bot, body)
-        if update is None:
+        parsed = self._parse(platform, bot, body)
+        if parsed is None:
             return web.Response(status=400, text="400: not an update")
-        row = Incoming(
-            update.update_id,
-            lane_key(bot.id, update),
-            update.model_dump(mode="json", by_alias=True, exclude_unset=True),
-        )
+        payload, update = parsed
+        row = Incoming(update.update_id, lane_key(bot.id, update), payload)
         try:
             fresh, earlier = await self.inbox.store_seeing(bot.id, [row], datetime.now(UTC))
         except Exception as exc:
@@ -120,9 +117,12 @@ class Receiver:
         return web.Response(status=200, text="ok")
 
     @staticmethod
-    def _parse(platform: Platform, bot: PlatformBot, body: bytes) -> Update | None:
-        """The update in a body, repaired as polling repairs it; None (logged without the
-        content, which is a citizen's message) when it is none."""
+    def _parse(
+        platform: Platform, bot: PlatformBot, body: bytes
+    ) -> tuple[dict[str, Any], Update] | None:
+        """The update in a body, repaired as polling repairs it (its JSON to store, and the
+        update parsed once); None (logged without the content, which is a citizen's message)
+        when it is none."""
         try:
             data = json.loads(body)
         except ValueError:
@@ -133,12 +133,7 @@ class Receiver:
                         platform.value, len(body))  # fmt: skip
             return None
         assert isinstance(data, dict)
-        try:
-            return Update.model_validate(repair_update(data), context={"bot": bot})
-        except ValidationError:  # repair_update leaves only parseable updates: never seen
-            log.warning("%s webhook: update %s cannot be read; answered 400", platform.value,
-                        update_id)  # fmt: skip
-            return None
+        return parse_update(data, bot)
 
 
 class Monitor:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from aiogram.types import (
@@ -18,6 +19,20 @@ from desk.text import to_persian_digits
 
 
 def _reply(rows: Sequence[Sequence[str | KeyboardButton]]) -> ReplyKeyboardMarkup:
+    if all(isinstance(b, str) for row in rows for b in row):
+        return _reply_of_labels(tuple(tuple(row) for row in rows))  # type: ignore[arg-type]
+    return _build_reply(rows)
+
+
+@functools.lru_cache(maxsize=512)
+def _reply_of_labels(rows: tuple[tuple[str, ...], ...]) -> ReplyKeyboardMarkup:
+    """A keyboard of plain labels, built once: each step sends the same few keyboards, and
+    building one (a pydantic model per button) was a fiftieth of a step's CPU. Never changed
+    after it is built; aiogram only reads it to send it."""
+    return _build_reply(rows)
+
+
+def _build_reply(rows: Sequence[Sequence[str | KeyboardButton]]) -> ReplyKeyboardMarkup:
     keyboard = [
         [b if isinstance(b, KeyboardButton) else KeyboardButton(text=b) for b in row]
         for row in rows

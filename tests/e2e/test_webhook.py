@@ -200,6 +200,30 @@ async def test_a_body_that_is_no_update_is_400_and_logged_without_its_content(
     assert private not in caplog.text and "09151234567" not in caplog.text
 
 
+async def test_an_update_aiogram_cannot_read_is_confirmed_dropped_and_the_chat_goes_on(
+    hooked, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An update whose message no repair makes readable (its date is words) is answered 200,
+    so the platform does not send it for ever, logged by its id and the fields at fault (not
+    its words), and handled as empty; the chat's next update is answered as usual."""
+    hooked.telegram.private_chat(15301, "کاربر")
+    private = "متن خصوصی شهروند ۰۹۱۵۱۲۳۴۵۶۷"
+    broken = start_update(900_051, 15301)
+    broken["message"] |= {"text": private, "date": "دیروز"}
+    with caplog.at_level(logging.INFO):
+        status, _ = await post(hooked.url(Platform.TELEGRAM), broken, {HEADER: TELEGRAM_SECRET})
+    assert status == 200
+    assert "dropping update 900051 that cannot be parsed (message.date)" in caplog.text
+    assert private not in caplog.text and "09151234567" not in caplog.text
+    status, _ = await post(
+        hooked.url(Platform.TELEGRAM), start_update(900_052, 15301), {HEADER: TELEGRAM_SECRET}
+    )
+    assert status == 200
+    await wait_until(lambda: hooked.telegram.sent != [], what="the welcome after it")
+    assert WELCOMED in said(hooked.telegram.sent)
+    assert [m.chat_id for m in hooked.telegram.sent] == [15301], "one answer: to the second"
+
+
 async def test_the_same_update_twice_is_stored_and_handled_once(hooked) -> None:
     hooked.telegram.private_chat(15401, "کاربر")
     update = start_update(900_101, 15401)
