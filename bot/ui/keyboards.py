@@ -20,7 +20,7 @@ from desk.text import to_persian_digits
 
 def _reply(rows: Sequence[Sequence[str | KeyboardButton]]) -> ReplyKeyboardMarkup:
     if all(isinstance(b, str) for row in rows for b in row):
-        return _reply_of_labels(tuple(tuple(row) for row in rows))  # type: ignore[arg-type]
+        return _reply_of_labels(tuple(tuple(row) for row in rows))
     return _build_reply(rows)
 
 
