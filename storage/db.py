@@ -130,26 +130,3 @@ def insert_for(dialect: str, table: Any) -> Any:
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep objects usable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
-
-
-def autocommit_engine(engine: AsyncEngine) -> AsyncEngine:
-    """For statements that stand alone (a single read, a single write, or several that need
-    not commit together): on PostgreSQL in autocommit, so each is one round trip with no
-    `BEGIN` before it and no `COMMIT` or `ROLLBACK` after; on SQLite the engine as it is (no
-    round trips to save, and `begin()` keeps one transaction). Use it as
-    `async with autocommit_engine(e).begin() as conn` so SQLite commits too."""
-    if engine.dialect.name == "sqlite":
-        return engine
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
-
-
-def read_sessions(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
-    """Sessions for a single read (one SELECT, nothing written): on a connection in autocommit,
-    so no `BEGIN` before it and no `ROLLBACK` after, two round trips fewer. Only for one
-    statement: two reads in such a session do not see one snapshot."""
-    engine = sessions.kw["bind"]
-    if engine.dialect.name == "sqlite":  # it never sends BEGIN before a SELECT anyway
-        return sessions
-    return async_sessionmaker(
-        engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
-    )

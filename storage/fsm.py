@@ -23,29 +23,34 @@ from aiogram.fsm.storage.base import (
 from sqlalchemy import BindParameter, Table, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.db import autocommit_engine, insert_for
-from storage.inbox import I, SqlInbox, done_params
+from storage.db import insert_for
+from storage.inbox import SqlInbox, done_params
 from storage.inbox import hot as inbox_hot
+from storage.pg_direct import PgDirect
 from storage.tables import FsmRow
 
 FSM: Table = FsmRow.__table__  # type: ignore[attr-defined]
 F = FSM.c
 
 
+def _after(
+    before: tuple[str | None, dict[str, Any]], values: Mapping[str, Any]
+) -> tuple[str | None, dict[str, Any]]:
+    return values.get("state", before[0]), values.get("data", before[1])
+
+
 def _changed(before: tuple[str | None, dict[str, Any]], values: Mapping[str, Any]) -> bool:
-    return (values.get("state", before[0]), values.get("data", before[1])) != before
+    return _after(before, values) != before
 
 
 @dataclass(frozen=True)
 class _Hot:
-    """A conversation's statements, built once per dialect and kept (see `storage.inbox.Hot`);
-    on PostgreSQL the write also as one statement with the update's done mark."""
+    """A conversation's statements on SQLite, built once and kept (see `storage.inbox.Hot`);
+    PostgreSQL runs its own straight on asyncpg (`storage.pg_direct`)."""
 
     read: Any  # :fsm_key
     upsert: Any  # :fsm_key, :fsm_state, :fsm_data, :fsm_at
     delete: Any  # :fsm_key
-    upsert_and_done: Any | None  # PostgreSQL: WITH done AS (UPDATE update_inbox …) INSERT …
-    delete_and_done: Any | None
 
 
 @functools.cache
@@ -60,15 +65,10 @@ def _hot(dialect: str) -> _Hot:
         index_elements=[F.key],
         set_={"state": new.state, "data": new.data, "updated_at": new.updated_at},
     )
-    gone = delete(FSM).where(F.key == key)
-    together = dialect == "postgresql"  # SQLite has no data-modifying WITH
-    done = inbox_hot(dialect).done.returning(I.id).cte("done") if together else None
     return _Hot(
         read=select(F.state, F.data).where(F.key == key),
         upsert=upsert,
-        delete=gone,
-        upsert_and_done=upsert.add_cte(done) if done is not None else None,
-        delete_and_done=gone.add_cte(done) if done is not None else None,
+        delete=delete(FSM).where(F.key == key),
     )
 
 
@@ -87,9 +87,10 @@ class SQLStorage(BaseStorage):
     ) -> None:
         self._engine: AsyncEngine = sessions.kw["bind"]
         self._hot = _hot(self._engine.dialect.name)
-        self._alone = autocommit_engine(self._engine)  # one statement: no BEGIN, no COMMIT
         self._done = inbox_hot(self._engine.dialect.name).done
-        self._together = self._hot.upsert_and_done is not None
+        # PostgreSQL: the read, and the usual step's write with its done mark, one statement
+        # each straight on asyncpg
+        self._direct = PgDirect(self._engine) if self._engine.dialect.name == "postgresql" else None
         self._keys = key_builder or DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
 
     async def _upsert(self, key: StorageKey, **values: Any) -> None:
@@ -112,47 +113,42 @@ class SQLStorage(BaseStorage):
         the chat's lane (one worker, one update at a time) keeps the read current. On
         PostgreSQL the usual step (one key read and changed, or none) is one statement: the
         write with the done mark in its WITH, atomic as a transaction, one round trip."""
-        done = done_params(bot_id, update_id, at)
         writes = [(key, (known or {}).get(key), values) for key, values in changes.items()]
         writes = [w for w in writes if w[1] is None or _changed(w[1], w[2])]
-        if self._together and len(writes) <= 1 and all(w[1] is not None for w in writes):
-            async with self._alone.begin() as conn:
-                if not writes:
-                    await conn.execute(self._done, done)
-                    return
-                key, before, values = writes[0]
-                assert before is not None  # checked above
-                statement, params = self._statement(key, before, values, together=True)
-                await conn.execute(statement, params | done)
+        if self._direct is not None and len(writes) <= 1 and all(w[1] is not None for w in writes):
+            if not writes:
+                await self._direct.write_and_done(
+                    None, None, {}, bot_id=bot_id, update_id=update_id, at=at
+                )
+                return
+            key, before, values = writes[0]
+            assert before is not None  # checked above
+            state, data = _after(before, values)
+            await self._direct.write_and_done(
+                self._keys.build(key), state, data, bot_id=bot_id, update_id=update_id, at=at
+            )
             return
         async with self._engine.begin() as conn:
             for key, seen, values in writes:
                 before = seen if seen is not None else await self._read_in(conn, key)
                 await self._write(conn, key, before, values)
-            await conn.execute(self._done, done)
+            await conn.execute(self._done, done_params(bot_id, update_id, at))
 
     def _statement(
-        self,
-        key: StorageKey,
-        before: tuple[str | None, dict[str, Any]],
-        values: Mapping[str, Any],
-        *,
-        together: bool = False,
+        self, key: StorageKey, before: tuple[str | None, dict[str, Any]], values: Mapping[str, Any]
     ) -> tuple[Any, dict[str, Any]]:
-        """The one statement that writes `values` over `before` (with the done mark in it if
-        `together`), and its parameters."""
-        state = values.get("state", before[0])
-        data = values.get("data", before[1])
+        """The one statement that writes `values` over `before`, and its parameters."""
+        state, data = _after(before, values)
         skey = self._keys.build(key)
         if state is None and not data:  # nothing left to remember: no row at all
-            return (self._hot.delete_and_done if together else self._hot.delete), {"fsm_key": skey}
+            return self._hot.delete, {"fsm_key": skey}
         params = {
             "fsm_key": skey,
             "fsm_state": state,
             "fsm_data": data,
             "fsm_at": datetime.now(UTC),
         }
-        return (self._hot.upsert_and_done if together else self._hot.upsert), params
+        return self._hot.upsert, params
 
     async def _write(
         self,
@@ -167,7 +163,9 @@ class SQLStorage(BaseStorage):
 
     async def read(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
         """State and draft in one query."""
-        async with self._alone.connect() as conn:
+        if self._direct is not None:
+            return await self._direct.read(self._keys.build(key))
+        async with self._engine.connect() as conn:
             return await self._read_in(conn, key)
 
     async def _read_in(

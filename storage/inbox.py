@@ -21,7 +21,8 @@ from sqlalchemy import String, Table, bindparam, delete, func, literal, select, 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from desk.inbox import Claimed, Incoming
-from storage.db import autocommit_engine, dialect_insert, insert_for
+from storage.db import dialect_insert, insert_for
+from storage.pg_direct import PgDirect
 from storage.tables import InboxLaneRow, InboxRow, UTCDateTime
 
 PENDING, DONE = "pending", "done"
@@ -79,10 +80,10 @@ class SqlInbox:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         engine: AsyncEngine = sessions.kw["bind"]
+        self._engine = engine
         self._hot = hot(engine.dialect.name)
-        # storing a batch: its INSERT and its read need not commit together (on PostgreSQL
-        # two round trips, not four; the INSERT is one statement, all or nothing)
-        self._alone = autocommit_engine(engine)
+        # PostgreSQL: a batch is stored in one statement straight on asyncpg
+        self._direct = PgDirect(engine) if engine.dialect.name == "postgresql" else None
 
     async def store(self, bot_id: int, updates: Sequence[Incoming], at: datetime) -> set[int]:
         """Store a batch in one INSERT; returns the ids stored now (not known before)."""
@@ -96,6 +97,8 @@ class SqlInbox:
         come first)."""
         if not updates:
             return set(), {}
+        if self._direct is not None:
+            return await self._direct.store_seeing(bot_id, updates, at)
         rows = [
             {"bot_id": bot_id, "update_id": u.update_id, "lane": u.lane, "payload": u.payload,
              "received_at": at, "state": PENDING}
@@ -103,7 +106,7 @@ class SqlInbox:
         ]  # fmt: skip
         lanes = sorted({u.lane for u in updates})
         batch = sorted({u.update_id for u in updates})
-        async with self._alone.begin() as conn:
+        async with self._engine.begin() as conn:
             # the rows as parameters (one statement, "insertmanyvalues"), not in `.values()`: a
             # statement holding its values has no cache key and was compiled anew every time
             fresh = {int(uid) for uid in (await conn.execute(self._hot.store, rows)).scalars()}

@@ -6,6 +6,7 @@ Against the machine's PostgreSQL (TEST_DATABASE_URL), skipped without it."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -14,6 +15,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import make_engine
+from storage.migrate import upgrade
+from storage.pg_direct import PgDirect
 
 
 async def backend_pid(engine: AsyncEngine) -> int:
@@ -66,3 +69,33 @@ async def test_a_connection_used_a_moment_ago_is_trusted_and_one_failure_renews_
         await backend_pid(engine)  # gone within the moment: this one statement fails
     assert failed.value.connection_invalidated
     assert await backend_pid(engine) != first, "the next one has a new connection"
+
+
+async def test_a_connection_lost_under_a_statement_straight_on_asyncpg_is_not_used_again(
+    pg_url: str,
+) -> None:
+    """The inbox's and the conversations' statements bypass SQLAlchemy's execution (which
+    would invalidate a dead connection itself): the one that failed is thrown away too."""
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(pg_url)
+    async with admin.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(
+        pg_url, ping_after=60, pool_size=1, max_overflow=0,
+        connect_args={"server_settings": {"search_path": schema}},
+    )  # fmt: skip
+    try:
+        await upgrade(engine)
+        direct = PgDirect(engine)
+        assert await direct.read("telegram:1:1") == (None, {})
+        first = await backend_pid(engine)
+        await terminate(pg_url, first)
+        with pytest.raises(Exception):  # noqa: B017 - asyncpg's, whatever it says
+            await direct.read("telegram:1:1")  # gone within the moment: this statement fails
+        assert await direct.read("telegram:1:1") == (None, {}), "the next one works"
+        assert await backend_pid(engine) != first, "on a new connection"
+    finally:
+        await engine.dispose()
+        async with admin.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        await admin.dispose()
