@@ -38,7 +38,7 @@ def make_engine(
     *,
     sqlite_synchronous: str = "FULL",
     ping_after: float = PING_AFTER,
-    pool_size: int = 10,
+    pool_size: int = 20,
     **kwargs: Any,
 ) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and its parent folder created.
@@ -50,8 +50,10 @@ def make_engine(
     Statement parameters (citizens' names, phones, national codes, complaint texts) are
     never shown: not in exception messages (`[parameters: ...]`), not in echo logs.
     PostgreSQL's pooled connections are checked before use once they have rested
-    `ping_after` seconds (`ping_when_rested`); `pool_size` of them are kept, and as many more
-    opened while all are in use (closed again when given back)."""
+    `ping_after` seconds (`ping_when_rested`); at most `pool_size` are opened, as they are
+    needed, and kept (no overflow: one opened beyond the pool was closed when given back,
+    and under load a connection was opened, its SSL refused, its types and statements
+    prepared again, many times a second); a caller waits for one when all are in use."""
     if sqlite_synchronous not in SQLITE_SYNCHRONOUS:
         raise ValueError(f"sqlite_synchronous must be one of {SQLITE_SYNCHRONOUS}")
     url = normalise_url(url)
@@ -76,7 +78,7 @@ def make_engine(
     # are checked when next used) while one stays warm and is not
     kwargs.setdefault("pool_use_lifo", True)
     kwargs.setdefault("pool_size", pool_size)
-    kwargs.setdefault("max_overflow", pool_size)
+    kwargs.setdefault("max_overflow", 0)
     engine = create_async_engine(url, **kwargs)
     if not kwargs.get("pool_pre_ping"):
         ping_when_rested(engine, ping_after)
