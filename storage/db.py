@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -100,16 +102,32 @@ def ping_when_rested(engine: AsyncEngine, after: float) -> None:
     def _rested_from(dbapi_conn: Any, record: Any) -> None:
         record.info["checked_in"] = time.monotonic()
 
-    @event.listens_for(engine.sync_engine, "checkout")
+    sync = engine.sync_engine
+
+    @event.listens_for(sync, "checkout")
     def _check_if_rested(dbapi_conn: Any, record: Any, proxy: Any) -> None:
         since = record.info.get("checked_in")
-        if since is None or time.monotonic() - since < after:
-            return  # new, or used a moment ago
+        if since is None:
+            return  # new
+        if time.monotonic() - since < after and since > _DISTRUSTED.get(sync, -math.inf):
+            return  # used a moment ago, and no connection of the pool lost since
         try:
             dbapi_conn.ping()
         except Exception as error:
             # the others rested as long: renew the whole pool, not one dead ping at a time
             raise exc.InvalidatePoolError("the database connection rested and died") from error
+
+
+# per engine: when a connection was last lost under a statement run outside SQLAlchemy's
+# execution (`storage.pg_direct`), which cannot renew the pool itself
+_DISTRUSTED: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+
+def distrust_pool(engine: AsyncEngine) -> None:
+    """Check every connection given back to the pool before now at its next checkout, as
+    one that rested: a dead one then renews the whole pool (`ping_when_rested`), as
+    SQLAlchemy does when a connection dies under its own statement."""
+    _DISTRUSTED[engine.sync_engine] = time.monotonic()
 
 
 def dialect_insert(session: AsyncSession | AsyncConnection, table: Any) -> Any:

@@ -16,15 +16,17 @@ steps through SQLAlchemy (`storage.inbox`, `storage.fsm`), in transactions.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from desk.inbox import Incoming
+from storage.db import distrust_pool
 
 # a batch: stored where new (its update ids returned, lane NULL), and the other updates still
 # pending in its lanes (stored earlier, perhaps by another worker); the main query does not see
@@ -49,8 +51,8 @@ WHERE state = 'pending' AND bot_id = $1 AND lane = ANY($3::varchar[])
 READ = "SELECT state, data FROM fsm_states WHERE key = $1"
 
 # the done mark: $1 bot id, $2 update id, $3 when; the update's JSON goes (a citizen's words).
-# With it, in the same statement, the conversation's row $4 written ($5 state, $6 draft) or,
-# holding nothing, deleted.
+# With it, in the same statement, the conversation's row $4 written ($5 state, $6 draft, $7
+# now) or, holding nothing, deleted.
 DONE = """
 UPDATE update_inbox SET state = 'done', handled_at = $3, payload = '{}'::json
 WHERE bot_id = $1 AND update_id = $2 AND state = 'pending'
@@ -61,7 +63,7 @@ WITH done AS (
     WHERE bot_id = $1 AND update_id = $2 AND state = 'pending'
     RETURNING id
 )
-INSERT INTO fsm_states (key, state, data, updated_at) VALUES ($4, $5, $6::text::json, $3)
+INSERT INTO fsm_states (key, state, data, updated_at) VALUES ($4, $5, $6::text::json, $7)
 ON CONFLICT (key) DO UPDATE
     SET state = excluded.state, data = excluded.data, updated_at = excluded.updated_at
 """
@@ -89,26 +91,26 @@ class PgDirect:
     async def _connection(self) -> AsyncIterator[Any]:
         async with self._engine.connect() as conn:
             raw = await conn.get_raw_connection()
+            pg = raw.driver_connection
             try:
-                yield raw.driver_connection
+                yield pg
             except BaseException as exc:
-                if _connection_lost(exc):
-                    await conn.invalidate()  # not back into the pool
+                if _connection_lost(exc, pg):
+                    # not back into the pool; and the others, given back before now, are
+                    # checked before their next use, as after a rest (the database may have
+                    # restarted under all of them: one failure, not one per connection)
+                    await conn.invalidate()
+                    distrust_pool(self._engine)
                 raise
 
     async def store_seeing(
         self, bot_id: int, updates: Sequence[Incoming], at: datetime
     ) -> tuple[set[int], dict[str, set[int]]]:
         """`Inbox.store_seeing` in one statement."""
+        ids, lanes = [u.update_id for u in updates], [u.lane for u in updates]
+        payloads = [_dumps(u.payload) for u in updates]  # before a connection is taken
         async with self._connection() as pg:
-            rows = await pg.fetch(
-                STORE,
-                bot_id,
-                [u.update_id for u in updates],
-                [u.lane for u in updates],
-                [_dumps(u.payload) for u in updates],
-                at,
-            )
+            rows = await pg.fetch(STORE, bot_id, ids, lanes, payloads, _aware(at))
         fresh: set[int] = set()
         pending: dict[str, set[int]] = {}
         for lane, update_id in rows:
@@ -136,25 +138,44 @@ class PgDirect:
     ) -> None:
         """The done mark, with the conversation's row for `key` written (or, holding nothing,
         deleted) in the same statement; `key` None: the mark alone."""
+        at = _aware(at)
+        draft = _dumps(data)  # before a connection is taken
         async with self._connection() as pg:
             if key is None:
                 await pg.execute(DONE, bot_id, update_id, at)
             elif state is None and not data:
                 await pg.execute(DELETE_AND_DONE, bot_id, update_id, at, key)
             else:
-                await pg.execute(WRITE_AND_DONE, bot_id, update_id, at, key, state, _dumps(data))
+                await pg.execute(
+                    WRITE_AND_DONE, bot_id, update_id, at, key, state, draft, datetime.now(UTC)
+                )
 
 
-def _connection_lost(exc: BaseException) -> bool:
-    """Whether the connection is not to be trusted again: anything but the server refusing
-    the statement itself (a lost connection, a shutdown, a cancel or timeout mid-statement)."""
+def _aware(at: datetime) -> datetime:
+    """As `storage.tables.UTCDateTime` binds it: asyncpg would take a naive time as local."""
+    if at.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return at.astimezone(UTC)
+
+
+def _connection_lost(exc: BaseException, pg: Any) -> bool:
+    """Whether the connection is not to be trusted again: closed, or cut in the middle of a
+    statement (a cancel, a timeout, asyncpg's own protocol errors), or the server going away;
+    not when the server refused the statement itself (a value too long, a constraint)."""
     import asyncpg  # type: ignore[import-untyped]  # PostgreSQL only: not where SQLite is
 
+    if pg.is_closed():
+        return True
     if isinstance(exc, asyncpg.PostgresError):
         return isinstance(
             exc,
             asyncpg.PostgresConnectionError
             | asyncpg.AdminShutdownError
-            | asyncpg.CannotConnectNowError,
+            | asyncpg.CrashShutdownError
+            | asyncpg.CannotConnectNowError
+            | asyncpg.IdleSessionTimeoutError
+            | asyncpg.IdleInTransactionSessionTimeoutError,
         )
-    return True
+    if isinstance(exc, OSError | TimeoutError | asyncio.CancelledError):
+        return True
+    return type(exc).__module__.startswith("asyncpg")  # its client side: protocol state

@@ -124,7 +124,9 @@ class Receiver:
         update parsed once); None (logged without the content, which is a citizen's message)
         when it is none."""
         try:
-            data = json.loads(body)
+            # NaN and Infinity are no JSON: PostgreSQL's json type would refuse the row, and a
+            # 503 would have the platform send it for ever
+            data = json.loads(body, parse_constant=_no_constant)
         except ValueError:
             data = None
         update_id = data.get("update_id") if isinstance(data, dict) else None
@@ -134,6 +136,10 @@ class Receiver:
             return None
         assert isinstance(data, dict)
         return parse_update(data, bot)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 class Monitor:

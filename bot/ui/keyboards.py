@@ -17,18 +17,22 @@ from bot.ui import texts
 from desk.model import CloseReason
 from desk.text import to_persian_digits
 
+# the labels a kept keyboard may hold: the texts module's own, never a citizen's details (a
+# «همان قبلی: name، phone» button) nor anything that changes with the routing rules
+_FIXED_LABELS = frozenset(v for v in vars(texts).values() if isinstance(v, str))
+
 
 def _reply(rows: Sequence[Sequence[str | KeyboardButton]]) -> ReplyKeyboardMarkup:
-    if all(isinstance(b, str) for row in rows for b in row):
-        return _reply_of_labels(tuple(tuple(row) for row in rows))
+    if all(isinstance(b, str) and b in _FIXED_LABELS for row in rows for b in row):
+        return _reply_of_fixed_labels(tuple(tuple(row) for row in rows))
     return _build_reply(rows)
 
 
-@functools.lru_cache(maxsize=512)
-def _reply_of_labels(rows: tuple[tuple[str, ...], ...]) -> ReplyKeyboardMarkup:
-    """A keyboard of plain labels, built once: each step sends the same few keyboards, and
-    building one (a pydantic model per button) was a fiftieth of a step's CPU. Never changed
-    after it is built; aiogram only reads it to send it."""
+@functools.lru_cache(maxsize=64)
+def _reply_of_fixed_labels(rows: tuple[tuple[str, ...], ...]) -> ReplyKeyboardMarkup:
+    """A keyboard of the bot's own labels, built once: each step sends the same few
+    keyboards, and building one (a pydantic model per button) was a fiftieth of a step's
+    CPU. Never changed after it is built (aiogram's models are frozen; it only reads it)."""
     return _build_reply(rows)
 
 

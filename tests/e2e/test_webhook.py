@@ -186,6 +186,7 @@ async def test_a_body_that_is_no_update_is_400_and_logged_without_its_content(
         {"message": {"text": private}},  # no update_id
         {"update_id": "12", "message": {"text": private}},
         [{"update_id": 12}],
+        b'{"update_id": 13, "message": {"text": "' + private.encode() + b'"}, "x": NaN}',
     ]
     with caplog.at_level(logging.INFO):
         for body in bodies:

@@ -59,6 +59,24 @@ async def test_a_batch_is_one_insert_and_redelivery_is_ignored(db: Database) -> 
     assert await inbox.store(BOT + 1, [incoming(1, 7)], now) == {1}, "update ids are per bot"
 
 
+async def test_storing_says_which_updates_wait_before_the_batch_in_its_chats(
+    db: Database,
+) -> None:
+    """Storing returns, per chat of the batch, the updates still pending there from before
+    (another worker may have stored them: they come first); a chat's update sent again in
+    the batch, and updates already handled, are not among them."""
+    inbox = SqlInbox(db.sessions)
+    now = datetime.now(UTC)
+    await inbox.store(BOT, [incoming(1, 10), incoming(2, 20), incoming(5, 10)], now)
+    await inbox.finish(BOT, [5], now)
+    fresh, earlier = await inbox.store_seeing(
+        BOT, [incoming(3, 10), incoming(2, 20), incoming(4, 30)], now
+    )
+    assert fresh == {3, 4}
+    assert earlier == {f"{BOT}:chat:10": {1}}
+    assert (await inbox.store_seeing(BOT + 1, [incoming(9, 10)], now))[1] == {}, "per bot"
+
+
 async def test_a_lane_is_one_workers_until_let_go_or_its_lease_ends(db: Database) -> None:
     inbox = SqlInbox(db.sessions)
     now = datetime.now(UTC)
