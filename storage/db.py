@@ -12,7 +12,6 @@ from sqlalchemy import event, exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -130,12 +129,10 @@ def distrust_pool(engine: AsyncEngine) -> None:
     _DISTRUSTED[engine.sync_engine] = time.monotonic()
 
 
-def dialect_insert(session: AsyncSession | AsyncConnection, table: Any) -> Any:
-    """An INSERT into `table` in the session's (or connection's) dialect, which can take ON
-    CONFLICT clauses (`on_conflict_do_nothing`, `on_conflict_do_update`): SQLite and
-    PostgreSQL only."""
-    bind = session if isinstance(session, AsyncConnection) else session.get_bind()
-    return insert_for(bind.dialect.name, table)
+def dialect_insert(session: AsyncSession, table: Any) -> Any:
+    """An INSERT into `table` in the session's dialect, which can take ON CONFLICT clauses
+    (`on_conflict_do_nothing`, `on_conflict_do_update`): SQLite and PostgreSQL only."""
+    return insert_for(session.get_bind().dialect.name, table)
 
 
 def insert_for(dialect: str, table: Any) -> Any:

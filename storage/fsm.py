@@ -39,6 +39,11 @@ def _after(
     return values.get("state", before[0]), values.get("data", before[1])
 
 
+def _holds_nothing(state: str | None, data: dict[str, Any]) -> bool:
+    """Nothing left to remember: the conversation has no row at all."""
+    return state is None and not data
+
+
 def _changed(before: tuple[str | None, dict[str, Any]], values: Mapping[str, Any]) -> bool:
     return _after(before, values) != before
 
@@ -117,16 +122,18 @@ class SQLStorage(BaseStorage):
         writes = [w for w in writes if w[1] is None or _changed(w[1], w[2])]
         if self._direct is not None and len(writes) <= 1 and all(w[1] is not None for w in writes):
             if not writes:
-                await self._direct.write_and_done(
-                    None, None, {}, bot_id=bot_id, update_id=update_id, at=at
-                )
+                await self._direct.done(bot_id, update_id, at)
                 return
             key, before, values = writes[0]
             assert before is not None  # checked above
             state, data = _after(before, values)
-            await self._direct.write_and_done(
-                self._keys.build(key), state, data, bot_id=bot_id, update_id=update_id, at=at
-            )
+            skey = self._keys.build(key)
+            if _holds_nothing(state, data):
+                await self._direct.delete_and_done(skey, bot_id=bot_id, update_id=update_id, at=at)
+            else:
+                await self._direct.write_and_done(
+                    skey, state, data, bot_id=bot_id, update_id=update_id, at=at
+                )
             return
         async with self._engine.begin() as conn:
             for key, seen, values in writes:
@@ -140,7 +147,7 @@ class SQLStorage(BaseStorage):
         """The one statement that writes `values` over `before`, and its parameters."""
         state, data = _after(before, values)
         skey = self._keys.build(key)
-        if state is None and not data:  # nothing left to remember: no row at all
+        if _holds_nothing(state, data):
             return self._hot.delete, {"fsm_key": skey}
         params = {
             "fsm_key": skey,

@@ -6,8 +6,9 @@ on SQLite and PostgreSQL alike). A worker claims a lane by inserting its row in 
 (the lane is the primary key, so of several workers exactly one inserts it); it holds the lane
 until it deletes the row, or until `claimed_until` passes (a dead worker's lanes are taken over
 after the lease). Only the holder reads a lane's pending updates, so one chat is handled by one
-worker at a time, in order. The "done" mark is written in the handler's own transaction
-(`mark_done_in`, called by `storage.fsm`)."""
+worker at a time, in order. The "done" mark (`Hot.done`) is written with the handler's FSM
+changes, in one transaction (`storage.fsm`); `finish` writes it alone. On PostgreSQL the store,
+and the done mark with the FSM changes, run straight on asyncpg (`storage.pg_direct`)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, Table, bindparam, delete, func, literal, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from desk.inbox import Claimed, Incoming
 from storage.db import dialect_insert, insert_for
@@ -41,11 +42,14 @@ def _insert(session: AsyncSession, table: Any) -> Any:
 class Hot:
     """The statements every update runs, built once per dialect and kept: building a statement
     and its cache key cost more CPU than the statement's round trip (about a tenth of a
-    worker's time per update, py-spy, 2026-12-02). The values are bound at execution."""
+    worker's time per update, py-spy, 2026-12-02). The values are bound at execution. On
+    PostgreSQL `storage.pg_direct` runs the store and a handler's done mark instead."""
 
     store: Any  # INSERT … ON CONFLICT DO NOTHING RETURNING update_id; rows as parameters
     earlier: Any  # a batch's lanes' other pending updates: :bot_id, :lanes, :batch
-    done: Any  # the done mark: :done_bot, :done_update, :done_at
+    # the done mark: :done_bot, :done_update, :done_at. The update's JSON goes (a citizen's
+    # words, phone, national code): the row stays only to recognise it if it comes again
+    done: Any
 
 
 @functools.cache
@@ -186,19 +190,9 @@ class SqlInbox:
     async def finish(self, bot_id: int, update_ids: Collection[int], at: datetime) -> None:
         """Mark updates handled outside a handler's transaction (one that failed or was not
         handled at all)."""
-        async with self._sessions() as session, session.begin():
+        async with self._engine.begin() as conn:
             for update_id in update_ids:
-                await self.mark_done_in(session, bot_id, update_id, at)
-
-    @staticmethod
-    async def mark_done_in(
-        session: AsyncSession | AsyncConnection, bot_id: int, update_id: int, at: datetime
-    ) -> None:
-        """The done mark inside a caller's transaction (the handler's FSM changes). The update's
-        JSON goes (a citizen's words, phone, national code): the row stays only to recognise
-        the update if the messenger sends it again."""
-        dialect = (session if isinstance(session, AsyncConnection) else session.get_bind()).dialect
-        await session.execute(hot(dialect.name).done, done_params(bot_id, update_id, at))
+                await conn.execute(self._hot.done, done_params(bot_id, update_id, at))
 
     async def release(self, worker: str) -> int:
         """Let every lane of this worker go (at a stop, or at a start after a crash)."""

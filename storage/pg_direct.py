@@ -126,29 +126,27 @@ class PgDirect:
             row = await pg.fetchrow(READ, key)
         return (row[0], dict(row[1])) if row is not None else (None, {})
 
+    async def done(self, bot_id: int, update_id: int, at: datetime) -> None:
+        """The done mark alone (a step that changed nothing of its conversation)."""
+        await self._execute(DONE, bot_id, update_id, _aware(at))
+
     async def write_and_done(
-        self,
-        key: str | None,
-        state: str | None,
-        data: dict[str, Any],
-        *,
-        bot_id: int,
-        update_id: int,
+        self, key: str, state: str | None, data: dict[str, Any], *, bot_id: int, update_id: int,
         at: datetime,
-    ) -> None:
-        """The done mark, with the conversation's row for `key` written (or, holding nothing,
-        deleted) in the same statement; `key` None: the mark alone."""
-        at = _aware(at)
+    ) -> None:  # fmt: skip
+        """The conversation's row for `key` written, with the done mark, in one statement."""
         draft = _dumps(data)  # before a connection is taken
+        await self._execute(
+            WRITE_AND_DONE, bot_id, update_id, _aware(at), key, state, draft, datetime.now(UTC)
+        )
+
+    async def delete_and_done(self, key: str, *, bot_id: int, update_id: int, at: datetime) -> None:
+        """The conversation's row for `key` deleted, with the done mark, in one statement."""
+        await self._execute(DELETE_AND_DONE, bot_id, update_id, _aware(at), key)
+
+    async def _execute(self, statement: str, *args: Any) -> None:
         async with self._connection() as pg:
-            if key is None:
-                await pg.execute(DONE, bot_id, update_id, at)
-            elif state is None and not data:
-                await pg.execute(DELETE_AND_DONE, bot_id, update_id, at, key)
-            else:
-                await pg.execute(
-                    WRITE_AND_DONE, bot_id, update_id, at, key, state, draft, datetime.now(UTC)
-                )
+            await pg.execute(statement, *args)
 
 
 def _aware(at: datetime) -> datetime:
