@@ -44,8 +44,9 @@ class Settings(BaseSettings):
     telegram_proxy: SecretStr | None = None  # may carry a password: never logged
     bale_proxy: SecretStr | None = None
     database_url: str = "sqlite+aiosqlite:///data/frontoffice.db"
-    # PostgreSQL connections a process opens at most, as needed, and keeps (SQLAlchemy's 5
-    # and 10 more closed and reopened connections many times a second at saturation)
+    # database connections a process opens at most, as needed, and keeps, PostgreSQL or
+    # SQLite (SQLAlchemy's 5 and 10 more closed and reopened connections many times a second
+    # at saturation)
     database_pool_size: Annotated[int, Field(ge=1, le=100)] = 20
     redis_url: str | None = None
     routing_rules: Path = Path("routing_rules.yaml")

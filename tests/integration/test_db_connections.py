@@ -1,16 +1,18 @@
 """PostgreSQL's pooled connections: one that rested and died is replaced before anyone uses it;
 one used a moment ago is not checked first (each check cost a BEGIN and a ROLLBACK), so a
 database gone within that moment costs one failed statement, after which the pool is renewed.
-Against the machine's PostgreSQL (TEST_DATABASE_URL), skipped without it."""
+Against the machine's PostgreSQL (TEST_DATABASE_URL), skipped without it; last, SQLite's pool
+keeps its connections too."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -106,3 +108,25 @@ async def test_a_connection_lost_under_a_statement_straight_on_asyncpg_renews_th
         async with admin.begin() as conn:
             await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         await admin.dispose()
+
+
+async def test_a_sqlite_burst_opens_the_pool_once_and_keeps_it(tmp_path: Path) -> None:
+    """SQLite too keeps at most `pool_size` connections: a burst wider than the pool waits for
+    one instead of opening (a thread, the file, four PRAGMAs) and closing extra ones, and a
+    second burst opens none."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'burst.db'}", pool_size=3)
+    opened: list[object] = []
+    event.listen(engine.sync_engine, "connect", lambda conn, record: opened.append(conn))
+
+    async def one() -> None:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+            await asyncio.sleep(0.01)
+
+    try:
+        await asyncio.gather(*(one() for _ in range(12)))
+        assert len(opened) == 3
+        await asyncio.gather(*(one() for _ in range(12)))
+        assert len(opened) == 3
+    finally:
+        await engine.dispose()
