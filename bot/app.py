@@ -9,13 +9,15 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from aiogram import Router
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings, SettingsError
+from bot.conversations.common import Prompts
 from bot.deps import Deps
-from bot.handlers import build_router
+from bot.handlers import give_back, lend_router
 from bot.runtime.boundary import Outcome, classify
 from bot.runtime.limits import OncePerGroupMember, SharedOrLocal
 from bot.runtime.metrics import Metrics
@@ -128,6 +130,8 @@ class App:
     inbox: SqlInbox
     metrics: Metrics
     monitor: Monitor  # /healthz and /metrics
+    # the dispatcher's tree, lent by bot.handlers; given back at `close`, and then None
+    handlers: tuple[Router, Prompts] | None
     # the flood limit's and the refusal notices' counts in Redis (none without REDIS_URL)
     limits: SharedOrLocal = field(default_factory=lambda: SharedOrLocal(None))
     deliver: bool = True  # tests switch the worker off to hold messages in the outbox
@@ -259,7 +263,16 @@ class App:
                 if self._name is not None:
                     await self._name.release()
             finally:
+                await self._give_back_handlers()
                 await self.engine.dispose()
+
+    async def _give_back_handlers(self) -> None:
+        """Lend the router tree on once no update of this app is in it (once only)."""
+        if self.handlers is None:
+            return
+        handlers, self.handlers = self.handlers, None
+        if await self.dispatcher.settled():  # else the tree stays with this dispatcher
+            give_back(*handlers, self.dispatcher)
 
 
 def _fsm_storage(sessions: async_sessionmaker[AsyncSession]) -> BaseStorage:
@@ -358,7 +371,7 @@ def build_app(
     dispatcher.update.outer_middleware(IgnoreBanned(bans))
     dispatcher.update.outer_middleware(FloodLimit(settings.flood_per_minute, rules, shared=limits))
     dispatcher.update.outer_middleware(dispatcher.fsm)
-    router, prompts = build_router()
+    router, prompts = lend_router()  # given back when the app closes
     dispatcher.include_router(router)
     filters_on_the_loop(dispatcher)
     dispatcher["prompts"] = prompts  # the conversations' questions, for every handler
@@ -384,6 +397,7 @@ def build_app(
         outbox=outbox,
         inbox=inbox,
         metrics=metrics,
+        handlers=(router, prompts),
         limits=limits,
         monitor=Monitor(
             SqlHealth(sessions),

@@ -482,6 +482,18 @@ class LaneDispatcher(Dispatcher):
         if self.consumer is not None:
             self.consumer.abandon()
 
+    async def settled(self, within: float = 10) -> bool:
+        """Wait up to `within` seconds until no update is in handling any more (after
+        `stop_polling` or `abandon`, whose cancelled tasks are not awaited there); False if
+        some task is still running then."""
+        tasks = list(self._pollers)
+        if self.consumer is not None:
+            tasks += [t for t in (self.consumer._task, *self.consumer.runners.values()) if t]
+        if not tasks:
+            return True
+        _, running = await asyncio.wait(tasks, timeout=within)
+        return not running
+
     async def _polling(
         self,
         bot: Bot,

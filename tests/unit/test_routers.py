@@ -1,4 +1,4 @@
-"""The routers are built by factories, afresh for each dispatcher, and every state a
+"""The routers are built by factories, lent to one dispatcher at a time, and every state a
 conversation moves to has its question."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from bot.conversations.complaint import Complaint
 from bot.conversations.head import HeadMessage
 from bot.conversations.suggestion import Suggestion
 from bot.conversations.survey import Survey
-from bot.handlers import build_router
+from bot.handlers import build_router, give_back, lend_router
 
 
 def _names(router: Router) -> list[str]:
@@ -39,6 +39,26 @@ def test_the_dispatcher_can_be_built_twice_in_one_process() -> None:
     ]  # fmt: skip
     assert _names(first)[-2:] == ["citizen", "fallback"]
     assert prompts.states == build_router()[1].states
+
+
+def test_a_tree_given_back_is_lent_to_the_next_dispatcher_once() -> None:
+    """A closed app gives its tree back; the next dispatcher gets that same tree (not one
+    built again), and a second or late give-back of the first app takes nothing from it."""
+    root, prompts = lend_router()
+    first = Dispatcher()
+    first.include_router(root)
+    give_back(root, prompts, first)
+    give_back(root, prompts, first)  # a second close of the same app
+    assert root not in first.sub_routers and root.parent_router is None
+    again, again_prompts = lend_router()
+    assert again is root and again_prompts is prompts
+    second = Dispatcher()
+    second.include_router(again)  # attached once more: would raise if still held
+    give_back(root, prompts, first)  # late: the tree is the second dispatcher's now
+    assert again in second.sub_routers and again.parent_router is second
+    other, _ = lend_router()
+    assert other is not root  # lent already: a new tree is built
+    Dispatcher().include_router(other)
 
 
 def test_every_step_of_the_filing_flows_asks_a_question() -> None:
