@@ -64,11 +64,12 @@ def make_engine(
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        # a fixed pool, as on PostgreSQL: an overflow connection (SQLAlchemy's default, 5 + 10)
-        # was opened (a thread, the file, four PRAGMAs) and closed again for 44 of every 100
-        # updates of 20 citizens at once; a caller waits for one when all are in use
-        kwargs.setdefault("pool_size", pool_size)
-        kwargs.setdefault("max_overflow", 0)
+            # a fixed pool, as on PostgreSQL: an overflow connection (SQLAlchemy's default,
+            # 5 + 10) was opened (a thread, the file, four PRAGMAs) and closed again for 40 of
+            # every 100 updates of 20 citizens at once; a caller waits for one when all are in
+            # use. An in-memory database has SQLAlchemy's one shared connection (no pool size).
+            kwargs.setdefault("pool_size", pool_size)
+            kwargs.setdefault("max_overflow", 0)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -130,3 +130,15 @@ async def test_a_sqlite_burst_opens_the_pool_once_and_keeps_it(tmp_path: Path) -
         assert len(opened) == 3
     finally:
         await engine.dispose()
+
+
+async def test_an_in_memory_sqlite_database_still_opens() -> None:
+    """The fixed pool is for a SQLite file: `sqlite:///:memory:` (one shared connection in
+    SQLAlchemy, no pool size) opens and answers as before."""
+    for url in ("sqlite+aiosqlite:///:memory:", "sqlite+aiosqlite://"):
+        engine = make_engine(url)
+        try:
+            async with engine.connect() as conn:
+                assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
+        finally:
+            await engine.dispose()
