@@ -416,6 +416,10 @@ class InboxConsumer:
             with contextlib.suppress(Exception):
                 await self.inbox.release(self.worker)
 
+    def tasks(self) -> list[asyncio.Task[None]]:
+        """The claim rounds' task and the lanes' runners (`abandon` cancels them, unawaited)."""
+        return [t for t in (self._task, *self.runners.values()) if t is not None]
+
     def abandon(self) -> None:
         """Drop everything in hand at once, as a crash would: no drain, leases left."""
         self.abandoned = True
@@ -486,9 +490,7 @@ class LaneDispatcher(Dispatcher):
         """Wait up to `within` seconds until no update is in handling any more (after
         `stop_polling` or `abandon`, whose cancelled tasks are not awaited there); False if
         some task is still running then."""
-        tasks = list(self._pollers)
-        if self.consumer is not None:
-            tasks += [t for t in (self.consumer._task, *self.consumer.runners.values()) if t]
+        tasks = [*self._pollers, *(self.consumer.tasks() if self.consumer else ())]
         if not tasks:
             return True
         _, running = await asyncio.wait(tasks, timeout=within)
