@@ -21,8 +21,10 @@ from bot.config import load_settings
 from bot.sandbox.run import report_handling
 from desk.model import Platform
 from desk.routing import load_rules
+from storage.db import make_engine
 from tests.conftest import copy_migrated
 from tests.fakebotapi import FakeBot, FakeBotAPI, FakeGroup
+from tests.sql_cache import shared_cache
 
 TELEGRAM_TOKEN = "111111:telegram-test-token-AAAAAAAA"
 BALE_TOKEN = "222222:bale-test-token-BBBBBBBB"
@@ -164,7 +166,11 @@ class Front:
     async def start(self, *, deliver: bool = True) -> None:
         """Build the app from settings and start polling both platforms."""
         seed_database(self.db_url)
-        self.app = build_app(self.settings(), clock=self.clock)
+        settings = self.settings()
+        engine = make_engine(
+            settings.database_url, pool_size=settings.database_pool_size, **shared_cache()
+        )
+        self.app = build_app(settings, clock=self.clock, engine=engine)
         if not self.paced:
             for limiter in self.app.delivery.limiters.values():
                 limiter.limits = replace(
