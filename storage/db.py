@@ -70,7 +70,9 @@ def make_engine(
             # use. An in-memory database has SQLAlchemy's one shared connection (no pool size).
             kwargs.setdefault("pool_size", pool_size)
             kwargs.setdefault("max_overflow", 0)
+        kwargs.setdefault("pool_reset_on_return", None)  # `rollback_if_open` instead
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        rollback_if_open(engine)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -91,6 +93,25 @@ def make_engine(
     if not kwargs.get("pool_pre_ping"):
         ping_when_rested(engine, ping_after)
     return engine
+
+
+def rollback_if_open(engine: AsyncEngine) -> None:
+    """A SQLite connection given back to the pool is rolled back only when a transaction is
+    still open on it (sqlite3's `in_transaction`: the database's own autocommit flag).
+
+    SQLAlchemy's default rolls back every connection given back, also after a commit; on
+    aiosqlite each rollback is a round trip to the connection's thread: 5.6 of them per
+    update in the e2e tests, for 2.9 commits, nearly all of them with nothing to roll back.
+    A connection given back while it cannot be used (collected, the loop gone) is left to
+    be closed, as SQLAlchemy leaves it."""
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _reset(dbapi_conn: Any, _record: Any, state: Any) -> None:
+        if not state.asyncio_safe:
+            return
+        driver = getattr(dbapi_conn, "driver_connection", dbapi_conn)
+        if getattr(driver, "in_transaction", True):
+            dbapi_conn.rollback()
 
 
 def ping_when_rested(engine: AsyncEngine, after: float) -> None:

@@ -142,3 +142,52 @@ async def test_an_in_memory_sqlite_database_still_opens() -> None:
                 assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
         finally:
             await engine.dispose()
+
+
+async def test_a_sqlite_connection_is_rolled_back_when_given_back_only_if_it_is_mid_transaction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given back after a commit or an inline rollback, a connection is not rolled back again
+    (a round trip to aiosqlite's thread each); given back with a write still open at the
+    database (raw DBAPI use, which SQLAlchemy's Connection does not see), it is: the write is
+    undone and the file is not left locked for the next writer."""
+    import aiosqlite
+
+    rollbacks: list[object] = []
+    real = aiosqlite.Connection.rollback
+
+    async def counted(self: aiosqlite.Connection) -> None:
+        rollbacks.append(self)
+        await real(self)
+
+    monkeypatch.setattr(aiosqlite.Connection, "rollback", counted)
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'reset.db'}", pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        rollbacks.clear()  # SQLAlchemy's own, after its first look at the new connection
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t VALUES (1)"))
+        assert rollbacks == [], "the commit's connection is not rolled back again"
+        async with engine.connect() as conn:  # a read, closed with its transaction open
+            await conn.execute(text("SELECT x FROM t"))
+        assert len(rollbacks) == 1, "the read's transaction is rolled back once, at its close"
+
+        async with engine.connect() as conn:  # a write the Connection does not know of
+            driver = (await conn.get_raw_connection()).driver_connection
+            assert isinstance(driver, aiosqlite.Connection)
+            await driver.execute("INSERT INTO t VALUES (2)")
+            assert driver.in_transaction
+        assert len(rollbacks) == 2, "the open write was rolled back when given back"
+        other = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'reset.db'}")
+        try:
+            async with other.begin() as conn:  # would wait out the busy timeout if locked
+                async with asyncio.timeout(5):
+                    await conn.execute(text("INSERT INTO t VALUES (3)"))
+            async with other.connect() as conn:
+                rows = (await conn.execute(text("SELECT x FROM t ORDER BY x"))).scalars().all()
+        finally:
+            await other.dispose()
+        assert rows == [1, 3]
+    finally:
+        await engine.dispose()
