@@ -110,7 +110,11 @@ def rollback_if_open(engine: AsyncEngine) -> None:
         if not state.asyncio_safe:
             return
         driver = getattr(dbapi_conn, "driver_connection", dbapi_conn)
-        if getattr(driver, "in_transaction", True):
+        try:
+            open_ = getattr(driver, "in_transaction", True)
+        except ValueError:  # aiosqlite's, once its connection is closed: nothing to roll back
+            return
+        if open_:
             dbapi_conn.rollback()
 
 

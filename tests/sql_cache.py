@@ -10,7 +10,10 @@ it ran again: about a tenth of the end-to-end tests' CPU.
 the dialect's class and its settings as read from the database (server version, paramstyle,
 flags) — instead of by the dialect object. Two engines on SQLite, or two on one PostgreSQL
 server, then share their compiled SQL, as two connections of one engine do. A key of a shape
-this module does not know is kept as it is (each engine compiles for itself, as before).
+this module does not know, or a dialect holding objects of its own (a custom JSON serializer:
+the compiled statement carries its first engine's bind processors), is kept as it is: that
+engine compiles for itself, as before. The ORM's flush statements keep their own cache per
+mapper and dialect, and are still compiled once per engine.
 """
 
 from __future__ import annotations
@@ -25,13 +28,30 @@ from sqlalchemy.util import LRUCache
 _SIMPLE = (bool, int, float, str, bytes, tuple, type(None))
 
 
-def dialect_signature(dialect: Dialect) -> tuple[Any, ...]:
+# what every dialect holds besides plain values, and what does not change what it compiles;
+# a dialect holding anything else (a JSON serializer of its own, say) is not shared
+_KNOWN_OBJECTS = frozenset(
+    {"_type_memos", "dbapi", "identifier_preparer", "loaded_dbapi", "type_compiler",
+     "type_compiler_instance"}
+)  # fmt: skip
+
+
+def dialect_signature(dialect: Dialect) -> tuple[Any, ...] | None:
     """What a dialect compiles with: its class and its plain settings (read after connecting:
-    the server's version, the parameter style, what the database supports)."""
-    settings = tuple(
-        sorted((name, value) for name, value in vars(dialect).items() if isinstance(value, _SIMPLE))
-    )
-    return (type(dialect), type(dialect.identifier_preparer), settings)
+    the server's version, the parameter style, what the database supports); None where it holds
+    something else, or something that cannot be a key (its engine then keeps its own)."""
+    settings = []
+    for name, value in vars(dialect).items():
+        if isinstance(value, _SIMPLE):
+            settings.append((name, value))
+        elif name not in _KNOWN_OBJECTS:
+            return None
+    signature = (type(dialect), type(dialect.identifier_preparer), tuple(sorted(settings)))
+    try:
+        hash(signature)
+    except TypeError:
+        return None
+    return signature
 
 
 class SharedCompiledCache(MutableMapping[Any, Any]):
@@ -39,7 +59,7 @@ class SharedCompiledCache(MutableMapping[Any, Any]):
 
     def __init__(self, capacity: int = 5000) -> None:
         self._entries: LRUCache[Any, Any] = LRUCache(capacity)
-        self._signatures: weakref.WeakKeyDictionary[Dialect, tuple[Any, ...]] = (
+        self._signatures: weakref.WeakKeyDictionary[Dialect, tuple[Any, ...] | None] = (
             weakref.WeakKeyDictionary()
         )
 
@@ -47,10 +67,11 @@ class SharedCompiledCache(MutableMapping[Any, Any]):
         if not (isinstance(key, tuple) and key and isinstance(key[0], Dialect)):
             return key
         dialect = key[0]
-        signature = self._signatures.get(dialect)
-        if signature is None:
+        if dialect in self._signatures:
+            signature = self._signatures[dialect]
+        else:
             signature = self._signatures[dialect] = dialect_signature(dialect)
-        return (signature, *key[1:])
+        return key if signature is None else (signature, *key[1:])
 
     def get(self, key: Any, default: Any = None) -> Any:
         return self._entries.get(self._key(key), default)

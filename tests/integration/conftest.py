@@ -12,6 +12,7 @@ database.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -21,6 +22,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from desk.ports import UnitOfWorkFactory
@@ -65,6 +67,7 @@ async def _sqlite(tmp_path: Path, template: Path) -> AsyncIterator[Database]:
 # This process's schema on each PostgreSQL URL, migrated by Alembic on first use and dropped at
 # the end of the session (`_drop_worker_schemas`).
 _SCHEMAS: dict[str, str] = {}
+_MADE: list[tuple[str, str]] = []  # every schema this process made, to drop at the end
 
 
 def _options(schema: str) -> dict[str, Any]:
@@ -83,20 +86,34 @@ async def _worker_schema(url: str) -> str:
             await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     finally:
         await admin.dispose()
+    _SCHEMAS[url] = schema
+    _MADE.append((url, schema))  # dropped at the end even if its migration fails
     engine = make_engine(url, **_options(schema))
     try:
         await upgrade(engine)
     finally:
         await engine.dispose()
-    _SCHEMAS[url] = schema
     return schema
+
+
+async def _drop(url: str, schema: str) -> None:
+    admin = make_engine(url)
+    try:
+        async with admin.begin() as conn:
+            await conn.execute(text("SET LOCAL lock_timeout = '5s'"))
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    finally:
+        await admin.dispose()
 
 
 async def _emptied(engine: AsyncEngine) -> None:
     """Every table of the schema emptied and its sequences restarted, but Alembic's version;
-    a test that stepped the schema back (a migration's own test) is brought to head again."""
+    a test that stepped the schema back (a migration's own test) is brought to head again.
+    A lock left by an earlier test (a connection it left mid-transaction) is waited for 5 s
+    at most: `lock_timeout` raises then, and the caller starts a new schema."""
     await upgrade(engine)
     async with engine.begin() as conn:
+        await conn.execute(text("SET LOCAL lock_timeout = '5s'"))
         tables = await conn.execute(
             text(
                 "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
@@ -108,13 +125,25 @@ async def _emptied(engine: AsyncEngine) -> None:
         await conn.execute(text(f"TRUNCATE {listed} RESTART IDENTITY CASCADE"))
 
 
-async def _postgresql(url: str) -> AsyncIterator[Database]:
+async def _ready(url: str) -> tuple[AsyncEngine, dict[str, Any]]:
+    """An engine on this process's schema, emptied; a new schema if the old one is stuck."""
     schema = await _worker_schema(url)
     options = _options(schema)
     engine = make_engine(url, **options)
-    db = Database("postgresql", engine, lambda: make_engine(url, **options))
     try:
         await _emptied(engine)
+    except DBAPIError:
+        await engine.dispose()
+        del _SCHEMAS[url]  # left stuck; dropped with the others at the end
+        options = _options(await _worker_schema(url))
+        engine = make_engine(url, **options)
+    return engine, options
+
+
+async def _postgresql(url: str) -> AsyncIterator[Database]:
+    engine, options = await _ready(url)
+    db = Database("postgresql", engine, lambda: make_engine(url, **options))
+    try:
         yield db
     finally:
         await db.engine.dispose()
@@ -126,17 +155,14 @@ def _drop_worker_schemas() -> Iterator[None]:
     yield
 
     async def drop() -> None:
-        for url, schema in _SCHEMAS.items():
-            admin = make_engine(url)
-            try:
-                async with admin.begin() as conn:
-                    await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            finally:
-                await admin.dispose()
+        for url, schema in _MADE:
+            with contextlib.suppress(DBAPIError):  # still locked: a later session's to see
+                await _drop(url, schema)
 
-    if _SCHEMAS:
+    if _MADE:
         asyncio.run(drop())
     _SCHEMAS.clear()
+    _MADE.clear()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

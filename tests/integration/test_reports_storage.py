@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from desk import reports
 from desk.model import Event, Kind, Request, Status
-from storage.repositories import _to_row
+from storage.repositories import SqlUnitOfWork, _to_row
 from tests.integration.conftest import Database
 from tests.unit.test_reports import END, NOW, T0, dataset
 
@@ -36,7 +36,7 @@ async def test_the_hand_worked_month_from_sql(db: Database) -> None:
 
 async def test_events_of_many_requests_are_read_in_batches(db: Database) -> None:
     codes = [f"{i:010d}" for i in range(1, 1202)]  # more than two batches of 500
-    async with db.uow()() as tx:
+    async with SqlUnitOfWork(db.sessions) as tx:
         # the rows go in one flush: the repository's `add` flushes each request to learn its
         # id (1,201 flushes: most of this test's time, and not what it is about)
         for i, code in enumerate(codes):

@@ -63,3 +63,13 @@ def test_a_key_of_another_shape_is_kept_as_it_is() -> None:
     assert cache.get("plain") == 1 and list(cache) == ["plain"] and len(cache) == 1
     del cache["plain"]
     assert cache.get("plain") is None
+
+
+def test_a_dialect_holding_objects_of_its_own_is_not_shared() -> None:
+    plain, custom = sqlite.dialect(), sqlite.dialect(json_serializer=lambda value: "x")
+    assert dialect_signature(plain) is not None
+    assert dialect_signature(custom) is None
+    cache = SharedCompiledCache()
+    cache[(custom, "statement")] = "compiled for it"
+    assert cache.get((sqlite.dialect(json_serializer=lambda value: "y"), "statement")) is None
+    assert cache.get((custom, "statement")) == "compiled for it"
