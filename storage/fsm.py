@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from storage.db import insert_for
 from storage.inbox import SqlInbox, done_params
 from storage.inbox import hot as inbox_hot
-from storage.pg_direct import PgDirect
+from storage.sqlite_direct import direct_for
 from storage.tables import FsmRow
 
 FSM: Table = FsmRow.__table__  # type: ignore[attr-defined]
@@ -50,8 +50,9 @@ def _changed(before: tuple[str | None, dict[str, Any]], values: Mapping[str, Any
 
 @dataclass(frozen=True)
 class _Hot:
-    """A conversation's statements on SQLite, built once and kept (see `storage.inbox.Hot`);
-    PostgreSQL runs its own straight on asyncpg (`storage.pg_direct`)."""
+    """A conversation's statements on SQLite, built once and kept (see `storage.inbox.Hot`),
+    for the steps the driver's own (`storage.sqlite_direct`, `storage.pg_direct`) do not take:
+    several conversations changed in one update, or one not read first."""
 
     read: Any  # :fsm_key
     upsert: Any  # :fsm_key, :fsm_state, :fsm_data, :fsm_at
@@ -93,9 +94,9 @@ class SQLStorage(BaseStorage):
         self._engine: AsyncEngine = sessions.kw["bind"]
         self._hot = _hot(self._engine.dialect.name)
         self._done = inbox_hot(self._engine.dialect.name).done
-        # PostgreSQL: the read, and the usual step's write with its done mark, one statement
-        # each straight on asyncpg
-        self._direct = PgDirect(self._engine) if self._engine.dialect.name == "postgresql" else None
+        # the read, and the usual step's write with its done mark, straight on the driver:
+        # one statement each on asyncpg, one trip to its thread each on aiosqlite
+        self._direct = direct_for(self._engine)
         self._keys = key_builder or DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
 
     async def _upsert(self, key: StorageKey, **values: Any) -> None:

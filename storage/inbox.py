@@ -7,8 +7,9 @@ on SQLite and PostgreSQL alike). A worker claims a lane by inserting its row in 
 until it deletes the row, or until `claimed_until` passes (a dead worker's lanes are taken over
 after the lease). Only the holder reads a lane's pending updates, so one chat is handled by one
 worker at a time, in order. The "done" mark (`Hot.done`) is written with the handler's FSM
-changes, in one transaction (`storage.fsm`); `finish` writes it alone. On PostgreSQL the store,
-and the done mark with the FSM changes, run straight on asyncpg (`storage.pg_direct`)."""
+changes, in one transaction (`storage.fsm`); `finish` writes it alone. The store, and the done
+mark with the FSM changes, run straight on the driver (`storage.pg_direct` on asyncpg,
+`storage.sqlite_direct` on aiosqlite); these statements serve the rest."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from desk.inbox import Claimed, Incoming
 from storage.db import dialect_insert, insert_for
-from storage.pg_direct import PgDirect
+from storage.sqlite_direct import direct_for
 from storage.tables import InboxLaneRow, InboxRow, UTCDateTime
 
 PENDING, DONE = "pending", "done"
@@ -42,8 +43,8 @@ def _insert(session: AsyncSession, table: Any) -> Any:
 class Hot:
     """The statements every update runs, built once per dialect and kept: building a statement
     and its cache key cost more CPU than the statement's round trip (about a tenth of a
-    worker's time per update, py-spy, 2026-12-02). The values are bound at execution. On
-    PostgreSQL `storage.pg_direct` runs the store and a handler's done mark instead."""
+    worker's time per update, py-spy, 2026-12-02). The values are bound at execution. The
+    store and a handler's done mark run straight on the driver instead (`direct_for`)."""
 
     store: Any  # INSERT … ON CONFLICT DO NOTHING RETURNING update_id; rows as parameters
     earlier: Any  # a batch's lanes' other pending updates: :bot_id, :lanes, :batch
@@ -86,8 +87,8 @@ class SqlInbox:
         engine: AsyncEngine = sessions.kw["bind"]
         self._engine = engine
         self._hot = hot(engine.dialect.name)
-        # PostgreSQL: a batch is stored in one statement straight on asyncpg
-        self._direct = PgDirect(engine) if engine.dialect.name == "postgresql" else None
+        # a batch stored straight on the driver: one statement on asyncpg, two on aiosqlite
+        self._direct = direct_for(engine)
 
     async def store(self, bot_id: int, updates: Sequence[Incoming], at: datetime) -> set[int]:
         """Store a batch in one INSERT; returns the ids stored now (not known before)."""

@@ -11,7 +11,7 @@ that fails on its connection is invalidated so the pool does not hand it out aga
 Outside a transaction each statement commits on its own, and each is all or nothing: the
 step's write and its done mark are one statement (`WITH done AS (UPDATE …) INSERT …`), the
 batch's INSERT and the read of its lanes' earlier updates one more. SQLite takes the same
-steps through SQLAlchemy (`storage.inbox`, `storage.fsm`), in transactions.
+steps straight on aiosqlite (`storage.sqlite_direct`), in transactions.
 """
 
 from __future__ import annotations

@@ -36,9 +36,13 @@ async def test_no_filter_runs_in_a_worker_thread(
     assert handed == [], f"{len(handed)} calls went through a worker thread: {handed[:3]}"
 
 
-async def test_each_update_reads_the_conversation_once(front, platform: Platform) -> None:
+async def test_each_update_reads_the_conversation_once(
+    front, platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """aiogram's FSM middleware runs inside the update's scope: a conversation's row is read
-    once per update (state and draft together) and written with the done mark, not read again."""
+    once per update (state and draft together) and written with the done mark, not read again.
+    Counted through SQLAlchemy and straight on aiosqlite (`storage.sqlite_direct`) alike."""
+    import aiosqlite
     from sqlalchemy import event
 
     statements: list[str] = []
@@ -46,6 +50,13 @@ async def test_each_update_reads_the_conversation_once(front, platform: Platform
     def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         statements.append(" ".join(statement.split()))
 
+    real = aiosqlite.Connection.execute_fetchall
+
+    async def direct(self: aiosqlite.Connection, sql: str, *args: Any) -> Any:
+        seen(None, None, sql)
+        return await real(self, sql, *args)
+
+    monkeypatch.setattr(aiosqlite.Connection, "execute_fetchall", direct)
     engine = front.app.engine.sync_engine
     event.listen(engine, "before_cursor_execute", seen)
     try:

@@ -8,13 +8,14 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiosqlite
 import pytest
 from aiogram.fsm.storage.base import StorageKey
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 
 from desk.inbox import Incoming
 from storage.fsm import SQLStorage, UpdateScopedStorage
-from storage.inbox import INBOX, SqlInbox
+from storage.inbox import INBOX, SqlInbox, hot
 from tests.integration.conftest import Database
 
 BOT = 111_111
@@ -31,22 +32,24 @@ async def states(db: Database) -> dict[int, str]:
         return {int(u): str(s) for u, s in rows.all()}
 
 
-async def test_a_batch_is_one_insert_and_redelivery_is_ignored(db: Database) -> None:
+async def test_a_batch_is_one_insert_and_redelivery_is_ignored(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     inbox = SqlInbox(db.sessions)
     now = datetime.now(UTC)
     inserts: list[str] = []
+    real = aiosqlite.Connection.execute_fetchall
 
-    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
-        if statement.lstrip().upper().startswith("INSERT"):
-            inserts.append(statement)
+    async def count(self: aiosqlite.Connection, sql: str, *args: Any) -> Any:
+        if sql.lstrip().upper().startswith("INSERT"):
+            inserts.append(sql)
+        return await real(self, sql, *args)
 
-    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        fresh = await inbox.store(BOT, [incoming(u, 40 + u % 3) for u in range(1, 101)], now)
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+    # straight on the driver (storage.sqlite_direct, storage.pg_direct): no SQLAlchemy event
+    monkeypatch.setattr(aiosqlite.Connection, "execute_fetchall", count)
+    fresh = await inbox.store(BOT, [incoming(u, 40 + u % 3) for u in range(1, 101)], now)
     assert fresh == set(range(1, 101))
-    if db.backend == "postgresql":  # straight on asyncpg (storage.pg_direct): no SQLAlchemy event
+    if db.backend == "postgresql":
         async with db.engine.connect() as conn:
             xids = await conn.execute(text("SELECT count(DISTINCT xmin::text) FROM update_inbox"))
             assert xids.scalar_one() == 1, "a hundred updates, one statement's transaction"
@@ -270,3 +273,38 @@ async def test_an_update_another_worker_stored_first_is_handled_first(db: Databa
         for worker in workers:
             await worker.stop()
         await bot.session.close()
+
+
+async def test_the_direct_statements_write_what_sqlalchemy_writes(sqlite_db: Database) -> None:
+    """On SQLite the store and the done mark go straight on aiosqlite (storage.sqlite_direct):
+    the file holds the same text as SQLAlchemy's own statements write, so either reads both."""
+    engine, now = sqlite_db.engine, datetime(2026, 12, 3, 10, 30, 15, 123456, tzinfo=UTC)
+    await SqlInbox(sqlite_db.sessions).store(BOT, [incoming(1, 7)], now)
+    async with engine.begin() as conn:  # the same row through SQLAlchemy, for another bot
+        await conn.execute(
+            hot("sqlite").store,
+            [{"bot_id": BOT + 1, "update_id": 1, "lane": "x", "payload": {"update_id": 1, "n": 7},
+              "received_at": now, "state": "pending"}],
+        )  # fmt: skip
+    raw = "SELECT bot_id, payload, received_at, typeof(received_at) FROM update_inbox"
+    async with engine.connect() as conn:
+        rows = {r[0]: r[1:] for r in (await conn.execute(text(raw + " ORDER BY bot_id"))).all()}
+        assert rows[BOT] == rows[BOT + 1]
+        assert rows[BOT][1:] == ("2026-12-03 10:30:15.123456", "text")
+        found = await conn.execute(select(INBOX.c.received_at, INBOX.c.payload))
+        assert [tuple(r) for r in found.all()] == [(now, {"update_id": 1, "n": 7})] * 2
+    await SqlInbox(sqlite_db.sessions).finish(BOT + 1, [1], now)
+    storage = SQLStorage(sqlite_db.sessions)
+    await storage.write_and_mark({}, BOT, 1, now, {})
+    async with engine.connect() as conn:
+        done = await conn.execute(text("SELECT state, payload, handled_at FROM update_inbox"))
+        assert len(set(done.all())) == 1, "the done marks alike"
+    direct, through_sql = (StorageKey(BOT, chat, chat) for chat in (1, 2))
+    draft = {"name": "علی", "n": [1, 2]}
+    await storage.write_and_mark({direct: {"state": "s", "data": draft}}, BOT, 9, now,
+                                 {direct: (None, {})})  # fmt: skip
+    await storage.write_and_mark({through_sql: {"state": "s", "data": draft}}, BOT, 10, now)
+    async with engine.connect() as conn:
+        fsm = await conn.execute(text("SELECT data, typeof(updated_at) FROM fsm_states"))
+        assert len(set(fsm.all())) == 1, "the conversation rows alike"
+    assert await storage.read(direct) == await storage.read(through_sql) == ("s", draft)
