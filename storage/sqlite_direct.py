@@ -82,7 +82,15 @@ class SqliteDirect:
     async def _connection(self) -> AsyncIterator[Any]:
         async with self._engine.connect() as conn:
             raw = await conn.get_raw_connection()
-            yield raw.driver_connection
+            try:
+                yield raw.driver_connection
+            except BaseException:
+                # not back into the pool: a statement may still be queued for the connection's
+                # thread (its caller cancelled), and would open a transaction there after the
+                # pool's check that none is open; the next user's commit would then commit a
+                # conversation's write without its done mark. Closed, nothing is committed.
+                await conn.invalidate()
+                raise
 
     async def store_seeing(
         self, bot_id: int, updates: Sequence[Incoming], at: datetime
@@ -143,9 +151,11 @@ class SqliteDirect:
             await db.commit()
 
 
-def direct_for(engine: AsyncEngine) -> PgDirect | SqliteDirect:
+def direct_for(engine: AsyncEngine) -> PgDirect | SqliteDirect | None:
     """The hot statements straight on the driver: `PgDirect` on PostgreSQL, `SqliteDirect`
-    on SQLite."""
+    on aiosqlite; None elsewhere (SQLAlchemy's statements then)."""
     if engine.dialect.name == "postgresql":
         return PgDirect(engine)
-    return SqliteDirect(engine)
+    if engine.dialect.driver == "aiosqlite":
+        return SqliteDirect(engine)
+    return None

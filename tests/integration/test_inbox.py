@@ -14,8 +14,11 @@ from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import func, select, text
 
 from desk.inbox import Incoming
+from storage.db import make_engine
 from storage.fsm import SQLStorage, UpdateScopedStorage
 from storage.inbox import INBOX, SqlInbox, hot
+from storage.sqlite_direct import SqliteDirect
+from tests.conftest import copy_migrated
 from tests.integration.conftest import Database
 
 BOT = 111_111
@@ -308,3 +311,38 @@ async def test_the_direct_statements_write_what_sqlalchemy_writes(sqlite_db: Dat
         fsm = await conn.execute(text("SELECT data, typeof(updated_at) FROM fsm_states"))
         assert len(set(fsm.all())) == 1, "the conversation rows alike"
     assert await storage.read(direct) == await storage.read(through_sql) == ("s", draft)
+
+
+async def test_a_step_cut_while_its_write_is_queued_commits_nothing_later(
+    tmp_path: Any, migrated_sqlite: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A handler cancelled (a stop) while its write waits for the connection's thread: the
+    write still runs there, after the caller is gone. The connection is not given back to the
+    pool, so the next update's commit on it cannot commit that write without its done mark."""
+    copy_migrated(migrated_sqlite, tmp_path / "cut.db")
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'cut.db'}", pool_size=1)
+    direct, now = SqliteDirect(engine), datetime.now(UTC)
+    real = aiosqlite.Connection.execute_fetchall
+    queued: list[asyncio.Future[Any]] = []
+
+    async def cut(self: aiosqlite.Connection, sql: str, *args: Any) -> Any:
+        if sql.startswith("INSERT INTO fsm_states"):
+            queued.append(asyncio.ensure_future(real(self, sql, *args)))  # runs later
+            raise asyncio.CancelledError
+        return await real(self, sql, *args)
+
+    try:
+        await direct.store_seeing(BOT, [incoming(5, 7)], now)
+        monkeypatch.setattr(aiosqlite.Connection, "execute_fetchall", cut)
+        with pytest.raises(asyncio.CancelledError):
+            await direct.write_and_done("k", "s", {}, bot_id=BOT, update_id=5, at=now)
+        await asyncio.gather(*queued, return_exceptions=True)
+        await direct.store_seeing(BOT, [incoming(6, 8)], now)  # a commit on the pool's connection
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT key FROM fsm_states"))).all()
+            pending = await conn.execute(
+                text("SELECT update_id FROM update_inbox WHERE state = 'pending'")
+            )
+            assert rows == [] and sorted(pending.scalars()) == [5, 6], "the step runs again"
+    finally:
+        await engine.dispose()
