@@ -22,8 +22,23 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.methods import EditMessageText, GetMe, SendMediaGroup, SendMessage, TelegramMethod
-from aiogram.types import InputMediaPhoto, Message, ReplyParameters
+from aiogram.methods import (
+    EditMessageText,
+    GetMe,
+    SendMediaGroup,
+    SendMessage,
+    SendPhoto,
+    TelegramMethod,
+)
+from aiogram.types import (
+    BufferedInputFile,
+    InputMediaPhoto,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyParameters,
+)
+from aiohttp import FormData
 
 from bot.runtime.boundary import BaleReplies, Outcome, PlatformSession, classify
 from bot.runtime.platforms import repair_update, repairing_json_loads
@@ -346,3 +361,27 @@ def test_every_session_shares_one_certificate_store_and_aiogram_keeps_its_ssl() 
     assert vars(aiogram_aiohttp)["ssl"] is ssl
     assert {id(s._connector_init["ssl"]) for s in made} == {id(tls_context())}
     assert AiohttpSession()._connector_init["ssl"] is not tls_context()
+
+
+def test_calls_go_as_json_with_objects_nested_and_uploads_as_forms(
+    session: PlatformSession, bot: Bot
+) -> None:
+    """What python-bale-bot sends Bale (and Telegram documents): a call without a file is a
+    JSON body, its keyboard an object in it, Persian as UTF-8; a call with a file stays
+    aiogram's multipart form."""
+    keyboard = ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text="ثبت شکایت")]], resize_keyboard=True
+    )
+    send = SendMessage(chat_id=5, text="سلام", reply_markup=keyboard, disable_notification=False)
+    body = session.build_form_data(bot, send)
+    assert body.content_type == "application/json"
+    sent = json.loads(body.decode())
+    assert sent == {
+        "chat_id": 5,
+        "text": "سلام",
+        "reply_markup": {"keyboard": [[{"text": "ثبت شکایت"}]], "resize_keyboard": True},
+        "disable_notification": False,
+    }
+    assert "سلام" in body.decode()  # as UTF-8, not \u-escaped: a third of the bytes
+    photo = SendPhoto(chat_id=5, photo=BufferedInputFile(b"\x89PNG", filename="chart.png"))
+    assert isinstance(session.build_form_data(bot, photo), FormData)
