@@ -27,11 +27,13 @@ from pydantic import ValidationError
 
 from bot.cli.drafts import _Parser
 from bot.config import SettingsError, load_settings
+from bot.runtime.boundary import json_body
+from bot.ui import texts
 from desk.model import Platform
 
 TIMEOUT = 20.0
 BODY_LIMIT = 2000
-PROBE_TEXT = "probe: a test message from the front office; it may be deleted"
+PROBE_TEXT = f"probe: a test message from the front office; it may be deleted. {texts.PROBE_NOTE}"
 DOCUMENT = b"front office probe\n" + bytes(range(32, 127)) + b"\n"
 KEYBOARD_A = {"inline_keyboard": [[{"text": "A", "callback_data": "probe:a"}]]}
 KEYBOARD_B = {
@@ -133,10 +135,11 @@ class Client:
         params: dict[str, Any] | None = None,
         upload: tuple[str, str, bytes] | None = None,
     ) -> Step:
-        """POST one method (JSON, or multipart when uploading); record whatever comes back."""
+        """POST one method (JSON as the bot sends it, or multipart when uploading); record
+        whatever comes back."""
         params = params or {}
         step = Step(name, method, self._safe(self._url(method)), dict(params))
-        kwargs: dict[str, Any] = {"json": params}
+        kwargs: dict[str, Any] = {"data": json_body(params)}
         if upload is not None:
             form = aiohttp.FormData()
             for key, value in params.items():
@@ -301,12 +304,16 @@ def _check_webhook(step: Step, steps: dict[str, Step]) -> tuple[bool, str]:
 
 
 def _check_message(step: Step, steps: dict[str, Step]) -> tuple[bool, str]:
-    """A sent Message: message_id (int), date, chat with id and type, text."""
+    """A sent Message: message_id (int), date, chat with id and type, text; the text as sent
+    (Persian in a UTF-8 JSON body, as the bot sends every call)."""
     result = step.result
     problems = []
     if not isinstance(_dig(result, "message_id"), int):
         problems.append("no int message_id")
     problems += [f"no {k}" for k in _keys_missing(result, ("date", "chat", "text"))]
+    sent, echoed = step.request.get("text"), _dig(result, "text")
+    if isinstance(sent, str) and isinstance(echoed, str) and echoed != sent:
+        problems.append("the text came back changed (not read as UTF-8?)")
     chat = _dig(result, "chat")
     if isinstance(chat, dict):
         if "id" not in chat:
@@ -406,7 +413,10 @@ def _check_error(step: Step, steps: dict[str, Step]) -> tuple[bool, str]:
 EXPECTATIONS: dict[str, tuple[str, Check]] = {
     "getMe": ("result has id, is_bot, first_name, username", _check_get_me),
     "getWebhookInfo": ("no webhook set (the bot polls)", _check_webhook),
-    "sendMessage": ("a Message: message_id, date, chat.id, chat.type, text", _check_message),
+    "sendMessage": (
+        "a Message: message_id, date, chat.id, chat.type, the Persian text as sent",
+        _check_message,
+    ),
     "editMessageText": ("a Message, true, a stub or null: all fine", _check_edit),
     "reply": ("a Message with reply_to_message", _check_reply),
     "sendKeyboard": ("a Message (with an inline keyboard)", _check_message),

@@ -923,6 +923,10 @@ FLOOD_SLOW_DOWN = (
     "پیام‌هایی که تا یک دقیقه دیگر بفرستید دیده نمی‌شوند."
 )
 
+# --- `python -m bot probe`: its test message in the admin chat, in Persian so that the real
+# platform's run proves a Persian text in a UTF-8 JSON body comes back as sent ---------------
+PROBE_NOTE = "پیام آزمایشی دفتر پیشخوان؛ می‌توانید پاکش کنید."
+
 # --- delivery alerts to the admin chats (staff read them; ids stay Latin for copying) -----------
 ALERT_HELD = (
     "⚠️ ربات نمی‌تواند در گروه «{group}» در {platform} پیام بفرستد.\n"

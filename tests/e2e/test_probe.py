@@ -12,7 +12,16 @@ from typing import Any
 
 import pytest
 
-from bot.cli.probe import EXPECTATIONS, Scrubber, Step, judge, probe, screen, write
+from bot.cli.probe import (
+    EXPECTATIONS,
+    PROBE_TEXT,
+    Scrubber,
+    Step,
+    judge,
+    probe,
+    screen,
+    write,
+)
 from desk.model import Platform
 from tests.e2e.conftest import ROOT
 from tests.e2e.helpers import run_main
@@ -263,6 +272,21 @@ def test_a_document_without_file_unique_id_is_reported() -> None:
     judge([step])
     # noted, and not a difference: bot/runtime/platforms.py's repair fills it from file_id
     assert step.verdict == "OK no file_unique_id (the bot fills it from file_id)"
+
+
+def test_a_persian_text_that_comes_back_changed_is_reported() -> None:
+    """The probe's message carries Persian in a UTF-8 JSON body, as the bot sends every call:
+    a platform that read the bytes otherwise echoes another text, and that is a difference."""
+    sent = {"chat_id": 5, "text": PROBE_TEXT}
+    assert "پیشخوان" in PROBE_TEXT
+    for echoed, verdict in ((PROBE_TEXT, "OK"), ("Ø¯Ù\u0081ØªØ±", "DIFF")):
+        message = {"message_id": 4, "date": 1, "chat": {"id": 5, "type": "private"}}
+        raw = json.dumps({"ok": True, "result": {**message, "text": echoed}})
+        step = Step("sendMessage", "sendMessage", "", dict(sent), status=200, raw=raw)
+        step.body = json.loads(raw)
+        judge([step])
+        assert step.verdict.startswith(verdict), step.verdict
+    assert "the text came back changed" in step.verdict
 
 
 def env_for(api: FakeBotAPI, **extra: str) -> dict[str, str]:
