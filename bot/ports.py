@@ -173,9 +173,10 @@ class Inbox(Protocol):
         """Store a batch in one INSERT (ids already stored are ignored); the ids new now."""
 
     async def store_seeing(
-        self, bot_id: int, updates: Sequence[Incoming], at: datetime
+        self, bot_id: int, updates: Sequence[Incoming], at: datetime, *, worker: str = ""
     ) -> tuple[set[int], dict[str, set[int]]]:
-        """`store`, and per lane of the batch the other update ids still pending there."""
+        """`store`, and per lane of the batch the other update ids still pending there; the
+        other workers than `worker` holding one of its lanes are woken (`watch`)."""
 
     async def claim(
         self,
@@ -198,6 +199,10 @@ class Inbox(Protocol):
 
     async def finish(self, bot_id: int, update_ids: Collection[int], at: datetime) -> None:
         """Mark updates done outside a handler's transaction."""
+
+    async def watch(self, worker: str, wake: Callable[[], None]) -> None:
+        """Call `wake` whenever another worker stores an update in a lane `worker` holds,
+        until cancelled; returns at once where one worker holds every lane."""
 
     async def release(self, worker: str) -> int:
         """Let every lane of this worker go."""

@@ -14,7 +14,7 @@ mark with the FSM changes, run straight on the driver (`storage.pg_direct` on as
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from desk.inbox import Claimed, Incoming
 from storage.db import dialect_insert, insert_for
+from storage.pg_direct import PgDirect
 from storage.sqlite_direct import direct_for
 from storage.tables import InboxLaneRow, InboxRow, UTCDateTime
 
@@ -95,15 +96,16 @@ class SqlInbox:
         return (await self.store_seeing(bot_id, updates, at))[0]
 
     async def store_seeing(
-        self, bot_id: int, updates: Sequence[Incoming], at: datetime
+        self, bot_id: int, updates: Sequence[Incoming], at: datetime, *, worker: str = ""
     ) -> tuple[set[int], dict[str, set[int]]]:
         """Store a batch in one INSERT; returns the ids stored now, and per lane of the batch
         the other updates still pending there (stored earlier, perhaps by another worker: they
-        come first)."""
+        come first). On PostgreSQL every other worker than `worker` holding one of the lanes
+        is woken (`watch`)."""
         if not updates:
             return set(), {}
         if self._direct is not None:
-            return await self._direct.store_seeing(bot_id, updates, at)
+            return await self._direct.store_seeing(bot_id, updates, at, worker=worker)
         rows = [
             {"bot_id": bot_id, "update_id": u.update_id, "lane": u.lane, "payload": u.payload,
              "received_at": at, "state": PENDING}
@@ -194,6 +196,13 @@ class SqlInbox:
         async with self._engine.begin() as conn:
             for update_id in update_ids:
                 await conn.execute(self._hot.done, done_params(bot_id, update_id, at))
+
+    async def watch(self, worker: str, wake: Callable[[], None]) -> None:
+        """Call `wake` whenever another worker stores an update in a lane `worker` holds, until
+        cancelled (PostgreSQL's LISTEN, `PgDirect.watch`). Elsewhere one worker holds every
+        lane: nothing to hear, and this returns at once."""
+        if isinstance(self._direct, PgDirect):
+            await self._direct.watch(worker, wake)
 
     async def release(self, worker: str) -> int:
         """Let every lane of this worker go (at a stop, or at a start after a crash)."""

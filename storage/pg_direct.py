@@ -19,7 +19,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Sequence
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,9 +29,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from desk.inbox import Incoming
 from storage.db import distrust_pool
 
+log = logging.getLogger(__name__)
+
 # a batch: stored where new (its update ids returned, lane NULL), and the other updates still
 # pending in its lanes (stored earlier, perhaps by another worker); the main query does not see
-# the rows its WITH inserts (one snapshot), and leaves the batch out anyway
+# the rows its WITH inserts (one snapshot), and leaves the batch out anyway. Last, each other
+# worker ($6 is this one) holding one of its lanes is told on WAKE (a row of NULLs each); the
+# notice goes out when the statement commits, so the holder's next claim round sees the rows.
+WAKE = "jihad_inbox"  # the channel STORE notifies on
 STORE = """
 WITH batch AS (
     SELECT * FROM unnest($2::bigint[], $3::varchar[], $4::text[]) WITH ORDINALITY
@@ -46,6 +52,11 @@ UNION ALL
 SELECT lane, update_id FROM update_inbox
 WHERE state = 'pending' AND bot_id = $1 AND lane = ANY($3::varchar[])
     AND update_id <> ALL($2::bigint[])
+UNION ALL
+SELECT NULL::varchar, NULL::bigint
+FROM (SELECT DISTINCT claimed_by FROM inbox_lanes
+      WHERE lane = ANY($3::varchar[]) AND claimed_by <> $6) AS holder
+CROSS JOIN LATERAL pg_notify('jihad_inbox', holder.claimed_by) AS told
 """
 
 READ = "SELECT state, data FROM fsm_states WHERE key = $1"
@@ -104,16 +115,18 @@ class PgDirect:
                 raise
 
     async def store_seeing(
-        self, bot_id: int, updates: Sequence[Incoming], at: datetime
+        self, bot_id: int, updates: Sequence[Incoming], at: datetime, *, worker: str = ""
     ) -> tuple[set[int], dict[str, set[int]]]:
-        """`Inbox.store_seeing` in one statement."""
+        """`Inbox.store_seeing` in one statement, the other holders of its lanes woken."""
         ids, lanes = [u.update_id for u in updates], [u.lane for u in updates]
         payloads = [_dumps(u.payload) for u in updates]  # before a connection is taken
         async with self._connection() as pg:
-            rows = await pg.fetch(STORE, bot_id, ids, lanes, payloads, _aware(at))
+            rows = await pg.fetch(STORE, bot_id, ids, lanes, payloads, _aware(at), worker)
         fresh: set[int] = set()
         pending: dict[str, set[int]] = {}
         for lane, update_id in rows:
+            if update_id is None:  # a holder told
+                continue
             if lane is None:
                 fresh.add(int(update_id))
             else:
@@ -147,6 +160,50 @@ class PgDirect:
     async def _execute(self, statement: str, *args: Any) -> None:
         async with self._connection() as pg:
             await pg.execute(statement, *args)
+
+    async def watch(self, worker: str, wake: Callable[[], None]) -> None:
+        """Call `wake` each time another worker stores an update in a lane `worker` holds,
+        until cancelled: `LISTEN` on one connection of the pool, kept out of it meanwhile and
+        closed after. A lost connection is opened again after a pause (1 s, doubling to 30 s),
+        logged once, with a wake at each new start for what came meanwhile; until then the
+        claim rounds' own pace (a second) is all there is."""
+
+        def heard(_pg: Any, _pid: int, _channel: str, payload: str) -> None:
+            if payload == worker:
+                wake()
+
+        pause = 1.0
+        said = False
+        while True:
+            try:
+                async with self._engine.connect() as conn:
+                    raw = await conn.get_raw_connection()
+                    pg: Any = raw.driver_connection
+                    lost = asyncio.Event()
+                    try:
+                        pg.add_termination_listener(lambda _pg, lost=lost: lost.set())
+                        await pg.add_listener(WAKE, heard)
+                        if said:
+                            log.info("inbox: listening for other workers' updates again")
+                        pause, said = 1.0, False
+                        wake()
+                        await lost.wait()
+                    finally:  # never back into the pool with a LISTEN on it
+                        await conn.invalidate()
+            except Exception as exc:
+                if not said:
+                    log.warning(
+                        "inbox: not listening for other workers' updates (%s); claim rounds "
+                        "each second meanwhile", type(exc).__name__,
+                    )  # fmt: skip
+                    said = True
+            else:
+                if not said:
+                    log.warning("inbox: the connection listening for other workers' updates "
+                                "was lost; claim rounds each second meanwhile")  # fmt: skip
+                    said = True
+            await asyncio.sleep(pause)
+            pause = min(30.0, pause * 2)
 
 
 def _aware(at: datetime) -> datetime:

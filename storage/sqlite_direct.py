@@ -93,10 +93,10 @@ class SqliteDirect:
                 raise
 
     async def store_seeing(
-        self, bot_id: int, updates: Sequence[Incoming], at: datetime
+        self, bot_id: int, updates: Sequence[Incoming], at: datetime, *, worker: str = ""
     ) -> tuple[set[int], dict[str, set[int]]]:
         """`Inbox.store_seeing`: the INSERT and the read of its lanes' earlier updates, then
-        the commit."""
+        the commit (`worker` unused: on SQLite one worker holds every lane)."""
         received = self._at(at)
         rows: list[Any] = []
         for u in updates:

@@ -151,7 +151,8 @@ async def store_updates(
     update before it answers the platform. Returns the update ids new to the inbox; raises what
     the database raised (nothing is stored then: the platform must keep the updates)."""
     rows = [Incoming(u.update_id, lane_key(bot_id, u), stored_json(u)) for u in updates]
-    fresh, earlier = await inbox.store_seeing(bot_id, rows, datetime.now(UTC))
+    worker = consumer.worker if consumer is not None else ""
+    fresh, earlier = await inbox.store_seeing(bot_id, rows, datetime.now(UTC), worker=worker)
     if consumer is not None:
         consumer.offer(bot_id, [u for u in updates if u.update_id in fresh], earlier)
     return fresh
@@ -257,9 +258,18 @@ class InboxConsumer:
         self._wake.set()
 
     async def run(self) -> None:
-        """Claim rounds until cancelled."""
+        """Claim rounds until cancelled; a round at once when another worker stores an update
+        in a lane this one holds (`Inbox.watch`), else at least each `poll_every`."""
         with contextlib.suppress(Exception):  # a dead run of this worker left its leases
             await self.inbox.release(self.worker)
+        watch = asyncio.create_task(self.inbox.watch(self.worker, self.wake), name="inbox-watch")
+        try:
+            await self._rounds()
+        finally:
+            watch.cancel()
+            await asyncio.gather(watch, return_exceptions=True)
+
+    async def _rounds(self) -> None:
         while True:
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel that
             # comes as the wait ends, and `stop` would then wait for this loop for ever

@@ -104,14 +104,17 @@ class Receiver:
             return web.Response(status=400, text="400: not an update")
         payload, update = parsed
         row = Incoming(update.update_id, lane_key(bot.id, update), payload)
+        consumer = self.consumer()
+        worker = consumer.worker if consumer is not None else ""
         try:
-            fresh, earlier = await self.inbox.store_seeing(bot.id, [row], datetime.now(UTC))
+            fresh, earlier = await self.inbox.store_seeing(
+                bot.id, [row], datetime.now(UTC), worker=worker
+            )
         except Exception as exc:
             # not stored: not confirmed either; the platform sends it again
             log.warning("%s webhook: update %s not stored (%s); answered 503", platform.value,
                         update.update_id, type(exc).__name__)  # fmt: skip
             return web.Response(status=503, text="503: try again")
-        consumer = self.consumer()
         if consumer is not None and update.update_id in fresh:
             consumer.offer(bot.id, [update], earlier)
         return web.Response(status=200, text="ok")

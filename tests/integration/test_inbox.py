@@ -4,7 +4,9 @@ ignored, lanes claimed by one worker at a time, the done mark with the FSM chang
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -276,6 +278,92 @@ async def test_an_update_another_worker_stored_first_is_handled_first(db: Databa
         for worker in workers:
             await worker.stop()
         await bot.session.close()
+
+
+async def test_an_update_another_worker_stores_in_a_held_lane_is_handled_at_once(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """nginx sends a chat's next update to any worker: the worker holding the chat's lane hears
+    of it at once (PostgreSQL's LISTEN), not at its next claim round (a second; here 30 s);
+    its own updates wake nobody; a cut listening connection is opened again and hears again."""
+    if db.backend != "postgresql":
+        pytest.skip("several workers share an inbox only on PostgreSQL")
+    import asyncpg  # type: ignore[import-untyped]
+    from aiogram import Bot, Dispatcher
+    from aiogram.types import Update
+
+    from bot.runtime.polling import InboxConsumer, store_updates
+
+    handled: list[int] = []
+    listening: list[int] = []  # the server pid of each connection that began to listen
+    real_listen = asyncpg.Connection.add_listener
+
+    async def add_listener(self: Any, channel: str, callback: Any) -> None:
+        await real_listen(self, channel, callback)
+        listening.append(self.get_server_pid())
+
+    monkeypatch.setattr(asyncpg.Connection, "add_listener", add_listener)
+
+    class Recording(Dispatcher):
+        async def _process_update(
+            self, bot: Bot, update: Update, call_answer: bool = True, **kwargs: Any
+        ) -> bool:
+            handled.append(update.update_id)
+            return True
+
+    async def until(done: Any, seconds: float) -> None:
+        for _ in range(int(seconds * 100)):
+            if done():
+                return
+            await asyncio.sleep(0.01)
+
+    def update(update_id: int) -> Update:
+        chat = {"id": 7, "type": "private", "first_name": "x"}
+        message = {"message_id": update_id, "date": 0, "chat": chat, "text": str(update_id)}
+        return Update.model_validate({"update_id": update_id, "message": message})
+
+    bot = Bot("424242:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+    inbox = SqlInbox(db.sessions)
+    tag = f"{os.getpid()}-{random.randrange(10**6)}"  # other test processes listen too
+    a, b = (
+        InboxConsumer(Recording(), inbox, worker=f"{name}-{tag}", max_in_flight=4,
+                      drain_seconds=1)
+        for name in ("A", "B")
+    )  # fmt: skip
+    a.poll_every = 30.0  # rounds only when woken
+    a.add(bot, {})
+    try:
+        await until(lambda: listening, 5)
+        await store_updates(inbox, a, bot.id, [update(1)])
+        await until(lambda: handled == [1], 2)
+        assert handled == [1]
+        rounds = a.rounds
+        await store_updates(inbox, a, bot.id, [update(2)])  # its own lane: queued, no round
+        await until(lambda: handled == [1, 2], 2)
+        assert handled == [1, 2] and a.rounds == rounds
+        began = time.monotonic()
+        await store_updates(inbox, b, bot.id, [update(3)])  # B holds no lane: it only stores
+        await until(lambda: len(handled) == 3, 5)
+        assert handled == [1, 2, 3] and time.monotonic() - began < 2, "at once, not in 30 s"
+        async with db.engine.connect() as conn:
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": listening[-1]})
+        await until(lambda: len(listening) == 2, 10)
+        assert len(listening) == 2, "the listening connection is opened again"
+        began = time.monotonic()
+        await store_updates(inbox, b, bot.id, [update(4)])
+        await until(lambda: len(handled) == 4, 5)
+        assert handled == [1, 2, 3, 4] and time.monotonic() - began < 2
+    finally:
+        for worker in (a, b):
+            await worker.stop()
+        await bot.session.close()
+    await until(lambda: False, 0.1)
+    async with db.engine.connect() as conn:
+        left = await conn.execute(
+            text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"),
+            {"pids": listening},
+        )
+        assert left.scalar_one() == 0, "stopped, the worker listens no more"
 
 
 async def test_the_direct_statements_write_what_sqlalchemy_writes(sqlite_db: Database) -> None:
