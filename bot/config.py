@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     # database connections a process opens at most, as needed, and keeps, PostgreSQL or
     # SQLite (SQLAlchemy's 5 and 10 more closed and reopened connections many times a second
     # at saturation)
-    database_pool_size: Annotated[int, Field(ge=1, le=100)] = 20
+    database_pool_size: Annotated[int, Field(ge=3, le=100)] = 20
     redis_url: str | None = None
     routing_rules: Path = Path("routing_rules.yaml")
     directory_file: Path = Path("directory.yaml")

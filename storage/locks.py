@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 NAME_RETRY = 5.0  # seconds between two tries of a worker name another process holds
 # the server's keepalives on the name's connection: a holder whose host died (no FIN ever
 # comes) is dropped after about 10 + 3 × 5 s instead of the system's two hours
-_KEEPALIVE = (
+KEEPALIVE = (
     "SET tcp_keepalives_idle = 10",
     "SET tcp_keepalives_interval = 5",
     "SET tcp_keepalives_count = 3",
@@ -111,7 +111,7 @@ class WorkerName:
     async def take(self, name: str, *, wait: float = 0.0) -> None:
         """Hold `name`; NameTaken if a live process still holds it after `wait` seconds (a
         restart after the host itself died: the server drops the dead host's connection, and
-        its lock, within half a minute, see `_KEEPALIVE`)."""
+        its lock, within half a minute, see `KEEPALIVE`)."""
         deadline = time.monotonic() + wait
         said = False
         while not await self._try(name):
@@ -128,7 +128,7 @@ class WorkerName:
         if self.engine.dialect.name == "postgresql":
             conn = await self.engine.connect()
             try:
-                for setting in _KEEPALIVE:  # so the server notices a dead holder soon
+                for setting in KEEPALIVE:  # so the server notices a dead holder soon
                     await conn.execute(text(setting))
                 key = lock_key("worker:" + name)
                 got = (

@@ -28,15 +28,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from desk.inbox import Incoming
 from storage.db import distrust_pool
+from storage.locks import KEEPALIVE
 
 log = logging.getLogger(__name__)
 
 # a batch: stored where new (its update ids returned, lane NULL), and the other updates still
 # pending in its lanes (stored earlier, perhaps by another worker); the main query does not see
-# the rows its WITH inserts (one snapshot), and leaves the batch out anyway. Last, each other
-# worker ($6 is this one) holding one of its lanes is told on WAKE (a row of NULLs each); the
-# notice goes out when the statement commits, so the holder's next claim round sees the rows.
-WAKE = "jihad_inbox"  # the channel STORE notifies on
+# the rows its WITH inserts (one snapshot), and leaves the batch out anyway. Last, when
+# something was stored, each other live worker ($6 is this one) holding one of its lanes, as
+# (its name, NULL): `store_seeing` tells it on WAKE once this statement has committed.
+WAKE = "jihad_inbox"
 STORE = """
 WITH batch AS (
     SELECT * FROM unnest($2::bigint[], $3::varchar[], $4::text[]) WITH ORDINALITY
@@ -53,11 +54,20 @@ SELECT lane, update_id FROM update_inbox
 WHERE state = 'pending' AND bot_id = $1 AND lane = ANY($3::varchar[])
     AND update_id <> ALL($2::bigint[])
 UNION ALL
-SELECT NULL::varchar, NULL::bigint
-FROM (SELECT DISTINCT claimed_by FROM inbox_lanes
-      WHERE lane = ANY($3::varchar[]) AND claimed_by <> $6) AS holder
-CROSS JOIN LATERAL pg_notify('jihad_inbox', holder.claimed_by) AS told
+SELECT DISTINCT claimed_by, NULL::bigint FROM inbox_lanes
+WHERE lane = ANY($3::varchar[]) AND claimed_by <> $6 AND claimed_until > $5
+    AND EXISTS (SELECT 1 FROM fresh)
 """
+
+# The holders told, in a transaction of its own: NOTIFY serialises the commits of the
+# transactions that notify (a lock for the whole server, held through the commit's flush), so
+# the store's own durable commit stays out of it, and this one does not wait for the disk (it
+# holds nothing to keep). A refusal here (the server's notification queue full) costs a wake,
+# never the stored update.
+TELL = (
+    "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, holder) "
+    "FROM unnest($2::text[]) AS holder"
+)
 
 READ = "SELECT state, data FROM fsm_states WHERE key = $1"
 
@@ -95,8 +105,11 @@ def _dumps(value: Any) -> str:
 class PgDirect:
     """The hot statements on the engine's pooled asyncpg connections."""
 
+    check_every = 30.0  # seconds between two checks of the listening connection (`watch`)
+
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._telling = True  # the last wake sent went out (a failure is logged once)
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[Any]:
@@ -124,14 +137,31 @@ class PgDirect:
             rows = await pg.fetch(STORE, bot_id, ids, lanes, payloads, _aware(at), worker)
         fresh: set[int] = set()
         pending: dict[str, set[int]] = {}
+        holders: list[str] = []
         for lane, update_id in rows:
-            if update_id is None:  # a holder told
-                continue
-            if lane is None:
+            if update_id is None:
+                holders.append(str(lane))
+            elif lane is None:
                 fresh.add(int(update_id))
             else:
                 pending.setdefault(str(lane), set()).add(int(update_id))
+        if holders:
+            await self._tell(holders)
         return fresh, pending
+
+    async def _tell(self, holders: list[str]) -> None:
+        """Wake these workers (`watch`); stored already, so a failure is only logged: their
+        claim rounds find the updates within a second anyway."""
+        try:
+            async with self._connection() as pg:
+                await pg.execute(TELL, WAKE, holders)
+        except Exception as exc:
+            if self._telling:
+                log.warning("inbox: other workers not woken (%s); they find the updates "
+                            "within a second", type(exc).__name__)  # fmt: skip
+            self._telling = False
+        else:
+            self._telling = True
 
     async def read(self, key: str) -> tuple[str | None, dict[str, Any]]:
         """A conversation's state and draft (None, {} for none)."""
@@ -164,9 +194,11 @@ class PgDirect:
     async def watch(self, worker: str, wake: Callable[[], None]) -> None:
         """Call `wake` each time another worker stores an update in a lane `worker` holds,
         until cancelled: `LISTEN` on one connection of the pool, kept out of it meanwhile and
-        closed after. A lost connection is opened again after a pause (1 s, doubling to 30 s),
-        logged once, with a wake at each new start for what came meanwhile; until then the
-        claim rounds' own pace (a second) is all there is."""
+        closed after, with the server's keepalives set (`storage.locks.KEEPALIVE`) and a
+        `SELECT 1` on it every `check_every` seconds, since a connection that only listens
+        would never notice a silent drop. A lost connection is opened again after a pause
+        (1 s, doubling to 30 s), logged once, with a wake at each new start for what came
+        meanwhile; until then the claim rounds' own pace (a second) is all there is."""
 
         def heard(_pg: Any, _pid: int, _channel: str, payload: str) -> None:
             if payload == worker:
@@ -182,14 +214,22 @@ class PgDirect:
                     lost = asyncio.Event()
                     try:
                         pg.add_termination_listener(lambda _pg, lost=lost: lost.set())
+                        for setting in KEEPALIVE:
+                            await pg.execute(setting)
                         await pg.add_listener(WAKE, heard)
                         if said:
                             log.info("inbox: listening for other workers' updates again")
                         pause, said = 1.0, False
                         wake()
-                        await lost.wait()
+                        while not lost.is_set():
+                            with contextlib.suppress(TimeoutError):  # (not wait_for: 3.11)
+                                async with asyncio.timeout(self.check_every):
+                                    await lost.wait()
+                            if not lost.is_set():
+                                await pg.fetchval("SELECT 1", timeout=5)
                     finally:  # never back into the pool with a LISTEN on it
                         await conn.invalidate()
+                        distrust_pool(self._engine)  # the database may have gone under all
             except Exception as exc:
                 if not said:
                     log.warning(

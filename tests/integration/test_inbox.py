@@ -345,6 +345,10 @@ async def test_an_update_another_worker_stores_in_a_held_lane_is_handled_at_once
         await store_updates(inbox, b, bot.id, [update(3)])  # B holds no lane: it only stores
         await until(lambda: len(handled) == 3, 5)
         assert handled == [1, 2, 3] and time.monotonic() - began < 2, "at once, not in 30 s"
+        rounds = a.rounds
+        await store_updates(inbox, b, bot.id, [update(3)])  # the platform sent it again
+        await asyncio.sleep(0.3)
+        assert a.rounds == rounds and handled == [1, 2, 3], "nothing new: nobody woken"
         async with db.engine.connect() as conn:
             await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": listening[-1]})
         await until(lambda: len(listening) == 2, 10)
