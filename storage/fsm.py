@@ -24,9 +24,9 @@ from sqlalchemy import BindParameter, Table, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.db import insert_for
+from storage.direct import direct_for
 from storage.inbox import SqlInbox, done_params
 from storage.inbox import hot as inbox_hot
-from storage.sqlite_direct import direct_for
 from storage.tables import FsmRow
 
 FSM: Table = FsmRow.__table__  # type: ignore[attr-defined]

@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from desk.inbox import Claimed, Incoming
 from storage.db import dialect_insert, insert_for
+from storage.direct import direct_for
 from storage.pg_direct import PgDirect
-from storage.sqlite_direct import direct_for
 from storage.tables import InboxLaneRow, InboxRow, UTCDateTime
 
 PENDING, DONE = "pending", "done"

@@ -25,7 +25,6 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from desk.inbox import Incoming
-from storage.pg_direct import PgDirect
 from storage.tables import FsmRow, InboxRow
 
 INBOX: Table = InboxRow.__table__  # type: ignore[attr-defined]
@@ -149,13 +148,3 @@ class SqliteDirect:
             await db.execute_fetchall(DELETE, (key,))
             await db.execute_fetchall(DONE, self._done(bot_id, update_id, at))
             await db.commit()
-
-
-def direct_for(engine: AsyncEngine) -> PgDirect | SqliteDirect | None:
-    """The hot statements straight on the driver: `PgDirect` on PostgreSQL, `SqliteDirect`
-    on aiosqlite; None elsewhere (SQLAlchemy's statements then)."""
-    if engine.dialect.name == "postgresql":
-        return PgDirect(engine)
-    if engine.dialect.driver == "aiosqlite":
-        return SqliteDirect(engine)
-    return None
