@@ -128,8 +128,11 @@ class DraftRepository(Protocol):
     async def all(self) -> list[Draft]:
         """Every draft, newest first."""
 
-    async def update(self, draft: Draft) -> None:
-        """Write back a changed draft."""
+    async def update(self, draft: Draft) -> bool:
+        """Write back the fields of a draft changed since this unit of work read it, only if
+        its status is still the one read; False (nothing written) when another writer (an
+        admin, a scheduled job) changed the status meanwhile. Fields nobody changed here are
+        left as they are, so two writers of different fields never undo each other."""
 
     async def file(self, draft_id: int, role: str) -> DraftFile | None:
         """The 'document' or the 'final' version."""

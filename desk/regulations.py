@@ -6,7 +6,9 @@ queues, so the scheduler may run a step late (the bot was down) or twice without
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from desk import services
 from desk.calendar import end_of_day, local_date
@@ -42,6 +44,33 @@ class DraftError(DeskError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+T = TypeVar("T")
+
+
+class _Changed(Exception):
+    """Another writer (a scheduled job, another admin) changed the draft's status while this
+    use case held it: nothing of this attempt is committed."""
+
+
+async def _written(tx: UnitOfWork, draft: Draft) -> None:
+    if not await tx.drafts.update(draft):
+        raise _Changed
+
+
+async def _again(attempt: Callable[[], Awaitable[T]]) -> T:
+    """An admin's action, tried again on a fresh read when a job changed the draft under it
+    (a job's write takes moments: three tries, then the status as it is now decides)."""
+    for _ in range(2):
+        try:
+            return await attempt()
+        except _Changed:
+            continue
+    try:
+        return await attempt()
+    except _Changed:
+        raise DraftError("status") from None
 
 
 class DraftClosed(DeskError):
@@ -96,32 +125,35 @@ async def publish(
     )
     async with desk.uow() as tx:
         draft = await tx.drafts.add(draft, document)
-        if opens <= now:
-            await _open(tx, desk, draft, now)
+        if opens <= now and not await _open(tx, desk, draft, now):
+            raise DraftError("status")  # nobody else knows the new draft: cannot happen
         await tx.commit()
     return draft
 
 
-async def _open(tx: UnitOfWork, desk: Desk, draft: Draft, now: datetime) -> None:
-    """Open the window and queue one announcement per subscriber (and tell the admins)."""
+async def _open(tx: UnitOfWork, desk: Desk, draft: Draft, now: datetime) -> bool:
+    """Open the window and queue one announcement per subscriber (and tell the admins);
+    False when another writer changed the draft meanwhile (nothing queued then)."""
     assert draft.id is not None
     draft.status = DraftStatus.OPEN
     draft.announced_at = now
     subscribers = await tx.citizens.subscribers()
     draft.announce_total = len(subscribers)
+    if not await tx.drafts.update(draft):
+        return False
     tag = announce_tag(draft.id)
     await tx.outbox.add_many(
         Notice(chat.platform, chat.chat_id, NoticeKind.DRAFT_ANNOUNCE, None,
                {"draft": draft.id}, tag=tag)
         for chat in subscribers
     )  # fmt: skip
-    await tx.drafts.update(draft)
     for chat in admin_chats(desk.rules.admins):
         await tx.outbox.add(
             Notice(chat.platform, chat.chat_id, NoticeKind.BROADCAST, None,
                    {"template": "draft_opened", "draft": draft.id,
                     "total": len(subscribers)})
         )  # fmt: skip
+    return True
 
 
 async def open_due(desk: Desk) -> int:
@@ -136,8 +168,8 @@ async def open_due(desk: Desk) -> int:
                     # the unit still gets its (empty) digest
                     await _close(tx, desk, draft, now)
                     continue
-                await _open(tx, desk, draft, now)
-                opened += 1
+                if await _open(tx, desk, draft, now):  # (else an admin came first)
+                    opened += 1
         await tx.commit()
     return opened
 
@@ -156,7 +188,8 @@ async def report_progress(desk: Desk) -> int:
             if step <= draft.progress_reported:
                 continue
             draft.progress_reported = step
-            await tx.drafts.update(draft)
+            if not await tx.drafts.update(draft):
+                continue  # withdrawn or closed a moment ago: no progress to report
             for chat in admin_chats(desk.rules.admins):
                 await tx.outbox.add(
                     Notice(chat.platform, chat.chat_id, NoticeKind.BROADCAST, None,
@@ -189,10 +222,11 @@ async def remind_due(desk: Desk) -> int:
                 for chat in await tx.citizens.subscribers()
                 if chat not in commented
             ]  # fmt: skip
+            draft.reminded_at = now
+            if not await tx.drafts.update(draft):
+                continue  # withdrawn or closed a moment ago: nobody is reminded
             await tx.outbox.add_many(reminders)
             count += len(reminders)
-            draft.reminded_at = now
-            await tx.drafts.update(draft)
         await tx.commit()
     return count
 
@@ -203,33 +237,46 @@ async def close_due(desk: Desk) -> int:
     closed = 0
     async with desk.uow() as tx:
         for draft in await tx.drafts.all():
-            if draft.status is DraftStatus.OPEN and now >= draft.closes_at:
-                await _close(tx, desk, draft, now)
+            # (a False from _close: an admin came first)
+            if (
+                draft.status is DraftStatus.OPEN
+                and now >= draft.closes_at
+                and await _close(tx, desk, draft, now)
+            ):
                 closed += 1
         await tx.commit()
     return closed
 
 
-async def _close(tx: UnitOfWork, desk: Desk, draft: Draft, now: datetime) -> None:
+async def _close(tx: UnitOfWork, desk: Desk, draft: Draft, now: datetime) -> bool:
+    """Close the window and queue the unit's digest; False when another writer changed the
+    draft meanwhile (nothing queued then)."""
     draft.status = DraftStatus.CLOSED
     draft.closed_at = now
-    await tx.drafts.update(draft)
+    if not await tx.drafts.update(draft):
+        return False
     for platform, chat_id in desk.rules.units[draft.unit].chats.items():
         await tx.outbox.add(
             Notice(platform, chat_id, NoticeKind.DRAFT_DIGEST, None, {"draft": draft.id})
         )
+    return True
 
 
 async def close_now(desk: Desk, draft_id: int, *, by: str = "") -> Draft:
     """Close a window before its deadline (an admin's decision, `by` is their Actor.label)."""
-    async with desk.uow() as tx:
-        draft = await _get(tx, draft_id)
-        if draft.status not in (DraftStatus.OPEN, DraftStatus.SCHEDULED):
-            raise DraftError("status")
-        draft.closed_by = by
-        await _close(tx, desk, draft, desk.clock.now())
-        await tx.commit()
-    return draft
+
+    async def attempt() -> Draft:
+        async with desk.uow() as tx:
+            draft = await _get(tx, draft_id)
+            if draft.status not in (DraftStatus.OPEN, DraftStatus.SCHEDULED):
+                raise DraftError("status")
+            draft.closed_by = by
+            if not await _close(tx, desk, draft, desk.clock.now()):
+                raise _Changed
+            await tx.commit()
+        return draft
+
+    return await _again(attempt)
 
 
 async def _get(tx: UnitOfWork, draft_id: int) -> Draft:
@@ -334,23 +381,29 @@ async def finalize(
     note = note.strip()
     if not note:
         raise DraftError("empty")
-    async with desk.uow() as tx:
-        draft = await _get(tx, draft_id)
-        if draft.status is DraftStatus.OPEN:
-            await _close(tx, desk, draft, desk.clock.now())
-        if draft.status is not DraftStatus.CLOSED:
-            raise DraftError("status")
-        draft.status = DraftStatus.FINAL
-        draft.final_note = note
-        draft.finalized_at = desk.clock.now()
-        draft.finalized_by = by
-        if final is not None:
-            draft.final_file_name = final.name
-            await tx.drafts.set_file(draft_id, "final", final)
-        await tx.drafts.update(draft)
-        told = await _tell_commenters(tx, draft_id)
-        await tx.commit()
-    return draft, told
+
+    async def attempt() -> tuple[Draft, int]:
+        async with desk.uow() as tx:
+            draft = await _get(tx, draft_id)
+            if draft.status is DraftStatus.OPEN and not await _close(
+                tx, desk, draft, desk.clock.now()
+            ):
+                raise _Changed
+            if draft.status is not DraftStatus.CLOSED:
+                raise DraftError("status")
+            draft.status = DraftStatus.FINAL
+            draft.final_note = note
+            draft.finalized_at = desk.clock.now()
+            draft.finalized_by = by
+            if final is not None:
+                draft.final_file_name = final.name
+                await tx.drafts.set_file(draft_id, "final", final)
+            await _written(tx, draft)
+            told = await _tell_commenters(tx, draft_id)
+            await tx.commit()
+        return draft, told
+
+    return await _again(attempt)
 
 
 async def _tell_commenters(tx: UnitOfWork, draft_id: int) -> int:
@@ -375,20 +428,24 @@ async def withdraw(desk: Desk, draft_id: int, *, reason: str, by: str = "") -> t
     reason = reason.strip()
     if not reason:
         raise DraftError("empty")
-    async with desk.uow() as tx:
-        draft = await _get(tx, draft_id)
-        if draft.status not in (DraftStatus.SCHEDULED, DraftStatus.OPEN, DraftStatus.CLOSED):
-            raise DraftError("status")
-        now = desk.clock.now()
-        draft.status = DraftStatus.WITHDRAWN
-        if draft.closed_at is None:
-            draft.closed_at, draft.closed_by = now, by
-        draft.final_note = reason
-        draft.finalized_at, draft.finalized_by = now, by
-        await tx.drafts.update(draft)
-        told = await _tell_commenters(tx, draft_id)
-        await tx.commit()
-    return draft, told
+
+    async def attempt() -> tuple[Draft, int]:
+        async with desk.uow() as tx:
+            draft = await _get(tx, draft_id)
+            if draft.status not in (DraftStatus.SCHEDULED, DraftStatus.OPEN, DraftStatus.CLOSED):
+                raise DraftError("status")
+            now = desk.clock.now()
+            draft.status = DraftStatus.WITHDRAWN
+            if draft.closed_at is None:
+                draft.closed_at, draft.closed_by = now, by
+            draft.final_note = reason
+            draft.finalized_at, draft.finalized_by = now, by
+            await _written(tx, draft)
+            told = await _tell_commenters(tx, draft_id)
+            await tx.commit()
+        return draft, told
+
+    return await _again(attempt)
 
 
 async def subscribe(desk: Desk, chat: ChatRef, on: bool) -> None:

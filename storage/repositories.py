@@ -492,11 +492,22 @@ _DRAFT_FIELDS = (
 )  # fmt: skip
 
 
+def _draft_values(draft: Draft) -> dict[str, Any]:
+    return {"status": draft.status.value, **{name: getattr(draft, name) for name in _DRAFT_FIELDS}}
+
+
 class SqlDrafts:
     """Drafts and their files on SQL."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._seen: dict[int, dict[str, Any]] = {}  # each draft's fields as this session read them
+
+    def _read(self, row: DraftRow) -> Draft:
+        draft = _draft(row)
+        assert draft.id is not None
+        self._seen[draft.id] = _draft_values(draft)
+        return draft
 
     async def add(self, draft: Draft, document: DraftFile) -> Draft:
         """Insert a draft and its document."""
@@ -505,26 +516,52 @@ class SqlDrafts:
         await self.session.flush()
         assert row.id is not None
         draft.id = row.id
+        self._seen[row.id] = _draft_values(draft)
         await self.set_file(row.id, "document", document)
         return draft
 
     async def get(self, draft_id: int) -> Draft | None:
-        """A draft by id."""
-        row = await self.session.get(DraftRow, draft_id)
-        return _draft(row) if row else None
+        """A draft by id, read afresh (not the session's copy of an earlier read)."""
+        found = await self.session.execute(
+            select(DraftRow)
+            .where(col(DraftRow.id) == draft_id)
+            .execution_options(populate_existing=True)
+        )
+        row = found.scalar_one_or_none()
+        return self._read(row) if row else None
 
     async def all(self) -> list[Draft]:
-        """Every draft, newest first."""
-        rows = await self.session.execute(select(DraftRow).order_by(col(DraftRow.id).desc()))
-        return [_draft(r) for r in rows.scalars()]
+        """Every draft, newest first, read afresh."""
+        rows = await self.session.execute(
+            select(DraftRow)
+            .order_by(col(DraftRow.id).desc())
+            .execution_options(populate_existing=True)
+        )
+        return [self._read(r) for r in rows.scalars()]
 
-    async def update(self, draft: Draft) -> None:
-        """Write back a draft."""
-        row = await self.session.get(DraftRow, draft.id)
-        assert row is not None
-        row.status = draft.status.value
-        for name in _DRAFT_FIELDS:
-            setattr(row, name, getattr(draft, name))
+    async def update(self, draft: Draft) -> bool:
+        """`DraftRepository.update`: one UPDATE of the changed fields, `WHERE id = … AND status
+        = <as read>` (a compare-and-set: an admin's withdrawal and a job's progress mark, read
+        at the same moment, were both written whole, and the job's copy turned the withdrawn
+        draft back to open)."""
+        assert draft.id is not None
+        seen = self._seen.get(draft.id)
+        if seen is None:
+            raise RuntimeError(f"draft {draft.id} written without being read in this session")
+        now = _draft_values(draft)
+        changed = {name: value for name, value in now.items() if value != seen[name]}
+        if not changed:
+            return True
+        result = await self.session.execute(
+            sql_update(DraftRow)
+            .where(col(DraftRow.id) == draft.id, col(DraftRow.status) == seen["status"])
+            .values(**changed)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        self._seen[draft.id] = now
+        return True
 
     async def file(self, draft_id: int, role: str) -> DraftFile | None:
         """A stored file of a draft."""

@@ -12,6 +12,7 @@ which is what `outbox.progress(tag)` counts.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -269,28 +270,46 @@ class FakeDrafts:
         self._requests = requests
         self.pending: dict[int, Draft] = {}
         self.pending_files: dict[tuple[int, str], DraftFile] = {}
+        self._seen: dict[int, Draft] = {}  # as this unit of work read each draft
 
     def _all(self) -> dict[int, Draft]:
         return {**self._store.drafts, **self.pending}
+
+    def _read(self, draft: Draft | None) -> Draft | None:
+        if draft is not None and draft.id is not None:
+            self._seen[draft.id] = copy.deepcopy(draft)
+        return copy.deepcopy(draft)
 
     async def add(self, draft: Draft, document: DraftFile) -> Draft:
         draft.id = self._store.next_draft_id
         self._store.next_draft_id += 1  # a sequence: not reused after a rollback
         self.pending[draft.id] = copy.deepcopy(draft)
+        self._seen[draft.id] = copy.deepcopy(draft)
         await self.set_file(draft.id, "document", document)
         return draft
 
     async def get(self, draft_id: int) -> Draft | None:
-        return copy.deepcopy(self._all().get(draft_id))
+        return self._read(self._all().get(draft_id))
 
     async def all(self) -> list[Draft]:
         drafts = self._all()
-        return copy.deepcopy([drafts[i] for i in sorted(drafts, reverse=True)])
+        return [d for i in sorted(drafts, reverse=True) if (d := self._read(drafts[i]))]
 
-    async def update(self, draft: Draft) -> None:
+    async def update(self, draft: Draft) -> bool:
+        """As SQL: the fields changed since this unit of work read the draft, if its status
+        is still the one read."""
         if draft.id is None or draft.id not in self._all():
             raise KeyError(draft.id)
-        self.pending[draft.id] = copy.deepcopy(draft)
+        seen = self._seen[draft.id]
+        current = copy.deepcopy(self._all()[draft.id])
+        if current.status is not seen.status:
+            return False
+        for one in dataclasses.fields(Draft):
+            if getattr(draft, one.name) != getattr(seen, one.name):
+                setattr(current, one.name, copy.deepcopy(getattr(draft, one.name)))
+        self.pending[draft.id] = current
+        self._seen[draft.id] = copy.deepcopy(current)
+        return True
 
     async def file(self, draft_id: int, role: str) -> DraftFile | None:
         found = {**self._store.draft_files, **self.pending_files}.get((draft_id, role))
