@@ -61,13 +61,10 @@ WHERE lane = ANY($3::varchar[]) AND claimed_by <> $6 AND claimed_until > $5
 
 # The holders told, in a transaction of its own: NOTIFY serialises the commits of the
 # transactions that notify (a lock for the whole server, held through the commit's flush), so
-# the store's own durable commit stays out of it, and this one does not wait for the disk (it
-# holds nothing to keep). A refusal here (the server's notification queue full) costs a wake,
-# never the stored update.
-TELL = (
-    "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, holder) "
-    "FROM unnest($2::text[]) AS holder"
-)
+# the store's own durable commit stays out of it; this one writes nothing but its commit
+# record, which PostgreSQL does not wait to flush. A refusal here (the server's notification
+# queue full) costs a wake, never the stored update.
+TELL = "SELECT pg_notify($1, holder) FROM unnest($2::text[]) AS holder"
 
 READ = "SELECT state, data FROM fsm_states WHERE key = $1"
 
@@ -229,8 +226,8 @@ class PgDirect:
                                 await pg.fetchval("SELECT 1", timeout=5)
                     finally:  # never back into the pool with a LISTEN on it
                         await conn.invalidate()
-                        distrust_pool(self._engine)  # the database may have gone under all
             except Exception as exc:
+                distrust_pool(self._engine)  # the database may have gone under all of them
                 if not said:
                     log.warning(
                         "inbox: not listening for other workers' updates (%s); claim rounds "
@@ -238,6 +235,7 @@ class PgDirect:
                     )  # fmt: skip
                     said = True
             else:
+                distrust_pool(self._engine)
                 if not said:
                     log.warning("inbox: the connection listening for other workers' updates "
                                 "was lost; claim rounds each second meanwhile")  # fmt: skip

@@ -19,6 +19,7 @@ from desk.inbox import Incoming
 from storage.db import make_engine
 from storage.fsm import SQLStorage, UpdateScopedStorage
 from storage.inbox import INBOX, SqlInbox, hot
+from storage.pg_direct import PgDirect
 from storage.sqlite_direct import SqliteDirect
 from tests.conftest import copy_migrated
 from tests.integration.conftest import Database
@@ -227,16 +228,10 @@ async def test_two_workers_never_hold_the_same_lane_at_once(db: Database) -> Non
         assert pending.scalar_one() == 0
 
 
-async def test_an_update_another_worker_stored_first_is_handled_first(db: Database) -> None:
-    """Telegram posts a chat's next update only once the last was answered, but not always to
-    the same worker: worker A holds the chat's lane, B stores update 2, then A receives 3. A must
-    not hand 3 to the handlers ahead of 2 (a «انصراف» answered after the step sent after it)."""
+def recording(handled: list[int]) -> Any:
+    """A Dispatcher that only writes down, in order, the update ids handed to its handlers."""
     from aiogram import Bot, Dispatcher
     from aiogram.types import Update
-
-    from bot.runtime.polling import InboxConsumer, store_updates
-
-    handled: list[int] = []
 
     class Recording(Dispatcher):
         async def _process_update(
@@ -245,30 +240,46 @@ async def test_an_update_another_worker_stored_first_is_handled_first(db: Databa
             handled.append(update.update_id)
             return True
 
+    return Recording()
+
+
+def chat_update(update_id: int) -> Any:
+    """A private message in chat 7, its text its update id."""
+    from aiogram.types import Update
+
+    chat = {"id": 7, "type": "private", "first_name": "x"}
+    message = {"message_id": update_id, "date": 0, "chat": chat, "text": str(update_id)}
+    return Update.model_validate({"update_id": update_id, "message": message})
+
+
+async def test_an_update_another_worker_stored_first_is_handled_first(db: Database) -> None:
+    """Telegram posts a chat's next update only once the last was answered, but not always to
+    the same worker: worker A holds the chat's lane, B stores update 2, then A receives 3. A must
+    not hand 3 to the handlers ahead of 2 (a «انصراف» answered after the step sent after it)."""
+    from aiogram import Bot
+
+    from bot.runtime.polling import InboxConsumer, store_updates
+
+    handled: list[int] = []
     bot = Bot("424242:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
     inbox = SqlInbox(db.sessions)
     workers = [
-        InboxConsumer(Recording(), inbox, worker=name, max_in_flight=4, drain_seconds=1)
+        InboxConsumer(recording(handled), inbox, worker=name, max_in_flight=4, drain_seconds=1)
         for name in ("A", "B")
     ]
     a, b = workers
     a.poll_every = 30.0  # rounds only when woken: the test says when
 
-    def update(update_id: int) -> Update:
-        chat = {"id": 7, "type": "private", "first_name": "x"}
-        message = {"message_id": update_id, "date": 0, "chat": chat, "text": str(update_id)}
-        return Update.model_validate({"update_id": update_id, "message": message})
-
     a.add(bot, {})
     try:
-        await store_updates(inbox, a, bot.id, [update(1)])
+        await store_updates(inbox, a, bot.id, [chat_update(1)])
         for _ in range(200):
             if handled:
                 break
             await asyncio.sleep(0.01)
         assert handled == [1]
-        await store_updates(inbox, b, bot.id, [update(2)])  # B holds no lane: it only stores
-        await store_updates(inbox, a, bot.id, [update(3)])
+        await store_updates(inbox, b, bot.id, [chat_update(2)])  # B holds no lane: it only stores
+        await store_updates(inbox, a, bot.id, [chat_update(3)])
         for _ in range(300):
             if len(handled) == 3:
                 break
@@ -289,8 +300,7 @@ async def test_an_update_another_worker_stores_in_a_held_lane_is_handled_at_once
     if db.backend != "postgresql":
         pytest.skip("several workers share an inbox only on PostgreSQL")
     import asyncpg  # type: ignore[import-untyped]
-    from aiogram import Bot, Dispatcher
-    from aiogram.types import Update
+    from aiogram import Bot
 
     from bot.runtime.polling import InboxConsumer, store_updates
 
@@ -303,13 +313,14 @@ async def test_an_update_another_worker_stores_in_a_held_lane_is_handled_at_once
         listening.append(self.get_server_pid())
 
     monkeypatch.setattr(asyncpg.Connection, "add_listener", add_listener)
+    told: list[list[str]] = []  # each wake the store sent, to whom
+    real_tell = PgDirect._tell
 
-    class Recording(Dispatcher):
-        async def _process_update(
-            self, bot: Bot, update: Update, call_answer: bool = True, **kwargs: Any
-        ) -> bool:
-            handled.append(update.update_id)
-            return True
+    async def tell(self: Any, holders: list[str]) -> None:
+        told.append(list(holders))
+        await real_tell(self, holders)
+
+    monkeypatch.setattr(PgDirect, "_tell", tell)
 
     async def until(done: Any, seconds: float) -> None:
         for _ in range(int(seconds * 100)):
@@ -317,44 +328,39 @@ async def test_an_update_another_worker_stores_in_a_held_lane_is_handled_at_once
                 return
             await asyncio.sleep(0.01)
 
-    def update(update_id: int) -> Update:
-        chat = {"id": 7, "type": "private", "first_name": "x"}
-        message = {"message_id": update_id, "date": 0, "chat": chat, "text": str(update_id)}
-        return Update.model_validate({"update_id": update_id, "message": message})
-
     bot = Bot("424242:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
     inbox = SqlInbox(db.sessions)
     tag = f"{os.getpid()}-{random.randrange(10**6)}"  # other test processes listen too
     a, b = (
-        InboxConsumer(Recording(), inbox, worker=f"{name}-{tag}", max_in_flight=4,
+        InboxConsumer(recording(handled), inbox, worker=f"{name}-{tag}", max_in_flight=4,
                       drain_seconds=1)
         for name in ("A", "B")
     )  # fmt: skip
     a.poll_every = 30.0  # rounds only when woken
+    a.linger = 60.0  # its lane held throughout, however slow the machine
     a.add(bot, {})
     try:
         await until(lambda: listening, 5)
-        await store_updates(inbox, a, bot.id, [update(1)])
+        await store_updates(inbox, a, bot.id, [chat_update(1)])
         await until(lambda: handled == [1], 2)
         assert handled == [1]
         rounds = a.rounds
-        await store_updates(inbox, a, bot.id, [update(2)])  # its own lane: queued, no round
+        await store_updates(inbox, a, bot.id, [chat_update(2)])  # its own lane: queued, no round
         await until(lambda: handled == [1, 2], 2)
-        assert handled == [1, 2] and a.rounds == rounds
+        assert handled == [1, 2] and a.rounds == rounds and told == []
         began = time.monotonic()
-        await store_updates(inbox, b, bot.id, [update(3)])  # B holds no lane: it only stores
+        await store_updates(inbox, b, bot.id, [chat_update(3)])  # B holds no lane: it only stores
         await until(lambda: len(handled) == 3, 5)
         assert handled == [1, 2, 3] and time.monotonic() - began < 2, "at once, not in 30 s"
-        rounds = a.rounds
-        await store_updates(inbox, b, bot.id, [update(3)])  # the platform sent it again
-        await asyncio.sleep(0.3)
-        assert a.rounds == rounds and handled == [1, 2, 3], "nothing new: nobody woken"
+        assert told == [[a.worker]]
+        await store_updates(inbox, b, bot.id, [chat_update(3)])  # the platform sent it again
+        assert told == [[a.worker]] and handled == [1, 2, 3], "nothing new: nobody woken"
         async with db.engine.connect() as conn:
             await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": listening[-1]})
         await until(lambda: len(listening) == 2, 10)
         assert len(listening) == 2, "the listening connection is opened again"
         began = time.monotonic()
-        await store_updates(inbox, b, bot.id, [update(4)])
+        await store_updates(inbox, b, bot.id, [chat_update(4)])
         await until(lambda: len(handled) == 4, 5)
         assert handled == [1, 2, 3, 4] and time.monotonic() - began < 2
     finally:
