@@ -543,7 +543,9 @@ class SqlDrafts:
         """`DraftRepository.update`: one UPDATE of the changed fields, `WHERE id = … AND status
         = <as read>` (a compare-and-set: an admin's withdrawal and a job's progress mark, read
         at the same moment, were both written whole, and the job's copy turned the withdrawn
-        draft back to open)."""
+        draft back to open). It compares with this session's latest read of the draft (read
+        it once, then write it); a draft with nothing changed is not written and True comes
+        back without a look at its status."""
         assert draft.id is not None
         seen = self._seen.get(draft.id)
         if seen is None:

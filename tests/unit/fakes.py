@@ -24,6 +24,7 @@ from desk.model import (
     ChatRef,
     Draft,
     DraftFile,
+    DraftStatus,
     Event,
     Kind,
     Notice,
@@ -271,6 +272,7 @@ class FakeDrafts:
         self.pending: dict[int, Draft] = {}
         self.pending_files: dict[tuple[int, str], DraftFile] = {}
         self._seen: dict[int, Draft] = {}  # as this unit of work read each draft
+        self.first_status: dict[int, DraftStatus] = {}  # of each draft updated, as first read
 
     def _all(self) -> dict[int, Draft]:
         return {**self._store.drafts, **self.pending}
@@ -304,6 +306,8 @@ class FakeDrafts:
         current = copy.deepcopy(self._all()[draft.id])
         if current.status is not seen.status:
             return False
+        if draft.id in self._store.drafts:
+            self.first_status.setdefault(draft.id, seen.status)
         for one in dataclasses.fields(Draft):
             if getattr(draft, one.name) != getattr(seen, one.name):
                 setattr(current, one.name, copy.deepcopy(getattr(draft, one.name)))
@@ -437,6 +441,11 @@ class FakeUnitOfWork:
         self.store.alert_marks.update(self.lookups.pending_marks)
         self.store.outbox.extend(self.outbox.pending)
         self.store.jobs.update(self.jobs.pending)
+        for draft_id, status in self.drafts.first_status.items():
+            if self.store.drafts[draft_id].status is not status:
+                # on SQL the second writer's UPDATE waits for the first and then matches no
+                # row; the fake cannot wait, so a test that does this fails instead of passing
+                raise RuntimeError(f"draft {draft_id}: two units of work changed it at once")
         self.store.drafts.update(self.drafts.pending)
         self.store.draft_files.update(self.drafts.pending_files)
         self.store.citizens.update(self.citizens.pending)

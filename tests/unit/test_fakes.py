@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -211,3 +211,33 @@ async def test_progress_counts_marked_notices_of_a_tag() -> None:
         assert await tx.outbox.progress("other") == (0, 0, 0)
         await tx.outbox.add(Notice(Platform.BALE, 1, NoticeKind.DRAFT_ANNOUNCE, tag="t"))
         assert await tx.outbox.progress("t") == (2, 1, 5)  # like SQL: own rows count, unsent
+
+
+async def test_two_units_of_work_writing_one_draft_at_once_fail_in_the_fake() -> None:
+    """On SQL the second writer's UPDATE waits for the first and then matches no row
+    (`SqlDrafts.update`, tests/integration/test_draft_races.py); the fake cannot wait, so
+    such a test fails loudly instead of passing with the first writer's change lost."""
+    from desk.model import Draft, DraftFile, DraftStatus
+    from tests.unit.fakes import FakeUnitOfWork
+
+    store = FakeStore()
+    opens = datetime(2026, 3, 21, tzinfo=UTC)
+    async with FakeUnitOfWork(store) as tx:
+        draft = Draft(title="t", summary="s", unit="u", opens_at=opens,
+                      closes_at=opens + timedelta(days=14), file_name="d.pdf",
+                      status=DraftStatus.OPEN)  # fmt: skip
+        await tx.drafts.add(draft, DraftFile("d.pdf", b"%PDF", "application/pdf"))
+        await tx.commit()
+    assert draft.id is not None
+    admin, job = FakeUnitOfWork(store), FakeUnitOfWork(store)
+    async with admin as a, job as j:
+        withdrawn = await a.drafts.get(draft.id)
+        progressed = await j.drafts.get(draft.id)
+        assert withdrawn is not None and progressed is not None
+        withdrawn.status = DraftStatus.WITHDRAWN
+        progressed.progress_reported = 25
+        assert await a.drafts.update(withdrawn) and await j.drafts.update(progressed)
+        await a.commit()
+        with pytest.raises(RuntimeError, match="at once"):
+            await j.commit()
+    assert store.drafts[draft.id].status is DraftStatus.WITHDRAWN
