@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from desk.calendar import local_date, start_of_day
 from desk.model import ChatRef, Event, Notice, NoticeKind, Request
 from desk.ports import UnitOfWork
+from desk.services import ChangedMeanwhile
 from desk.staff import Desk
 
 DIGEST_JOB = "overdue_digest"
@@ -48,7 +49,10 @@ async def check_deadlines(desk: Desk) -> int:
                 request.reminded_due_at = request.reminded_due_at or now
             if stage == "escalated":
                 request.escalated_at = now
-            await tx.requests.update(request)
+            try:
+                await tx.requests.update(request)
+            except ChangedMeanwhile:
+                continue  # a member acted on it a moment ago: the next check decides again
             await tx.requests.add_event(Event(request.code, stage, now, "sla"))
             await _announce(desk, tx, request, stage)
             count += 1

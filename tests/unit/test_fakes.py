@@ -215,7 +215,7 @@ async def test_progress_counts_marked_notices_of_a_tag() -> None:
 
 async def test_two_units_of_work_writing_one_draft_at_once_fail_in_the_fake() -> None:
     """On SQL the second writer's UPDATE waits for the first and then matches no row
-    (`SqlDrafts.update`, tests/integration/test_draft_races.py); the fake cannot wait, so
+    (`SqlDrafts.update`, tests/integration/test_job_races.py); the fake cannot wait, so
     such a test fails loudly instead of passing with the first writer's change lost."""
     from desk.model import Draft, DraftFile, DraftStatus
     from tests.unit.fakes import FakeUnitOfWork

@@ -1,5 +1,6 @@
-"""A scheduled job and an admin acting on one draft at the same moment (`desk/regulations.py`):
-neither's change is lost."""
+"""A scheduled job and a person acting on the same thing at the same moment: an admin and the
+drafts' jobs (`desk/regulations.py`), a staff member and the deadline check (`desk/sla.py`):
+neither's change is lost, and the job carries on with the rest."""
 
 from __future__ import annotations
 
@@ -12,10 +13,20 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from desk import regulations, staff
-from desk.model import DraftFile, DraftStatus
+from desk import regulations, services, sla, staff
+from desk.model import (
+    Actor,
+    ChatRef,
+    Contact,
+    DraftFile,
+    DraftStatus,
+    Kind,
+    NewRequest,
+    Platform,
+    Status,
+)
 from desk.routing import load_rules
-from storage.repositories import SqlDrafts
+from storage.repositories import SqlDrafts, SqlRequests
 from storage.tables import OutboxRow
 from tests.integration.conftest import Database
 from tests.unit.fakes import FixedClock
@@ -102,3 +113,49 @@ async def test_an_admins_withdrawal_cut_by_the_closing_job_is_tried_again(
             select(func.count()).select_from(OutboxRow).where(col(OutboxRow.kind) == "draft_digest")
         )
     assert digests.scalar_one() == len(rules.units[unit].chats)
+
+
+async def test_a_claim_during_the_deadline_check_is_kept_and_the_others_are_reminded(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deadline check read two overdue complaints; a member claimed the first before the
+    check wrote it: the claim stands, and the check still escalates the second (before, the
+    first one's conflict undid the whole run)."""
+    rules = load_rules(RULES_FILE)
+    clock = FixedClock(datetime(2026, 3, 21, 8, 0, tzinfo=UTC))
+    desk = staff.Desk(db.uow(), rules, clock)
+    filed = []
+    for n in range(2):
+        new = NewRequest(
+            kind=Kind.COMPLAINT, chat=ChatRef(Platform.TELEGRAM, 70_001 + n), user_id=70_001 + n,
+            text="چاه آب کشاورزی ما از هفته پیش خاموش است.", topic="water", county="ferdows",
+            contact=Contact(name="زهرا احمدی", phone="09151234567"),
+        )  # fmt: skip
+        filed.append(await services.file_request(new, uow=db.uow(), rules=rules, clock=clock))
+    first, second = filed
+    assert first.due_at is not None and first.unit is not None
+    clock._now = first.due_at + timedelta(days=1)
+    unit_chat = rules.staff_chat(first.unit, Platform.TELEGRAM)
+    assert unit_chat is not None
+    read, go = asyncio.Event(), asyncio.Event()
+    original = SqlRequests.update
+
+    async def held(self: Any, request: Any) -> None:
+        if request.code == first.code and request.escalated_at is not None and not go.is_set():
+            read.set()
+            await go.wait()
+        await original(self, request)
+
+    monkeypatch.setattr(SqlRequests, "update", held)
+    check = asyncio.create_task(sla.check_deadlines(desk))
+    await asyncio.wait_for(read.wait(), 5)
+    member = Actor(Platform.TELEGRAM, 501, "مریم احمدی")
+    await staff.claim(desk, first.code, chat=unit_chat, actor=member)
+    go.set()
+    assert await asyncio.wait_for(check, 30) == 1, "the second one escalated"
+    async with desk.uow() as tx:
+        now_first = await tx.requests.get(first.code)
+        now_second = await tx.requests.get(second.code)
+    assert now_first is not None and now_second is not None
+    assert now_first.status is Status.IN_PROGRESS and now_first.escalated_at is None
+    assert now_second.escalated_at is not None
