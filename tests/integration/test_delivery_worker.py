@@ -146,6 +146,7 @@ async def test_a_batch_goes_out_once_in_order_at_the_pace_with_few_queries(db: D
     assert all(r.sent_at is not None and r.message_id == 1000 + (r.id or 0) for r in rows)
 
 
+@pytest.mark.slow  # over 2 s: the platform's retry_after waited out (README, Testing: slow)
 async def test_a_429_pauses_the_platform_and_failures_are_retried(db: Database) -> None:
     ids = await queue(db, list(range(10, 40)))
     worker, api, _ = rig(db, per_second=30)
@@ -501,6 +502,7 @@ class RefusedToken(Recorder):
         return await super().__call__(item)
 
 
+@pytest.mark.slow  # over 2 s: the refused token's wait (README, Testing: slow)
 async def test_a_refused_token_is_said_once_and_waits(db: Database, caplog: Any) -> None:
     ids = await queue(db, [11, 12, 13])
     api = RefusedToken()
