@@ -62,15 +62,12 @@ async def _written(tx: UnitOfWork, draft: Draft) -> None:
 async def _again(attempt: Callable[[], Awaitable[T]]) -> T:
     """An admin's action, tried again on a fresh read when a job changed the draft under it
     (a job's write takes moments: three tries, then the status as it is now decides)."""
-    for _ in range(2):
+    for _ in range(3):
         try:
             return await attempt()
         except _Changed:
             continue
-    try:
-        return await attempt()
-    except _Changed:
-        raise DraftError("status") from None
+    raise DraftError("status")
 
 
 class DraftClosed(DeskError):

@@ -227,19 +227,14 @@ class PgDirect:
                     finally:  # never back into the pool with a LISTEN on it
                         await conn.invalidate()
             except Exception as exc:
-                distrust_pool(self._engine)  # the database may have gone under all of them
-                if not said:
-                    log.warning(
-                        "inbox: not listening for other workers' updates (%s); claim rounds "
-                        "each second meanwhile", type(exc).__name__,
-                    )  # fmt: skip
-                    said = True
+                why = type(exc).__name__
             else:
-                distrust_pool(self._engine)
-                if not said:
-                    log.warning("inbox: the connection listening for other workers' updates "
-                                "was lost; claim rounds each second meanwhile")  # fmt: skip
-                    said = True
+                why = "its connection was lost"
+            distrust_pool(self._engine)  # the database may have gone under all of them
+            if not said:
+                log.warning("inbox: not listening for other workers' updates (%s); claim "
+                            "rounds each second meanwhile", why)  # fmt: skip
+                said = True
             await asyncio.sleep(pause)
             pause = min(30.0, pause * 2)
 

@@ -277,9 +277,9 @@ class FakeDrafts:
     def _all(self) -> dict[int, Draft]:
         return {**self._store.drafts, **self.pending}
 
-    def _read(self, draft: Draft | None) -> Draft | None:
-        if draft is not None and draft.id is not None:
-            self._seen[draft.id] = copy.deepcopy(draft)
+    def _read(self, draft: Draft) -> Draft:
+        assert draft.id is not None
+        self._seen[draft.id] = copy.deepcopy(draft)
         return copy.deepcopy(draft)
 
     async def add(self, draft: Draft, document: DraftFile) -> Draft:
@@ -291,11 +291,12 @@ class FakeDrafts:
         return draft
 
     async def get(self, draft_id: int) -> Draft | None:
-        return self._read(self._all().get(draft_id))
+        found = self._all().get(draft_id)
+        return None if found is None else self._read(found)
 
     async def all(self) -> list[Draft]:
         drafts = self._all()
-        return [d for i in sorted(drafts, reverse=True) if (d := self._read(drafts[i]))]
+        return [self._read(drafts[i]) for i in sorted(drafts, reverse=True)]
 
     async def update(self, draft: Draft) -> bool:
         """As SQL: the fields changed since this unit of work read the draft, if its status
@@ -433,6 +434,11 @@ class FakeUnitOfWork:
         clash = self.store.requests.keys() & self.requests.added
         if clash:
             raise DuplicateCode(", ".join(sorted(clash)))
+        for draft_id, status in self.drafts.first_status.items():
+            if self.store.drafts[draft_id].status is not status:
+                # on SQL the second writer's UPDATE waits for the first and then matches no
+                # row; the fake cannot wait, so a test that does this fails instead of passing
+                raise RuntimeError(f"draft {draft_id}: two units of work changed it at once")
         self.store.requests.update(self.requests.pending)
         self.store.events.extend(self.requests.pending_events)
         if (cutoff := self.lookups.purged_before) is not None:
@@ -441,11 +447,6 @@ class FakeUnitOfWork:
         self.store.alert_marks.update(self.lookups.pending_marks)
         self.store.outbox.extend(self.outbox.pending)
         self.store.jobs.update(self.jobs.pending)
-        for draft_id, status in self.drafts.first_status.items():
-            if self.store.drafts[draft_id].status is not status:
-                # on SQL the second writer's UPDATE waits for the first and then matches no
-                # row; the fake cannot wait, so a test that does this fails instead of passing
-                raise RuntimeError(f"draft {draft_id}: two units of work changed it at once")
         self.store.drafts.update(self.drafts.pending)
         self.store.draft_files.update(self.drafts.pending_files)
         self.store.citizens.update(self.citizens.pending)
